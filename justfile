@@ -1,0 +1,82 @@
+# Recipes for setup, running and testing. `just --list` shows them all.
+set shell := ["bash", "-euo", "pipefail", "-c"]
+set dotenv-load := true
+
+py := ".venv/bin/python"
+
+# Create .venv and install the locked dependencies (idempotent, fast when nothing changed).
+setup:
+    test -x {{py}} || uv venv -q --python 3.11 .venv
+    uv pip sync -q --python {{py}} requirements.lock
+
+# Re-pin requirements.lock from pyproject.toml (hashes, no download URLs).
+lock:
+    uv pip compile pyproject.toml --extra dev --generate-hashes --python-version 3.11 -q -o requirements.lock
+
+# The whole suite: lint (layers + style), unit tests, integration tests.
+test *args: setup lint-imports
+    {{py}} -m ruff check src tests bench migrations
+    {{py}} -m pytest {{args}}
+
+# Fast tests without infrastructure (network disabled).
+test-unit *args: setup
+    {{py}} -m pytest tests/unit {{args}}
+
+# Tests against real PostgreSQL, Redis and the YClients simulator.
+test-integration *args: setup
+    {{py}} -m pytest tests/integration {{args}}
+
+# Layer rules (import-linter).
+lint-imports: setup
+    .venv/bin/lint-imports --no-cache
+
+# Style, types and layer rules.
+lint: setup lint-imports
+    {{py}} -m ruff check src tests bench migrations
+    {{py}} -m ruff format --check src tests bench migrations
+    {{py}} -m mypy src
+
+# Format the code.
+fmt: setup
+    {{py}} -m ruff format src tests bench migrations
+    {{py}} -m ruff check --fix src tests bench migrations
+
+# Run the service in one process (SQLite, in-memory broker, scheduler, simulator when no tokens).
+run: setup
+    {{py}} -m src.entrypoints.cli run
+
+# Apply database migrations to DATABASE_URL.
+migrate: setup
+    {{py}} -m src.entrypoints.cli migrate
+
+# The seed's script: give every user without a code one (idempotent).
+generate-codes: setup
+    {{py}} -m src.entrypoints.cli generate-unique-codes
+
+# Sync bookings from YClients now (all configured companies).
+sync-bookings: setup
+    {{py}} -m src.entrypoints.cli sync-bookings
+
+# Create an admin user.
+create-admin email password: setup
+    {{py}} -m src.entrypoints.cli create-admin {{email}} {{password}}
+
+# Production API (uvicorn, one worker per core); needs DATABASE_URL and REDIS_URL.
+serve: setup
+    {{py}} -m src.entrypoints.cli serve
+
+# taskiq worker(s) processing webhooks and syncs.
+worker *args: setup
+    .venv/bin/taskiq worker src.entrypoints.worker:broker {{args}}
+
+# taskiq scheduler (run exactly one).
+scheduler: setup
+    .venv/bin/taskiq scheduler src.entrypoints.worker:scheduler
+
+# A standalone YClients simulator on 127.0.0.1:8100.
+simulator: setup
+    {{py}} -m src.entrypoints.simulator
+
+# Benchmarks (see bench/README.md); `just bench --quick` for the short run.
+bench *args: setup
+    {{py}} -m bench.run {{args}}

@@ -1,0 +1,45 @@
+"""Errors the use cases raise; the entrypoints map them to HTTP statuses in one place."""
+
+from __future__ import annotations
+
+
+class AppError(Exception):
+    """Base of every expected, user-facing error."""
+
+    code = "error"
+
+
+class NotFound(AppError):
+    code = "not_found"
+
+
+class Conflict(AppError):
+    code = "conflict"
+
+
+class DuplicateEmail(Conflict):
+    code = "duplicate_email"
+
+
+class InvalidCredentials(AppError):
+    code = "invalid_credentials"
+
+
+class ValidationFailed(AppError):
+    code = "validation_failed"
+
+
+class YClientsDisabled(Conflict):
+    code = "yclients_disabled"
+
+
+class GatewayError(AppError):
+    """YClients could not be reached or answered with an error after the retry budget."""
+
+    code = "yclients_error"
+
+
+class TokensRejected(GatewayError):
+    """YClients answered 401/403: the partner or user token is wrong or was rotated."""
+
+    code = "yclients_tokens_rejected"

@@ -1,0 +1,253 @@
+"""Ports: what the use cases need from the outside world, as `typing.Protocol`s."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Collection, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from types import TracebackType
+from typing import Generic, Protocol, Self, TypeVar
+
+from src.domain.booking import Booking, BookingKey, BookingStatus, MatchMethod
+from src.domain.inbox import EventState, WebhookEvent
+from src.domain.loyalty import LedgerEntry, LoyaltyAccount, LoyaltyLevel
+from src.domain.record import YClientsRecord
+from src.domain.sync_run import SyncRun
+from src.domain.user import Role, User
+
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True, slots=True)
+class Page(Generic[T]):
+    """One page of a list, with the total across all pages."""
+
+    items: list[T]
+    total: int
+    limit: int
+    offset: int
+
+
+@dataclass(frozen=True, slots=True)
+class NewUser:
+    email: str
+    password_hash: str
+    role: Role = Role.USER
+    phone: str | None = None
+    phone_key: str | None = None
+    name: str | None = None
+    unique_code: str | None = None
+
+
+class UserRepository(Protocol):
+    async def add(self, user: NewUser) -> User:
+        """Insert; raises `DuplicateEmail` if the email is taken."""
+        ...
+
+    async def get(self, user_id: int) -> User | None: ...
+
+    async def get_by_email(self, email: str) -> User | None: ...
+
+    async def set_unique_code(self, user_id: int, code: str) -> bool:
+        """Set the code if the user has none yet. False if the code belongs to someone else."""
+        ...
+
+    async def ids_without_code(self, limit: int) -> list[int]: ...
+
+    async def find_by_codes(self, codes: Collection[str]) -> dict[str, int]:
+        """code → user id, one query for the whole batch."""
+        ...
+
+    async def find_by_emails(self, emails: Collection[str]) -> dict[str, list[int]]:
+        """normalised email → ids of every user with it, one query."""
+        ...
+
+    async def find_by_phone_keys(self, keys: Collection[str]) -> dict[str, list[int]]:
+        """last 10 digits → ids of every user with them, one query."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class BookingQuery:
+    user_id: int | None = None
+    statuses: frozenset[BookingStatus] | None = None
+    starts_from: datetime | None = None  # appointment_at >= this; ordered nearest first
+    unmatched_only: bool = False
+    limit: int = 20
+    offset: int = 0
+
+
+class BookingRepository(Protocol):
+    async def get(self, booking_id: int) -> Booking | None: ...
+
+    async def get_many(self, keys: Collection[BookingKey]) -> dict[BookingKey, Booking]:
+        """The stored bookings among `keys`, one query."""
+        ...
+
+    async def upsert_many(self, bookings: Sequence[Booking]) -> dict[BookingKey, int]:
+        """Insert or update in one statement, keyed by (company_id, record_id).
+
+        A stored row is overwritten only by a fresher version (`Booking.freshness` is NEWER)
+        or, at the same version, when it is still unlinked, so a racing older write changes
+        nothing. The link (user_id, match_method) is taken only while the stored row has none;
+        loyalty columns (bonus_*, ledger_step) are never written here. Returns the id of every
+        key passed in."""
+        ...
+
+    async def lock_many(self, ids: Collection[int]) -> list[Booking]:
+        """Current rows, locked until commit (SELECT ... FOR UPDATE), ordered by id."""
+        ...
+
+    async def save_loyalty(self, bookings: Sequence[Booking]) -> None:
+        """Write bonus_points / bonus_percent / bonus_basis / ledger_step of locked rows."""
+        ...
+
+    async def relink(self, booking_id: int, user_id: int, method: MatchMethod) -> None:
+        """Link (or relink) a booking to a user whatever it was linked to: an admin action."""
+        ...
+
+    async def mark_deleted(self, key: BookingKey, at: datetime) -> int | None:
+        """Cancel a booking YClients deleted; returns its id, None if we never had it."""
+        ...
+
+    async def query(self, q: BookingQuery) -> Page[Booking]: ...
+
+
+class LedgerRepository(Protocol):
+    async def lock_accounts(self, user_ids: Collection[int]) -> dict[int, LoyaltyAccount]:
+        """Accounts locked until commit, created (empty) where missing, locked in id order."""
+        ...
+
+    async def save_accounts(self, accounts: Collection[LoyaltyAccount]) -> None: ...
+
+    async def get_account(self, user_id: int) -> LoyaltyAccount: ...
+
+    async def append(self, entries: Sequence[LedgerEntry]) -> None:
+        """Insert entries. (booking_id, step) is unique: a duplicate step raises."""
+        ...
+
+    async def entries(self, user_id: int, limit: int, offset: int) -> Page[LedgerEntry]: ...
+
+
+class LevelRepository(Protocol):
+    async def all(self) -> list[LoyaltyLevel]: ...
+
+
+class InboxRepository(Protocol):
+    async def add(self, event: WebhookEvent) -> tuple[int, bool]:
+        """Store unless an event with the same dedupe key exists; (id, created)."""
+        ...
+
+    async def get(self, event_id: int) -> WebhookEvent | None: ...
+
+    async def save(self, event: WebhookEvent) -> None:
+        """Write state, attempts, last_error, processed_at."""
+        ...
+
+    async def query(self, state: EventState | None, limit: int, offset: int) -> Page[WebhookEvent]: ...
+
+    async def pending_before(self, before: datetime, limit: int) -> list[int]: ...
+
+
+class SyncRunRepository(Protocol):
+    async def add(self, run: SyncRun) -> SyncRun: ...
+
+    async def save(self, run: SyncRun) -> None: ...
+
+    async def get(self, run_id: int) -> SyncRun | None: ...
+
+    async def query(self, company_id: int | None, limit: int, offset: int) -> Page[SyncRun]: ...
+
+
+class UnitOfWork(Protocol):
+    """One transaction. `async with uow:` rolls back unless `commit()` was called."""
+
+    users: UserRepository
+    bookings: BookingRepository
+    ledger: LedgerRepository
+    levels: LevelRepository
+    inbox: InboxRepository
+    sync_runs: SyncRunRepository
+
+    async def __aenter__(self) -> Self: ...
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None: ...
+
+    async def commit(self) -> None: ...
+
+    async def rollback(self) -> None: ...
+
+
+class UnitOfWorkFactory(Protocol):
+    def __call__(self) -> UnitOfWork: ...
+
+
+@dataclass(frozen=True, slots=True)
+class RecordError:
+    """A record the gateway could not decode; it is counted and logged, its page goes on."""
+
+    record_id: str | None
+    field: str | None
+    reason: str
+
+
+@dataclass(slots=True)
+class RecordPage:
+    records: list[YClientsRecord]
+    errors: list[RecordError] = field(default_factory=list)
+
+
+class YClientsGateway(Protocol):
+    def record_pages(
+        self, company_id: int, start: date, end: date, changed_after: datetime | None = None
+    ) -> AsyncIterator[RecordPage]:
+        """Pages of records dated in [start, end] (company-local dates, inclusive), deleted
+        ones included; raises `GatewayError` if the window cannot be fetched completely."""
+        ...
+
+    async def get_record(self, company_id: int, record_id: int) -> YClientsRecord | None: ...
+
+
+class Clock(Protocol):
+    def now(self) -> datetime:
+        """Timezone-aware UTC now."""
+        ...
+
+
+class CodeGenerator(Protocol):
+    def __call__(self) -> str: ...
+
+
+class PasswordHasher(Protocol):
+    def hash(self, password: str) -> str: ...
+
+    def verify(self, password_hash: str, password: str) -> bool: ...
+
+
+class TaskQueue(Protocol):
+    async def process_webhook_event(self, event_id: int) -> None: ...
+
+    async def sync_company(self, company_id: int, trigger: str) -> None: ...
+
+
+class SyncLock(Protocol):
+    def hold(self, company_id: int) -> AsyncLockContext:
+        """`async with lock.hold(cid) as acquired:`; acquired is False if already held."""
+        ...
+
+
+class AsyncLockContext(Protocol):
+    async def __aenter__(self) -> bool: ...
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None: ...

@@ -1,0 +1,132 @@
+"""Bookings: the local copy of a YClients record, linked to a member."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from decimal import Decimal
+from typing import TYPE_CHECKING
+
+from src.domain.money import ZERO
+
+if TYPE_CHECKING:
+    from src.domain.record import YClientsRecord
+
+
+class BookingStatus(enum.StrEnum):
+    PENDING = "PENDING"
+    CONFIRMED = "CONFIRMED"
+    COMPLETED = "COMPLETED"
+    CANCELLED = "CANCELLED"
+    NO_SHOW = "NO_SHOW"
+
+
+UPCOMING_STATUSES = frozenset({BookingStatus.PENDING, BookingStatus.CONFIRMED})
+
+
+class MatchMethod(enum.StrEnum):
+    CODE = "code"
+    EMAIL = "email"
+    PHONE = "phone"
+    MANUAL = "manual"
+
+
+@dataclass(frozen=True, slots=True)
+class BookingKey:
+    """YClients identifies a record by company and record id."""
+
+    company_id: int
+    record_id: int
+
+
+class Freshness(enum.Enum):
+    """How an incoming record compares with the stored booking."""
+
+    NEW = "new"  # no booking yet
+    NEWER = "newer"  # changes the booking
+    SAME = "same"  # same version: booking fields stay, linking/awarding may still run
+    STALE = "stale"  # older than what is stored: changes nothing
+
+
+@dataclass(slots=True)
+class Booking:
+    """A booking. `bonus_points` is what the ledger granted for it (sum of its entries),
+    `bonus_percent` is frozen at the first accrual, `bonus_basis` is the spend it adds to the
+    member's level while it holds points, and `ledger_step` numbers its ledger entries."""
+
+    company_id: int
+    record_id: int
+    status: BookingStatus
+    appointment_at: datetime
+    last_change_at: datetime
+    price: Decimal = ZERO
+    services: tuple[tuple[str, Decimal], ...] = ()
+    staff_name: str | None = None
+    client_name: str | None = None
+    client_phone: str | None = None
+    client_email: str | None = None
+    comment: str = ""
+    deleted: bool = False
+    id: int | None = None
+    user_id: int | None = None
+    match_method: MatchMethod | None = None
+    unmatched_reason: str | None = None
+    bonus_points: Decimal = ZERO
+    bonus_percent: Decimal | None = None
+    bonus_basis: Decimal = ZERO
+    ledger_step: int = 0
+    created_at: datetime | None = None
+    updated_at: datetime | None = field(default=None, compare=False)
+
+    @property
+    def key(self) -> BookingKey:
+        return BookingKey(self.company_id, self.record_id)
+
+    @property
+    def loyalty_bonuses_awarded(self) -> bool:
+        """The seed's flag, derived from the ledger so it can never disagree with it."""
+        return self.bonus_points > ZERO
+
+    @property
+    def is_linked(self) -> bool:
+        return self.user_id is not None
+
+    @classmethod
+    def from_record(cls, record: YClientsRecord) -> Booking:
+        booking = cls(
+            company_id=record.company_id,
+            record_id=record.record_id,
+            status=record.status,
+            appointment_at=record.appointment_at,
+            last_change_at=record.last_change_at,
+        )
+        booking.apply(record)
+        return booking
+
+    def freshness(self, record: YClientsRecord) -> Freshness:
+        """Compare by YClients `last_change_date`; a deletion wins over a same-time version."""
+        if record.last_change_at > self.last_change_at:
+            return Freshness.NEWER
+        if record.last_change_at == self.last_change_at:
+            # A deletion may come with the last version's timestamp; it still wins.
+            return Freshness.NEWER if record.deleted and not self.deleted else Freshness.SAME
+        return Freshness.STALE
+
+    def apply(self, record: YClientsRecord) -> None:
+        """Copy the record's data onto the booking (link and loyalty state are kept)."""
+        client = record.client
+        self.status = BookingStatus.CANCELLED if record.deleted else record.status
+        self.appointment_at = record.appointment_at
+        self.last_change_at = record.last_change_at
+        self.price = record.price
+        self.services = tuple((s.title, s.cost) for s in record.services)
+        self.staff_name = record.staff_name
+        self.client_name = client.name if client else None
+        self.client_phone = client.phone if client else None
+        self.client_email = client.email if client else None
+        self.comment = record.comment
+        self.deleted = record.deleted
+
+    def copy(self) -> Booking:
+        return replace(self)

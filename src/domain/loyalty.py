@@ -1,0 +1,149 @@
+"""Loyalty: levels, the points formula and the ledger rule that makes points exactly-once."""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+
+from src.domain.booking import Booking, BookingStatus
+from src.domain.money import ZERO, quantize
+
+HUNDRED = Decimal(100)
+
+
+@dataclass(frozen=True, slots=True)
+class LoyaltyLevel:
+    """A level: reached at `min_spend` of completed visits, pays `cashback_percent`."""
+
+    name: str
+    min_spend: Decimal
+    cashback_percent: Decimal
+
+
+DEFAULT_LEVELS: tuple[LoyaltyLevel, ...] = (
+    LoyaltyLevel("Bronze", Decimal("0"), Decimal("3")),
+    LoyaltyLevel("Silver", Decimal("30000"), Decimal("5")),
+    LoyaltyLevel("Gold", Decimal("100000"), Decimal("7")),
+)
+
+
+def _ordered(levels: Sequence[LoyaltyLevel]) -> list[LoyaltyLevel]:
+    if not levels:
+        raise ValueError("at least one loyalty level is required")
+    return sorted(levels, key=lambda lv: lv.min_spend)
+
+
+def level_for(spend: Decimal, levels: Sequence[LoyaltyLevel]) -> LoyaltyLevel:
+    """The highest level whose threshold `spend` reaches (the lowest level otherwise)."""
+    ordered = _ordered(levels)
+    current = ordered[0]
+    for level in ordered:
+        if spend >= level.min_spend:
+            current = level
+    return current
+
+
+def next_level(spend: Decimal, levels: Sequence[LoyaltyLevel]) -> LoyaltyLevel | None:
+    """The first level above `spend`, or None at the top."""
+    return next((lv for lv in _ordered(levels) if lv.min_spend > spend), None)
+
+
+def points_for(price: Decimal, percent: Decimal) -> Decimal:
+    """`price / 100 * percent`, rounded to 0.01 half up."""
+    return quantize(price / HUNDRED * percent)
+
+
+class EntryKind(enum.StrEnum):
+    ACCRUAL = "ACCRUAL"
+    REVERSAL = "REVERSAL"
+    ADJUSTMENT = "ADJUSTMENT"
+
+
+@dataclass(frozen=True, slots=True)
+class LedgerEntry:
+    """One append-only ledger line. `step` numbers a booking's entries (1, 2, ...), and the
+    database keeps (booking_id, step) unique so a step can never be written twice."""
+
+    user_id: int
+    kind: EntryKind
+    amount: Decimal
+    reason: str
+    created_at: datetime
+    booking_id: int | None = None
+    step: int | None = None
+    percent: Decimal | None = None
+    actor_id: int | None = None
+    id: int | None = None
+
+
+@dataclass(slots=True)
+class LoyaltyAccount:
+    """A member's balance (sum of their ledger) and completed spend (drives the level)."""
+
+    user_id: int
+    balance: Decimal = ZERO
+    completed_spend: Decimal = ZERO
+
+
+REVERSING_STATUSES = frozenset({BookingStatus.CANCELLED, BookingStatus.NO_SHOW})
+
+
+def entitlement(booking: Booking, percent: Decimal, loyalty_enabled: bool) -> Decimal:
+    """What the booking's latest state entitles it to, given the percent it would earn at.
+
+    COMPLETED + linked + loyalty on → its points. Cancelled / no-show (deleted included)
+    → nothing. Any other state keeps what was already granted. Loyalty off writes nothing.
+    """
+    if not loyalty_enabled:
+        return booking.bonus_points
+    if booking.status is BookingStatus.COMPLETED and booking.is_linked:
+        return points_for(booking.price, percent)
+    if booking.status in REVERSING_STATUSES:
+        return ZERO
+    return booking.bonus_points
+
+
+@dataclass(frozen=True, slots=True)
+class Award:
+    """The ledger step that brings a booking in line with its entitlement."""
+
+    kind: EntryKind
+    amount: Decimal
+    percent: Decimal
+    spend_delta: Decimal
+
+
+def reconcile(
+    booking: Booking, account: LoyaltyAccount, levels: Sequence[LoyaltyLevel], loyalty_enabled: bool
+) -> Award | None:
+    """The entry (ACCRUAL / REVERSAL) that makes the booking's granted points equal its
+    entitlement, or None if they already agree.
+
+    The percent is the member's level at the moment of the first accrual and stays frozen on
+    the booking; the booking's own price counts toward the level only after its award.
+    """
+    percent = booking.bonus_percent
+    if percent is None:
+        percent = level_for(account.completed_spend, levels).cashback_percent
+    target = entitlement(booking, percent, loyalty_enabled)
+    delta = target - booking.bonus_points
+    if delta == ZERO:
+        return None
+    # Spend follows the points: a visit counts toward the level while it holds points.
+    spend = booking.price if target > ZERO else ZERO
+    kind = EntryKind.ACCRUAL if delta > ZERO else EntryKind.REVERSAL
+    return Award(kind=kind, amount=delta, percent=percent, spend_delta=spend - booking.bonus_basis)
+
+
+def apply_award(booking: Booking, account: LoyaltyAccount, award: Award) -> None:
+    """Record the award on the booking and the account (the caller appends the entry)."""
+    booking.bonus_points += award.amount
+    booking.ledger_step += 1
+    if booking.bonus_percent is None:
+        booking.bonus_percent = award.percent
+    booking.bonus_basis += award.spend_delta
+    account.balance += award.amount
+    account.completed_spend += award.spend_delta

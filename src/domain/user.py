@@ -1,0 +1,27 @@
+"""Members of the salon's app."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+from datetime import datetime
+
+
+class Role(enum.StrEnum):
+    USER = "user"
+    ADMIN = "admin"
+
+
+@dataclass(slots=True)
+class User:
+    """A member. `email` is stored normalised; `phone_key` is the last 10 digits of `phone`."""
+
+    id: int
+    email: str
+    password_hash: str
+    role: Role = Role.USER
+    phone: str | None = None
+    phone_key: str | None = None
+    name: str | None = None
+    unique_code: str | None = None
+    created_at: datetime | None = None

@@ -1,0 +1,420 @@
+"""In-memory fakes of every port. Tiny on purpose: tests assert on their state.
+
+The integration contract suite runs the same checks against these and the SQL adapters,
+so the fakes cannot drift from the real thing.
+"""
+
+from __future__ import annotations
+
+import copy
+import itertools
+from collections.abc import AsyncIterator, Collection, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field, replace
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+from types import TracebackType
+from typing import Self
+
+from src.application.errors import DuplicateEmail
+from src.application.ports import BookingQuery, NewUser, Page, RecordPage
+from src.domain.booking import Booking, BookingKey, BookingStatus, Freshness, MatchMethod
+from src.domain.inbox import EventState, WebhookEvent
+from src.domain.loyalty import DEFAULT_LEVELS, LedgerEntry, LoyaltyAccount, LoyaltyLevel
+from src.domain.record import YClientsRecord
+from src.domain.sync_run import SyncRun
+from src.domain.user import User
+
+
+@dataclass
+class Store:
+    """Everything the fakes hold; shared by every unit of work made from one factory."""
+
+    users: dict[int, User] = field(default_factory=dict)
+    bookings: dict[int, Booking] = field(default_factory=dict)
+    accounts: dict[int, LoyaltyAccount] = field(default_factory=dict)
+    entries: list[LedgerEntry] = field(default_factory=list)
+    levels: list[LoyaltyLevel] = field(default_factory=lambda: list(DEFAULT_LEVELS))
+    events: dict[int, WebhookEvent] = field(default_factory=dict)
+    runs: dict[int, SyncRun] = field(default_factory=dict)
+    ids: itertools.count = field(default_factory=lambda: itertools.count(1))
+
+    def next_id(self) -> int:
+        return next(self.ids)
+
+
+def _page(items: list, limit: int, offset: int) -> Page:  # type: ignore[type-arg]
+    return Page(items=items[offset : offset + limit], total=len(items), limit=limit, offset=offset)
+
+
+class FakeUsers:
+    def __init__(self, store: Store) -> None:
+        self.s = store
+
+    async def add(self, user: NewUser) -> User:
+        if any(u.email == user.email for u in self.s.users.values()):
+            raise DuplicateEmail(f"a user with email {user.email} already exists")
+        new = User(id=self.s.next_id(), created_at=datetime.now(UTC), **user.__dict__)
+        self.s.users[new.id] = new
+        return copy.copy(new)
+
+    async def get(self, user_id: int) -> User | None:
+        u = self.s.users.get(user_id)
+        return copy.copy(u) if u else None
+
+    async def get_by_email(self, email: str) -> User | None:
+        return next((copy.copy(u) for u in self.s.users.values() if u.email == email), None)
+
+    async def set_unique_code(self, user_id: int, code: str) -> bool:
+        if any(u.unique_code == code for u in self.s.users.values() if u.id != user_id):
+            return False
+        user = self.s.users[user_id]
+        if user.unique_code is None:
+            user.unique_code = code
+        return True
+
+    async def ids_without_code(self, limit: int) -> list[int]:
+        return sorted(u.id for u in self.s.users.values() if u.unique_code is None)[:limit]
+
+    async def find_by_codes(self, codes: Collection[str]) -> dict[str, int]:
+        wanted = set(codes)
+        return {u.unique_code: u.id for u in self.s.users.values() if u.unique_code in wanted}
+
+    async def find_by_emails(self, emails: Collection[str]) -> dict[str, list[int]]:
+        return self._group(set(emails), lambda u: u.email)
+
+    async def find_by_phone_keys(self, keys: Collection[str]) -> dict[str, list[int]]:
+        return self._group(set(keys), lambda u: u.phone_key)
+
+    def _group(self, wanted: set[str], attr) -> dict[str, list[int]]:  # type: ignore[no-untyped-def]
+        out: dict[str, list[int]] = {}
+        for u in sorted(self.s.users.values(), key=lambda u: u.id):
+            if attr(u) in wanted:
+                out.setdefault(attr(u), []).append(u.id)
+        return out
+
+
+class FakeBookings:
+    def __init__(self, store: Store) -> None:
+        self.s = store
+
+    def _by_key(self, key: BookingKey) -> Booking | None:
+        return next((b for b in self.s.bookings.values() if b.key == key), None)
+
+    async def get(self, booking_id: int) -> Booking | None:
+        b = self.s.bookings.get(booking_id)
+        return b.copy() if b else None
+
+    async def get_many(self, keys: Collection[BookingKey]) -> dict[BookingKey, Booking]:
+        wanted = set(keys)
+        return {b.key: b.copy() for b in self.s.bookings.values() if b.key in wanted}
+
+    async def upsert_many(self, bookings: Sequence[Booking]) -> dict[BookingKey, int]:
+        ids: dict[BookingKey, int] = {}
+        for incoming in bookings:
+            stored = self._by_key(incoming.key)
+            if stored is None:
+                new = replace(
+                    incoming, id=self.s.next_id(), bonus_points=Decimal("0.00"),
+                    bonus_percent=None, bonus_basis=Decimal("0.00"), ledger_step=0,
+                )  # fmt: skip
+                self.s.bookings[new.id] = new
+                ids[new.key] = new.id  # type: ignore[assignment]
+                continue
+            assert stored.id is not None
+            ids[stored.key] = stored.id
+            fresher = incoming.last_change_at > stored.last_change_at or (
+                incoming.last_change_at == stored.last_change_at
+                and ((incoming.deleted and not stored.deleted) or stored.user_id is None)
+            )
+            if not fresher:
+                continue
+            for name in _DATA_FIELDS:
+                setattr(stored, name, getattr(incoming, name))
+            if stored.user_id is None:
+                stored.user_id = incoming.user_id
+                stored.match_method = incoming.match_method
+                stored.unmatched_reason = incoming.unmatched_reason
+        return ids
+
+    async def lock_many(self, ids: Collection[int]) -> list[Booking]:
+        return [self.s.bookings[i].copy() for i in sorted(set(ids)) if i in self.s.bookings]
+
+    async def save_loyalty(self, bookings: Sequence[Booking]) -> None:
+        for b in bookings:
+            stored = self.s.bookings[b.id]  # type: ignore[index]
+            stored.bonus_points = b.bonus_points
+            stored.bonus_percent = b.bonus_percent
+            stored.bonus_basis = b.bonus_basis
+            stored.ledger_step = b.ledger_step
+
+    async def relink(self, booking_id: int, user_id: int, method: MatchMethod) -> None:
+        b = self.s.bookings[booking_id]
+        b.user_id, b.match_method, b.unmatched_reason = user_id, method, None
+
+    async def mark_deleted(self, key: BookingKey, at: datetime) -> int | None:
+        b = self._by_key(key)
+        if b is None:
+            return None
+        b.deleted, b.status = True, BookingStatus.CANCELLED
+        b.last_change_at = max(b.last_change_at, at)
+        return b.id
+
+    async def query(self, q: BookingQuery) -> Page[Booking]:
+        rows = [
+            b for b in self.s.bookings.values()
+            if (q.user_id is None or b.user_id == q.user_id)
+            and (q.statuses is None or b.status in q.statuses)
+            and (q.starts_from is None or b.appointment_at >= q.starts_from)
+            and (not q.unmatched_only or b.user_id is None)
+        ]  # fmt: skip
+        if q.starts_from is not None:
+            rows.sort(key=lambda b: (b.appointment_at, b.id))
+        else:
+            rows.sort(key=lambda b: (b.appointment_at, b.id), reverse=True)
+        return _page([b.copy() for b in rows], q.limit, q.offset)
+
+
+_DATA_FIELDS = (
+    "status", "appointment_at", "last_change_at", "price", "services", "staff_name",
+    "client_name", "client_phone", "client_email", "comment", "deleted",
+)  # fmt: skip
+
+
+class FakeLedger:
+    def __init__(self, store: Store) -> None:
+        self.s = store
+
+    async def lock_accounts(self, user_ids: Collection[int]) -> dict[int, LoyaltyAccount]:
+        out = {}
+        for uid in sorted(set(user_ids)):
+            acc = self.s.accounts.setdefault(uid, LoyaltyAccount(user_id=uid))
+            out[uid] = copy.copy(acc)
+        return out
+
+    async def save_accounts(self, accounts: Collection[LoyaltyAccount]) -> None:
+        for acc in accounts:
+            self.s.accounts[acc.user_id] = copy.copy(acc)
+
+    async def get_account(self, user_id: int) -> LoyaltyAccount:
+        return copy.copy(self.s.accounts.get(user_id, LoyaltyAccount(user_id=user_id)))
+
+    async def append(self, entries: Sequence[LedgerEntry]) -> None:
+        taken = {(e.booking_id, e.step) for e in self.s.entries if e.booking_id is not None}
+        for e in entries:
+            if e.booking_id is not None and (e.booking_id, e.step) in taken:
+                raise AssertionError(f"ledger step {(e.booking_id, e.step)} written twice")
+            self.s.entries.append(replace(e, id=self.s.next_id()))
+
+    async def entries(self, user_id: int, limit: int, offset: int) -> Page[LedgerEntry]:
+        rows = sorted(
+            (e for e in self.s.entries if e.user_id == user_id),
+            key=lambda e: (e.created_at, e.id or 0), reverse=True,
+        )  # fmt: skip
+        return _page(rows, limit, offset)
+
+
+class FakeLevels:
+    def __init__(self, store: Store) -> None:
+        self.s = store
+
+    async def all(self) -> list[LoyaltyLevel]:
+        return sorted(self.s.levels, key=lambda lv: lv.min_spend)
+
+
+class FakeInbox:
+    def __init__(self, store: Store) -> None:
+        self.s = store
+
+    async def add(self, event: WebhookEvent) -> tuple[int, bool]:
+        for e in self.s.events.values():
+            if e.dedupe_key == event.dedupe_key:
+                return e.id, False  # type: ignore[return-value]
+        new = replace(event, id=self.s.next_id())
+        self.s.events[new.id] = new  # type: ignore[index]
+        return new.id, True  # type: ignore[return-value]
+
+    async def get(self, event_id: int) -> WebhookEvent | None:
+        e = self.s.events.get(event_id)
+        return copy.copy(e) if e else None
+
+    async def save(self, event: WebhookEvent) -> None:
+        self.s.events[event.id] = copy.copy(event)  # type: ignore[index]
+
+    async def query(self, state: EventState | None, limit: int, offset: int) -> Page[WebhookEvent]:
+        rows = [e for e in self.s.events.values() if state is None or e.state is state]
+        rows.sort(key=lambda e: e.id or 0, reverse=True)
+        return _page([copy.copy(e) for e in rows], limit, offset)
+
+    async def pending_before(self, before: datetime, limit: int) -> list[int]:
+        rows = [
+            e.id for e in self.s.events.values()
+            if e.state is EventState.PENDING and e.received_at < before
+        ]  # fmt: skip
+        return sorted(rows)[:limit]  # type: ignore[type-var]
+
+
+class FakeSyncRuns:
+    def __init__(self, store: Store) -> None:
+        self.s = store
+
+    async def add(self, run: SyncRun) -> SyncRun:
+        new = replace(run, id=self.s.next_id(), counts=copy.copy(run.counts))
+        self.s.runs[new.id] = new  # type: ignore[index]
+        return copy.copy(new)
+
+    async def save(self, run: SyncRun) -> None:
+        self.s.runs[run.id] = replace(run, counts=copy.copy(run.counts))  # type: ignore[index]
+
+    async def get(self, run_id: int) -> SyncRun | None:
+        r = self.s.runs.get(run_id)
+        return replace(r, counts=copy.copy(r.counts)) if r else None
+
+    async def query(self, company_id: int | None, limit: int, offset: int) -> Page[SyncRun]:
+        rows = [r for r in self.s.runs.values() if company_id is None or r.company_id == company_id]
+        rows.sort(key=lambda r: r.id or 0, reverse=True)
+        return _page(rows, limit, offset)
+
+
+class FakeUnitOfWork:
+    """Works on the shared store; rollback (the default) restores the snapshot taken on enter."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self.users = FakeUsers(store)
+        self.bookings = FakeBookings(store)
+        self.ledger = FakeLedger(store)
+        self.levels = FakeLevels(store)
+        self.inbox = FakeInbox(store)
+        self.sync_runs = FakeSyncRuns(store)
+        self.committed = False
+        self._snapshot: dict[str, object] | None = None
+
+    async def __aenter__(self) -> Self:
+        fields = ("users", "bookings", "accounts", "entries", "levels", "events", "runs")
+        self._snapshot = {name: copy.deepcopy(getattr(self.store, name)) for name in fields}
+        self.committed = False
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if not self.committed:
+            await self.rollback()
+
+    async def commit(self) -> None:
+        self.committed = True
+        self._snapshot = {name: copy.deepcopy(getattr(self.store, name)) for name in self._snapshot or {}}
+
+    async def rollback(self) -> None:
+        for name, value in (self._snapshot or {}).items():
+            setattr(self.store, name, copy.deepcopy(value))
+
+
+class FakeUnitOfWorkFactory:
+    def __init__(self, store: Store | None = None) -> None:
+        self.store = store or Store()
+
+    def __call__(self) -> FakeUnitOfWork:
+        return FakeUnitOfWork(self.store)
+
+
+class FakeGateway:
+    """Serves records from memory in pages, like the YClients list endpoint."""
+
+    def __init__(self, page_size: int = 200) -> None:
+        self.records: dict[BookingKey, YClientsRecord] = {}
+        self.page_size = page_size
+        self.requests = 0
+        self.fail_with: Exception | None = None
+
+    def put(self, *records: YClientsRecord) -> None:
+        for r in records:
+            self.records[BookingKey(r.company_id, r.record_id)] = r
+
+    async def record_pages(
+        self, company_id: int, start: date, end: date, changed_after: datetime | None = None
+    ) -> AsyncIterator[RecordPage]:
+        rows = sorted(
+            (r for k, r in self.records.items()
+             if k.company_id == company_id and start <= r.appointment_at.date() <= end),
+            key=lambda r: r.record_id,
+        )  # fmt: skip
+        for i in range(0, len(rows), self.page_size):
+            self.requests += 1
+            if self.fail_with is not None:
+                raise self.fail_with
+            yield RecordPage(records=rows[i : i + self.page_size])
+
+    async def get_record(self, company_id: int, record_id: int) -> YClientsRecord | None:
+        self.requests += 1
+        return self.records.get(BookingKey(company_id, record_id))
+
+
+class FakeClock:
+    def __init__(self, now: datetime | None = None) -> None:
+        self.current = now or datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
+
+    def now(self) -> datetime:
+        return self.current
+
+    def advance(self, **kwargs: float) -> None:
+        self.current += timedelta(**kwargs)
+
+
+class FakeCodes:
+    """Hands out codes from a script, then from a counter: collisions are easy to stage."""
+
+    def __init__(self, *scripted: str) -> None:
+        self.scripted = list(scripted)
+        self.counter = itertools.count(1)
+
+    def __call__(self) -> str:
+        if self.scripted:
+            return self.scripted.pop(0)
+        n = next(self.counter)
+        alphabet = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
+        out = ""
+        for _ in range(8):
+            n, r = divmod(n, len(alphabet))
+            out += alphabet[r]
+        return out
+
+
+class FakeHasher:
+    def hash(self, password: str) -> str:
+        return "plain$" + password
+
+    def verify(self, password_hash: str, password: str) -> bool:
+        return password_hash == "plain$" + password
+
+
+class FakeQueue:
+    def __init__(self) -> None:
+        self.events: list[int] = []
+        self.syncs: list[tuple[int, str]] = []
+
+    async def process_webhook_event(self, event_id: int) -> None:
+        self.events.append(event_id)
+
+    async def sync_company(self, company_id: int, trigger: str) -> None:
+        self.syncs.append((company_id, trigger))
+
+
+class FakeSyncLock:
+    def __init__(self) -> None:
+        self.held: set[int] = set()
+
+    @asynccontextmanager
+    async def hold(self, company_id: int):  # type: ignore[no-untyped-def]
+        if company_id in self.held:
+            yield False
+            return
+        self.held.add(company_id)
+        try:
+            yield True
+        finally:
+            self.held.discard(company_id)
