@@ -43,3 +43,14 @@ class TokensRejected(GatewayError):
     """YClients answered 401/403: the partner or user token is wrong or was rotated."""
 
     code = "yclients_tokens_rejected"
+
+
+class ConcurrentUpdate(AppError):
+    """Another transaction changed the same rows (unique step taken, deadlock, serialization
+    failure); the use case retries the whole unit of work."""
+
+    code = "concurrent_update"
+
+
+class Forbidden(AppError):
+    code = "forbidden"
