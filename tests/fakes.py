@@ -18,7 +18,7 @@ from typing import Self
 
 from src.application.errors import DuplicateEmail
 from src.application.ports import BookingQuery, NewUser, Page, RecordPage
-from src.domain.booking import Booking, BookingKey, BookingStatus, Freshness, MatchMethod
+from src.domain.booking import Booking, BookingKey, BookingStatus, MatchMethod
 from src.domain.inbox import EventState, WebhookEvent
 from src.domain.loyalty import DEFAULT_LEVELS, LedgerEntry, LoyaltyAccount, LoyaltyLevel
 from src.domain.record import YClientsRecord
@@ -307,7 +307,9 @@ class FakeUnitOfWork:
 
     async def commit(self) -> None:
         self.committed = True
-        self._snapshot = {name: copy.deepcopy(getattr(self.store, name)) for name in self._snapshot or {}}
+        self._snapshot = {
+            name: copy.deepcopy(getattr(self.store, name)) for name in self._snapshot or {}
+        }
 
     async def rollback(self) -> None:
         for name, value in (self._snapshot or {}).items():

@@ -15,7 +15,6 @@ from src.domain.record import YClientsRecord
 from src.domain.sync_run import SyncRun
 from src.domain.user import Role, User
 
-
 T = TypeVar("T")
 
 
@@ -145,7 +144,9 @@ class InboxRepository(Protocol):
         """Write state, attempts, last_error, processed_at."""
         ...
 
-    async def query(self, state: EventState | None, limit: int, offset: int) -> Page[WebhookEvent]: ...
+    async def query(
+        self, state: EventState | None, limit: int, offset: int
+    ) -> Page[WebhookEvent]: ...
 
     async def pending_before(self, before: datetime, limit: int) -> list[int]: ...
 

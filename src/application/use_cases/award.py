@@ -1,0 +1,79 @@
+"""AwardBonus: bring the ledger of bookings in line with what their state entitles them to."""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+from datetime import datetime
+from decimal import Decimal
+
+from src.application.ports import UnitOfWork
+from src.domain.booking import Booking, BookingStatus
+from src.domain.loyalty import (
+    EntryKind,
+    LedgerEntry,
+    LoyaltyLevel,
+    apply_award,
+    reconcile,
+)
+from src.domain.money import ZERO
+
+
+class AwardBonus:
+    """Runs inside the caller's unit of work, so the award commits with the booking change.
+
+    Exactly-once holds because the decision is made on rows locked in this transaction
+    (bookings, then accounts, both in id order) and every entry carries the booking's next
+    ledger step, which the database keeps unique.
+    """
+
+    def __init__(self, levels: Sequence[LoyaltyLevel] | None = None) -> None:
+        # Levels may be passed in (a sync loads them once); otherwise read per call.
+        self._levels = list(levels) if levels is not None else None
+
+    async def __call__(
+        self, uow: UnitOfWork, booking_ids: Collection[int], *, loyalty_enabled: bool, now: datetime
+    ) -> Decimal:
+        """Award (or reverse) for these bookings; returns the net points written."""
+        if not loyalty_enabled or not booking_ids:
+            return ZERO
+        bookings = [b for b in await uow.bookings.lock_many(booking_ids) if b.user_id is not None]
+        if not bookings:
+            return ZERO
+        levels = self._levels if self._levels is not None else await uow.levels.all()
+        accounts = await uow.ledger.lock_accounts({b.user_id for b in bookings})  # type: ignore[misc]
+        entries: list[LedgerEntry] = []
+        changed: list[Booking] = []
+        for booking in bookings:
+            account = accounts[booking.user_id]  # type: ignore[index]
+            award = reconcile(booking, account, levels, loyalty_enabled)
+            if award is None:
+                continue
+            apply_award(booking, account, award)
+            entries.append(
+                LedgerEntry(
+                    user_id=account.user_id,
+                    kind=award.kind,
+                    amount=award.amount,
+                    reason=_reason(booking, award.kind, award.percent),
+                    created_at=now,
+                    booking_id=booking.id,
+                    step=booking.ledger_step,
+                    percent=award.percent,
+                )
+            )
+            changed.append(booking)
+        if not entries:
+            return ZERO
+        await uow.ledger.append(entries)
+        await uow.bookings.save_loyalty(changed)
+        await uow.ledger.save_accounts([accounts[uid] for uid in {e.user_id for e in entries}])
+        return sum((e.amount for e in entries), ZERO)
+
+
+def _reason(booking: Booking, kind: EntryKind, percent: Decimal) -> str:
+    where = f"record {booking.record_id} (company {booking.company_id})"
+    if booking.status is not BookingStatus.COMPLETED:
+        return f"{booking.status.value.lower()} after points were granted: {where}"
+    if kind is EntryKind.ACCRUAL and booking.ledger_step == 1:
+        return f"visit completed: {booking.price} at {percent}%, {where}"
+    return f"price changed to {booking.price} at {percent}%, {where}"

@@ -1,0 +1,154 @@
+"""IngestRecord(s): store YClients records as bookings, link them, award points."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from src.application.errors import ConcurrentUpdate
+from src.application.ports import Clock, UnitOfWork, UnitOfWorkFactory
+from src.application.switches import Switches
+from src.application.use_cases.award import AwardBonus
+from src.application.use_cases.resolve import ResolveUser
+from src.domain.booking import Booking, BookingKey, BookingStatus, Freshness
+from src.domain.loyalty import REVERSING_STATUSES
+from src.domain.record import YClientsRecord
+from src.domain.sync_run import SyncCounts
+
+log = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 5
+
+
+@dataclass(slots=True)
+class _Planned:
+    booking: Booking
+    outcome: str  # created | updated | unchanged
+    write: bool
+
+
+class IngestRecords:
+    """Upserts a batch of records (keyed by company + record id) in one transaction.
+
+    Per batch: one lookup of stored bookings, at most three user lookups, one upsert, then
+    the award step on locked rows. A record older than the stored booking (by YClients
+    `last_change_date`) changes nothing. Conflicts with concurrent writers are retried.
+    """
+
+    def __init__(
+        self,
+        uow_factory: UnitOfWorkFactory,
+        clock: Clock,
+        switches: Switches,
+        award: AwardBonus | None = None,
+    ) -> None:
+        self.uow_factory = uow_factory
+        self.clock = clock
+        self.switches = switches
+        self.award = award or AwardBonus()
+
+    async def __call__(self, records: Sequence[YClientsRecord]) -> SyncCounts:
+        batch = _freshest_per_key(records)
+        for attempt in range(1, MAX_ATTEMPTS + 1):
+            try:
+                async with self.uow_factory() as uow:
+                    counts = await self._ingest(uow, batch)
+                    await uow.commit()
+                counts.fetched = len(records)
+                return counts
+            except ConcurrentUpdate:
+                if attempt == MAX_ATTEMPTS:
+                    raise
+                log.info("ingest_retry", extra={"attempt": attempt, "records": len(batch)})
+                await asyncio.sleep(0.01 * attempt)
+        raise AssertionError("unreachable")
+
+    async def one(self, record: YClientsRecord) -> SyncCounts:
+        return await self([record])
+
+    async def _ingest(self, uow: UnitOfWork, records: list[YClientsRecord]) -> SyncCounts:
+        counts = SyncCounts()
+        loyalty_on = self.switches.loyalty_enabled
+        stored = await uow.bookings.get_many([_key(r) for r in records])
+        plan: list[_Planned] = []
+        for record in records:
+            current = stored.get(_key(record))
+            if current is None:
+                plan.append(_Planned(Booking.from_record(record), "created", True))
+                continue
+            freshness = current.freshness(record)
+            if freshness is Freshness.NEWER:
+                current.apply(record)
+                plan.append(_Planned(current, "updated", True))
+            else:
+                plan.append(_Planned(current, "unchanged", False))
+
+        unlinked = [p for p in plan if not p.booking.is_linked]
+        if unlinked:
+            resolved = await ResolveUser(uow.users).many([p.booking for p in unlinked])
+            for p in unlinked:
+                r = resolved[p.booking.key]
+                if r.user_id is not None:
+                    p.booking.user_id, p.booking.match_method = r.user_id, r.method
+                    p.booking.unmatched_reason = None
+                    p.write = True
+                    counts.linked += 1
+                else:
+                    if r.reason != p.booking.unmatched_reason:
+                        p.booking.unmatched_reason = r.reason
+                        p.write = True
+                    counts.unmatched += 1
+                    log.info(
+                        "booking_unmatched",
+                        extra={"company_id": p.booking.company_id,
+                               "record_id": p.booking.record_id, "reason": r.reason},
+                    )  # fmt: skip
+
+        to_write = [p.booking for p in plan if p.write]
+        ids = await uow.bookings.upsert_many(to_write) if to_write else {}
+        award_ids: list[int] = []
+        for p in plan:
+            counts_attr = p.outcome
+            setattr(counts, counts_attr, getattr(counts, counts_attr) + 1)
+            booking_id = ids.get(p.booking.key, p.booking.id)
+            if booking_id is not None and _may_need_award(p, loyalty_on):
+                award_ids.append(booking_id)
+        counts.points_awarded = await self.award(
+            uow, award_ids, loyalty_enabled=loyalty_on, now=self.clock.now()
+        )
+        return counts
+
+
+def _key(record: YClientsRecord) -> BookingKey:
+    return BookingKey(record.company_id, record.record_id)
+
+
+def _freshest_per_key(records: Sequence[YClientsRecord]) -> list[YClientsRecord]:
+    """One record per key (the freshest; a deletion wins a tie), sorted by key so that
+    concurrent batches lock rows in the same order."""
+    best: dict[BookingKey, YClientsRecord] = {}
+    for r in records:
+        seen = best.get(_key(r))
+        if seen is None or (r.last_change_at, r.deleted) > (seen.last_change_at, seen.deleted):
+            best[_key(r)] = r
+    return [best[k] for k in sorted(best, key=lambda k: (k.company_id, k.record_id))]
+
+
+def _may_need_award(p: _Planned, loyalty_on: bool) -> bool:
+    """Whether the award step must look at this booking (under lock).
+
+    A booking this batch wrote is checked by its status alone: what we read before the write
+    may already be out of date. An unchanged one is checked against what we read: whoever
+    wrote its current state ran the award step then, unless loyalty was off at the time."""
+    if not loyalty_on:
+        return False
+    b = p.booking
+    if p.write:
+        return (
+            b.status is BookingStatus.COMPLETED and b.is_linked
+        ) or b.status in REVERSING_STATUSES
+    if b.status is BookingStatus.COMPLETED and b.is_linked:
+        return b.bonus_basis != b.price
+    return b.status in REVERSING_STATUSES and b.bonus_points != 0
