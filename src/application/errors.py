@@ -29,6 +29,12 @@ class ValidationFailed(AppError):
     code = "validation_failed"
 
 
+class MalformedPayload(AppError):
+    """The request body is not what the endpoint reads at all (e.g. not JSON)."""
+
+    code = "malformed_payload"
+
+
 class YClientsDisabled(Conflict):
     code = "yclients_disabled"
 

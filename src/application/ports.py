@@ -215,6 +215,27 @@ class YClientsGateway(Protocol):
     async def get_record(self, company_id: int, record_id: int) -> YClientsRecord | None: ...
 
 
+@dataclass(frozen=True, slots=True)
+class WebhookNotice:
+    """The envelope of a YClients webhook: enough to store and route it."""
+
+    company_id: int
+    resource: str
+    resource_id: int
+    status: str  # create | update | delete
+
+
+class WebhookDecoder(Protocol):
+    def envelope(self, body: bytes) -> WebhookNotice:
+        """Decode only the envelope. Raises `MalformedPayload` (not JSON / not an object) or
+        `ValidationFailed` naming the missing or invalid fields."""
+        ...
+
+    def record(self, body: bytes) -> YClientsRecord | None:
+        """The record in `data`, or None when `data` is missing or partial."""
+        ...
+
+
 class Clock(Protocol):
     def now(self) -> datetime:
         """Timezone-aware UTC now."""

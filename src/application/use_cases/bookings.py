@@ -1,0 +1,111 @@
+"""Bookings as members and admins see them, and the admin's manual link."""
+
+from __future__ import annotations
+
+from src.application.errors import NotFound, ValidationFailed
+from src.application.ports import BookingQuery, Clock, Page, UnitOfWorkFactory
+from src.application.switches import Switches
+from src.application.use_cases.award import AwardBonus
+from src.domain.booking import UPCOMING_STATUSES, Booking, BookingStatus, MatchMethod
+from src.domain.loyalty import EntryKind, LedgerEntry
+from src.domain.money import ZERO
+
+
+class ListBookings:
+    """A member's own bookings. Upcoming: from now on, PENDING/CONFIRMED, nearest first."""
+
+    def __init__(self, uow_factory: UnitOfWorkFactory, clock: Clock) -> None:
+        self.uow_factory = uow_factory
+        self.clock = clock
+
+    async def __call__(
+        self,
+        user_id: int,
+        *,
+        upcoming_only: bool = False,
+        status: BookingStatus | None = None,
+        limit: int = 20,
+        offset: int = 0,
+    ) -> Page[Booking]:
+        statuses: frozenset[BookingStatus] | None = frozenset({status}) if status else None
+        if upcoming_only:
+            statuses = UPCOMING_STATUSES & statuses if statuses else UPCOMING_STATUSES
+        query = BookingQuery(
+            user_id=user_id,
+            statuses=statuses,
+            starts_from=self.clock.now() if upcoming_only else None,
+            limit=limit,
+            offset=offset,
+        )
+        async with self.uow_factory() as uow:
+            return await uow.bookings.query(query)
+
+
+class ListUnmatched:
+    def __init__(self, uow_factory: UnitOfWorkFactory) -> None:
+        self.uow_factory = uow_factory
+
+    async def __call__(self, limit: int = 20, offset: int = 0) -> Page[Booking]:
+        async with self.uow_factory() as uow:
+            return await uow.bookings.query(
+                BookingQuery(unmatched_only=True, limit=limit, offset=offset)
+            )
+
+
+class LinkBookingManually:
+    """Admin: link a booking to a member. Points it already earned for someone else are
+    reversed there first, then the new member gets what the booking entitles them to."""
+
+    def __init__(self, uow_factory: UnitOfWorkFactory, clock: Clock, switches: Switches) -> None:
+        self.uow_factory = uow_factory
+        self.clock = clock
+        self.switches = switches
+
+    async def __call__(self, booking_id: int, user_id: int, admin_id: int) -> Booking:
+        now = self.clock.now()
+        async with self.uow_factory() as uow:
+            if await uow.users.get(user_id) is None:
+                raise ValidationFailed(f"user_id: user {user_id} does not exist")
+            locked = await uow.bookings.lock_many([booking_id])
+            if not locked:
+                raise NotFound(f"booking {booking_id} does not exist")
+            booking = locked[0]
+            if booking.user_id != user_id and booking.bonus_points != ZERO:
+                await self._move_points_away(uow, booking, now, admin_id)
+            await uow.bookings.relink(booking_id, user_id, MatchMethod.MANUAL)
+            await AwardBonus()(
+                uow, [booking_id], loyalty_enabled=self.switches.loyalty_enabled, now=now
+            )
+            linked = await uow.bookings.get(booking_id)
+            await uow.commit()
+        assert linked is not None
+        return linked
+
+    @staticmethod
+    async def _move_points_away(uow, booking: Booking, now, admin_id: int) -> None:  # type: ignore[no-untyped-def]
+        old_user = booking.user_id
+        assert old_user is not None
+        accounts = await uow.ledger.lock_accounts([old_user])
+        account = accounts[old_user]
+        amount = -booking.bonus_points
+        account.balance += amount
+        account.completed_spend -= booking.bonus_basis
+        booking.ledger_step += 1
+        await uow.ledger.append(
+            [
+                LedgerEntry(
+                    user_id=old_user,
+                    kind=EntryKind.REVERSAL,
+                    amount=amount,
+                    reason=f"booking {booking.id} relinked to another member by an admin",
+                    created_at=now,
+                    booking_id=booking.id,
+                    step=booking.ledger_step,
+                    percent=booking.bonus_percent,
+                    actor_id=admin_id,
+                )
+            ]
+        )
+        booking.bonus_points, booking.bonus_basis, booking.bonus_percent = ZERO, ZERO, None
+        await uow.bookings.save_loyalty([booking])
+        await uow.ledger.save_accounts([account])

@@ -1,0 +1,87 @@
+"""Loyalty as a member sees it, and the admin's point adjustments."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from src.application.errors import NotFound, ValidationFailed
+from src.application.ports import Clock, Page, UnitOfWorkFactory
+from src.domain.loyalty import (
+    EntryKind,
+    LedgerEntry,
+    LoyaltyAccount,
+    LoyaltyLevel,
+    level_for,
+    next_level,
+)
+from src.domain.money import ZERO, quantize
+
+
+@dataclass(frozen=True, slots=True)
+class LoyaltyView:
+    account: LoyaltyAccount
+    level: LoyaltyLevel
+    next_level: LoyaltyLevel | None
+    spend_to_next_level: Decimal | None
+
+
+class GetLoyaltyAccount:
+    def __init__(self, uow_factory: UnitOfWorkFactory) -> None:
+        self.uow_factory = uow_factory
+
+    async def __call__(self, user_id: int) -> LoyaltyView:
+        async with self.uow_factory() as uow:
+            account = await uow.ledger.get_account(user_id)
+            levels = await uow.levels.all()
+        spend = account.completed_spend
+        upcoming = next_level(spend, levels)
+        to_next = quantize(upcoming.min_spend - spend) if upcoming else None
+        return LoyaltyView(account, level_for(spend, levels), upcoming, to_next)
+
+
+class ListTransactions:
+    def __init__(self, uow_factory: UnitOfWorkFactory) -> None:
+        self.uow_factory = uow_factory
+
+    async def __call__(self, user_id: int, limit: int = 20, offset: int = 0) -> Page[LedgerEntry]:
+        async with self.uow_factory() as uow:
+            return await uow.ledger.entries(user_id, limit, offset)
+
+
+class AdjustPoints:
+    """Admin: add or remove points with a reason, as an ADJUSTMENT entry in the ledger."""
+
+    def __init__(self, uow_factory: UnitOfWorkFactory, clock: Clock) -> None:
+        self.uow_factory = uow_factory
+        self.clock = clock
+
+    async def __call__(
+        self, user_id: int, amount: Decimal, reason: str, admin_id: int
+    ) -> LedgerEntry:
+        amount = quantize(amount)
+        if amount == ZERO:
+            raise ValidationFailed("amount: must not be zero")
+        if not reason.strip():
+            raise ValidationFailed("reason: must not be empty")
+        async with self.uow_factory() as uow:
+            if await uow.users.get(user_id) is None:
+                raise NotFound(f"user {user_id} does not exist")
+            account = (await uow.ledger.lock_accounts([user_id]))[user_id]
+            if account.balance + amount < ZERO:
+                raise ValidationFailed(
+                    f"amount: would make the balance negative (balance is {account.balance})"
+                )
+            entry = LedgerEntry(
+                user_id=user_id,
+                kind=EntryKind.ADJUSTMENT,
+                amount=amount,
+                reason=reason.strip(),
+                created_at=self.clock.now(),
+                actor_id=admin_id,
+            )
+            account.balance += amount
+            await uow.ledger.append([entry])
+            await uow.ledger.save_accounts([account])
+            await uow.commit()
+        return entry

@@ -1,0 +1,83 @@
+"""Members: registration, login and profile."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from src.application.errors import InvalidCredentials, NotFound, ValidationFailed
+from src.application.ports import NewUser, PasswordHasher, UnitOfWorkFactory
+from src.domain.contacts import normalize_email, phone_key
+from src.domain.loyalty import LoyaltyAccount, LoyaltyLevel, level_for
+from src.domain.user import Role, User
+
+MIN_PASSWORD_LENGTH = 8
+
+
+@dataclass(frozen=True, slots=True)
+class Profile:
+    user: User
+    account: LoyaltyAccount
+    level: LoyaltyLevel
+
+
+class RegisterUser:
+    def __init__(self, uow_factory: UnitOfWorkFactory, hasher: PasswordHasher) -> None:
+        self.uow_factory = uow_factory
+        self.hasher = hasher
+
+    async def __call__(
+        self,
+        email: str,
+        password: str,
+        phone: str | None = None,
+        name: str | None = None,
+        role: Role = Role.USER,
+    ) -> User:
+        normalized = normalize_email(email)
+        if normalized is None or normalized.startswith("@") or normalized.endswith("@"):
+            raise ValidationFailed("email: not a valid email address")
+        if len(password) < MIN_PASSWORD_LENGTH:
+            raise ValidationFailed(f"password: must be at least {MIN_PASSWORD_LENGTH} characters")
+        key = phone_key(phone)
+        if phone and key is None:
+            raise ValidationFailed("phone: must contain at least 10 digits")
+        new = NewUser(
+            email=normalized,
+            password_hash=self.hasher.hash(password),
+            role=role,
+            phone=phone.strip() if phone else None,
+            phone_key=key,
+            name=name.strip() if name else None,
+        )
+        async with self.uow_factory() as uow:
+            user = await uow.users.add(new)
+            await uow.commit()
+        return user
+
+
+class Authenticate:
+    def __init__(self, uow_factory: UnitOfWorkFactory, hasher: PasswordHasher) -> None:
+        self.uow_factory = uow_factory
+        self.hasher = hasher
+
+    async def __call__(self, email: str, password: str) -> User:
+        normalized = normalize_email(email) or ""
+        async with self.uow_factory() as uow:
+            user = await uow.users.get_by_email(normalized)
+        if user is None or not self.hasher.verify(user.password_hash, password):
+            raise InvalidCredentials("wrong email or password")
+        return user
+
+
+class GetProfile:
+    def __init__(self, uow_factory: UnitOfWorkFactory) -> None:
+        self.uow_factory = uow_factory
+
+    async def __call__(self, user_id: int) -> Profile:
+        async with self.uow_factory() as uow:
+            user = await uow.users.get(user_id)
+            if user is None:
+                raise NotFound(f"user {user_id} does not exist")
+            account = await uow.ledger.get_account(user_id)
+            levels = await uow.levels.all()
+        return Profile(user, account, level_for(account.completed_spend, levels))

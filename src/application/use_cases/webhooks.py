@@ -1,0 +1,242 @@
+"""The webhook inbox: accept fast and durably, process later, replay what died."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Collection
+from dataclasses import dataclass, replace
+from datetime import timedelta
+from typing import Literal
+
+from src.application.errors import NotFound, ValidationFailed
+from src.application.ports import (
+    Clock,
+    Page,
+    TaskQueue,
+    UnitOfWorkFactory,
+    WebhookDecoder,
+    YClientsGateway,
+)
+from src.application.switches import Switches
+from src.application.use_cases.award import AwardBonus
+from src.application.use_cases.ingest import IngestRecords
+from src.domain.booking import BookingKey
+from src.domain.inbox import RECORD_RESOURCE, EventState, WebhookEvent, dedupe_key
+
+log = logging.getLogger(__name__)
+
+AcceptStatus = Literal["accepted", "duplicate", "ignored"]
+
+
+@dataclass(frozen=True, slots=True)
+class Accepted:
+    status: AcceptStatus
+    event_id: int
+
+
+class AcceptWebhook:
+    """Validate the envelope, store it in the inbox (committed), then enqueue processing.
+
+    Identical deliveries are stored once. Resources other than records are stored as
+    IGNORED. When the integration is switched off events are stored and left PENDING.
+    """
+
+    def __init__(
+        self,
+        uow_factory: UnitOfWorkFactory,
+        decoder: WebhookDecoder,
+        queue: TaskQueue,
+        clock: Clock,
+        company_ids: Collection[int],
+        switches: Switches,
+    ) -> None:
+        self.uow_factory = uow_factory
+        self.decoder = decoder
+        self.queue = queue
+        self.clock = clock
+        self.company_ids = frozenset(company_ids)
+        self.switches = switches
+
+    async def __call__(self, body: bytes) -> Accepted:
+        notice = self.decoder.envelope(body)
+        if notice.company_id not in self.company_ids:
+            raise ValidationFailed(
+                f"company_id {notice.company_id} is not a configured company (YCLIENTS_COMPANY_IDS)"
+            )
+        ignored = notice.resource != RECORD_RESOURCE
+        event = WebhookEvent(
+            company_id=notice.company_id,
+            resource=notice.resource,
+            resource_id=notice.resource_id,
+            event_status=notice.status,
+            body=body,
+            dedupe_key=dedupe_key(body),
+            received_at=self.clock.now(),
+            state=EventState.IGNORED if ignored else EventState.PENDING,
+        )
+        async with self.uow_factory() as uow:
+            event_id, created = await uow.inbox.add(event)
+            await uow.commit()
+        if not created:
+            return Accepted("duplicate", event_id)
+        if ignored:
+            return Accepted("ignored", event_id)
+        if self.switches.yclients_enabled:
+            try:
+                await self.queue.process_webhook_event(event_id)
+            except Exception:
+                # Stored and committed: the inbox sweeper enqueues it again.
+                log.exception("webhook_enqueue_failed", extra={"event_id": event_id})
+        return Accepted("accepted", event_id)
+
+
+class ProcessWebhookEvent:
+    """Apply one stored event: ingest its record (or mark the booking deleted)."""
+
+    def __init__(
+        self,
+        uow_factory: UnitOfWorkFactory,
+        ingest: IngestRecords,
+        gateway: YClientsGateway,
+        decoder: WebhookDecoder,
+        clock: Clock,
+        switches: Switches,
+    ) -> None:
+        self.uow_factory = uow_factory
+        self.ingest = ingest
+        self.gateway = gateway
+        self.decoder = decoder
+        self.clock = clock
+        self.switches = switches
+
+    async def __call__(self, event_id: int, *, final_attempt: bool = True) -> EventState:
+        """Returns the event's state afterwards. On failure the error is recorded (the event
+        goes DEAD on the final attempt, stays PENDING otherwise) and re-raised for retry."""
+        async with self.uow_factory() as uow:
+            event = await uow.inbox.get(event_id)
+        if event is None:
+            raise NotFound(f"webhook event {event_id} does not exist")
+        if event.state is not EventState.PENDING or not self.switches.yclients_enabled:
+            return event.state
+        try:
+            await self._apply(event)
+        except Exception as exc:
+            state = EventState.DEAD if final_attempt else EventState.PENDING
+            await self._finish(event, state, error=f"{type(exc).__name__}: {exc}")
+            log.warning(
+                "webhook_event_failed",
+                extra={"event_id": event_id, "state": state.value, "attempts": event.attempts,
+                       "error": str(exc)},
+            )  # fmt: skip
+            raise
+        await self._finish(event, EventState.PROCESSED, error=None)
+        log.info(
+            "webhook_event_processed",
+            extra={"event_id": event_id, "company_id": event.company_id,
+                   "record_id": event.resource_id, "event_status": event.event_status},
+        )  # fmt: skip
+        return EventState.PROCESSED
+
+    async def _apply(self, event: WebhookEvent) -> None:
+        record = self.decoder.record(event.body)
+        if event.event_status == "delete":
+            if record is not None:
+                await self.ingest.one(replace(record, deleted=True))
+            else:
+                await self._mark_deleted(event)
+            return
+        if record is None:
+            # `data` was partial: ask YClients for the record itself.
+            record = await self.gateway.get_record(event.company_id, event.resource_id)
+            if record is None:
+                raise NotFound(
+                    f"record {event.resource_id} of company {event.company_id} is not in YClients"
+                )
+        await self.ingest.one(record)
+
+    async def _mark_deleted(self, event: WebhookEvent) -> None:
+        key = BookingKey(event.company_id, event.resource_id)
+        async with self.uow_factory() as uow:
+            booking_id = await uow.bookings.mark_deleted(key, at=event.received_at)
+            if booking_id is not None:
+                await AwardBonus()(
+                    uow, [booking_id], loyalty_enabled=self.switches.loyalty_enabled,
+                    now=self.clock.now(),
+                )  # fmt: skip
+            await uow.commit()
+
+    async def _finish(self, event: WebhookEvent, state: EventState, error: str | None) -> None:
+        async with self.uow_factory() as uow:
+            current = await uow.inbox.get(event.id)  # type: ignore[arg-type]
+            assert current is not None
+            current.attempts += 1
+            current.state = state
+            current.last_error = error
+            if state is EventState.PROCESSED:
+                current.processed_at = self.clock.now()
+            await uow.inbox.save(current)
+            await uow.commit()
+        event.attempts = current.attempts
+
+
+class ReplayWebhookEvent:
+    """Admin action: put a (dead) event back to PENDING and enqueue it."""
+
+    def __init__(self, uow_factory: UnitOfWorkFactory, queue: TaskQueue) -> None:
+        self.uow_factory = uow_factory
+        self.queue = queue
+
+    async def __call__(self, event_id: int) -> WebhookEvent:
+        async with self.uow_factory() as uow:
+            event = await uow.inbox.get(event_id)
+            if event is None:
+                raise NotFound(f"webhook event {event_id} does not exist")
+            if event.state is EventState.IGNORED:
+                raise ValidationFailed(
+                    f"webhook event {event_id} is about '{event.resource}', which is not processed"
+                )
+            event.state, event.attempts = EventState.PENDING, 0
+            await uow.inbox.save(event)
+            await uow.commit()
+        await self.queue.process_webhook_event(event_id)
+        return event
+
+
+class SweepInbox:
+    """Re-enqueue events left PENDING (a crash between commit and enqueue, a lost task)."""
+
+    def __init__(
+        self,
+        uow_factory: UnitOfWorkFactory,
+        queue: TaskQueue,
+        clock: Clock,
+        switches: Switches,
+        older_than: timedelta = timedelta(minutes=2),
+        batch: int = 500,
+    ) -> None:
+        self.uow_factory = uow_factory
+        self.queue = queue
+        self.clock = clock
+        self.switches = switches
+        self.older_than = older_than
+        self.batch = batch
+
+    async def __call__(self) -> int:
+        if not self.switches.yclients_enabled:
+            return 0
+        async with self.uow_factory() as uow:
+            ids = await uow.inbox.pending_before(self.clock.now() - self.older_than, self.batch)
+        for event_id in ids:
+            await self.queue.process_webhook_event(event_id)
+        if ids:
+            log.info("inbox_swept", extra={"requeued": len(ids)})
+        return len(ids)
+
+
+class WebhookEventQueries:
+    def __init__(self, uow_factory: UnitOfWorkFactory) -> None:
+        self.uow_factory = uow_factory
+
+    async def list(self, state: EventState | None, limit: int, offset: int) -> Page[WebhookEvent]:
+        async with self.uow_factory() as uow:
+            return await uow.inbox.query(state, limit, offset)
