@@ -10,7 +10,7 @@ import copy
 import itertools
 from collections.abc import AsyncIterator, Collection, Sequence
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, field, replace
+from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from types import TracebackType
@@ -54,7 +54,7 @@ class FakeUsers:
     async def add(self, user: NewUser) -> User:
         if any(u.email == user.email for u in self.s.users.values()):
             raise DuplicateEmail(f"a user with email {user.email} already exists")
-        new = User(id=self.s.next_id(), created_at=datetime.now(UTC), **user.__dict__)
+        new = User(id=self.s.next_id(), created_at=datetime.now(UTC), **asdict(user))
         self.s.users[new.id] = new
         return copy.copy(new)
 
