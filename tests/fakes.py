@@ -420,3 +420,55 @@ class FakeSyncLock:
             yield True
         finally:
             self.held.discard(company_id)
+
+
+class FakeDecoder:
+    """Decodes bodies made by `encode`: JSON envelope, record kept aside by body."""
+
+    def __init__(self) -> None:
+        self.records: dict[bytes, YClientsRecord | None] = {}
+
+    def encode(
+        self,
+        record: YClientsRecord | None,
+        status: str = "update",
+        *,
+        company_id: int = 873456,
+        resource: str = "record",
+        resource_id: int | None = None,
+    ) -> bytes:
+        import json
+
+        rid = resource_id if resource_id is not None else (record.record_id if record else 0)
+        body = json.dumps(
+            {
+                "company_id": company_id,
+                "resource": resource,
+                "resource_id": rid,
+                "status": status,
+                "v": record.last_change_at.isoformat() if record else None,
+                "deleted": record.deleted if record else None,
+            }
+        ).encode()
+        self.records[body] = record
+        return body
+
+    def envelope(self, body: bytes):  # type: ignore[no-untyped-def]
+        import json
+
+        from src.application.errors import MalformedPayload, ValidationFailed
+        from src.application.ports import WebhookNotice
+
+        try:
+            data = json.loads(body)
+        except ValueError as exc:
+            raise MalformedPayload(f"body is not valid JSON: {exc}") from exc
+        missing = [k for k in ("company_id", "resource", "resource_id", "status") if k not in data]
+        if missing:
+            raise ValidationFailed(f"missing required fields: {', '.join(missing)}")
+        return WebhookNotice(
+            data["company_id"], data["resource"], data["resource_id"], data["status"]
+        )
+
+    def record(self, body: bytes) -> YClientsRecord | None:
+        return self.records.get(body)

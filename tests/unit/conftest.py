@@ -94,7 +94,9 @@ class World:
         return RecordFactory.build(record_id=record_id, **kwargs)
 
     def newer(self, record: YClientsRecord, **changes: object) -> YClientsRecord:
-        return replace(record, last_change_at=record.last_change_at + timedelta(seconds=1), **changes)
+        return replace(
+            record, last_change_at=record.last_change_at + timedelta(seconds=1), **changes
+        )
 
     def booking(self, record_id: int = 1) -> Booking:
         return next(b for b in self.store.bookings.values() if b.record_id == record_id)

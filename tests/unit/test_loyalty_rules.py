@@ -35,7 +35,9 @@ def booking(status: BookingStatus, price: str = "2500.00", user_id: int | None =
         ("0.00", "7", "0.00"),
     ],
 )
-def test_points_formula_is_decimal_and_rounds_half_up(price: str, percent: str, points: str) -> None:
+def test_points_formula_is_decimal_and_rounds_half_up(
+    price: str, percent: str, points: str
+) -> None:
     result = points_for(D(price), D(percent))
     assert isinstance(result, Decimal)
     assert result == D(points)
@@ -65,8 +67,16 @@ def test_not_completed_earns_nothing(status: BookingStatus) -> None:
 
 
 def test_unlinked_or_loyalty_off_earns_nothing() -> None:
-    assert reconcile(booking(BookingStatus.COMPLETED, user_id=None), LoyaltyAccount(1), DEFAULT_LEVELS, True) is None
-    assert reconcile(booking(BookingStatus.COMPLETED), LoyaltyAccount(1), DEFAULT_LEVELS, False) is None
+    assert (
+        reconcile(
+            booking(BookingStatus.COMPLETED, user_id=None), LoyaltyAccount(1), DEFAULT_LEVELS, True
+        )
+        is None
+    )
+    assert (
+        reconcile(booking(BookingStatus.COMPLETED), LoyaltyAccount(1), DEFAULT_LEVELS, False)
+        is None
+    )
 
 
 def test_own_price_counts_toward_level_only_after_its_award() -> None:

@@ -1,0 +1,121 @@
+from __future__ import annotations
+
+from collections import Counter
+from datetime import timedelta
+
+import pytest
+
+from src.application.errors import GatewayError, YClientsDisabled
+from src.domain.booking import BookingStatus
+from src.domain.sync_run import RunStatus
+from tests.fakes import FakeUnitOfWorkFactory
+from tests.unit.conftest import World
+
+
+class CountingFactory(FakeUnitOfWorkFactory):
+    """Counts repository calls: the sync must not make one query per record."""
+
+    def __init__(self, store) -> None:  # type: ignore[no-untyped-def]
+        super().__init__(store)
+        self.calls: Counter[str] = Counter()
+
+    def __call__(self):  # type: ignore[no-untyped-def]
+        uow = super().__call__()
+        for repo_name in ("users", "bookings", "ledger", "levels"):
+            repo = getattr(uow, repo_name)
+            for name in dir(repo):
+                if name.startswith("_") or not callable(getattr(repo, name)):
+                    continue
+                setattr(repo, name, self._counted(f"{repo_name}.{name}", getattr(repo, name)))
+        return uow
+
+    def _counted(self, label, fn):  # type: ignore[no-untyped-def]
+        async def wrapper(*args, **kwargs):  # type: ignore[no-untyped-def]
+            self.calls[label] += 1
+            return await fn(*args, **kwargs)
+
+        return wrapper
+
+
+async def _members_and_records(world: World, n: int) -> None:
+    for i in range(n):
+        await world.user(f"m{i}@example.com", phone=f"+7916{i:07d}")
+    now = world.clock.now()
+    for i in range(n):
+        kind = i % 3
+        world.gateway.put(
+            world.record(
+                1000 + i,
+                status=BookingStatus.COMPLETED,
+                appointment_at=now - timedelta(days=1),
+                email=f"m{i}@example.com" if kind == 0 else None,
+                phone=f"8 916 {i:07d}" if kind == 1 else None,
+                comment="" if kind != 2 else "walk-in",
+            )
+        )
+
+
+async def test_sync_counts_and_run_row(world: World) -> None:
+    await _members_and_records(world, 9)
+    world.gateway.page_size = 4
+    run = await world.sync()(873456, "manual")
+    assert run.status is RunStatus.SUCCEEDED
+    c = run.counts
+    assert (c.fetched, c.created, c.updated, c.unchanged) == (9, 9, 0, 0)
+    assert (c.linked, c.unmatched) == (6, 3)
+    assert c.points_awarded == 6 * 75
+    assert world.store.runs[run.id] == run  # type: ignore[index]
+    again = await world.sync()(873456, "schedule")
+    assert (again.counts.created, again.counts.unchanged, again.counts.points_awarded) == (0, 9, 0)
+
+
+async def test_queries_per_page_do_not_depend_on_page_size(world: World) -> None:
+    await _members_and_records(world, 60)
+    counting = CountingFactory(world.store)
+    world_factory = counting
+    from src.application.use_cases.sync import SyncBookings
+
+    world.gateway.page_size = 20
+    sync = SyncBookings(world_factory, world.gateway, world.clock, world.lock, world.switches)
+    await sync(873456)
+    pages = 3
+    per_page = {k: v / pages for k, v in counting.calls.items()}
+    # one lookup of stored bookings, one per contact kind, one upsert, one lock, per page
+    for label in ("bookings.get_many", "users.find_by_emails", "users.find_by_phone_keys",
+                  "bookings.upsert_many", "bookings.lock_many", "ledger.lock_accounts",
+                  "ledger.append"):  # fmt: skip
+        assert per_page.get(label, 0) <= 1, (label, counting.calls)
+    assert sum(counting.calls.values()) <= pages * 11 + 2
+
+
+async def test_window_is_past_and_future_days(world: World) -> None:
+    now = world.clock.now()
+    world.gateway.put(
+        world.record(1, appointment_at=now - timedelta(days=29)),
+        world.record(2, appointment_at=now - timedelta(days=40)),
+        world.record(3, appointment_at=now + timedelta(days=5)),
+    )
+    run = await world.sync(past_days=30, future_days=10)(873456)
+    assert run.counts.fetched == 2
+    assert {b.record_id for b in world.store.bookings.values()} == {1, 3}
+
+
+async def test_gateway_failure_marks_run_failed_and_keeps_what_was_stored(world: World) -> None:
+    world.gateway.put(world.record(1, appointment_at=world.clock.now()))
+    await world.sync()(873456)
+    world.gateway.fail_with = GatewayError("YClients answered 503 after 5 attempts")
+    run = await world.sync()(873456)
+    assert run.status is RunStatus.FAILED and "503" in (run.error or "")
+    assert len(world.store.bookings) == 1
+
+
+async def test_disabled_integration_refuses(world: World) -> None:
+    world.switches.yclients_enabled = False
+    with pytest.raises(YClientsDisabled, match="YCLIENTS_ENABLED=false"):
+        await world.sync()(873456)
+
+
+async def test_second_sync_of_same_company_is_skipped(world: World) -> None:
+    world.lock.held.add(873456)
+    run = await world.sync()(873456)
+    assert run.status is RunStatus.SKIPPED and run.error == "skipped: already running"
