@@ -1,0 +1,220 @@
+"""The composition root: the one place that wires adapters into use cases.
+
+The HTTP app, the taskiq worker, the CLI and the tests all call `build_container`; tests pass
+their own adapters (fakes, a simulator-backed gateway) through the keyword arguments.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from src.adapters.clock import SystemClock
+from src.adapters.db.engine import is_sqlite, make_engine
+from src.adapters.db.uow import SqlUnitOfWorkFactory
+from src.adapters.passwords import Argon2Hasher
+from src.adapters.sync_lock import AdvisorySyncLock, LocalSyncLock
+from src.adapters.yclients.client import YClientsClient
+from src.adapters.yclients.mapping import WebhookBodyDecoder
+from src.application.ports import (
+    Clock,
+    PasswordHasher,
+    SyncLock,
+    TaskQueue,
+    UnitOfWorkFactory,
+    WebhookDecoder,
+    YClientsGateway,
+)
+from src.application.switches import Switches
+from src.application.use_cases.bookings import LinkBookingManually, ListBookings, ListUnmatched
+from src.application.use_cases.codes import GenerateUniqueCodes, IssueBookingForm
+from src.application.use_cases.ingest import IngestRecords
+from src.application.use_cases.loyalty import AdjustPoints, GetLoyaltyAccount, ListTransactions
+from src.application.use_cases.sync import SyncAll, SyncBookings, SyncRunQueries
+from src.application.use_cases.users import Authenticate, GetProfile, RegisterUser
+from src.application.use_cases.webhooks import (
+    AcceptWebhook,
+    ProcessWebhookEvent,
+    ReplayWebhookEvent,
+    SweepInbox,
+    WebhookEventQueries,
+)
+from src.domain.codes import generate_code
+from src.entrypoints.settings import Settings
+
+SIMULATOR_PARTNER_TOKEN = "simulator-partner-token"
+SIMULATOR_USER_TOKEN = "simulator-user-token"
+
+
+class _NoQueue:
+    """Until a broker is attached, enqueueing is a no-op and the inbox sweeper catches up."""
+
+    async def process_webhook_event(self, event_id: int) -> None:
+        return None
+
+    async def sync_company(self, company_id: int, trigger: str) -> None:
+        return None
+
+
+class _LateQueue:
+    """Lets the broker be attached after the use cases were built."""
+
+    def __init__(self) -> None:
+        self.target: TaskQueue = _NoQueue()
+
+    async def process_webhook_event(self, event_id: int) -> None:
+        await self.target.process_webhook_event(event_id)
+
+    async def sync_company(self, company_id: int, trigger: str) -> None:
+        await self.target.sync_company(company_id, trigger)
+
+
+@dataclass
+class Container:
+    """Every use case, ready to call, plus what must be closed at shutdown."""
+
+    settings: Settings
+    switches: Switches
+    clock: Clock
+    uow_factory: UnitOfWorkFactory
+    gateway: YClientsGateway
+    decoder: WebhookDecoder
+    hasher: PasswordHasher
+    queue: _LateQueue
+    sync_lock: SyncLock
+    register: RegisterUser
+    authenticate: Authenticate
+    profile: GetProfile
+    issue_booking_form: IssueBookingForm
+    generate_unique_codes: GenerateUniqueCodes
+    list_bookings: ListBookings
+    list_unmatched: ListUnmatched
+    link_booking: LinkBookingManually
+    loyalty: GetLoyaltyAccount
+    transactions: ListTransactions
+    adjust_points: AdjustPoints
+    ingest: IngestRecords
+    sync: SyncBookings
+    sync_all: SyncAll
+    sync_runs: SyncRunQueries
+    accept_webhook: AcceptWebhook
+    process_webhook: ProcessWebhookEvent
+    replay_webhook: ReplayWebhookEvent
+    sweep_inbox: SweepInbox
+    webhook_events: WebhookEventQueries
+    closers: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
+
+    def attach_queue(self, queue: TaskQueue) -> None:
+        self.queue.target = queue
+
+    async def aclose(self) -> None:
+        for close in reversed(self.closers):
+            await close()
+        self.closers.clear()
+
+
+def yclients_base_url(settings: Settings) -> str:
+    if settings.uses_simulator:
+        return f"http://127.0.0.1:{settings.SIMULATOR_PORT}/api/v1"
+    return settings.YCLIENTS_BASE_URL
+
+
+def build_gateway(settings: Settings) -> YClientsClient:
+    partner = settings.YCLIENTS_PARTNER_TOKEN or SIMULATOR_PARTNER_TOKEN
+    user = settings.YCLIENTS_USER_TOKEN or SIMULATOR_USER_TOKEN
+    return YClientsClient(
+        partner,
+        user,
+        base_url=yclients_base_url(settings),
+        page_size=settings.YCLIENTS_PAGE_SIZE,
+        rate_limit=settings.YCLIENTS_RATE_LIMIT if not settings.uses_simulator else None,
+        timeout=settings.YCLIENTS_TIMEOUT_SECONDS,
+    )
+
+
+def build_container(
+    settings: Settings,
+    *,
+    uow_factory: UnitOfWorkFactory | None = None,
+    gateway: YClientsGateway | None = None,
+    clock: Clock | None = None,
+    hasher: PasswordHasher | None = None,
+    sync_lock: SyncLock | None = None,
+    switches: Switches | None = None,
+) -> Container:
+    """Wire everything from settings; any adapter can be replaced (tests, benchmarks)."""
+    closers: list[Callable[[], Awaitable[None]]] = []
+    engine = None
+    if uow_factory is None:
+        engine = make_engine(settings.DATABASE_URL)
+        uow_factory = SqlUnitOfWorkFactory(engine)
+        closers.append(engine.dispose)
+    if sync_lock is None:
+        if engine is not None and not is_sqlite(settings.DATABASE_URL):
+            sync_lock = AdvisorySyncLock(engine)
+        else:
+            sync_lock = LocalSyncLock()
+    if gateway is None:
+        client = build_gateway(settings)
+        closers.append(client.aclose)
+        gateway = client
+    clock = clock or SystemClock()
+    hasher = hasher or Argon2Hasher()
+    switches = switches or Switches(
+        yclients_enabled=settings.YCLIENTS_ENABLED, loyalty_enabled=settings.LOYALTY_ENABLED
+    )
+    decoder = WebhookBodyDecoder()
+    queue = _LateQueue()
+    ingest = IngestRecords(uow_factory, clock, switches)
+    sync = SyncBookings(
+        uow_factory,
+        gateway,
+        clock,
+        sync_lock,
+        switches,
+        past_days=settings.SYNC_PAST_DAYS,
+        future_days=settings.SYNC_FUTURE_DAYS,
+    )
+    return Container(
+        settings=settings,
+        switches=switches,
+        clock=clock,
+        uow_factory=uow_factory,
+        gateway=gateway,
+        decoder=decoder,
+        hasher=hasher,
+        queue=queue,
+        sync_lock=sync_lock,
+        register=RegisterUser(uow_factory, hasher),
+        authenticate=Authenticate(uow_factory, hasher),
+        profile=GetProfile(uow_factory),
+        issue_booking_form=IssueBookingForm(
+            uow_factory, generate_code, settings.YCLIENTS_WIDGET_URL
+        ),
+        generate_unique_codes=GenerateUniqueCodes(uow_factory, generate_code),
+        list_bookings=ListBookings(uow_factory, clock),
+        list_unmatched=ListUnmatched(uow_factory),
+        link_booking=LinkBookingManually(uow_factory, clock, switches),
+        loyalty=GetLoyaltyAccount(uow_factory),
+        transactions=ListTransactions(uow_factory),
+        adjust_points=AdjustPoints(uow_factory, clock),
+        ingest=ingest,
+        sync=sync,
+        sync_all=SyncAll(sync, settings.YCLIENTS_COMPANY_IDS),
+        sync_runs=SyncRunQueries(uow_factory),
+        accept_webhook=AcceptWebhook(
+            uow_factory, decoder, queue, clock, settings.YCLIENTS_COMPANY_IDS, switches
+        ),
+        process_webhook=ProcessWebhookEvent(uow_factory, ingest, gateway, decoder, clock, switches),
+        replay_webhook=ReplayWebhookEvent(uow_factory, queue),
+        sweep_inbox=SweepInbox(
+            uow_factory,
+            queue,
+            clock,
+            switches,
+            older_than=timedelta(seconds=settings.INBOX_SWEEP_AFTER_SECONDS),
+        ),
+        webhook_events=WebhookEventQueries(uow_factory),
+        closers=closers,
+    )

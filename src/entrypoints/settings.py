@@ -1,0 +1,111 @@
+"""Settings from the environment (and `.env`), read once by the composition root."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from decimal import Decimal
+from pathlib import Path
+
+import msgspec
+
+from src.domain.loyalty import DEFAULT_LEVELS, LoyaltyLevel
+
+DEV_JWT_SECRET = "dev-insecure-jwt-secret-change-me"
+DEV_WEBHOOK_SECRET = "dev-webhook-secret"
+DEFAULT_COMPANY_ID = 873456  # the simulator's (and the contract fixtures') company
+
+
+class SettingsError(ValueError):
+    """A setting is missing or malformed; the message names it."""
+
+
+class Settings(msgspec.Struct, kw_only=True, frozen=True):
+    APP_ENV: str = "dev"  # dev | prod; prod refuses the default secrets
+    DATABASE_URL: str = "sqlite+aiosqlite:///./data/app.db"
+    REDIS_URL: str | None = None
+    YCLIENTS_ENABLED: bool = True
+    YCLIENTS_BASE_URL: str = "https://api.yclients.com/api/v1"
+    YCLIENTS_PARTNER_TOKEN: str | None = None
+    YCLIENTS_USER_TOKEN: str | None = None
+    YCLIENTS_COMPANY_IDS: tuple[int, ...] = (DEFAULT_COMPANY_ID,)
+    YCLIENTS_WEBHOOK_SECRET: str = DEV_WEBHOOK_SECRET
+    YCLIENTS_WIDGET_URL: str | None = None
+    YCLIENTS_RATE_LIMIT: float = 5.0
+    YCLIENTS_PAGE_SIZE: int = 200
+    YCLIENTS_TIMEOUT_SECONDS: float = 15.0
+    LOYALTY_ENABLED: bool = True
+    LOYALTY_LEVELS: tuple[LoyaltyLevel, ...] = DEFAULT_LEVELS
+    SYNC_INTERVAL_MINUTES: int = 30
+    SYNC_PAST_DAYS: int = 30
+    SYNC_FUTURE_DAYS: int = 60
+    WEBHOOK_MAX_ATTEMPTS: int = 5
+    INBOX_SWEEP_AFTER_SECONDS: int = 120
+    JWT_SECRET: str = DEV_JWT_SECRET
+    JWT_TTL_MINUTES: int = 24 * 60
+    HOST: str = "127.0.0.1"
+    PORT: int = 8000
+    WEB_CONCURRENCY: int = 0  # 0 = one worker per core
+    SIMULATOR_PORT: int = 8100
+    LOG_LEVEL: str = "INFO"
+    LOG_FORMAT: str = "console"  # console | json
+
+    @property
+    def is_dev(self) -> bool:
+        return self.APP_ENV == "dev"
+
+    @property
+    def uses_simulator(self) -> bool:
+        """No real YClients tokens: talk to the built-in simulator instead."""
+        return not (self.YCLIENTS_PARTNER_TOKEN and self.YCLIENTS_USER_TOKEN)
+
+    def check_secrets(self) -> None:
+        """Outside dev mode the defaults are refused: anyone could mint tokens or post hooks."""
+        if self.is_dev:
+            return
+        if self.JWT_SECRET == DEV_JWT_SECRET or len(self.JWT_SECRET) < 32:
+            raise SettingsError("JWT_SECRET: set a random secret of 32+ characters (APP_ENV!=dev)")
+        if self.YCLIENTS_WEBHOOK_SECRET == DEV_WEBHOOK_SECRET:
+            raise SettingsError("YCLIENTS_WEBHOOK_SECRET: set a random secret (APP_ENV!=dev)")
+
+
+def _parse_levels(raw: str) -> tuple[LoyaltyLevel, ...]:
+    """`Bronze:0:3,Silver:30000:5,Gold:100000:7` (name:min spend:cashback percent)."""
+    levels = []
+    for part in raw.split(","):
+        try:
+            name, spend, percent = (p.strip() for p in part.split(":"))
+            levels.append(LoyaltyLevel(name, Decimal(spend), Decimal(percent)))
+        except Exception as exc:
+            raise SettingsError(f"LOYALTY_LEVELS: '{part}' is not name:min_spend:percent") from exc
+    return tuple(levels)
+
+
+def _read_dotenv(path: Path) -> dict[str, str]:
+    if not path.is_file():
+        return {}
+    out = {}
+    for line in path.read_text().splitlines():
+        line = line.strip()
+        if line and not line.startswith("#") and "=" in line:
+            key, value = line.split("=", 1)
+            out[key.strip()] = value.strip().strip("'\"")
+    return out
+
+
+def load_settings(env: Mapping[str, str] | None = None, dotenv: Path | None = None) -> Settings:
+    """Environment wins over `.env`; unknown variables are ignored."""
+    source = {**_read_dotenv(dotenv or Path(".env")), **(os.environ if env is None else env)}
+    fields = set(Settings.__struct_fields__)
+    raw: dict[str, object] = {k: v for k, v in source.items() if k in fields and v != ""}
+    if "YCLIENTS_COMPANY_IDS" in raw:
+        ids = str(raw["YCLIENTS_COMPANY_IDS"]).replace(" ", "").split(",")
+        if not all(i.isdigit() for i in ids):
+            raise SettingsError("YCLIENTS_COMPANY_IDS: expected comma-separated numbers")
+        raw["YCLIENTS_COMPANY_IDS"] = [int(i) for i in ids]
+    if "LOYALTY_LEVELS" in raw:
+        raw["LOYALTY_LEVELS"] = _parse_levels(str(raw["LOYALTY_LEVELS"]))
+    try:
+        return msgspec.convert(raw, Settings, strict=False)
+    except msgspec.ValidationError as exc:
+        raise SettingsError(f"invalid setting: {exc}") from exc
