@@ -16,7 +16,7 @@ from decimal import Decimal
 from types import TracebackType
 from typing import Self
 
-from src.application.errors import DuplicateEmail
+from src.application.errors import ConcurrentUpdate, DuplicateEmail
 from src.application.ports import BookingQuery, NewUser, Page, RecordPage
 from src.domain.booking import Booking, BookingKey, BookingStatus, MatchMethod
 from src.domain.inbox import EventState, WebhookEvent
@@ -52,7 +52,7 @@ class FakeUsers:
         self.s = store
 
     async def add(self, user: NewUser) -> User:
-        if any(u.email == user.email for u in self.s.users.values()):
+        if any(u.email.lower() == user.email.lower() for u in self.s.users.values()):
             raise DuplicateEmail(f"a user with email {user.email} already exists")
         new = User(id=self.s.next_id(), created_at=datetime.now(UTC), **asdict(user))
         self.s.users[new.id] = new
@@ -63,7 +63,10 @@ class FakeUsers:
         return copy.copy(u) if u else None
 
     async def get_by_email(self, email: str) -> User | None:
-        return next((copy.copy(u) for u in self.s.users.values() if u.email == email), None)
+        wanted = email.lower()
+        return next(
+            (copy.copy(u) for u in self.s.users.values() if u.email.lower() == wanted), None
+        )
 
     async def set_unique_code(self, user_id: int, code: str) -> bool:
         if any(u.unique_code == code for u in self.s.users.values() if u.id != user_id):
@@ -81,7 +84,7 @@ class FakeUsers:
         return {u.unique_code: u.id for u in self.s.users.values() if u.unique_code in wanted}
 
     async def find_by_emails(self, emails: Collection[str]) -> dict[str, list[int]]:
-        return self._group(set(emails), lambda u: u.email)
+        return self._group({e.lower() for e in emails}, lambda u: u.email.lower())
 
     async def find_by_phone_keys(self, keys: Collection[str]) -> dict[str, list[int]]:
         return self._group(set(keys), lambda u: u.phone_key)
@@ -203,7 +206,8 @@ class FakeLedger:
         taken = {(e.booking_id, e.step) for e in self.s.entries if e.booking_id is not None}
         for e in entries:
             if e.booking_id is not None and (e.booking_id, e.step) in taken:
-                raise AssertionError(f"ledger step {(e.booking_id, e.step)} written twice")
+                raise ConcurrentUpdate(f"ledger step {(e.booking_id, e.step)} written twice")
+            taken.add((e.booking_id, e.step))
             self.s.entries.append(replace(e, id=self.s.next_id()))
 
     async def entries(self, user_id: int, limit: int, offset: int) -> Page[LedgerEntry]:
@@ -273,7 +277,7 @@ class FakeSyncRuns:
     async def query(self, company_id: int | None, limit: int, offset: int) -> Page[SyncRun]:
         rows = [r for r in self.s.runs.values() if company_id is None or r.company_id == company_id]
         rows.sort(key=lambda r: r.id or 0, reverse=True)
-        return _page(rows, limit, offset)
+        return _page([replace(r, counts=copy.copy(r.counts)) for r in rows], limit, offset)
 
 
 class FakeUnitOfWork:
@@ -397,13 +401,13 @@ class FakeHasher:
 class FakeQueue:
     def __init__(self) -> None:
         self.events: list[int] = []
-        self.syncs: list[tuple[int, str]] = []
+        self.syncs: list[tuple[int, str, int | None]] = []
 
     async def process_webhook_event(self, event_id: int) -> None:
         self.events.append(event_id)
 
-    async def sync_company(self, company_id: int, trigger: str) -> None:
-        self.syncs.append((company_id, trigger))
+    async def sync_company(self, company_id: int, trigger: str, run_id: int | None = None) -> None:
+        self.syncs.append((company_id, trigger, run_id))
 
 
 class FakeSyncLock:

@@ -17,5 +17,5 @@ class TaskiqQueue:
     async def process_webhook_event(self, event_id: int) -> None:
         await AsyncKicker(PROCESS_WEBHOOK_EVENT, self.broker, {}).kiq(event_id)
 
-    async def sync_company(self, company_id: int, trigger: str) -> None:
-        await AsyncKicker(SYNC_BOOKINGS, self.broker, {}).kiq(company_id, trigger)
+    async def sync_company(self, company_id: int, trigger: str, run_id: int | None = None) -> None:
+        await AsyncKicker(SYNC_BOOKINGS, self.broker, {}).kiq(company_id, trigger, run_id)

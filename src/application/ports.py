@@ -255,7 +255,9 @@ class PasswordHasher(Protocol):
 class TaskQueue(Protocol):
     async def process_webhook_event(self, event_id: int) -> None: ...
 
-    async def sync_company(self, company_id: int, trigger: str) -> None: ...
+    async def sync_company(self, company_id: int, trigger: str, run_id: int | None = None) -> None:
+        """Enqueue a sync; `run_id` is a QUEUED run row the sync should fill in."""
+        ...
 
 
 class SyncLock(Protocol):

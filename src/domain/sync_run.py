@@ -11,6 +11,7 @@ from src.domain.money import ZERO
 
 
 class RunStatus(enum.StrEnum):
+    QUEUED = "QUEUED"  # requested (manual sync), waiting for a worker
     RUNNING = "RUNNING"
     SUCCEEDED = "SUCCEEDED"
     FAILED = "FAILED"

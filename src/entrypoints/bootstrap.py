@@ -31,7 +31,7 @@ from src.application.use_cases.bookings import LinkBookingManually, ListBookings
 from src.application.use_cases.codes import GenerateUniqueCodes, IssueBookingForm
 from src.application.use_cases.ingest import IngestRecords
 from src.application.use_cases.loyalty import AdjustPoints, GetLoyaltyAccount, ListTransactions
-from src.application.use_cases.sync import SyncAll, SyncBookings, SyncRunQueries
+from src.application.use_cases.sync import RequestSync, SyncAll, SyncBookings, SyncRunQueries
 from src.application.use_cases.users import Authenticate, GetProfile, RegisterUser
 from src.application.use_cases.webhooks import (
     AcceptWebhook,
@@ -53,7 +53,7 @@ class _NoQueue:
     async def process_webhook_event(self, event_id: int) -> None:
         return None
 
-    async def sync_company(self, company_id: int, trigger: str) -> None:
+    async def sync_company(self, company_id: int, trigger: str, run_id: int | None = None) -> None:
         return None
 
 
@@ -66,8 +66,8 @@ class _LateQueue:
     async def process_webhook_event(self, event_id: int) -> None:
         await self.target.process_webhook_event(event_id)
 
-    async def sync_company(self, company_id: int, trigger: str) -> None:
-        await self.target.sync_company(company_id, trigger)
+    async def sync_company(self, company_id: int, trigger: str, run_id: int | None = None) -> None:
+        await self.target.sync_company(company_id, trigger, run_id)
 
 
 @dataclass
@@ -97,6 +97,7 @@ class Container:
     ingest: IngestRecords
     sync: SyncBookings
     sync_all: SyncAll
+    request_sync: RequestSync
     sync_runs: SyncRunQueries
     accept_webhook: AcceptWebhook
     process_webhook: ProcessWebhookEvent
@@ -202,6 +203,9 @@ def build_container(
         ingest=ingest,
         sync=sync,
         sync_all=SyncAll(sync, settings.YCLIENTS_COMPANY_IDS),
+        request_sync=RequestSync(
+            uow_factory, queue, clock, switches, settings.YCLIENTS_COMPANY_IDS
+        ),
         sync_runs=SyncRunQueries(uow_factory),
         accept_webhook=AcceptWebhook(
             uow_factory, decoder, queue, clock, settings.YCLIENTS_COMPANY_IDS, switches

@@ -119,3 +119,22 @@ async def test_second_sync_of_same_company_is_skipped(world: World) -> None:
     world.lock.held.add(873456)
     run = await world.sync()(873456)
     assert run.status is RunStatus.SKIPPED and run.error == "skipped: already running"
+
+
+async def test_manual_request_queues_a_run_that_the_worker_fills_in(world: World) -> None:
+    from src.application.use_cases.sync import RequestSync
+    from tests.fakes import FakeQueue
+
+    queue = FakeQueue()
+    request = RequestSync(world.uow_factory, queue, world.clock, world.switches, [873456, 42])
+    runs = await request()
+    assert [(r.company_id, r.status) for r in runs] == [
+        (873456, RunStatus.QUEUED), (42, RunStatus.QUEUED),
+    ]  # fmt: skip
+    assert queue.syncs == [(873456, "manual", runs[0].id), (42, "manual", runs[1].id)]
+    world.gateway.put(world.record(1, appointment_at=world.clock.now()))
+    done = await world.sync()(873456, "manual", runs[0].id)
+    assert done.id == runs[0].id and done.status is RunStatus.SUCCEEDED
+    assert world.store.runs[runs[0].id].counts.created == 1  # type: ignore[index]
+    with pytest.raises(Exception, match="company_id: 7 is not a configured company"):
+        await request(7)

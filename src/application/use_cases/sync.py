@@ -8,12 +8,13 @@ import logging
 from collections.abc import Sequence
 from datetime import timedelta
 
-from src.application.errors import AppError, YClientsDisabled
+from src.application.errors import AppError, ValidationFailed, YClientsDisabled
 from src.application.ports import (
     Clock,
     Page,
     RecordPage,
     SyncLock,
+    TaskQueue,
     UnitOfWorkFactory,
     YClientsGateway,
 )
@@ -27,6 +28,7 @@ log = logging.getLogger(__name__)
 # Pages fetched ahead of the writer: fetching page n+1 overlaps writing page n, and memory
 # stays bounded by this many pages whatever the window holds.
 PREFETCH_PAGES = 2
+DISABLED_MESSAGE = "YClients integration is disabled (YCLIENTS_ENABLED=false)"
 
 
 class SyncBookings:
@@ -51,20 +53,34 @@ class SyncBookings:
         self.past_days = past_days
         self.future_days = future_days
 
-    async def __call__(self, company_id: int, trigger: str = "manual") -> SyncRun:
+    async def __call__(
+        self, company_id: int, trigger: str = "manual", run_id: int | None = None
+    ) -> SyncRun:
+        """Run a sync now. `run_id` names a QUEUED run (from `RequestSync`) to fill in."""
         if not self.switches.yclients_enabled:
-            raise YClientsDisabled("YClients integration is disabled (YCLIENTS_ENABLED=false)")
+            raise YClientsDisabled(DISABLED_MESSAGE)
         async with self.lock.hold(company_id) as acquired:
             if not acquired:
-                return await self._skipped(company_id, trigger)
-            return await self._run(company_id, trigger)
+                return await self._skipped(company_id, trigger, run_id)
+            return await self._run(company_id, trigger, run_id)
 
-    async def _run(self, company_id: int, trigger: str) -> SyncRun:
+    async def _start(self, company_id: int, trigger: str, run_id: int | None) -> SyncRun:
         now = self.clock.now()
         async with self.uow_factory() as uow:
-            run = await uow.sync_runs.add(SyncRun(company_id, trigger, started_at=now))
-            levels = await uow.levels.all()
+            run = await uow.sync_runs.get(run_id) if run_id is not None else None
+            if run is None:
+                run = await uow.sync_runs.add(SyncRun(company_id, trigger, started_at=now))
+            else:
+                run.status, run.started_at = RunStatus.RUNNING, now
+                await uow.sync_runs.save(run)
             await uow.commit()
+        return run
+
+    async def _run(self, company_id: int, trigger: str, run_id: int | None) -> SyncRun:
+        run = await self._start(company_id, trigger, run_id)
+        now = run.started_at
+        async with self.uow_factory() as uow:
+            levels = await uow.levels.all()
         ingest = IngestRecords(self.uow_factory, self.clock, self.switches, AwardBonus(levels))
         # YClients filters by the company's local calendar date; one extra day each side
         # covers any UTC offset without knowing the company's timezone.
@@ -116,14 +132,12 @@ class SyncBookings:
         finally:
             await pages.put(None)
 
-    async def _skipped(self, company_id: int, trigger: str) -> SyncRun:
-        now = self.clock.now()
-        run = SyncRun(
-            company_id, trigger, started_at=now, status=RunStatus.SKIPPED, finished_at=now,
-            error="skipped: already running",
-        )  # fmt: skip
+    async def _skipped(self, company_id: int, trigger: str, run_id: int | None) -> SyncRun:
+        run = await self._start(company_id, trigger, run_id)
+        run.status, run.finished_at = RunStatus.SKIPPED, self.clock.now()
+        run.error = "skipped: already running"
         async with self.uow_factory() as uow:
-            run = await uow.sync_runs.add(run)
+            await uow.sync_runs.save(run)
             await uow.commit()
         log.info("sync_run_skipped", extra=_run_fields(run))
         return run
@@ -138,6 +152,45 @@ def _run_fields(run: SyncRun) -> dict[str, object]:
         "unmatched": c.unmatched, "points_awarded": str(c.points_awarded), "errors": c.errors,
         "error": run.error,
     }  # fmt: skip
+
+
+class RequestSync:
+    """Manual sync: a QUEUED run per company, handed to the task queue; returns the runs."""
+
+    def __init__(
+        self,
+        uow_factory: UnitOfWorkFactory,
+        queue: TaskQueue,
+        clock: Clock,
+        switches: Switches,
+        company_ids: Sequence[int],
+    ) -> None:
+        self.uow_factory = uow_factory
+        self.queue = queue
+        self.clock = clock
+        self.switches = switches
+        self.company_ids = list(company_ids)
+
+    async def __call__(
+        self, company_id: int | None = None, trigger: str = "manual"
+    ) -> list[SyncRun]:
+        if not self.switches.yclients_enabled:
+            raise YClientsDisabled(DISABLED_MESSAGE)
+        if company_id is not None and company_id not in self.company_ids:
+            raise ValidationFailed(
+                f"company_id: {company_id} is not a configured company (YCLIENTS_COMPANY_IDS)"
+            )
+        targets = [company_id] if company_id is not None else self.company_ids
+        now = self.clock.now()
+        async with self.uow_factory() as uow:
+            runs = [
+                await uow.sync_runs.add(SyncRun(cid, trigger, now, status=RunStatus.QUEUED))
+                for cid in targets
+            ]
+            await uow.commit()
+        for run in runs:
+            await self.queue.sync_company(run.company_id, trigger, run.id)
+        return runs
 
 
 class SyncAll:
