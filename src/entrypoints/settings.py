@@ -40,6 +40,8 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True):
     SYNC_PAST_DAYS: int = 30
     SYNC_FUTURE_DAYS: int = 60
     WEBHOOK_MAX_ATTEMPTS: int = 5
+    WEBHOOK_RETRY_DELAY_SECONDS: float = 5.0  # grows linearly per attempt, with jitter
+    TASK_REDELIVERY_SECONDS: int = 120  # a task unacknowledged this long goes to another worker
     INBOX_SWEEP_AFTER_SECONDS: int = 120
     JWT_SECRET: str = DEV_JWT_SECRET
     JWT_TTL_MINUTES: int = 24 * 60

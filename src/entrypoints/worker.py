@@ -1,0 +1,223 @@
+"""taskiq: the broker, the tasks, and the schedule.
+
+`taskiq worker src.entrypoints.worker:broker` runs workers, `taskiq scheduler
+src.entrypoints.worker:scheduler` the (single) scheduler. With `REDIS_URL` the broker is a
+Redis stream (messages are acknowledged after the task finishes, so a task held by a worker
+that dies is delivered again); without it, an in-memory broker runs tasks inside the web
+process. The container (database, YClients client) is built when a worker starts, never at
+import; the web process hands its own container to the broker instead.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from taskiq import (
+    AsyncBroker,
+    Context,
+    InMemoryBroker,
+    ScheduleSource,
+    SmartRetryMiddleware,
+    TaskiqDepends,
+    TaskiqEvents,
+    TaskiqScheduler,
+    TaskiqState,
+)
+from taskiq.kicker import AsyncKicker
+from taskiq.schedule_sources import LabelScheduleSource
+from taskiq_redis import ListRedisScheduleSource, RedisAsyncResultBackend, RedisStreamBroker
+
+from src.adapters.task_queue import PROCESS_WEBHOOK_EVENT, SYNC_BOOKINGS, TaskiqQueue
+from src.application.errors import NotFound, YClientsDisabled
+from src.entrypoints.bootstrap import Container, build_container
+from src.entrypoints.logs import configure_logging
+from src.entrypoints.settings import Settings, load_settings
+
+log = logging.getLogger(__name__)
+
+SYNC_ALL = "sync_all"
+SWEEP_INBOX = "sweep_inbox"
+QUEUE_NAME = "yclients-loyalty"
+
+
+class DelayedRetryMiddleware(SmartRetryMiddleware):
+    """SmartRetryMiddleware whose delay also holds without a schedule source.
+
+    With Redis, retries go through a schedule source that the scheduler reads (the delay
+    survives restarts). In memory there is no scheduler process, so the retry is sent after
+    sleeping in the background instead of at once.
+    """
+
+    async def on_send(self, kicker: AsyncKicker[Any, Any], message: Any, delay: float) -> None:
+        if self.schedule_source is not None:
+            await super().on_send(kicker, message, delay)
+            return
+
+        async def later() -> None:
+            await asyncio.sleep(delay)
+            await kicker.kiq(*message.args, **message.kwargs)
+
+        task = asyncio.create_task(later())
+        _background.add(task)
+        task.add_done_callback(_background.discard)
+
+
+_background: set[asyncio.Task[None]] = set()
+
+
+def build_broker(settings: Settings) -> AsyncBroker:
+    """A broker with the retry middleware and every task registered."""
+    retry_source: ScheduleSource | None = None
+    broker: AsyncBroker
+    if settings.REDIS_URL:
+        retry_source = ListRedisScheduleSource(settings.REDIS_URL, prefix=f"{QUEUE_NAME}:retry")
+        broker = RedisStreamBroker(
+            settings.REDIS_URL,
+            queue_name=QUEUE_NAME,
+            consumer_group_name=f"{QUEUE_NAME}-workers",
+            idle_timeout=settings.TASK_REDELIVERY_SECONDS * 1000,
+        ).with_result_backend(RedisAsyncResultBackend(settings.REDIS_URL, result_ex_time=3600))
+    else:
+        broker = InMemoryBroker(max_stored_results=1000)
+    broker.add_middlewares(
+        DelayedRetryMiddleware(
+            default_retry_count=settings.WEBHOOK_MAX_ATTEMPTS,
+            default_delay=settings.WEBHOOK_RETRY_DELAY_SECONDS,
+            use_jitter=True,
+            use_delay_exponent=True,
+            max_delay_exponent=300,
+            schedule_source=retry_source,
+        )
+    )
+    broker.state.settings = settings
+    broker.state.retry_source = retry_source
+    _register_tasks(broker, settings)
+    broker.add_event_handler(TaskiqEvents.WORKER_STARTUP, _worker_startup)
+    broker.add_event_handler(TaskiqEvents.WORKER_SHUTDOWN, _worker_shutdown)
+    return broker
+
+
+def build_scheduler(broker: AsyncBroker) -> TaskiqScheduler:
+    sources: list[ScheduleSource] = [LabelScheduleSource(broker)]
+    if broker.state.retry_source is not None:
+        sources.append(broker.state.retry_source)
+    return TaskiqScheduler(broker, sources)
+
+
+def attach_container(broker: AsyncBroker, container: Container) -> None:
+    """The web process (and tests) share their container with in-process tasks."""
+    broker.state.container = container
+    container.attach_queue(TaskiqQueue(broker))
+
+
+async def _worker_startup(state: TaskiqState) -> None:
+    if getattr(state, "container", None) is not None:
+        return  # in-memory broker inside the web process: it attached its container
+    settings: Settings = state.settings
+    configure_logging(settings.LOG_LEVEL, settings.LOG_FORMAT)
+    container = build_container(settings)
+    state.container = container
+    state.owns_container = True
+    container.queue.target = TaskiqQueue(state.broker)
+    log.info("worker_started", extra={"redis": bool(settings.REDIS_URL)})
+
+
+async def _worker_shutdown(state: TaskiqState) -> None:
+    if getattr(state, "owns_container", False):
+        await state.container.aclose()
+        state.container = None
+
+
+def _container(context: Context) -> Container:
+    return context.state.container  # type: ignore[no-any-return]
+
+
+def _register_tasks(broker: AsyncBroker, settings: Settings) -> None:
+    broker.state.broker = broker
+    max_attempts = settings.WEBHOOK_MAX_ATTEMPTS
+
+    @broker.task(task_name=PROCESS_WEBHOOK_EVENT, retry_on_error=True, max_retries=max_attempts)
+    async def process_webhook_event(event_id: int, context: Context = TaskiqDepends()) -> str:
+        """Apply one inbox event; retried with backoff, DEAD after the last attempt."""
+        attempt = int(context.message.labels.get("_retries", 0)) + 1
+        try:
+            state = await _container(context).process_webhook(
+                event_id, final_attempt=attempt >= max_attempts
+            )
+        except NotFound as exc:
+            if "webhook event" in str(exc):
+                return "missing"  # nothing to retry
+            raise
+        return state.value
+
+    @broker.task(task_name=SYNC_BOOKINGS)
+    async def sync_bookings(
+        company_id: int, trigger: str = "schedule", run_id: int | None = None,
+        context: Context = TaskiqDepends(),
+    ) -> dict[str, Any]:  # fmt: skip
+        """One company's sync; returns the run (as the manual route shows it)."""
+        try:
+            run = await _container(context).sync(company_id, trigger, run_id)
+        except YClientsDisabled as exc:
+            return {"run_id": run_id, "status": "SKIPPED", "error": str(exc)}
+        return {"run_id": run.id, "status": run.status.value}
+
+    @broker.task(
+        task_name=SYNC_ALL,
+        schedule=[{"interval": settings.SYNC_INTERVAL_MINUTES * 60, "args": ["schedule"]}],
+    )
+    async def sync_all(trigger: str = "schedule", context: Context = TaskiqDepends()) -> int:
+        """Fan out: one sync task per configured company, so workers share a chain's load."""
+        container = _container(context)
+        if not container.switches.yclients_enabled:
+            log.info("scheduled_sync_skipped", extra={"reason": "YCLIENTS_ENABLED=false"})
+            return 0
+        for company_id in container.settings.YCLIENTS_COMPANY_IDS:
+            await container.queue.sync_company(company_id, trigger)
+        return len(container.settings.YCLIENTS_COMPANY_IDS)
+
+    @broker.task(task_name=SWEEP_INBOX, schedule=[{"interval": 60}])
+    async def sweep_inbox(context: Context = TaskiqDepends()) -> int:
+        """Re-enqueue inbox events left PENDING (crash between commit and enqueue)."""
+        return await _container(context).sweep_inbox()
+
+
+class InProcessScheduler:
+    """The embedded run's scheduler: the same schedule, as asyncio tasks in the web process."""
+
+    def __init__(self, broker: AsyncBroker, settings: Settings) -> None:
+        self.broker = broker
+        self.settings = settings
+        self._tasks: list[asyncio.Task[None]] = []
+
+    def start(self) -> None:
+        every = [
+            (SYNC_ALL, timedelta(minutes=self.settings.SYNC_INTERVAL_MINUTES), ("schedule",)),
+            (SWEEP_INBOX, timedelta(seconds=60), ()),
+        ]
+        for name, interval, args in every:
+            self._tasks.append(asyncio.create_task(self._every(name, interval, args)))
+
+    async def _every(self, name: str, interval: timedelta, args: tuple[Any, ...]) -> None:
+        while True:
+            started = datetime.now(UTC)
+            try:
+                await AsyncKicker(name, self.broker, {}).kiq(*args)
+            except Exception:
+                log.exception("schedule_kick_failed", extra={"task": name})
+            elapsed = datetime.now(UTC) - started
+            await asyncio.sleep(max((interval - elapsed).total_seconds(), 1.0))
+
+    async def stop(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        self._tasks.clear()
+
+
+# What the taskiq CLI imports. Only settings are read here; connections are made on startup.
+broker = build_broker(load_settings())
+scheduler = build_scheduler(broker)
