@@ -43,8 +43,8 @@ from src.application.use_cases.webhooks import (
 from src.domain.codes import generate_code
 from src.entrypoints.settings import Settings
 
-SIMULATOR_PARTNER_TOKEN = "simulator-partner-token"
-SIMULATOR_USER_TOKEN = "simulator-user-token"
+SIMULATOR_PARTNER_TOKEN = "sim-partner-token"  # the simulator's defaults
+SIMULATOR_USER_TOKEN = "sim-user-token"
 
 
 class _NoQueue:

@@ -1,0 +1,210 @@
+"""Command line: `python -m src.entrypoints.cli COMMAND` (the justfile wraps each one).
+
+run                    the whole service in one process (embedded default)
+serve                  the production API (uvicorn, one worker per core)
+migrate                apply database migrations
+generate-unique-codes  the seed's script: a code for every user without one
+sync-bookings          sync every configured company now
+create-admin E P       create an admin user (or promote an existing one)
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import os
+import sys
+from collections.abc import Awaitable, Callable
+
+from src.adapters.db.engine import DatabaseUnavailable, check_database, describe
+from src.adapters.db.migrate import upgrade
+from src.application.errors import AppError
+from src.domain.user import Role
+from src.entrypoints.bootstrap import (
+    SIMULATOR_PARTNER_TOKEN,
+    SIMULATOR_USER_TOKEN,
+    build_container,
+)
+from src.entrypoints.logs import configure_logging
+from src.entrypoints.settings import Settings, SettingsError, load_settings
+
+log = logging.getLogger("cli")
+
+
+async def _prepare_database(settings: Settings) -> None:
+    await check_database(settings.DATABASE_URL)
+    await upgrade(settings.DATABASE_URL)
+    log.info("database_ready", extra={"database": describe(settings.DATABASE_URL)})
+
+
+async def cmd_migrate(settings: Settings, _: argparse.Namespace) -> int:
+    await _prepare_database(settings)
+    print(f"migrated {describe(settings.DATABASE_URL)} to head")
+    return 0
+
+
+async def cmd_generate_codes(settings: Settings, _: argparse.Namespace) -> int:
+    await check_database(settings.DATABASE_URL)
+    container = build_container(settings)
+    try:
+        filled = await container.generate_unique_codes()
+    finally:
+        await container.aclose()
+    print(f"filled {filled} missing unique codes")
+    return 0
+
+
+async def cmd_sync(settings: Settings, _: argparse.Namespace) -> int:
+    await check_database(settings.DATABASE_URL)
+    container = build_container(settings)
+    try:
+        runs = await container.sync_all("cli")
+    finally:
+        await container.aclose()
+    for run in runs:
+        c = run.counts
+        print(
+            f"company {run.company_id}: {run.status.value} fetched={c.fetched} "
+            f"created={c.created} updated={c.updated} unchanged={c.unchanged} "
+            f"linked={c.linked} unmatched={c.unmatched} points={c.points_awarded} "
+            f"errors={c.errors}" + (f" error={run.error}" if run.error else "")
+        )
+    return 0 if all(r.status.value in ("SUCCEEDED", "SKIPPED") for r in runs) else 1
+
+
+async def cmd_create_admin(settings: Settings, args: argparse.Namespace) -> int:
+    await check_database(settings.DATABASE_URL)
+    container = build_container(settings)
+    try:
+        user = await container.register(args.email, args.password, role=Role.ADMIN)
+        print(f"created admin {user.email} (id {user.id})")
+    finally:
+        await container.aclose()
+    return 0
+
+
+async def cmd_run(settings: Settings, _: argparse.Namespace) -> int:
+    """API + in-process tasks and schedule + (without tokens) the YClients simulator."""
+    import uvicorn
+
+    from src.entrypoints.http.app import create_app
+    from src.entrypoints.runtime import Runtime
+
+    await _prepare_database(settings)
+    servers: list[uvicorn.Server] = []
+    if settings.uses_simulator:
+        from src.entrypoints.simulator import SimulatorState, create_simulator_app
+
+        webhook = (
+            f"http://{settings.HOST}:{settings.PORT}/api/v1/yclients/webhook"
+            f"?secret={settings.YCLIENTS_WEBHOOK_SECRET}"
+        )
+        state = SimulatorState(
+            partner_token=SIMULATOR_PARTNER_TOKEN,
+            user_token=SIMULATOR_USER_TOKEN,
+            webhook_url=webhook,
+        )
+        sim = create_simulator_app(state)
+        servers.append(
+            uvicorn.Server(
+                uvicorn.Config(
+                    sim, host="127.0.0.1", port=settings.SIMULATOR_PORT, log_level="warning"
+                )
+            )
+        )
+        log.warning(
+            "yclients_simulator_started",
+            extra={
+                "reason": "no YCLIENTS_PARTNER_TOKEN/YCLIENTS_USER_TOKEN set",
+                "simulator": f"http://127.0.0.1:{settings.SIMULATOR_PORT}",
+                "control_api": f"http://127.0.0.1:{settings.SIMULATOR_PORT}/_control",
+                "webhooks_to": webhook.split("?")[0],
+            },
+        )
+    container = build_container(settings)
+    runtime = Runtime(container)
+    app = create_app(container, on_startup=[runtime.start], on_shutdown=[runtime.stop])
+    servers.append(
+        uvicorn.Server(
+            uvicorn.Config(
+                app, host=settings.HOST, port=settings.PORT, log_level="info", access_log=False
+            )
+        )
+    )
+    try:
+        await asyncio.gather(*(s.serve() for s in servers))
+    finally:
+        await container.aclose()
+    return 0
+
+
+def cmd_serve(settings: Settings, _: argparse.Namespace) -> int:
+    """The production API. Tasks go to Redis when REDIS_URL is set; otherwise this one
+    process also runs them (and then stays a single worker so the schedule runs once)."""
+    import uvicorn
+
+    asyncio.run(_prepare_database_check(settings))
+    workers = settings.WEB_CONCURRENCY or (os.cpu_count() or 1)
+    if not settings.REDIS_URL:
+        workers = 1
+    uvicorn.run(
+        "src.entrypoints.http.app:create_app",
+        factory=True,
+        host=settings.HOST,
+        port=settings.PORT,
+        workers=workers,
+        loop="uvloop",
+        http="httptools",
+        access_log=False,
+        log_config=None,
+    )
+    return 0
+
+
+async def _prepare_database_check(settings: Settings) -> None:
+    await check_database(settings.DATABASE_URL)
+
+
+Command = Callable[[Settings, argparse.Namespace], Awaitable[int]]
+ASYNC_COMMANDS: dict[str, Command] = {
+    "run": cmd_run,
+    "migrate": cmd_migrate,
+    "generate-unique-codes": cmd_generate_codes,
+    "sync-bookings": cmd_sync,
+    "create-admin": cmd_create_admin,
+}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="cli", description=__doc__.split("\n\n")[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    for name in (*ASYNC_COMMANDS, "serve"):
+        p = sub.add_parser(name)
+        if name == "create-admin":
+            p.add_argument("email")
+            p.add_argument("password")
+    args = parser.parse_args(argv)
+    try:
+        settings = load_settings()
+        settings.check_secrets()
+    except SettingsError as exc:
+        print(f"configuration error: {exc}", file=sys.stderr)
+        return 2
+    configure_logging(settings.LOG_LEVEL, settings.LOG_FORMAT)
+    try:
+        if args.command == "serve":
+            return cmd_serve(settings, args)
+        return asyncio.run(ASYNC_COMMANDS[args.command](settings, args))
+    except DatabaseUnavailable as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 3
+    except AppError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())
