@@ -306,8 +306,12 @@ class FakeUnitOfWork:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        if not self.committed:
+        # Like a database, work done after the last commit is rolled back too.
+        if not self.committed or self._changed_since_commit():
             await self.rollback()
+
+    def _changed_since_commit(self) -> bool:
+        return any(getattr(self.store, n) != v for n, v in (self._snapshot or {}).items())
 
     async def commit(self) -> None:
         self.committed = True

@@ -1,0 +1,110 @@
+"""Engine creation for PostgreSQL (asyncpg) and SQLite (aiosqlite), and a reachability check."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import event, text
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+
+DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./data/app.db"
+SQLITE_BUSY_TIMEOUT_MS = 30_000
+
+_ASYNC_DRIVERS = {
+    "postgres": "postgresql+asyncpg",
+    "postgresql": "postgresql+asyncpg",
+    "postgresql+psycopg2": "postgresql+asyncpg",
+    "sqlite": "sqlite+aiosqlite",
+}
+
+
+class DatabaseUnavailable(RuntimeError):
+    """The database could not be reached; the message names it, password masked."""
+
+
+def database_url(url: str | URL) -> URL:
+    """The URL with its async driver (`postgresql://` → asyncpg, `sqlite://` → aiosqlite)."""
+    parsed = make_url(url)
+    driver = _ASYNC_DRIVERS.get(parsed.drivername)
+    return parsed.set(drivername=driver) if driver else parsed
+
+
+def is_sqlite(url: str | URL) -> bool:
+    return make_url(url).get_backend_name() == "sqlite"
+
+
+def describe(url: str | URL) -> str:
+    """Where the database is, for messages: host, port and name; never the password."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        return f"SQLite database {parsed.database or ':memory:'!r}"
+    where = f"{parsed.host or 'localhost'}:{parsed.port or 5432}"
+    return (
+        f"database {parsed.database!r} on {where} as user {parsed.username!r} "
+        f"({parsed.render_as_string(hide_password=True)})"
+    )
+
+
+def make_engine(url: str | URL, *, sqlite_foreign_keys: bool = True, **kwargs: Any) -> AsyncEngine:
+    """An async engine for `url`; `kwargs` override the defaults below.
+
+    PostgreSQL: a pre-pinged asyncpg pool. SQLite: WAL, foreign keys, a busy timeout, and
+    every transaction opened with `BEGIN IMMEDIATE`, so writers queue on the database lock
+    instead of failing with "database is locked" when a read transaction tries to write.
+    """
+    parsed = database_url(url)
+    if is_sqlite(parsed):
+        return _sqlite_engine(parsed, sqlite_foreign_keys, kwargs)
+    options: dict[str, Any] = {
+        "connect_args": {"server_settings": {"application_name": "yclients-loyalty"}},
+    }
+    if "poolclass" not in kwargs:  # the defaults below fit the queue pool only
+        options.update(pool_size=10, max_overflow=20, pool_pre_ping=True, pool_recycle=1800)
+    options.update(kwargs)
+    return create_async_engine(parsed, **options)
+
+
+def _sqlite_engine(url: URL, foreign_keys: bool, kwargs: dict[str, Any]) -> AsyncEngine:
+    if url.database and url.database != ":memory:" and not url.database.startswith("file:"):
+        Path(url.database).parent.mkdir(parents=True, exist_ok=True)
+    engine = create_async_engine(url, **kwargs)
+
+    @event.listens_for(engine.sync_engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Take transaction control away from the sqlite3 driver: SQLAlchemy emits BEGIN.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.execute("PRAGMA journal_mode = WAL")
+        cursor.execute("PRAGMA synchronous = NORMAL")
+        cursor.execute(f"PRAGMA foreign_keys = {'ON' if foreign_keys else 'OFF'}")
+        cursor.close()
+
+    @event.listens_for(engine.sync_engine, "begin")
+    def _on_begin(connection: Any) -> None:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+    return engine
+
+
+async def check_database(url: str | URL, seconds: float = 10.0) -> None:
+    """Connect and run `SELECT 1`; raise `DatabaseUnavailable` naming the database if not."""
+    engine = make_engine(url, pool_pre_ping=False) if not is_sqlite(url) else make_engine(url)
+    try:
+        async with asyncio.timeout(seconds), engine.connect() as conn:
+            await conn.execute(text("SELECT 1"))
+    except TimeoutError as exc:
+        raise DatabaseUnavailable(
+            f"cannot reach {describe(url)}: no answer in {seconds:g} s"
+        ) from exc
+    except Exception as exc:  # any driver or OS error means "unreachable" here
+        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        password = make_url(url).password
+        if password:
+            reason = reason.replace(str(password), "***")
+        raise DatabaseUnavailable(f"cannot reach {describe(url)}: {reason}") from exc
+    finally:
+        await engine.dispose()

@@ -1,0 +1,88 @@
+"""The connection a unit of work shares with its repositories, and the error translation."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from typing import Any, TypeVar
+
+from sqlalchemy import Table
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import CursorResult
+from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.sql import Executable
+
+from src.application.errors import ConcurrentUpdate
+
+# asyncpg and SQLite both cap the bind parameters of one statement (32,767 / 32,766).
+MAX_PARAMS = 32_000
+
+# PostgreSQL states another transaction caused; the whole unit of work can be retried.
+_RETRYABLE_SQLSTATES = {
+    "23505": "unique key taken by a concurrent transaction",
+    "40001": "serialization failure",
+    "40P01": "deadlock detected",
+    "55P03": "lock not available",
+}
+
+T = TypeVar("T")
+
+
+def concurrency_error(exc: DBAPIError) -> ConcurrentUpdate | None:
+    """`ConcurrentUpdate` if `exc` means "another transaction got there first", else None."""
+    sqlstate = getattr(exc.orig, "sqlstate", None) or getattr(exc.orig, "pgcode", None)
+    if sqlstate in _RETRYABLE_SQLSTATES:
+        return ConcurrentUpdate(f"{_RETRYABLE_SQLSTATES[sqlstate]}: {_first_line(exc.orig)}")
+    message = str(exc.orig)
+    if isinstance(exc, IntegrityError) and message.startswith("UNIQUE constraint failed"):
+        return ConcurrentUpdate(f"unique key taken by a concurrent transaction: {message}")
+    if "database is locked" in message:
+        return ConcurrentUpdate(f"SQLite busy: {message}")
+    return None
+
+
+def _first_line(error: object) -> str:
+    text = str(error)
+    return text.splitlines()[0] if text else type(error).__name__
+
+
+def chunks(rows: Sequence[T], params_per_row: int) -> Iterator[Sequence[T]]:
+    """Slices of `rows` whose statements stay under the bind-parameter cap."""
+    size = max(1, MAX_PARAMS // max(1, params_per_row))
+    for start in range(0, len(rows), size):
+        yield rows[start : start + size]
+
+
+class Executor:
+    """Runs statements on the unit of work's connection, translating concurrency errors into
+    `ConcurrentUpdate` so use cases can retry without knowing SQLAlchemy."""
+
+    def __init__(self) -> None:
+        self._conn: AsyncConnection | None = None
+
+    @property
+    def conn(self) -> AsyncConnection:
+        if self._conn is None:
+            raise RuntimeError("repositories are usable only inside `async with uow:`")
+        return self._conn
+
+    @conn.setter
+    def conn(self, value: AsyncConnection | None) -> None:
+        self._conn = value
+
+    @property
+    def is_postgres(self) -> bool:
+        return self.conn.dialect.name == "postgresql"
+
+    def insert(self, table: Table) -> postgresql.Insert | sqlite.Insert:
+        """INSERT with the dialect's ON CONFLICT support."""
+        return postgresql.insert(table) if self.is_postgres else sqlite.insert(table)
+
+    async def execute(self, statement: Executable, params: Any = None) -> CursorResult[Any]:
+        try:
+            return await self.conn.execute(statement, params)
+        except DBAPIError as exc:
+            translated = concurrency_error(exc)
+            if translated is None:
+                raise
+            raise translated from exc

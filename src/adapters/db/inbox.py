@@ -1,0 +1,97 @@
+"""InboxRepository on SQL: the durable webhook inbox."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, select, update
+
+from src.adapters.db.executor import Executor
+from src.adapters.db.models import WebhookEventRow
+from src.application.ports import Page
+from src.domain.inbox import EventState, WebhookEvent
+
+events = WebhookEventRow.__table__
+_c = events.c
+
+
+def to_event(row: Any) -> WebhookEvent:
+    return WebhookEvent(
+        company_id=row.company_id,
+        resource=row.resource,
+        resource_id=row.resource_id,
+        event_status=row.event_status,
+        body=bytes(row.body),
+        dedupe_key=row.dedupe_key,
+        received_at=row.received_at,
+        state=EventState(row.state),
+        attempts=row.attempts,
+        last_error=row.last_error,
+        processed_at=row.processed_at,
+        id=row.id,
+    )
+
+
+class SqlInbox:
+    def __init__(self, db: Executor) -> None:
+        self.db = db
+
+    async def add(self, event: WebhookEvent) -> tuple[int, bool]:
+        stmt = (
+            self.db.insert(events)
+            .values(
+                company_id=event.company_id,
+                resource=event.resource,
+                resource_id=event.resource_id,
+                event_status=event.event_status,
+                body=event.body,
+                dedupe_key=event.dedupe_key,
+                received_at=event.received_at,
+                state=event.state.value,
+                attempts=event.attempts,
+                last_error=event.last_error,
+                processed_at=event.processed_at,
+            )
+            .on_conflict_do_nothing(index_elements=[_c.dedupe_key])
+            .returning(_c.id)
+        )
+        new_id = (await self.db.execute(stmt)).scalar()
+        if new_id is not None:
+            return new_id, True
+        existing = select(_c.id).where(_c.dedupe_key == event.dedupe_key)
+        return (await self.db.execute(existing)).scalar_one(), False
+
+    async def get(self, event_id: int) -> WebhookEvent | None:
+        row = (await self.db.execute(select(events).where(_c.id == event_id))).first()
+        return to_event(row) if row else None
+
+    async def save(self, event: WebhookEvent) -> None:
+        stmt = (
+            update(events)
+            .where(_c.id == event.id)
+            .values(
+                state=event.state.value,
+                attempts=event.attempts,
+                last_error=event.last_error,
+                processed_at=event.processed_at,
+            )
+        )
+        await self.db.execute(stmt)
+
+    async def query(self, state: EventState | None, limit: int, offset: int) -> Page[WebhookEvent]:
+        where = [] if state is None else [_c.state == state.value]
+        stmt = select(events).where(*where).order_by(_c.id.desc()).limit(limit).offset(offset)
+        items = [to_event(row) for row in await self.db.execute(stmt)]
+        count = select(func.count()).select_from(events).where(*where)
+        total = (await self.db.execute(count)).scalar_one()
+        return Page(items=items, total=total, limit=limit, offset=offset)
+
+    async def pending_before(self, before: datetime, limit: int) -> list[int]:
+        stmt = (
+            select(_c.id)
+            .where(_c.state == EventState.PENDING.value, _c.received_at < before)
+            .order_by(_c.id)
+            .limit(limit)
+        )
+        return list((await self.db.execute(stmt)).scalars())

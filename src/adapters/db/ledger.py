@@ -1,0 +1,132 @@
+"""LedgerRepository and LevelRepository on SQL."""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+from typing import Any
+
+from sqlalchemy import bindparam, func, select, update
+
+from src.adapters.db.executor import Executor, chunks
+from src.adapters.db.models import AccountRow, LedgerRow, LevelRow, utcnow
+from src.application.ports import Page
+from src.domain.loyalty import EntryKind, LedgerEntry, LoyaltyAccount, LoyaltyLevel
+
+accounts = AccountRow.__table__
+entries = LedgerRow.__table__
+levels = LevelRow.__table__
+
+
+def to_account(row: Any) -> LoyaltyAccount:
+    return LoyaltyAccount(
+        user_id=row.user_id, balance=row.balance, completed_spend=row.completed_spend
+    )
+
+
+def to_entry(row: Any) -> LedgerEntry:
+    return LedgerEntry(
+        user_id=row.user_id,
+        kind=EntryKind(row.kind),
+        amount=row.amount,
+        reason=row.reason,
+        created_at=row.created_at,
+        booking_id=row.booking_id,
+        step=row.step,
+        percent=row.percent,
+        actor_id=row.actor_id,
+        id=row.id,
+    )
+
+
+class SqlLedger:
+    def __init__(self, db: Executor) -> None:
+        self.db = db
+
+    async def lock_accounts(self, user_ids: Collection[int]) -> dict[int, LoyaltyAccount]:
+        ids = sorted(set(user_ids))
+        out: dict[int, LoyaltyAccount] = {}
+        for part in chunks(ids, 2):
+            now = utcnow()
+            create = (
+                self.db.insert(accounts)
+                .values([{"user_id": uid, "updated_at": now} for uid in part])
+                .on_conflict_do_nothing(index_elements=[accounts.c.user_id])
+            )
+            await self.db.execute(create)
+            # Lock in user_id order: two transactions locking the same accounts cannot deadlock.
+            lock = (
+                select(accounts)
+                .where(accounts.c.user_id.in_(part))
+                .order_by(accounts.c.user_id)
+                .with_for_update()
+            )
+            out.update({row.user_id: to_account(row) for row in await self.db.execute(lock)})
+        return out
+
+    async def save_accounts(self, items: Collection[LoyaltyAccount]) -> None:
+        if not items:
+            return
+        now = utcnow()
+        params = [
+            {
+                "a_user_id": a.user_id,
+                "balance": a.balance,
+                "completed_spend": a.completed_spend,
+                "updated_at": now,
+            }
+            for a in sorted(items, key=lambda a: a.user_id)
+        ]
+        await self.db.execute(
+            update(accounts).where(accounts.c.user_id == bindparam("a_user_id")), params
+        )
+
+    async def get_account(self, user_id: int) -> LoyaltyAccount:
+        stmt = select(accounts).where(accounts.c.user_id == user_id)
+        row = (await self.db.execute(stmt)).first()
+        return to_account(row) if row else LoyaltyAccount(user_id=user_id)
+
+    async def append(self, items: Sequence[LedgerEntry]) -> None:
+        values = [
+            {
+                "user_id": e.user_id,
+                "booking_id": e.booking_id,
+                "step": e.step,
+                "kind": e.kind.value,
+                "amount": e.amount,
+                "percent": e.percent,
+                "reason": e.reason,
+                "actor_id": e.actor_id,
+                "created_at": e.created_at,
+            }
+            for e in items
+        ]
+        # A step taken by a concurrent transaction violates UNIQUE (booking_id, step): the
+        # executor turns that into ConcurrentUpdate and the use case retries.
+        for part in chunks(values, 9):
+            await self.db.execute(self.db.insert(entries).values(part))
+
+    async def entries(self, user_id: int, limit: int, offset: int) -> Page[LedgerEntry]:
+        mine = entries.c.user_id == user_id
+        stmt = (
+            select(entries)
+            .where(mine)
+            .order_by(entries.c.created_at.desc(), entries.c.id.desc())
+            .limit(limit)
+            .offset(offset)
+        )
+        items = [to_entry(row) for row in await self.db.execute(stmt)]
+        count = select(func.count()).select_from(entries).where(mine)
+        total = (await self.db.execute(count)).scalar_one()
+        return Page(items=items, total=total, limit=limit, offset=offset)
+
+
+class SqlLevels:
+    def __init__(self, db: Executor) -> None:
+        self.db = db
+
+    async def all(self) -> list[LoyaltyLevel]:
+        stmt = select(levels).order_by(levels.c.min_spend)
+        return [
+            LoyaltyLevel(row.name, row.min_spend, row.cashback_percent)
+            for row in await self.db.execute(stmt)
+        ]

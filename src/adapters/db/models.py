@@ -1,0 +1,214 @@
+"""ORM models: the tables. Repositories map their rows to domain objects explicitly.
+
+Every column here must match the Alembic migrations (a test runs autogenerate against them).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+from advanced_alchemy.base import convention
+from advanced_alchemy.types import BigIntIdentity, DateTimeUTC
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    ForeignKey,
+    Identity,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    Numeric,
+    String,
+    Text,
+    UniqueConstraint,
+    func,
+    text,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+MONEY = Numeric(12, 2)
+PERCENT = Numeric(5, 2)
+# advanced-alchemy's JsonB is the same variant, but breaks on SQLAlchemy 2.1 (it calls the
+# removed `util.portable_instancemethod`), so it is spelled out here.
+JSON_DOC = JSON().with_variant(JSONB(), "postgresql")
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=convention)
+    type_annotation_map = {datetime: DateTimeUTC(timezone=True), Decimal: MONEY}  # noqa: RUF012
+
+
+def _id() -> Mapped[int]:
+    return mapped_column(BigIntIdentity, Identity(start=1), primary_key=True)
+
+
+def _created() -> Mapped[datetime]:
+    # Set in Python, not by the server: SQLite then stores one fixed text format, which
+    # keeps its (textual) datetime comparisons correct.
+    return mapped_column(default=utcnow)
+
+
+def _updated() -> Mapped[datetime]:
+    return mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class UserRow(Base):
+    __tablename__ = "users"
+
+    id: Mapped[int] = _id()
+    email: Mapped[str] = mapped_column(String(320))
+    password_hash: Mapped[str] = mapped_column(String(255))
+    role: Mapped[str] = mapped_column(String(16), server_default="user")
+    phone: Mapped[str | None] = mapped_column(String(32))
+    phone_key: Mapped[str | None] = mapped_column(String(10))
+    name: Mapped[str | None] = mapped_column(String(255))
+    unique_code: Mapped[str | None] = mapped_column(String(8))
+    created_at: Mapped[datetime] = _created()
+    updated_at: Mapped[datetime] = _updated()
+
+    __table_args__ = (
+        Index("ix_users_phone_key", "phone_key"),
+        Index("ix_users_unique_code", "unique_code", unique=True),
+    )
+
+
+# Emails are unique whatever their case; lookups use the same expression.
+Index("ix_users_email_lower", func.lower(UserRow.email), unique=True)
+
+
+class BookingRow(Base):
+    __tablename__ = "bookings"
+
+    id: Mapped[int] = _id()
+    company_id: Mapped[int] = mapped_column(BigInteger)
+    yclients_record_id: Mapped[int] = mapped_column(BigInteger)
+    user_id: Mapped[int | None] = mapped_column(
+        BigInteger, ForeignKey("users.id", ondelete="SET NULL")
+    )
+    match_method: Mapped[str | None] = mapped_column(String(16))
+    unmatched_reason: Mapped[str | None] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(16))
+    appointment_at: Mapped[datetime]
+    last_change_at: Mapped[datetime]
+    price: Mapped[Decimal] = mapped_column(server_default="0")
+    services: Mapped[list[Any]] = mapped_column(JSON_DOC)  # [[title, "cost"], ...]
+    staff_name: Mapped[str | None] = mapped_column(String(255))
+    client_name: Mapped[str | None] = mapped_column(String(255))
+    client_phone: Mapped[str | None] = mapped_column(String(64))
+    client_email: Mapped[str | None] = mapped_column(String(320))
+    comment: Mapped[str] = mapped_column(Text, server_default="")
+    deleted: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
+    bonus_points: Mapped[Decimal] = mapped_column(server_default="0")
+    bonus_percent: Mapped[Decimal | None] = mapped_column(PERCENT)
+    bonus_basis: Mapped[Decimal] = mapped_column(server_default="0")
+    ledger_step: Mapped[int] = mapped_column(Integer, server_default="0")
+    # The seed's flag; always equal to bonus_points > 0 (written with them).
+    loyalty_bonuses_awarded: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
+    created_at: Mapped[datetime] = _created()
+    updated_at: Mapped[datetime] = _updated()
+
+    __table_args__ = (
+        UniqueConstraint("company_id", "yclients_record_id", name="uq_bookings_record"),
+        # A member's bookings by date; serves the upcoming list (user, status, date >= now).
+        Index("ix_bookings_user_id_appointment_at", "user_id", "appointment_at"),
+        # The admin's list of unmatched bookings.
+        Index(
+            "ix_bookings_unmatched",
+            "appointment_at",
+            postgresql_where=text("user_id IS NULL"),
+            sqlite_where=text("user_id IS NULL"),
+        ),
+    )
+
+
+class LevelRow(Base):
+    __tablename__ = "loyalty_levels"
+
+    id: Mapped[int] = _id()
+    name: Mapped[str] = mapped_column(String(64), unique=True)
+    min_spend: Mapped[Decimal]
+    cashback_percent: Mapped[Decimal] = mapped_column(PERCENT)
+
+
+class AccountRow(Base):
+    __tablename__ = "loyalty_accounts"
+
+    user_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    balance: Mapped[Decimal] = mapped_column(server_default="0")
+    completed_spend: Mapped[Decimal] = mapped_column(server_default="0")
+    updated_at: Mapped[datetime] = _updated()
+
+
+class LedgerRow(Base):
+    __tablename__ = "loyalty_transactions"
+
+    id: Mapped[int] = _id()
+    user_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("users.id", ondelete="CASCADE"))
+    booking_id: Mapped[int | None] = mapped_column(
+        BigInteger, ForeignKey("bookings.id", ondelete="SET NULL")
+    )
+    step: Mapped[int | None] = mapped_column(Integer)
+    kind: Mapped[str] = mapped_column(String(16))
+    amount: Mapped[Decimal]
+    percent: Mapped[Decimal | None] = mapped_column(PERCENT)
+    reason: Mapped[str] = mapped_column(Text)
+    actor_id: Mapped[int | None] = mapped_column(
+        BigInteger, ForeignKey("users.id", ondelete="SET NULL")
+    )
+    created_at: Mapped[datetime]
+
+    __table_args__ = (
+        # Exactly once: a booking's ledger step can be written by one transaction only.
+        UniqueConstraint("booking_id", "step", name="uq_loyalty_transactions_booking_step"),
+        Index("ix_loyalty_transactions_user_id_created_at", "user_id", "created_at"),
+    )
+
+
+class WebhookEventRow(Base):
+    __tablename__ = "webhook_events"
+
+    id: Mapped[int] = _id()
+    company_id: Mapped[int] = mapped_column(BigInteger)
+    resource: Mapped[str] = mapped_column(String(64))
+    resource_id: Mapped[int] = mapped_column(BigInteger)
+    event_status: Mapped[str] = mapped_column(String(32))
+    body: Mapped[bytes] = mapped_column(LargeBinary)
+    dedupe_key: Mapped[str] = mapped_column(String(64), unique=True)
+    received_at: Mapped[datetime]
+    state: Mapped[str] = mapped_column(String(16))
+    attempts: Mapped[int] = mapped_column(Integer, server_default="0")
+    last_error: Mapped[str | None] = mapped_column(Text)
+    processed_at: Mapped[datetime | None]
+
+    __table_args__ = (Index("ix_webhook_events_state_received_at", "state", "received_at"),)
+
+
+class SyncRunRow(Base):
+    __tablename__ = "sync_runs"
+
+    id: Mapped[int] = _id()
+    company_id: Mapped[int] = mapped_column(BigInteger, index=True)
+    trigger: Mapped[str] = mapped_column(String(16))
+    status: Mapped[str] = mapped_column(String(16))
+    started_at: Mapped[datetime]
+    finished_at: Mapped[datetime | None]
+    error: Mapped[str | None] = mapped_column(Text)
+    fetched: Mapped[int] = mapped_column(Integer, server_default="0")
+    created: Mapped[int] = mapped_column(Integer, server_default="0")
+    updated: Mapped[int] = mapped_column(Integer, server_default="0")
+    unchanged: Mapped[int] = mapped_column(Integer, server_default="0")
+    linked: Mapped[int] = mapped_column(Integer, server_default="0")
+    unmatched: Mapped[int] = mapped_column(Integer, server_default="0")
+    points_awarded: Mapped[Decimal] = mapped_column(server_default="0")
+    errors: Mapped[int] = mapped_column(Integer, server_default="0")

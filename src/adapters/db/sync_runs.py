@@ -1,0 +1,69 @@
+"""SyncRunRepository on SQL."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any
+
+from sqlalchemy import func, select, update
+
+from src.adapters.db.executor import Executor
+from src.adapters.db.models import SyncRunRow
+from src.application.ports import Page
+from src.domain.sync_run import RunStatus, SyncCounts, SyncRun
+
+runs = SyncRunRow.__table__
+_c = runs.c
+_COUNT_COLUMNS = SyncCounts.__slots__  # type: ignore[attr-defined]
+
+
+def to_run(row: Any) -> SyncRun:
+    return SyncRun(
+        company_id=row.company_id,
+        trigger=row.trigger,
+        started_at=row.started_at,
+        status=RunStatus(row.status),
+        counts=SyncCounts(**{name: getattr(row, name) for name in _COUNT_COLUMNS}),
+        finished_at=row.finished_at,
+        error=row.error,
+        id=row.id,
+    )
+
+
+def _values(run: SyncRun) -> dict[str, Any]:
+    return {
+        "status": run.status.value,
+        "finished_at": run.finished_at,
+        "error": run.error,
+        **{name: getattr(run.counts, name) for name in _COUNT_COLUMNS},
+    }
+
+
+class SqlSyncRuns:
+    def __init__(self, db: Executor) -> None:
+        self.db = db
+
+    async def add(self, run: SyncRun) -> SyncRun:
+        stmt = (
+            runs.insert()
+            .values(company_id=run.company_id, trigger=run.trigger, started_at=run.started_at)
+            .values(_values(run))
+            .returning(_c.id)
+        )
+        new_id = (await self.db.execute(stmt)).scalar_one()
+        return replace(run, id=new_id, counts=replace(run.counts))
+
+    async def save(self, run: SyncRun) -> None:
+        await self.db.execute(update(runs).where(_c.id == run.id).values(_values(run)))
+
+    async def get(self, run_id: int) -> SyncRun | None:
+        row = (await self.db.execute(select(runs).where(_c.id == run_id))).first()
+        return to_run(row) if row else None
+
+    async def query(self, company_id: int | None, limit: int, offset: int) -> Page[SyncRun]:
+        where = [] if company_id is None else [_c.company_id == company_id]
+        stmt = select(runs).where(*where).order_by(_c.id.desc()).limit(limit).offset(offset)
+        items = [to_run(row) for row in await self.db.execute(stmt)]
+        count = select(func.count()).select_from(runs).where(*where)
+        total = (await self.db.execute(count)).scalar_one()
+        return Page(items=items, total=total, limit=limit, offset=offset)

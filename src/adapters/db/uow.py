@@ -1,0 +1,80 @@
+"""The SQL unit of work: one connection and one transaction per `async with uow:`."""
+
+from __future__ import annotations
+
+from types import TracebackType
+from typing import Any, Self
+
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
+
+from src.adapters.db.bookings import SqlBookings
+from src.adapters.db.executor import Executor, concurrency_error
+from src.adapters.db.inbox import SqlInbox
+from src.adapters.db.ledger import SqlLedger, SqlLevels
+from src.adapters.db.sync_runs import SqlSyncRuns
+from src.adapters.db.users import SqlUsers
+
+
+class SqlUnitOfWork:
+    """Rolls back on exit unless `commit()` was called. After a commit, further statements
+    run in a new transaction (rolled back on exit unless committed again)."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self.engine = engine
+        self._db = Executor()
+        self.users = SqlUsers(self._db)
+        self.bookings = SqlBookings(self._db)
+        self.ledger = SqlLedger(self._db)
+        self.levels = SqlLevels(self._db)
+        self.inbox = SqlInbox(self._db)
+        self.sync_runs = SqlSyncRuns(self._db)
+
+    async def __aenter__(self) -> Self:
+        if self._db._conn is not None:
+            raise RuntimeError("this unit of work is already in use")
+        # The transaction begins lazily with the first statement (SQLite: BEGIN IMMEDIATE).
+        self._db.conn = await self.engine.connect()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        conn = self._db.conn
+        self._db.conn = None
+        try:
+            if conn.in_transaction():
+                await conn.rollback()
+        finally:
+            await conn.close()
+
+    async def commit(self) -> None:
+        try:
+            await self._db.conn.commit()
+        except DBAPIError as exc:
+            translated = concurrency_error(exc)
+            if translated is None:
+                raise
+            raise translated from exc
+
+    async def rollback(self) -> None:
+        await self._db.conn.rollback()
+
+
+class SqlUnitOfWorkFactory:
+    """`factory()` → a new `SqlUnitOfWork` on the engine (or the sessionmaker's engine)."""
+
+    def __init__(self, engine_or_sessionmaker: AsyncEngine | async_sessionmaker[Any]) -> None:
+        if isinstance(engine_or_sessionmaker, async_sessionmaker):
+            engine_or_sessionmaker = engine_or_sessionmaker.kw["bind"]
+        if not isinstance(engine_or_sessionmaker, AsyncEngine):
+            raise TypeError(
+                "SqlUnitOfWorkFactory needs an AsyncEngine or a bound async_sessionmaker"
+            )
+        self.engine = engine_or_sessionmaker
+
+    def __call__(self) -> SqlUnitOfWork:
+        return SqlUnitOfWork(self.engine)

@@ -1,0 +1,114 @@
+"""UserRepository on SQL."""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from typing import Any
+
+from sqlalchemy import exists, func, select, update
+
+from src.adapters.db.executor import Executor, chunks
+from src.adapters.db.models import UserRow, utcnow
+from src.application.errors import DuplicateEmail
+from src.application.ports import NewUser
+from src.domain.user import Role, User
+
+users = UserRow.__table__
+_email_key = func.lower(users.c.email)
+
+
+def to_user(row: Any) -> User:
+    return User(
+        id=row.id,
+        email=row.email,
+        password_hash=row.password_hash,
+        role=Role(row.role),
+        phone=row.phone,
+        phone_key=row.phone_key,
+        name=row.name,
+        unique_code=row.unique_code,
+        created_at=row.created_at,
+    )
+
+
+class SqlUsers:
+    def __init__(self, db: Executor) -> None:
+        self.db = db
+
+    async def add(self, user: NewUser) -> User:
+        now = utcnow()
+        # ON CONFLICT on the lower(email) index: a taken email does not abort the transaction.
+        stmt = (
+            self.db.insert(users)
+            .values(
+                email=user.email,
+                password_hash=user.password_hash,
+                role=user.role.value,
+                phone=user.phone,
+                phone_key=user.phone_key,
+                name=user.name,
+                unique_code=user.unique_code,
+                created_at=now,
+                updated_at=now,
+            )
+            .on_conflict_do_nothing(index_elements=[_email_key])
+            .returning(*users.c)
+        )
+        row = (await self.db.execute(stmt)).first()
+        if row is None:
+            raise DuplicateEmail(f"a user with email {user.email} already exists")
+        return to_user(row)
+
+    async def get(self, user_id: int) -> User | None:
+        row = (await self.db.execute(select(users).where(users.c.id == user_id))).first()
+        return to_user(row) if row else None
+
+    async def get_by_email(self, email: str) -> User | None:
+        stmt = select(users).where(_email_key == func.lower(email))
+        row = (await self.db.execute(stmt)).first()
+        return to_user(row) if row else None
+
+    async def set_unique_code(self, user_id: int, code: str) -> bool:
+        taken = exists().where(users.c.unique_code == code, users.c.id != user_id)
+        stmt = (
+            update(users)
+            .where(users.c.id == user_id, users.c.unique_code.is_(None), ~taken)
+            .values(unique_code=code, updated_at=utcnow())
+            .returning(users.c.id)
+        )
+        if (await self.db.execute(stmt)).first() is not None:
+            return True
+        # Not set: either the user already has a code (fine) or the code is someone else's.
+        owner = await self.db.execute(select(users.c.id).where(users.c.unique_code == code))
+        return owner.scalar() in (None, user_id)
+
+    async def ids_without_code(self, limit: int) -> list[int]:
+        stmt = (
+            select(users.c.id)
+            .where(users.c.unique_code.is_(None))
+            .order_by(users.c.id)
+            .limit(limit)
+        )
+        return list((await self.db.execute(stmt)).scalars())
+
+    async def find_by_codes(self, codes: Collection[str]) -> dict[str, int]:
+        out: dict[str, int] = {}
+        for part in chunks(sorted(set(codes)), 1):
+            stmt = select(users.c.unique_code, users.c.id).where(users.c.unique_code.in_(part))
+            out.update({code: uid for code, uid in await self.db.execute(stmt)})
+        return out
+
+    async def find_by_emails(self, emails: Collection[str]) -> dict[str, list[int]]:
+        wanted = sorted({e.lower() for e in emails})
+        return await self._group(_email_key, wanted)
+
+    async def find_by_phone_keys(self, keys: Collection[str]) -> dict[str, list[int]]:
+        return await self._group(users.c.phone_key, sorted(set(keys)))
+
+    async def _group(self, key: Any, wanted: list[str]) -> dict[str, list[int]]:
+        out: dict[str, list[int]] = {}
+        for part in chunks(wanted, 1):
+            stmt = select(key, users.c.id).where(key.in_(part)).order_by(users.c.id)
+            for value, uid in await self.db.execute(stmt):
+                out.setdefault(value, []).append(uid)
+        return out

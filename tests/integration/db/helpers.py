@@ -1,0 +1,68 @@
+"""Test data and small steps shared by the database tests."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from src.application.ports import NewUser, UnitOfWorkFactory
+from src.domain.booking import Booking, BookingKey, BookingStatus
+from src.domain.user import User
+
+COMPANY = 873456
+T0 = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
+
+
+async def add_user(
+    factory: UnitOfWorkFactory,
+    email: str = "maria@example.com",
+    *,
+    phone_key: str | None = None,
+    code: str | None = None,
+) -> User:
+    async with factory() as uow:
+        user = await uow.users.add(
+            NewUser(email=email, password_hash="h", phone_key=phone_key, unique_code=code)
+        )
+        await uow.commit()
+    return user
+
+
+def booking(record_id: int = 1, **changes: Any) -> Booking:
+    """A pending booking of company COMPANY, version T0, one 2500.00 service."""
+    base = Booking(
+        company_id=COMPANY,
+        record_id=record_id,
+        status=BookingStatus.PENDING,
+        appointment_at=T0 + timedelta(days=10),
+        last_change_at=T0,
+        price=Decimal("2500.00"),
+        services=(("Manicure", Decimal("2500.00")),),
+        staff_name="Anna",
+        client_name="Maria",
+        client_phone="+7 916 555-12-34",
+        client_email="maria@example.com",
+        comment="Код клиента: ABC23456",
+    )
+    return replace(base, **changes)
+
+
+def data(b: Booking | None) -> Booking | None:
+    """The booking without what storage assigns (id, timestamps), for comparisons."""
+    return replace(b, id=None, created_at=None, updated_at=None) if b else None
+
+
+async def upsert(factory: UnitOfWorkFactory, *bookings: Booking) -> dict[BookingKey, int]:
+    async with factory() as uow:
+        ids = await uow.bookings.upsert_many(list(bookings))
+        await uow.commit()
+    return ids
+
+
+async def stored(factory: UnitOfWorkFactory, booking_id: int) -> Booking:
+    async with factory() as uow:
+        b = await uow.bookings.get(booking_id)
+    assert b is not None
+    return b
