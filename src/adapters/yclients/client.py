@@ -1,0 +1,360 @@
+"""`YClientsClient`: the `YClientsGateway` port over the YClients REST API (httpx)."""
+
+from __future__ import annotations
+
+import asyncio
+import email.utils
+import logging
+import math
+import time
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta, timezone, tzinfo
+from typing import Any, TypeVar
+
+import httpx
+import msgspec
+import stamina
+from aiolimiter import AsyncLimiter
+
+from src.adapters.yclients.mapping import (
+    DecodedPage,
+    RecordMappingError,
+    decode_page,
+    decode_record,
+)
+from src.adapters.yclients.schema import error_decoder, is_null, record_envelope_decoder
+from src.application.errors import GatewayError, TokensRejected
+from src.application.ports import RecordPage
+from src.domain.record import YClientsRecord
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+DEFAULT_BASE_URL = "https://api.yclients.com/api/v1"
+ACCEPT = "application/vnd.yclients.v2+json"
+# The fixtures' company runs on Moscow time; dates and `changed_after` are sent in the
+# company's local time [INFERRED], so companies elsewhere pass their own `company_tz`.
+MOSCOW = timezone(timedelta(hours=3), "MSK")
+
+# Requests are spaced evenly (no bursts) slightly slower than the configured rate, so that
+# network jitter cannot squeeze rate+1 requests into one second as YClients counts them.
+_RATE_MARGIN = 0.98
+
+
+@dataclass(frozen=True, slots=True)
+class RetryPolicy:
+    """Retry budget of ONE request (a page or a record), first try included.
+
+    Backoff is exponential with jitter (stamina): min(wait_max, wait_initial * 2**n) +
+    up to wait_jitter. A 429's `Retry-After` replaces the backoff; one longer than
+    `max_retry_after`, or than what is left of `timeout`, gives up at once."""
+
+    attempts: int = 6
+    timeout: float = 60.0
+    wait_initial: float = 0.5
+    wait_max: float = 10.0
+    wait_jitter: float = 0.5
+    max_retry_after: float = 60.0
+
+
+class _Retryable(Exception):
+    """A failure worth another attempt: 429, 5xx, timeout, connection error, bad JSON."""
+
+    def __init__(self, reason: str, retry_after: float | None = None) -> None:
+        super().__init__(reason)
+        self.retry_after = retry_after
+
+
+class YClientsClient:
+    """Reads records from YClients with retries, a client-side rate limit and msgspec decoding.
+
+    One instance per process (it owns the connection pool); `await aclose()` at shutdown.
+    `requests_made` counts every HTTP attempt, retries included."""
+
+    def __init__(
+        self,
+        partner_token: str,
+        user_token: str,
+        *,
+        base_url: str = DEFAULT_BASE_URL,
+        page_size: int = 200,
+        rate_limit: float | None = 5.0,
+        timeout: float = 15.0,
+        connect_timeout: float = 5.0,
+        retry: RetryPolicy | None = None,
+        max_connections: int = 10,
+        company_tz: tzinfo = MOSCOW,
+        prefetch: bool = True,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
+        if page_size < 1:
+            raise ValueError("page_size must be positive")
+        auth = (
+            f"Bearer {partner_token}, User {user_token}"
+            if user_token
+            else f"Bearer {partner_token}"
+        )
+        self._http = httpx.AsyncClient(
+            base_url=base_url.rstrip("/"),
+            headers={"Authorization": auth, "Accept": ACCEPT, "Content-Type": "application/json"},
+            timeout=httpx.Timeout(timeout, connect=connect_timeout),
+            limits=httpx.Limits(
+                max_connections=max_connections, max_keepalive_connections=max_connections
+            ),
+            transport=transport,
+        )
+        self.base_url = base_url.rstrip("/")
+        self.page_size = page_size
+        self.retry = retry or RetryPolicy()
+        self.company_tz = company_tz
+        self.prefetch = prefetch
+        # Capacity 1 refilled at `rate`: requests are spaced, never burst (see _RATE_MARGIN).
+        self._limiter = AsyncLimiter(1, 1 / (rate_limit * _RATE_MARGIN)) if rate_limit else None
+        self.requests_made = 0
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+    async def __aenter__(self) -> YClientsClient:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
+
+    # --- the port -------------------------------------------------------------------------
+
+    async def record_pages(
+        self, company_id: int, start: date, end: date, changed_after: datetime | None = None
+    ) -> AsyncIterator[RecordPage]:
+        """Pages of records dated in [start, end] (company-local dates), deleted included.
+
+        Stops when a page is empty or the rows received reach `meta.total_count` (this also
+        survives a server that caps `count` below `page_size`). While the caller works on
+        page n, page n+1 is already being fetched (`prefetch`). A page that fails after its
+        retry budget raises `GatewayError`: the iteration never ends early and quietly.
+
+        Records are deduplicated within one iteration: if the window shifts between page
+        requests (a record is added or moves), a record can come twice; a repeat of a version
+        already yielded is dropped, a newer version passes (ingest orders versions by
+        `last_change_at`). A shift can also make a record skip a page boundary and go unseen
+        in this pass; the record that moved has a new `last_change_date`, so webhooks and the
+        next run pick it up."""
+        params: dict[str, Any] = {
+            "start_date": start.isoformat(),
+            "end_date": end.isoformat(),
+            "count": self.page_size,
+            "with_deleted": 1,
+        }
+        if changed_after is not None:
+            params["changed_after"] = self._local(changed_after)
+        seen: dict[int, datetime] = {}
+        received = 0
+        first_total: int | None = None
+        page_no = 1
+        pending: asyncio.Future[DecodedPage] | None = asyncio.ensure_future(
+            self._fetch_page(company_id, params, page_no)
+        )
+        try:
+            while pending is not None:
+                page = await pending
+                pending = None
+                received += page.rows
+                if first_total is None:
+                    first_total = page.total_count
+                elif page.total_count != first_total:
+                    log.warning(
+                        "yclients_window_changed_while_paging",
+                        extra={"company_id": company_id, "page": page_no,
+                               "total_count": page.total_count, "first_total": first_total},
+                    )  # fmt: skip
+                    first_total = page.total_count
+                last = page.rows == 0 or received >= page.total_count
+                if not last and self.prefetch:
+                    pending = asyncio.ensure_future(
+                        self._fetch_page(company_id, params, page_no + 1)
+                    )
+                if page.rows:
+                    yield RecordPage(_dedupe(page.records, seen), page.errors)
+                if last:
+                    break
+                page_no += 1
+                if pending is None:
+                    pending = asyncio.ensure_future(self._fetch_page(company_id, params, page_no))
+        finally:
+            if pending is not None and not pending.done():
+                pending.cancel()
+                await asyncio.wait([pending])
+            if pending is not None and not pending.cancelled():
+                pending.exception()  # retrieved, so asyncio does not warn about it
+
+    async def get_record(self, company_id: int, record_id: int) -> YClientsRecord | None:
+        """One record, None if YClients answers 404 (or with no data)."""
+        path = f"/record/{company_id}/{record_id}"
+        return await self._request(
+            path, None, what=f"record {record_id} of company {company_id}", parse=self._one,
+            allow_404=True,
+        )  # fmt: skip
+
+    # --- internals ------------------------------------------------------------------------
+
+    def _local(self, moment: datetime) -> str:
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=UTC)
+        return moment.astimezone(self.company_tz).strftime("%Y-%m-%dT%H:%M:%S")
+
+    async def _fetch_page(self, company_id: int, params: dict[str, Any], page: int) -> DecodedPage:
+        return await self._request(
+            f"/records/{company_id}", {**params, "page": page},
+            what=f"records page {page} of company {company_id}", parse=_page,
+        )  # fmt: skip
+
+    @staticmethod
+    def _one(body: bytes) -> YClientsRecord | None:
+        envelope = record_envelope_decoder.decode(body)
+        if not envelope.success:
+            raise _refused(body)
+        if is_null(envelope.data):
+            return None
+        try:
+            return decode_record(envelope.data)
+        except RecordMappingError as exc:
+            raise GatewayError(f"YClients sent a record we cannot read: {exc}") from exc
+
+    async def _request(
+        self,
+        path: str,
+        params: dict[str, Any] | None,
+        *,
+        what: str,
+        parse: Callable[[bytes], T],
+        allow_404: bool = False,
+    ) -> T:
+        policy = self.retry
+        started = time.monotonic()
+
+        def backoff(exc: Exception) -> bool | float:
+            # The stamina hook: False = give up, True = exponential backoff, a float = wait
+            # exactly that long (a server's Retry-After).
+            if not isinstance(exc, _Retryable):
+                return False
+            if exc.retry_after is None:
+                return True
+            left = policy.timeout - (time.monotonic() - started)
+            if exc.retry_after > min(policy.max_retry_after, left):
+                return False
+            return exc.retry_after
+
+        attempts = 0
+        try:
+            async for attempt in stamina.retry_context(
+                on=backoff,
+                attempts=policy.attempts,
+                timeout=policy.timeout,
+                wait_initial=policy.wait_initial,
+                wait_max=policy.wait_max,
+                wait_jitter=policy.wait_jitter,
+            ):
+                with attempt:
+                    attempts += 1
+                    return await self._attempt(path, params, parse, allow_404)
+        except _Retryable as exc:
+            url = self._http.build_request("GET", path, params=params).url
+            raise GatewayError(
+                f"YClients {what} failed after {attempts} attempt(s) in "
+                f"{time.monotonic() - started:.1f}s (GET {url}): {exc}"
+            ) from exc
+        raise AssertionError("unreachable")  # stamina either returns or re-raises
+
+    async def _attempt(
+        self,
+        path: str,
+        params: dict[str, Any] | None,
+        parse: Callable[[bytes], T],
+        allow_404: bool,
+    ) -> T:
+        if self._limiter is not None:
+            await self._limiter.acquire()
+        self.requests_made += 1
+        try:
+            response = await self._http.get(path, params=params)
+        except httpx.TimeoutException as exc:
+            raise _Retryable(f"timed out ({type(exc).__name__})") from exc
+        except httpx.TransportError as exc:
+            raise _Retryable(f"connection failed ({type(exc).__name__}: {exc})") from exc
+        status = response.status_code
+        body = response.content
+        if status == 200:
+            try:
+                return parse(body)
+            except msgspec.DecodeError as exc:
+                # A truncated or garbled body is most likely a transient proxy failure.
+                raise _Retryable(
+                    f"HTTP 200 with a body that is not the expected JSON: {exc}"
+                ) from exc
+        if status == 404 and allow_404:
+            return None  # type: ignore[return-value]
+        message = _message(body)
+        if status == 429:
+            retry_after = _retry_after(response.headers.get("Retry-After"))
+            raise _Retryable(f"HTTP 429 (rate limited): {message}", retry_after)
+        if status >= 500:
+            raise _Retryable(f"HTTP {status}: {message}")
+        if status in (401, 403):
+            raise TokensRejected(f"YClients rejected the partner/user tokens: {message}")
+        raise GatewayError(f"YClients answered HTTP {status} to GET {response.url}: {message}")
+
+
+def _page(body: bytes) -> DecodedPage:
+    page = decode_page(body)
+    if not page.success:
+        raise _refused(body)
+    return page
+
+
+def _refused(body: bytes) -> GatewayError:
+    # HTTP 200 with `success: false` is still an error [S5]; it is not retried.
+    return GatewayError(f"YClients answered success=false: {_message(body)}")
+
+
+def _message(body: bytes) -> str:
+    """YClients' own `meta.message`, or the start of the body when it has none."""
+    try:
+        message = error_decoder.decode(body).meta
+    except msgspec.DecodeError:
+        message = None
+    if message is not None and message.message:
+        return message.message
+    text = body[:200].decode("utf-8", "replace").strip()
+    return text or "(empty body)"
+
+
+def _retry_after(value: str | None) -> float | None:
+    """Seconds from a Retry-After header (delta-seconds or HTTP date); None if absent/bad."""
+    if not value:
+        return None
+    try:
+        seconds = float(value)
+    except ValueError:
+        try:
+            when = email.utils.parsedate_to_datetime(value)
+        except (TypeError, ValueError):
+            return None
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=UTC)
+        seconds = (when - datetime.now(UTC)).total_seconds()
+    if math.isnan(seconds):
+        return None
+    return max(seconds, 0.0)
+
+
+def _dedupe(records: list[YClientsRecord], seen: dict[int, datetime]) -> list[YClientsRecord]:
+    out = []
+    for record in records:
+        previous = seen.get(record.record_id)
+        if previous is not None and record.last_change_at <= previous:
+            continue
+        seen[record.record_id] = record.last_change_at
+        out.append(record)
+    return out

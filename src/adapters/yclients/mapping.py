@@ -1,0 +1,281 @@
+"""The one place where YClients' wire format becomes domain `YClientsRecord`s.
+
+Pages, single records and webhook bodies all go through `to_domain`, so the status,
+price, client and time rules below hold for every way a record reaches us.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import UTC
+
+import msgspec
+
+from src.adapters.yclients.schema import (
+    WebhookEnvelope,
+    WireClient,
+    WireRecord,
+    WireService,
+    is_null,
+    page_decoder,
+    raw_page_decoder,
+    record_decoder,
+    record_id_decoder,
+    webhook_decoder,
+)
+from src.application.errors import MalformedPayload, ValidationFailed
+from src.application.ports import RecordError, WebhookNotice
+from src.domain.booking import BookingStatus
+from src.domain.record import ClientInfo, ServiceLine, YClientsRecord
+
+# `attendance` [DOC S1 l.5369]: 2 = client confirmed, 1 = client came / services provided,
+# 0 = waiting, -1 = did not come. That "came" (1) means completed, and that nothing else
+# does, is our reading of the doc, not something YClients states as a booking lifecycle
+# [INFERRED]. Values outside the enum (or null) are read as PENDING: an unknown state
+# must never complete a booking and award points.
+_STATUS_BY_ATTENDANCE = {
+    1: BookingStatus.COMPLETED,
+    2: BookingStatus.CONFIRMED,
+    0: BookingStatus.PENDING,
+    -1: BookingStatus.NO_SHOW,
+}
+
+_DELETE = "delete"
+
+
+class RecordMappingError(ValueError):
+    """A record that decoded but cannot become a domain record."""
+
+    def __init__(self, field: str, reason: str) -> None:
+        super().__init__(f"{reason} (field `{field}`)")
+        self.field = field
+        self.reason = reason
+
+
+class InvalidWebhook(ValidationFailed):
+    """The webhook body is JSON but lacks a required field or has one of the wrong type."""
+
+
+class MalformedWebhook(MalformedPayload):
+    """The webhook body is not JSON, or not a JSON object."""
+
+
+def to_domain(wire: WireRecord) -> YClientsRecord:
+    """Map one decoded record; raises `RecordMappingError` if it lacks a change time."""
+    # `last_change_date` orders versions (a webhook racing a sync). A record never changed
+    # may lack it [INFERRED], and then its creation is its last change.
+    changed = wire.last_change_date or wire.create_date
+    if changed is None:
+        raise RecordMappingError("last_change_date", "neither last_change_date nor create_date")
+    # A deleted record's attendance is whatever it was before deletion; the domain turns
+    # `deleted` into CANCELLED too (Booking.apply), we say it here as well so the record is
+    # self-describing.
+    if wire.deleted:
+        status = BookingStatus.CANCELLED
+    else:
+        status = _STATUS_BY_ATTENDANCE.get(wire.attendance, BookingStatus.PENDING)  # type: ignore[arg-type]
+    staff = wire.staff
+    return YClientsRecord(
+        company_id=wire.company_id,
+        record_id=wire.id,
+        status=status,
+        appointment_at=wire.datetime.astimezone(UTC),
+        last_change_at=changed.astimezone(UTC),
+        services=_services(wire.services) if wire.services else (),
+        staff_name=(staff.name or None) if staff is not None else None,
+        client=_client(wire.client) if wire.client is not None else None,
+        comment=wire.comment or "",
+        deleted=wire.deleted,
+    )
+
+
+# Salons sell the same few services to the same regulars: the immutable domain values are
+# shared between records instead of built again (a sync maps ~100k records a second). The
+# wire Structs are frozen, hence hashable keys; the caches are bounded.
+_CACHE_LIMIT = 50_000
+_service_cache: dict[tuple[WireService, ...], tuple[ServiceLine, ...]] = {}
+_client_cache: dict[WireClient, ClientInfo | None] = {}
+
+
+def _services(wires: list[WireService]) -> tuple[ServiceLine, ...]:
+    key = tuple(wires)
+    lines = _service_cache.get(key)
+    if lines is None:
+        # `cost` is the line's final price (after discount, for its whole `amount`), per the
+        # doc's field table; the record's price is their sum (computed by the domain).
+        lines = tuple(ServiceLine(s.title or "", s.cost) for s in wires)
+        if len(_service_cache) >= _CACHE_LIMIT:
+            _service_cache.clear()
+        _service_cache[key] = lines
+    return lines
+
+
+def _client(c: WireClient) -> ClientInfo | None:
+    try:
+        return _client_cache[c]
+    except KeyError:
+        pass
+    name = (c.display_name or "").strip() or " ".join(p for p in (c.name, c.surname) if p) or None
+    # Empty strings are how YClients says "not given" (email `""` is in the doc examples).
+    phone, email = c.phone or None, c.email or None
+    # `client: {}`: the doc says a record may carry an empty client object.
+    info = (
+        None if name is None and phone is None and email is None else ClientInfo(name, phone, email)
+    )
+    if len(_client_cache) >= _CACHE_LIMIT:
+        _client_cache.clear()
+    _client_cache[c] = info
+    return info
+
+
+@dataclass(slots=True)
+class DecodedPage:
+    success: bool
+    records: list[YClientsRecord]
+    errors: list[RecordError]
+    total_count: int
+    rows: int  # records in `data`, decodable or not
+
+
+def decode_page(body: bytes) -> DecodedPage:
+    """Decode a `GET /records` body. A malformed record becomes a `RecordError` and the
+    rest of the page is kept; a malformed envelope raises `msgspec.DecodeError`.
+
+    The caller must check `success` (an error envelope decodes as an empty page)."""
+    try:
+        envelope = page_decoder.decode(body)
+    except msgspec.ValidationError:
+        return _decode_page_record_by_record(body)
+    wires = envelope.data or []
+    records: list[YClientsRecord] = []
+    errors: list[RecordError] = []
+    for wire in wires:
+        try:
+            records.append(to_domain(wire))
+        except RecordMappingError as exc:
+            errors.append(RecordError(str(wire.id), exc.field, exc.reason))
+    total = envelope.meta.total_count if envelope.meta else len(wires)
+    return DecodedPage(envelope.success, records, errors, total, len(wires))
+
+
+def _decode_page_record_by_record(body: bytes) -> DecodedPage:
+    # Raises if the envelope itself is broken: then there is no page to save.
+    envelope = raw_page_decoder.decode(body)
+    raws = envelope.data or []
+    records: list[YClientsRecord] = []
+    errors: list[RecordError] = []
+    for raw in raws:
+        try:
+            records.append(to_domain(record_decoder.decode(raw)))
+        except msgspec.ValidationError as exc:
+            field, reason = _split_validation_error(exc)
+            errors.append(RecordError(_record_id(raw), field, reason))
+        except RecordMappingError as exc:
+            errors.append(RecordError(_record_id(raw), exc.field, exc.reason))
+    total = envelope.meta.total_count if envelope.meta else len(raws)
+    return DecodedPage(envelope.success, records, errors, total, len(raws))
+
+
+def decode_record(raw: bytes | msgspec.Raw) -> YClientsRecord:
+    """One record object (the `data` of `GET /record/...` or of a webhook).
+
+    Raises `RecordMappingError` naming the field that is missing or invalid."""
+    try:
+        wire = record_decoder.decode(raw)
+    except msgspec.ValidationError as exc:
+        field, reason = _split_validation_error(exc)
+        raise RecordMappingError(field or "$", reason) from exc
+    return to_domain(wire)
+
+
+def _record_id(raw: bytes | msgspec.Raw) -> str | None:
+    try:
+        rid = record_id_decoder.decode(raw).id
+    except msgspec.DecodeError:
+        return None
+    return None if rid is None else str(rid)
+
+
+# msgspec: "Expected `int`, got `str` - at `$.services[0].cost`" or
+# "Object missing required field `datetime`" (optionally "- at `$.client`").
+_AT = re.compile(r"^(?P<reason>.*?)(?: - at `\$(?P<path>[^`]*)`)?$", re.DOTALL)
+_MISSING = re.compile(r"missing required field `(?P<name>[^`]+)`")
+
+
+def _split_validation_error(exc: msgspec.ValidationError) -> tuple[str | None, str]:
+    """(field path without the leading `$.`, reason) from a msgspec validation message."""
+    message = str(exc)
+    m = _AT.match(message)
+    reason = m.group("reason") if m else message
+    path = ((m.group("path") if m else None) or "").lstrip(".")
+    missing = _MISSING.search(reason)
+    if missing:
+        path = f"{path}.{missing.group('name')}" if path else missing.group("name")
+    return (path or None), reason
+
+
+def parse_webhook(body: bytes) -> WebhookEnvelope:
+    """Decode and validate a webhook body's envelope.
+
+    `company_id`, `resource`, `resource_id` and `status` are required (ids as int or numeric
+    string); `data` is optional and kept raw. Raises `MalformedWebhook` when the body is not
+    a JSON object and `InvalidWebhook` naming the field that is missing or invalid."""
+    try:
+        return webhook_decoder.decode(body)
+    except msgspec.ValidationError as exc:
+        field, reason = _split_validation_error(exc)
+        if field is None:  # the body itself is not an object: `[]`, `"x"`, `42`
+            raise MalformedWebhook(f"webhook body must be a JSON object: {reason}") from exc
+        raise InvalidWebhook(f"webhook body: `{field}`: {reason}") from exc
+    except msgspec.DecodeError as exc:
+        raise MalformedWebhook(f"webhook body is not valid JSON: {exc}") from exc
+
+
+def record_from_webhook(envelope: WebhookEnvelope) -> YClientsRecord | None:
+    """The record carried in `data`, or None when `data` is absent, partial or not about
+    the envelope's record (the caller then re-fetches it, or just cancels on delete).
+
+    The delete payload is undocumented [INFERRED]: the fixture guesses a full record with
+    `deleted: true`. Whatever `data` says, a `delete` event yields a deleted record."""
+    if envelope.resource != "record" or is_null(envelope.data):
+        return None
+    try:
+        record = decode_record(envelope.data)
+    except (RecordMappingError, msgspec.DecodeError):
+        return None
+    if record.record_id != envelope.resource_id or record.company_id != envelope.company_id:
+        return None
+    if envelope.status == _DELETE and not record.deleted:
+        return _as_deleted(record)
+    return record
+
+
+def _as_deleted(record: YClientsRecord) -> YClientsRecord:
+    return YClientsRecord(
+        company_id=record.company_id,
+        record_id=record.record_id,
+        status=BookingStatus.CANCELLED,
+        appointment_at=record.appointment_at,
+        last_change_at=record.last_change_at,
+        services=record.services,
+        staff_name=record.staff_name,
+        client=record.client,
+        comment=record.comment,
+        deleted=True,
+    )
+
+
+class WebhookBodyDecoder:
+    """The application's `WebhookDecoder` port, over `parse_webhook`/`record_from_webhook`."""
+
+    def envelope(self, body: bytes) -> WebhookNotice:
+        env = parse_webhook(body)
+        return WebhookNotice(env.company_id, env.resource, env.resource_id, env.status)
+
+    def record(self, body: bytes) -> YClientsRecord | None:
+        try:
+            env = parse_webhook(body)
+        except (InvalidWebhook, MalformedWebhook):
+            return None
+        return record_from_webhook(env)
