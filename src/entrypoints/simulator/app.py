@@ -1,0 +1,344 @@
+"""The simulator's Litestar app: the YClients API under `/api/v1`, a control API under
+`/_control` (no auth) for tests, demos and benchmarks."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from datetime import date, datetime
+from typing import Any
+
+import msgspec
+from litestar import Litestar, Request, Response, Router, delete, get, patch, post, put
+from litestar.exceptions import HTTPException
+
+from src.entrypoints.simulator.faults import FaultConfig
+from src.entrypoints.simulator.records import MOSCOW
+from src.entrypoints.simulator.state import NewRecord, RecordChanges, SimulatorState
+from src.entrypoints.simulator.store import encoder
+from src.entrypoints.simulator.webhooks import DeleteData
+
+JSON = "application/json"
+# The body of a real 401 (fixtures/error_401_unauthorized.json).
+UNAUTHORIZED = b'{"success":false,"data":null,"meta":{"message":"Partner ID not specified"}}'
+# A page cut off mid-record, as a proxy dropping the connection would leave it.
+MALFORMED = b'{"success":true,"data":[{"id":601234501,"company_id":873456,"services":[{"id":1'
+_AUTH = re.compile(r"^\s*Bearer\s+(?P<partner>[^,\s]+)\s*(?:,\s*User\s+(?P<user>\S+))?\s*$")
+
+
+def create_simulator_app(
+    state: SimulatorState | None = None, *, api_prefix: str = "/api/v1", debug: bool = False
+) -> Litestar:
+    """A simulated YClients. Pass `state` to share it with the test that drives the app."""
+    state = state or SimulatorState()
+    api = Router(
+        path=api_prefix,
+        route_handlers=[list_records, get_record],
+        before_request=_before_api_request,
+    )
+    control = Router(
+        path="/_control",
+        route_handlers=[
+            create_record, update_record, delete_record, read_record, generate, set_webhook,
+            list_deliveries, clear_deliveries, send_webhook, set_faults, read_faults,
+            list_requests, clear_requests, reset, stats,
+        ],
+    )  # fmt: skip
+
+    async def close_webhooks() -> None:
+        await state.webhooks.aclose()
+
+    app = Litestar(
+        route_handlers=[api, control],
+        exception_handlers={HTTPException: _error_envelope},
+        on_shutdown=[close_webhooks],
+        debug=debug,
+        openapi_config=None,
+        logging_config=None,
+    )
+    app.state.simulator = state
+    return app
+
+
+# --- helpers ----------------------------------------------------------------------------------
+
+
+def _state(request: Request[Any, Any, Any]) -> SimulatorState:
+    return request.app.state.simulator  # type: ignore[no-any-return]
+
+
+def _error(message: str) -> bytes:
+    return encoder.encode({"success": False, "data": None, "meta": {"message": message}})
+
+
+def _respond(
+    request: Request[Any, Any, Any],
+    status: int,
+    body: bytes,
+    headers: dict[str, str] | None = None,
+) -> Response[bytes]:
+    entry = request.scope.get("state", {}).get("sim_entry")
+    if entry is not None:
+        entry.status = status
+    return Response(body, status_code=status, media_type=JSON, headers=headers)
+
+
+def _json(obj: Any, status: int = 200) -> Response[bytes]:
+    return Response(encoder.encode(obj), status_code=status, media_type=JSON)
+
+
+def _error_envelope(request: Request[Any, Any, Any], exc: HTTPException) -> Response[bytes]:
+    message = exc.detail
+    extra = getattr(exc, "extra", None)
+    if extra:
+        message = f"{message}: {extra}"
+    return _respond(request, exc.status_code, _error(str(message)))
+
+
+async def _before_api_request(request: Request[Any, Any, Any]) -> Response[bytes] | None:
+    """Log the request, check the tokens, then maybe inject a fault."""
+    state = _state(request)
+    entry = state.log_request(request.method, request.url.path, request.url.query or "")
+    request.scope.setdefault("state", {})["sim_entry"] = entry
+    m = _AUTH.match(request.headers.get("authorization", ""))
+    if m is None or m["partner"] != state.partner_token or m["user"] != state.user_token:
+        return _respond(request, 401, UNAUTHORIZED)
+    fault = state.picker.next()
+    entry.fault = fault
+    if fault is None:
+        return None
+    if fault == "slow":
+        await asyncio.sleep(state.faults.slow_seconds)
+        return None  # then answered normally, too late for a client with a short timeout
+    if fault == "malformed":
+        return _respond(request, 200, MALFORMED)
+    if fault == "429":
+        return _respond(request, 429, _error("Too Many Requests"))
+    if fault == "429_retry_after":
+        value = state.faults.retry_after
+        header = str(int(value)) if float(value).is_integer() else str(value)
+        return _respond(request, 429, _error("Too Many Requests"), {"Retry-After": header})
+    return _respond(request, int(fault), _error("Internal server error"))
+
+
+def _int_param(request: Request[Any, Any, Any], name: str, default: int) -> int:
+    raw = request.query_params.get(name)
+    if raw in (None, ""):
+        return default
+    try:
+        return int(raw)
+    except ValueError:
+        raise HTTPException(status_code=422, detail=f"`{name}` must be an integer") from None
+
+
+def _date_param(request: Request[Any, Any, Any], name: str) -> str | None:
+    raw = request.query_params.get(name)
+    if not raw:
+        return None
+    try:
+        return date.fromisoformat(raw).isoformat()
+    except ValueError:
+        raise HTTPException(status_code=422, detail=f"`{name}` must be YYYY-MM-DD") from None
+
+
+def _changed_after(request: Request[Any, Any, Any]) -> str | None:
+    """`changed_after` as local (Moscow) `YYYY-MM-DDTHH:MM:SS`; naive input is local time."""
+    raw = request.query_params.get("changed_after")
+    if not raw:
+        return None
+    try:
+        moment = datetime.fromisoformat(raw)
+    except ValueError:
+        raise HTTPException(
+            status_code=422, detail="`changed_after` must be YYYY-MM-DDTHH:MM:SS"
+        ) from None
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(MOSCOW)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S")
+
+
+# --- the YClients API ------------------------------------------------------------------------
+
+
+@get("/records/{company_id:int}", sync_to_thread=False)
+def list_records(request: Request[Any, Any, Any], company_id: int) -> Response[bytes]:
+    """`GET /records/{company_id}`: page/count/start_date/end_date/changed_after/with_deleted."""
+    state = _state(request)
+    page = _int_param(request, "page", 1)
+    count = min(_int_param(request, "count", 50), state.max_count)
+    if page < 1 or count < 1:
+        raise HTTPException(status_code=422, detail="`page` and `count` must be positive")
+    with_deleted = request.query_params.get("with_deleted") in ("1", "true")
+    ids = state.store.query(
+        company_id, _date_param(request, "start_date"), _date_param(request, "end_date"),
+        _changed_after(request), with_deleted,
+    )  # fmt: skip
+    body = state.store.page_body(ids[(page - 1) * count : page * count], page, len(ids))
+    for _ in range(state.faults.drift):
+        moved = state.store.move_last_to_front(company_id)
+        if moved is not None:
+            state.webhooks.record_event("update", moved)
+    return _respond(request, 200, body)
+
+
+@get("/record/{company_id:int}/{record_id:int}", sync_to_thread=False)
+def get_record(request: Request[Any, Any, Any], company_id: int, record_id: int) -> Response[bytes]:
+    """`GET /record/{company_id}/{record_id}`; a deleted record comes with `deleted: true`
+    (what YClients does here is undocumented)."""
+    state = _state(request)
+    if record_id in state.faults.fail_record_ids:
+        return _respond(request, 500, _error("Internal server error"))
+    if state.store.get(company_id, record_id) is None:
+        return _respond(request, 404, _error("Запись не найдена"))
+    body = b'{"success":true,"data":%s,"meta":[]}' % state.store.record_json(record_id)
+    return _respond(request, 200, body)
+
+
+# --- the control API ------------------------------------------------------------------------
+
+
+def _not_found(company_id: int, record_id: int) -> HTTPException:
+    return HTTPException(status_code=404, detail=f"no record {record_id} in company {company_id}")
+
+
+@post("/records", sync_to_thread=False)
+def create_record(request: Request[Any, Any, Any], data: NewRecord) -> Response[bytes]:
+    """Create a record (and send `status: create`); answers the full record."""
+    return _json(_state(request).create_record(data), 201)
+
+
+@patch("/records/{company_id:int}/{record_id:int}", sync_to_thread=False)
+def update_record(
+    request: Request[Any, Any, Any], company_id: int, record_id: int, data: RecordChanges
+) -> Response[bytes]:
+    """Change attendance / services / comment / datetime / client (sends `status: update`)."""
+    record = _state(request).update_record(company_id, record_id, data)
+    if record is None:
+        raise _not_found(company_id, record_id)
+    return _json(record)
+
+
+@delete("/records/{company_id:int}/{record_id:int}", status_code=200, sync_to_thread=False)
+def delete_record(
+    request: Request[Any, Any, Any], company_id: int, record_id: int, webhook: bool = True
+) -> Response[bytes]:
+    """Mark deleted (sends `status: delete`)."""
+    record = _state(request).delete_record(company_id, record_id, webhook=webhook)
+    if record is None:
+        raise _not_found(company_id, record_id)
+    return _json(record)
+
+
+@get("/records/{company_id:int}/{record_id:int}", sync_to_thread=False)
+def read_record(
+    request: Request[Any, Any, Any], company_id: int, record_id: int
+) -> Response[bytes]:
+    record = _state(request).store.get(company_id, record_id)
+    if record is None:
+        raise _not_found(company_id, record_id)
+    return _json(record)
+
+
+class GenerateIn(msgspec.Struct, kw_only=True):
+    company_id: int
+    count: int
+    seed: int = 0
+    start_date: date | None = None
+    days: int = 60
+    deleted_share: float = 0.03
+
+
+@post("/generate", sync_to_thread=False)
+def generate(request: Request[Any, Any, Any], data: GenerateIn) -> Response[bytes]:
+    """Add N deterministic synthetic records (no webhooks)."""
+    ids = _state(request).generate(
+        data.company_id, data.count, seed=data.seed, start=data.start_date, days=data.days,
+        deleted_share=data.deleted_share,
+    )  # fmt: skip
+    return _json({"created": len(ids), "first_id": ids[0] if ids else None,
+                  "last_id": ids[-1] if ids else None}, 201)  # fmt: skip
+
+
+class WebhookIn(msgspec.Struct, kw_only=True):
+    url: str | None
+    duplicate: bool = False
+    delete_data: DeleteData = "full"
+
+
+@put("/webhook", sync_to_thread=False)
+def set_webhook(request: Request[Any, Any, Any], data: WebhookIn) -> Response[bytes]:
+    """Where to POST webhooks (null: stop sending), twice or once, and the delete payload."""
+    _state(request).webhooks.configure(
+        data.url, duplicate=data.duplicate, delete_data=data.delete_data
+    )
+    return _json(data)
+
+
+@get("/webhook/deliveries")
+async def list_deliveries(request: Request[Any, Any, Any]) -> Response[bytes]:
+    """Every webhook POST so far, after waiting for those in flight."""
+    state = _state(request)
+    await state.webhooks.drain()
+    return _json(state.webhooks.deliveries)
+
+
+@delete("/webhook/deliveries", sync_to_thread=False)
+def clear_deliveries(request: Request[Any, Any, Any]) -> None:
+    _state(request).webhooks.deliveries.clear()
+
+
+@post("/webhook/send")
+async def send_webhook(request: Request[Any, Any, Any]) -> Response[bytes]:
+    """POST the request body verbatim to the webhook URL (`?url=` overrides); a replay."""
+    body = await request.body()
+    url = request.query_params.get("url")
+    try:
+        delivery = await _state(request).webhooks.send_raw(body, url)
+    except ValueError as exc:
+        raise HTTPException(status_code=409, detail=str(exc)) from None
+    return _json(delivery)
+
+
+@put("/faults", sync_to_thread=False)
+def set_faults(request: Request[Any, Any, Any], data: dict[str, Any]) -> Response[bytes]:
+    """Replace the fault configuration (see `FaultConfig`); the RNG restarts from `seed`."""
+    try:
+        faults = msgspec.convert(data, FaultConfig)
+    except (msgspec.ValidationError, ValueError) as exc:
+        raise HTTPException(status_code=422, detail=str(exc)) from None
+    _state(request).set_faults(faults)
+    return _json(faults)
+
+
+@get("/faults", sync_to_thread=False)
+def read_faults(request: Request[Any, Any, Any]) -> Response[bytes]:
+    return _json(_state(request).faults)
+
+
+@get("/requests", sync_to_thread=False)
+def list_requests(request: Request[Any, Any, Any]) -> Response[bytes]:
+    """Every YClients API request: arrival time (monotonic seconds), path, query, status."""
+    return _json([
+        {"at": e.at, "method": e.method, "path": e.path, "query": e.query,
+         "status": e.status, "fault": e.fault}
+        for e in _state(request).requests
+    ])  # fmt: skip
+
+
+@delete("/requests", sync_to_thread=False)
+def clear_requests(request: Request[Any, Any, Any]) -> None:
+    _state(request).requests.clear()
+
+
+@post("/reset", sync_to_thread=False)
+def reset(request: Request[Any, Any, Any]) -> Response[bytes]:
+    """Forget records, faults, the request log and deliveries (the webhook URL stays)."""
+    _state(request).reset()
+    return _json({"reset": True})
+
+
+@get("/stats", sync_to_thread=False)
+def stats(request: Request[Any, Any, Any]) -> Response[bytes]:
+    state = _state(request)
+    return _json({"records": len(state.store), "requests": len(state.requests),
+                  "deliveries": len(state.webhooks.deliveries)})  # fmt: skip
