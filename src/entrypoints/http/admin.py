@@ -1,0 +1,115 @@
+"""Admin: unmatched bookings and manual links, point adjustments, the webhook inbox."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Annotated
+
+from litestar import Router, get, post
+from litestar.params import Parameter
+from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_202_ACCEPTED
+
+from src.domain.inbox import EventState
+from src.domain.user import User
+from src.entrypoints.bootstrap import Container
+from src.entrypoints.http.auth import admin_only
+from src.entrypoints.http.errors import error_responses
+from src.entrypoints.http.params import Limit, Offset, PathId, parse_choice
+from src.entrypoints.http.schemas import (
+    AdjustmentIn,
+    AdjustmentOut,
+    AdminBookingOut,
+    LinkIn,
+    PageOut,
+    WebhookEventOut,
+    adjustment_out,
+    admin_booking_out,
+    page_of,
+    webhook_event_out,
+)
+
+StateParam = Annotated[
+    str | None,
+    Parameter(
+        query="state",
+        description="pending|processed|ignored|dead (case-insensitive)",
+        max_length=32,
+    ),
+]
+
+
+@get(
+    "/bookings/unmatched",
+    responses=error_responses(401, 403),
+    summary="Bookings no member was linked to",
+)
+async def list_unmatched_bookings(
+    container: Container, limit: Limit = 20, offset: Offset = 0
+) -> PageOut[AdminBookingOut]:
+    """Each with the client's contacts and `unmatched_reason`, newest first."""
+    page = await container.list_unmatched(limit, offset)
+    return page_of(page, [admin_booking_out(b) for b in page.items])
+
+
+@post(
+    "/bookings/{booking_id:int}/link",
+    status_code=HTTP_200_OK,
+    responses=error_responses(401, 403, 404, 422),
+    summary="Link a booking to a member by hand",
+)
+async def link_booking(
+    container: Container, me: User, booking_id: PathId, data: LinkIn
+) -> AdminBookingOut:
+    """Points the booking earned for another member move to this one (REVERSAL there)."""
+    booking = await container.link_booking(booking_id, data.user_id, admin_id=me.id)
+    return admin_booking_out(booking)
+
+
+@post(
+    "/users/{user_id:int}/points",
+    status_code=HTTP_201_CREATED,
+    responses=error_responses(401, 403, 404, 422),
+    summary="Add or remove a member's points",
+)
+async def adjust_points(
+    container: Container, me: User, user_id: PathId, data: AdjustmentIn
+) -> AdjustmentOut:
+    """An ADJUSTMENT ledger entry signed by the calling admin; a balance never goes negative."""
+    entry = await container.adjust_points(user_id, Decimal(data.amount), data.reason, me.id)
+    return adjustment_out(entry)
+
+
+@get("/webhook-events", responses=error_responses(401, 403), summary="The webhook inbox")
+async def list_webhook_events(
+    container: Container, state_: StateParam = None, limit: Limit = 20, offset: Offset = 0
+) -> PageOut[WebhookEventOut]:
+    """Newest first, optionally one state: PENDING, PROCESSED, IGNORED or DEAD."""
+    page = await container.webhook_events.list(
+        parse_choice(state_, EventState, "state"), limit, offset
+    )
+    return page_of(page, [webhook_event_out(e) for e in page.items])
+
+
+@post(
+    "/webhook-events/{event_id:int}/replay",
+    status_code=HTTP_202_ACCEPTED,
+    responses=error_responses(401, 403, 404, 422),
+    summary="Process a (dead) webhook event again",
+)
+async def replay_webhook_event(container: Container, event_id: PathId) -> WebhookEventOut:
+    """Back to PENDING with its attempts reset, and queued; IGNORED events are refused."""
+    return webhook_event_out(await container.replay_webhook(event_id))
+
+
+admin_router = Router(
+    "/api/v1/admin",
+    route_handlers=[
+        list_unmatched_bookings,
+        link_booking,
+        adjust_points,
+        list_webhook_events,
+        replay_webhook_event,
+    ],
+    guards=[admin_only],
+    tags=["admin"],
+)

@@ -1,0 +1,156 @@
+"""The Litestar application: routes, auth, error mapping, OpenAPI, metrics and lifespan.
+
+`create_app(container)` serves a container someone else built and will close (tests, the
+embedded `run`); `create_app()` builds its own from the environment at startup, with the
+task runtime beside it, and closes both at shutdown. uvicorn imports the latter with
+`src.entrypoints.http.app:create_app` and `factory=True`, once per worker.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from contextlib import AsyncExitStack, asynccontextmanager
+from typing import Any
+
+from litestar import HttpMethod as Method
+from litestar import Litestar
+from litestar.datastructures import State
+from litestar.handlers import HTTPRouteHandler
+from litestar.middleware.rate_limit import DurationUnit
+from litestar.openapi import OpenAPIConfig
+from litestar.plugins.prometheus import PrometheusConfig, PrometheusController
+
+from src.entrypoints.bootstrap import Container, build_container
+from src.entrypoints.http.admin import admin_router
+from src.entrypoints.http.auth import make_jwt_auth
+from src.entrypoints.http.booking import booking_router
+from src.entrypoints.http.dependencies import DEPENDENCIES
+from src.entrypoints.http.errors import EXCEPTION_HANDLERS
+from src.entrypoints.http.health import ReadyCheck, health_router, redis_check
+from src.entrypoints.http.loyalty import loyalty_router
+from src.entrypoints.http.users import users_router
+from src.entrypoints.http.yclients import yclients_router
+from src.entrypoints.settings import Settings, load_settings
+
+log = logging.getLogger(__name__)
+
+Hook = Callable[[], Awaitable[object]]
+
+API_TITLE = "YClients bookings and loyalty"
+API_VERSION = "1.0.0"
+MAX_BODY = 1024 * 1024  # no request of this API needs more
+
+
+class MetricsController(PrometheusController):
+    """Prometheus metrics at /metrics (outside the API schema)."""
+
+    include_in_schema = False
+
+
+def operation_id(handler: HTTPRouteHandler, method: Method, _: list[Any]) -> str:
+    """`listBookings`: the handler's name, for readable generated clients."""
+    first, *rest = handler.handler_name.split("_")
+    return first + "".join(part.title() for part in rest)
+
+
+def create_app(
+    container: Container | None = None,
+    settings: Settings | None = None,
+    *,
+    on_startup: Sequence[Hook] = (),
+    on_shutdown: Sequence[Hook] = (),
+    ready_checks: Mapping[str, ReadyCheck] | None = None,
+    login_rate_limit: tuple[DurationUnit, int] = ("minute", 10),
+    metrics: bool = True,
+) -> Litestar:
+    """The API app. Refuses to start outside dev mode with the default secrets.
+
+    `on_startup` hooks run after the container exists, `on_shutdown` hooks (reversed)
+    before it is closed. `ready_checks` add named probes to /ready (the database is always
+    probed; the broker's Redis too when the app runs its own runtime)."""
+    if settings is None:
+        settings = container.settings if container is not None else load_settings()
+    settings.check_secrets()
+    checks = dict(ready_checks or {})
+    if container is None and settings.REDIS_URL and "broker" not in checks:
+        checks["broker"] = redis_check(settings.REDIS_URL)
+    jwt_auth = make_jwt_auth(settings)
+
+    @asynccontextmanager
+    async def lifespan(app: Litestar) -> AsyncIterator[None]:
+        async with AsyncExitStack() as stack:
+            if container is None:
+                app.state.container = await stack.enter_async_context(_own_container(settings))
+            for hook in on_startup:
+                await hook()
+            for hook in reversed(on_shutdown):
+                stack.push_async_callback(hook)
+            yield
+
+    plugins = []
+    route_handlers = [
+        health_router,
+        users_router(login_rate_limit),
+        booking_router,
+        loyalty_router,
+        yclients_router,
+        admin_router,
+    ]
+    middleware = []
+    if metrics:
+        prometheus = PrometheusConfig(
+            app_name="yclients_loyalty",
+            prefix="yclients_loyalty",
+            group_path=True,
+            exclude_unhandled_paths=True,
+            exclude=["^/metrics", "^/schema"],
+        )
+        middleware.append(prometheus.middleware)
+        route_handlers.append(MetricsController)
+
+    return Litestar(
+        route_handlers=route_handlers,
+        dependencies=DEPENDENCIES,
+        exception_handlers=EXCEPTION_HANDLERS,
+        on_app_init=[jwt_auth.on_app_init],
+        middleware=middleware,
+        plugins=plugins,
+        lifespan=[lifespan],
+        state=State({"container": container, "ready_checks": checks}),
+        openapi_config=OpenAPIConfig(
+            title=API_TITLE,
+            version=API_VERSION,
+            path="/schema",
+            operation_id_creator=operation_id,
+            description=(
+                "Members, their YClients bookings and loyalty points. Authenticate with "
+                "`Authorization: Bearer <access_token>` from `POST /api/v1/auth/login`. "
+                "Decimal values are JSON strings, times ISO 8601 in UTC, and every error is "
+                '`{"error": {"code", "message", "status", "details"?}}`.'
+            ),
+        ),
+        request_max_body_size=MAX_BODY,
+        logging_config=None,  # logging is configured once per process (src.entrypoints.logs)
+        debug=False,
+    )
+
+
+@asynccontextmanager
+async def _own_container(settings: Settings) -> AsyncIterator[Container]:
+    """A container from settings, with the task runtime (broker client; in-process tasks and
+    schedule without Redis), all closed on exit."""
+    from src.entrypoints.logs import configure_logging
+    from src.entrypoints.runtime import Runtime
+
+    configure_logging(settings.LOG_LEVEL, settings.LOG_FORMAT)
+    container = build_container(settings)
+    runtime = Runtime(container)
+    try:
+        await runtime.start()
+        try:
+            yield container
+        finally:
+            await runtime.stop()
+    finally:
+        await container.aclose()

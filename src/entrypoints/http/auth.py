@@ -1,0 +1,72 @@
+"""Authentication (JWT Bearer) and authorisation (roles) for the API.
+
+A token's subject is the user id; its extras carry the role for clients to read. The role
+that guards check is the one stored now (the user is loaded on every authenticated request),
+so demoting an admin takes effect at once.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from litestar.connection import ASGIConnection
+from litestar.exceptions import PermissionDeniedException
+from litestar.handlers.base import BaseRouteHandler
+from litestar.security.jwt import JWTAuth, Token
+
+from src.domain.user import Role, User
+from src.entrypoints.bootstrap import Container
+from src.entrypoints.settings import Settings
+
+JWT_ALGORITHM = "HS256"
+
+# Routes anyone may call (regexes on the path). Everything else needs a Bearer token.
+PUBLIC_PATHS = [
+    "^/api/v1/yclients/webhook$",
+    "^/api/v1/auth/register$",
+    "^/api/v1/auth/login$",
+    "^/health$",
+    "^/ready$",
+    "^/metrics",
+    "^/schema",
+]
+
+
+async def retrieve_user(
+    token: Token, connection: ASGIConnection[Any, Any, Any, Any]
+) -> User | None:
+    """The token's user as stored now; None (→ 401) if the subject is not a user any more."""
+    try:
+        user_id = int(token.sub)
+    except ValueError:
+        return None
+    container: Container = connection.app.state.container
+    async with container.uow_factory() as uow:
+        return await uow.users.get(user_id)
+
+
+def make_jwt_auth(settings: Settings) -> JWTAuth[User, Token]:
+    return JWTAuth[User, Token](
+        retrieve_user_handler=retrieve_user,
+        token_secret=settings.JWT_SECRET,
+        algorithm=JWT_ALGORITHM,
+        default_token_expiration=timedelta(minutes=settings.JWT_TTL_MINUTES),
+        exclude=PUBLIC_PATHS,
+        description="`Authorization: Bearer <access_token>` from POST /api/v1/auth/login.",
+    )
+
+
+def issue_token(settings: Settings, user: User) -> str:
+    """A signed access token for `user` (login, the CLI, tests): the same secret, algorithm
+    and lifetime as the API checks."""
+    return make_jwt_auth(settings).create_token(
+        identifier=str(user.id), token_extras={"role": user.role.value}
+    )
+
+
+def admin_only(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+    """Guard: the caller must have the admin role."""
+    user = connection.user
+    if not isinstance(user, User) or user.role is not Role.ADMIN:
+        raise PermissionDeniedException("this route needs the admin role")

@@ -1,0 +1,63 @@
+"""A member's booking form and own bookings."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from litestar import Router, get
+from litestar.params import Parameter
+
+from src.domain.booking import BookingStatus
+from src.domain.user import User
+from src.entrypoints.bootstrap import Container
+from src.entrypoints.http.errors import error_responses
+from src.entrypoints.http.params import Limit, Offset, parse_choice
+from src.entrypoints.http.schemas import (
+    BookingFormOut,
+    BookingOut,
+    PageOut,
+    booking_form_out,
+    booking_out,
+    page_of,
+)
+
+StatusParam = Annotated[
+    str | None,
+    Parameter(
+        description="pending|confirmed|completed|cancelled|no_show (case-insensitive)",
+        max_length=32,
+    ),
+]
+
+
+@get("/form", responses=error_responses(401), summary="The booking form's client code")
+async def booking_form(me: User, container: Container) -> BookingFormOut:
+    """The caller's unique code (created on the first call) and the exact comment line the
+    YClients booking form must carry: `Код клиента: XXXXXXXX`."""
+    return booking_form_out(await container.issue_booking_form(me.id))
+
+
+@get("/", responses=error_responses(401), summary="The caller's bookings")
+async def list_bookings(
+    me: User,
+    container: Container,
+    upcoming_only: bool = False,
+    status: StatusParam = None,
+    limit: Limit = 20,
+    offset: Offset = 0,
+) -> PageOut[BookingOut]:
+    """`upcoming_only=true`: from now on, PENDING or CONFIRMED, nearest first. Otherwise
+    every booking, newest first."""
+    page = await container.list_bookings(
+        me.id,
+        upcoming_only=upcoming_only,
+        status=parse_choice(status, BookingStatus, "status"),
+        limit=limit,
+        offset=offset,
+    )
+    return page_of(page, [booking_out(b) for b in page.items])
+
+
+booking_router = Router(
+    "/api/v1/booking", route_handlers=[booking_form, list_bookings], tags=["bookings"]
+)

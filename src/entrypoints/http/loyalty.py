@@ -1,0 +1,37 @@
+"""A member's loyalty account and ledger."""
+
+from __future__ import annotations
+
+from litestar import Router, get
+
+from src.domain.user import User
+from src.entrypoints.bootstrap import Container
+from src.entrypoints.http.errors import error_responses
+from src.entrypoints.http.params import Limit, Offset
+from src.entrypoints.http.schemas import (
+    LoyaltyOut,
+    PageOut,
+    TransactionOut,
+    loyalty_out,
+    page_of,
+    transaction_out,
+)
+
+
+@get("/", responses=error_responses(401), summary="The caller's balance and level")
+async def loyalty_account(me: User, container: Container) -> LoyaltyOut:
+    return loyalty_out(await container.loyalty(me.id))
+
+
+@get("/transactions", responses=error_responses(401), summary="The caller's ledger")
+async def list_transactions(
+    me: User, container: Container, limit: Limit = 20, offset: Offset = 0
+) -> PageOut[TransactionOut]:
+    """Ledger entries, newest first: ACCRUAL, REVERSAL and ADJUSTMENT."""
+    page = await container.transactions(me.id, limit, offset)
+    return page_of(page, [transaction_out(e) for e in page.items])
+
+
+loyalty_router = Router(
+    "/api/v1/loyalty", route_handlers=[loyalty_account, list_transactions], tags=["loyalty"]
+)

@@ -1,0 +1,47 @@
+"""OpenAPI details Litestar cannot infer: public routes and the raw-body webhook."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from litestar.openapi.spec import OpenAPIMediaType, OpenAPIType, Operation, RequestBody, Schema
+
+WEBHOOK_BODY = Schema(
+    type=OpenAPIType.OBJECT,
+    required=["company_id", "resource", "resource_id", "status"],
+    properties={
+        "company_id": Schema(type=OpenAPIType.INTEGER, examples=[873456]),
+        "resource": Schema(
+            type=OpenAPIType.STRING,
+            description="`record` is processed; anything else is stored as IGNORED",
+            examples=["record"],
+        ),
+        "resource_id": Schema(type=OpenAPIType.INTEGER, examples=[601234501]),
+        "status": Schema(type=OpenAPIType.STRING, enum=["create", "update", "delete"]),
+        "data": Schema(
+            one_of=[Schema(type=OpenAPIType.OBJECT), Schema(type=OpenAPIType.NULL)],
+            description="The record as YClients sends it",
+        ),
+    },
+)
+
+
+@dataclass
+class PublicOperation(Operation):
+    """An operation that needs no token (the API's Bearer requirement is global)."""
+
+    def __post_init__(self) -> None:
+        self.security = []
+
+
+@dataclass
+class WebhookOperation(PublicOperation):
+    """Documents the JSON body that the webhook route reads as raw bytes."""
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        self.request_body = RequestBody(
+            required=True,
+            description="A YClients webhook: {company_id, resource, resource_id, status, data}",
+            content={"application/json": OpenAPIMediaType(schema=WEBHOOK_BODY)},
+        )

@@ -1,0 +1,433 @@
+"""Request and response bodies of the HTTP API (msgspec Structs), and their mapping from
+domain objects.
+
+Decimal values travel as JSON strings ("12.50") and times as ISO 8601 in UTC, as the mobile
+clients expect; the shapes follow DESIGN.md ("HTTP API"): extend them, never rename.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Annotated, Generic, Literal, TypeVar
+
+from msgspec import Meta, Struct
+
+from src.application.ports import Page
+from src.application.use_cases.codes import BookingForm
+from src.application.use_cases.loyalty import LoyaltyView
+from src.application.use_cases.users import Profile
+from src.application.use_cases.webhooks import Accepted
+from src.domain.booking import Booking
+from src.domain.inbox import WebhookEvent
+from src.domain.loyalty import LedgerEntry, LoyaltyLevel
+from src.domain.money import quantize
+from src.domain.sync_run import SyncRun
+from src.domain.user import User
+
+T = TypeVar("T")
+
+# Ids are PostgreSQL bigints: anything larger is refused before it reaches the database.
+MAX_ID = 2**63 - 1
+Id = Annotated[int, Meta(ge=1, le=MAX_ID)]
+Money = Annotated[
+    str,
+    Meta(
+        description="Decimal as a string, two places", examples=["12.50"], pattern=r"^-?\d+\.\d{2}$"
+    ),
+]
+SignedAmount = Annotated[
+    str,
+    Meta(
+        description="Decimal as a string, at most two places; negative removes points",
+        examples=["150.00", "-20"],
+        pattern=r"^[+-]?\d{1,9}(\.\d{1,2})?$",
+    ),
+]
+
+
+def money(value: Decimal) -> str:
+    """A Decimal as the API writes it: a string with two places."""
+    return str(quantize(value))
+
+
+# -- errors ---------------------------------------------------------------------------------
+
+
+class ErrorDetail(Struct, omit_defaults=True):
+    """One thing wrong with the request: the field (or dependency) and why."""
+
+    message: str
+    name: str | None = None
+    source: str | None = None  # body | query | path | header | dependency
+
+
+class ErrorInfo(Struct, omit_defaults=True):
+    code: str
+    message: str
+    status: int
+    details: list[ErrorDetail] | None = None
+
+
+class ErrorBody(Struct):
+    """The one shape of every 4xx/5xx answer."""
+
+    error: ErrorInfo
+
+
+# -- lists ----------------------------------------------------------------------------------
+
+
+class PageOut(Struct, Generic[T]):
+    items: list[T]
+    total: int
+    limit: int
+    offset: int
+
+
+def page_of(page: Page[object], items: list[T]) -> PageOut[T]:
+    return PageOut(items=items, total=page.total, limit=page.limit, offset=page.offset)
+
+
+# -- users ----------------------------------------------------------------------------------
+
+
+class RegisterIn(Struct, forbid_unknown_fields=False):
+    email: Annotated[str, Meta(max_length=254, examples=["maria@example.com"])]
+    password: Annotated[str, Meta(max_length=1024)]
+    phone: Annotated[str, Meta(max_length=64)] | None = None
+    name: Annotated[str, Meta(max_length=200)] | None = None
+
+
+class LoginIn(Struct):
+    email: Annotated[str, Meta(max_length=254)]
+    password: Annotated[str, Meta(max_length=1024)]
+
+
+class TokenOut(Struct):
+    access_token: str
+    token_type: Literal["bearer"]
+    expires_in: int  # seconds
+
+
+class LevelOut(Struct):
+    name: str
+    cashback_percent: Money
+    min_spend: Money
+
+
+def level_out(level: LoyaltyLevel) -> LevelOut:
+    return LevelOut(level.name, money(level.cashback_percent), money(level.min_spend))
+
+
+class UserOut(Struct, kw_only=True):
+    id: int
+    email: str
+    phone: str | None
+    name: str | None
+    unique_code: str | None  # null until the booking form is first requested
+    role: Literal["user", "admin"]
+    created_at: datetime | None
+
+
+def _user_fields(user: User) -> dict[str, object]:
+    return {
+        "id": user.id,
+        "email": user.email,
+        "phone": user.phone,
+        "name": user.name,
+        "unique_code": user.unique_code,
+        "role": user.role.value,
+        "created_at": user.created_at,
+    }
+
+
+def user_out(user: User) -> UserOut:
+    return UserOut(**_user_fields(user))  # type: ignore[arg-type]
+
+
+class MeOut(UserOut, kw_only=True):
+    level: LevelOut
+    balance: Money
+
+
+def me_out(profile: Profile) -> MeOut:
+    return MeOut(
+        **_user_fields(profile.user),  # type: ignore[arg-type]
+        level=level_out(profile.level),
+        balance=money(profile.account.balance),
+    )
+
+
+# -- bookings -------------------------------------------------------------------------------
+
+
+class BookingFormOut(Struct):
+    unique_code: str
+    comment: str  # exactly "Код клиента: XXXXXXXX"
+    widget_url: str | None
+
+
+def booking_form_out(form: BookingForm) -> BookingFormOut:
+    return BookingFormOut(form.unique_code, form.comment, form.widget_url)
+
+
+class ServiceOut(Struct):
+    title: str
+    cost: Money
+
+
+BookingStatusName = Literal["PENDING", "CONFIRMED", "COMPLETED", "CANCELLED", "NO_SHOW"]
+MatchMethodName = Literal["code", "email", "phone", "manual"]
+
+
+class BookingOut(Struct, kw_only=True):
+    id: int
+    company_id: int
+    yclients_record_id: int
+    status: BookingStatusName
+    appointment_datetime: datetime
+    price: Money
+    services: list[ServiceOut]
+    staff_name: str | None
+    match_method: MatchMethodName | None
+    loyalty_bonuses_awarded: bool
+    bonus_points: Money
+    bonus_percent: Money | None
+    deleted: bool
+    created_at: datetime | None
+    updated_at: datetime | None
+
+
+def _booking_fields(b: Booking) -> dict[str, object]:
+    return {
+        "id": b.id,
+        "company_id": b.company_id,
+        "yclients_record_id": b.record_id,
+        "status": b.status.value,
+        "appointment_datetime": b.appointment_at,
+        "price": money(b.price),
+        "services": [ServiceOut(title, money(cost)) for title, cost in b.services],
+        "staff_name": b.staff_name,
+        "match_method": b.match_method.value if b.match_method else None,
+        "loyalty_bonuses_awarded": b.loyalty_bonuses_awarded,
+        "bonus_points": money(b.bonus_points),
+        "bonus_percent": money(b.bonus_percent) if b.bonus_percent is not None else None,
+        "deleted": b.deleted,
+        "created_at": b.created_at,
+        "updated_at": b.updated_at,
+    }
+
+
+def booking_out(b: Booking) -> BookingOut:
+    return BookingOut(**_booking_fields(b))  # type: ignore[arg-type]
+
+
+class AdminBookingOut(BookingOut, kw_only=True):
+    """What an admin needs to link a booking by hand: who the client is, and why no
+    member matched."""
+
+    user_id: int | None
+    unmatched_reason: str | None
+    client_name: str | None
+    client_phone: str | None
+    client_email: str | None
+    comment: str
+
+
+def admin_booking_out(b: Booking) -> AdminBookingOut:
+    return AdminBookingOut(
+        **_booking_fields(b),  # type: ignore[arg-type]
+        user_id=b.user_id,
+        unmatched_reason=b.unmatched_reason,
+        client_name=b.client_name,
+        client_phone=b.client_phone,
+        client_email=b.client_email,
+        comment=b.comment,
+    )
+
+
+class LinkIn(Struct):
+    user_id: Id
+
+
+# -- loyalty --------------------------------------------------------------------------------
+
+
+class LoyaltyOut(Struct):
+    balance: Money
+    level: LevelOut
+    next_level: LevelOut | None
+    spend_to_next_level: Money | None
+    completed_spend: Money
+
+
+def loyalty_out(view: LoyaltyView) -> LoyaltyOut:
+    return LoyaltyOut(
+        balance=money(view.account.balance),
+        level=level_out(view.level),
+        next_level=level_out(view.next_level) if view.next_level else None,
+        spend_to_next_level=(
+            money(view.spend_to_next_level) if view.spend_to_next_level is not None else None
+        ),
+        completed_spend=money(view.account.completed_spend),
+    )
+
+
+class TransactionOut(Struct):
+    id: int | None
+    kind: Literal["ACCRUAL", "REVERSAL", "ADJUSTMENT"]
+    amount: Money
+    percent: Money | None
+    reason: str
+    booking_id: int | None
+    created_at: datetime
+
+
+def transaction_out(e: LedgerEntry) -> TransactionOut:
+    return TransactionOut(
+        id=e.id,
+        kind=e.kind.value,  # type: ignore[arg-type]
+        amount=money(e.amount),
+        percent=money(e.percent) if e.percent is not None else None,
+        reason=e.reason,
+        booking_id=e.booking_id,
+        created_at=e.created_at,
+    )
+
+
+class AdjustmentIn(Struct):
+    amount: SignedAmount
+    reason: Annotated[str, Meta(min_length=1, max_length=500)]
+
+
+class AdjustmentOut(TransactionOut):
+    user_id: int
+    actor_id: int | None
+
+
+def adjustment_out(e: LedgerEntry) -> AdjustmentOut:
+    base = transaction_out(e)
+    return AdjustmentOut(
+        **{f: getattr(base, f) for f in base.__struct_fields__},
+        user_id=e.user_id,
+        actor_id=e.actor_id,
+    )
+
+
+# -- YClients -------------------------------------------------------------------------------
+
+
+class WebhookAck(Struct):
+    status: Literal["accepted", "duplicate", "ignored"]
+    event_id: int
+
+
+def webhook_ack(accepted: Accepted) -> WebhookAck:
+    return WebhookAck(accepted.status, accepted.event_id)
+
+
+RunStatusName = Literal["QUEUED", "RUNNING", "SUCCEEDED", "FAILED", "SKIPPED"]
+
+
+class RunStarted(Struct):
+    """One company's run as the 202 answer reports it."""
+
+    run_id: int
+    company_id: int
+    status: RunStatusName
+
+
+class SyncStarted(Struct):
+    """202: the first company's run at the top (the seed's shape), every company's in `runs`."""
+
+    run_id: int
+    status: RunStatusName
+    runs: list[RunStarted]
+
+
+class SyncRunOut(Struct, kw_only=True):
+    run_id: int
+    company_id: int
+    trigger: str
+    status: RunStatusName
+    fetched: int
+    created: int
+    updated: int
+    unchanged: int
+    linked: int
+    unmatched: int
+    points_awarded: Money
+    errors: int
+    error: str | None
+    started_at: datetime
+    finished_at: datetime | None
+
+
+def sync_run_out(run: SyncRun) -> SyncRunOut:
+    c = run.counts
+    assert run.id is not None
+    return SyncRunOut(
+        run_id=run.id,
+        company_id=run.company_id,
+        trigger=run.trigger,
+        status=run.status.value,  # type: ignore[arg-type]
+        fetched=c.fetched,
+        created=c.created,
+        updated=c.updated,
+        unchanged=c.unchanged,
+        linked=c.linked,
+        unmatched=c.unmatched,
+        points_awarded=money(c.points_awarded),
+        errors=c.errors,
+        error=run.error,
+        started_at=run.started_at,
+        finished_at=run.finished_at,
+    )
+
+
+class SyncFinished(SyncRunOut, kw_only=True):
+    """`?wait=true`: the first company's finished run at the top, every company's in `runs`."""
+
+    runs: list[SyncRunOut]
+
+
+class WebhookEventOut(Struct):
+    id: int
+    company_id: int
+    resource: str
+    resource_id: int
+    event_status: str
+    state: Literal["PENDING", "PROCESSED", "IGNORED", "DEAD"]
+    attempts: int
+    last_error: str | None
+    received_at: datetime
+    processed_at: datetime | None
+
+
+def webhook_event_out(e: WebhookEvent) -> WebhookEventOut:
+    assert e.id is not None
+    return WebhookEventOut(
+        id=e.id,
+        company_id=e.company_id,
+        resource=e.resource,
+        resource_id=e.resource_id,
+        event_status=e.event_status,
+        state=e.state.value,  # type: ignore[arg-type]
+        attempts=e.attempts,
+        last_error=e.last_error,
+        received_at=e.received_at,
+        processed_at=e.processed_at,
+    )
+
+
+# -- health ---------------------------------------------------------------------------------
+
+
+class HealthOut(Struct):
+    status: Literal["ok"]
+
+
+class ReadyOut(Struct):
+    status: Literal["ok"]
+    checks: dict[str, str]

@@ -1,0 +1,71 @@
+"""Members: register, log in, read their own profile."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Request, Router, get, post
+from litestar.middleware.rate_limit import DurationUnit, RateLimitConfig
+from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
+
+from src.domain.user import User
+from src.entrypoints.bootstrap import Container
+from src.entrypoints.http.auth import issue_token
+from src.entrypoints.http.errors import error_responses
+from src.entrypoints.http.openapi import PublicOperation
+from src.entrypoints.http.schemas import (
+    LoginIn,
+    MeOut,
+    RegisterIn,
+    TokenOut,
+    UserOut,
+    me_out,
+    user_out,
+)
+
+
+@post(
+    "/auth/register",
+    status_code=HTTP_201_CREATED,
+    responses=error_responses(409, 422),
+    summary="Register a member",
+    operation_class=PublicOperation,
+)
+async def register(data: RegisterIn, container: Container) -> UserOut:
+    user = await container.register(data.email, data.password, phone=data.phone, name=data.name)
+    return user_out(user)
+
+
+async def login(data: LoginIn, container: Container) -> TokenOut:
+    user = await container.authenticate(data.email, data.password)
+    settings = container.settings
+    return TokenOut(
+        access_token=issue_token(settings, user),
+        token_type="bearer",
+        expires_in=settings.JWT_TTL_MINUTES * 60,
+    )
+
+
+@get("/users/me", responses=error_responses(401), summary="The caller's profile")
+async def read_me(me: User, container: Container) -> MeOut:
+    return me_out(await container.profile(me.id))
+
+
+def _client_ip(request: Request[Any, Any, Any]) -> str:
+    # uvicorn's proxy-headers support has already put the real client address here.
+    return f"login::{request.client.host if request.client else 'unknown'}"
+
+
+def users_router(login_rate_limit: tuple[DurationUnit, int]) -> Router:
+    """Register, login (rate-limited per client address) and /users/me under /api/v1."""
+    limiter = RateLimitConfig(rate_limit=login_rate_limit, identifier_for_request=_client_ip)
+    # Built per app: the limiter's counters live in that app's store.
+    login_route = post(
+        "/auth/login",
+        status_code=HTTP_200_OK,
+        responses=error_responses(401, 422, 429),
+        summary="Log in: a Bearer access token",
+        operation_class=PublicOperation,
+        middleware=[limiter.middleware],
+    )(login)
+    return Router("/api/v1", route_handlers=[register, login_route, read_me], tags=["members"])

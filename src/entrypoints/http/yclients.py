@@ -1,0 +1,154 @@
+"""YClients: the webhook receiver and the manual sync routes.
+
+The webhook path is benchmarked: it checks the secret, reads the raw body and hands the bytes
+to one use case (decode, hash, one insert, commit, enqueue). No ORM, no extra query.
+"""
+
+from __future__ import annotations
+
+import hmac
+from typing import Annotated, Any
+
+from litestar import Request, Router, get, post
+from litestar.exceptions import NotAuthorizedException
+from litestar.openapi.datastructures import ResponseSpec
+from litestar.params import Parameter
+from litestar.response import Response
+from litestar.status_codes import HTTP_200_OK, HTTP_202_ACCEPTED
+
+from src.application.errors import NotFound, ValidationFailed
+from src.domain.sync_run import SyncRun
+from src.entrypoints.bootstrap import Container
+from src.entrypoints.http.auth import admin_only
+from src.entrypoints.http.errors import error_responses
+from src.entrypoints.http.openapi import WebhookOperation
+from src.entrypoints.http.params import Limit, Offset, PathId
+from src.entrypoints.http.schemas import (
+    MAX_ID,
+    PageOut,
+    RunStarted,
+    SyncFinished,
+    SyncRunOut,
+    SyncStarted,
+    WebhookAck,
+    page_of,
+    sync_run_out,
+    webhook_ack,
+)
+
+WEBHOOK_MAX_BODY = 1024 * 1024  # 1 MiB: YClients sends a few KB
+
+CompanyId = Annotated[
+    int | None,
+    Parameter(ge=1, le=MAX_ID, description="One configured company (default: every one)"),
+]
+
+
+def secret_matches(given: str | None, expected: str) -> bool:
+    """Constant-time comparison, so the secret cannot be guessed byte by byte."""
+    return given is not None and hmac.compare_digest(given.encode(), expected.encode())
+
+
+@post(
+    "/webhook",
+    status_code=HTTP_200_OK,
+    request_max_body_size=WEBHOOK_MAX_BODY,
+    responses=error_responses(401, 413, 422),
+    summary="YClients webhook (URL carries ?secret=...)",
+    operation_class=WebhookOperation,
+)
+async def receive_webhook(
+    request: Request[Any, Any, Any],
+    container: Container,
+    secret: Annotated[str | None, Parameter(description="YCLIENTS_WEBHOOK_SECRET")] = None,
+) -> WebhookAck:
+    """Stored durably in the inbox before the answer; processed by a task. 401 (nothing
+    stored) without the right secret, 413 over 1 MiB, 400 not JSON, 422 missing fields or an
+    unknown company; resources other than records are stored as IGNORED."""
+    if not secret_matches(secret, container.settings.YCLIENTS_WEBHOOK_SECRET):
+        raise NotAuthorizedException("missing or wrong webhook secret")
+    return webhook_ack(await container.accept_webhook(await request.body()))
+
+
+async def start_sync(container: Container, company_id: int | None) -> list[SyncRun]:
+    """The 202 path: QUEUED runs handed to the task queue (taskiq, or in-process)."""
+    return await container.request_sync(company_id, "manual")
+
+
+async def sync_now(container: Container, company_id: int | None) -> list[SyncRun]:
+    """`?wait=true`: run in this process, then answer with the finished runs."""
+    targets = container.settings.YCLIENTS_COMPANY_IDS
+    if company_id is not None:
+        if company_id not in targets:  # the same rule (and words) as `RequestSync`
+            raise ValidationFailed(
+                f"company_id: {company_id} is not a configured company (YCLIENTS_COMPANY_IDS)"
+            )
+        targets = (company_id,)
+    return [await container.sync(cid, "manual") for cid in targets]
+
+
+_FINISHED = ResponseSpec(
+    data_container=SyncFinished,
+    description="`wait=true`: the finished run (first company) and all runs",
+    generate_examples=False,
+)
+
+
+@post(
+    "/sync-bookings",
+    guards=[admin_only],
+    status_code=HTTP_202_ACCEPTED,
+    responses={
+        **error_responses(401, 403, 409, 422, 502),
+        HTTP_200_OK: _FINISHED,
+    },
+    summary="Start a sync now (admin)",
+)
+async def sync_bookings(
+    container: Container, company_id: CompanyId = None, wait: bool = False
+) -> Response[SyncStarted]:
+    """202 `{run_id, status}` for a queued run (every configured company unless `company_id`
+    names one; all runs in `runs`). `wait=true`: 200 with the finished run's counts. 409 when
+    YCLIENTS_ENABLED=false."""
+    if wait:
+        finished = [sync_run_out(r) for r in await sync_now(container, company_id)]
+        first = finished[0]
+        body = SyncFinished(
+            **{f: getattr(first, f) for f in first.__struct_fields__}, runs=finished
+        )
+        return Response(body, status_code=HTTP_200_OK)  # type: ignore[return-value,arg-type]
+    runs = await start_sync(container, company_id)
+    started = [RunStarted(r.id, r.company_id, r.status.value) for r in runs]  # type: ignore[arg-type]
+    return Response(
+        SyncStarted(run_id=started[0].run_id, status=started[0].status, runs=started),
+        status_code=HTTP_202_ACCEPTED,
+    )
+
+
+@get("/sync-runs", guards=[admin_only], responses=error_responses(401, 403), summary="Sync runs")
+async def list_sync_runs(
+    container: Container, company_id: CompanyId = None, limit: Limit = 20, offset: Offset = 0
+) -> PageOut[SyncRunOut]:
+    """Newest first."""
+    page = await container.sync_runs.list(company_id, limit, offset)
+    return page_of(page, [sync_run_out(r) for r in page.items])
+
+
+@get(
+    "/sync-runs/{run_id:int}",
+    guards=[admin_only],
+    responses=error_responses(401, 403, 404),
+    summary="One sync run",
+)
+async def get_sync_run(container: Container, run_id: PathId) -> SyncRunOut:
+    run = await container.sync_runs.get(run_id)
+    if run is None:
+        raise NotFound(f"sync run {run_id} does not exist")
+    return sync_run_out(run)
+
+
+yclients_router = Router(
+    "/api/v1/yclients",
+    route_handlers=[receive_webhook, sync_bookings, list_sync_runs, get_sync_run],
+    tags=["yclients"],
+)
