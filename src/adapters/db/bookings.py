@@ -11,11 +11,11 @@ from advanced_alchemy.types import DateTimeUTC
 from sqlalchemy import and_, bindparam, case, func, not_, or_, select, tuple_, update
 
 from src.adapters.db.executor import Executor, chunks
-from src.adapters.db.models import BookingRow, utcnow
+from src.adapters.db.models import BookingRow, table, utcnow
 from src.application.ports import BookingQuery, Page
 from src.domain.booking import Booking, BookingKey, BookingStatus, MatchMethod
 
-bookings = BookingRow.__table__
+bookings = table(BookingRow)
 _c = bookings.c
 
 # Columns an upsert copies from YClients; the link and the loyalty state are handled apart.
@@ -125,10 +125,11 @@ class SqlBookings:
         missing = [b.key for b in rows if b.key not in ids]
         for keys in chunks(missing, 2):
             stmt = select(_c.id, _c.company_id, _c.yclients_record_id).where(_key_filter(keys))
-            ids.update({BookingKey(c, r): i for i, c, r in await self.db.execute(stmt)})
+            found = await self.db.execute(stmt)
+            ids.update({BookingKey(c, r): i for i, c, r in found})
         return ids
 
-    def _upsert(self, values: list[dict[str, Any]]) -> Any:
+    def _upsert(self, values: Sequence[dict[str, Any]]) -> Any:
         insert = self.db.insert(bookings).values(values)
         new = insert.excluded
         unlinked = _c.user_id.is_(None)

@@ -6,7 +6,7 @@ import asyncio
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import event, text
+from sqlalchemy import event, pool, text
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
@@ -92,19 +92,25 @@ def _sqlite_engine(url: URL, foreign_keys: bool, kwargs: dict[str, Any]) -> Asyn
 
 async def check_database(url: str | URL, seconds: float = 10.0) -> None:
     """Connect and run `SELECT 1`; raise `DatabaseUnavailable` naming the database if not."""
-    engine = make_engine(url, pool_pre_ping=False) if not is_sqlite(url) else make_engine(url)
     try:
+        parsed = database_url(url)
+    except Exception as exc:
+        # Never echo the raw URL: it may hold a password.
+        raise DatabaseUnavailable(f"DATABASE_URL is not a database URL: {exc}") from None
+    engine: AsyncEngine | None = None
+    try:
+        engine = make_engine(parsed, poolclass=pool.NullPool)
         async with asyncio.timeout(seconds), engine.connect() as conn:
             await conn.execute(text("SELECT 1"))
     except TimeoutError as exc:
         raise DatabaseUnavailable(
-            f"cannot reach {describe(url)}: no answer in {seconds:g} s"
+            f"cannot reach {describe(parsed)}: no answer in {seconds:g} s"
         ) from exc
     except Exception as exc:  # any driver or OS error means "unreachable" here
         reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        password = make_url(url).password
-        if password:
-            reason = reason.replace(str(password), "***")
-        raise DatabaseUnavailable(f"cannot reach {describe(url)}: {reason}") from exc
+        if parsed.password:
+            reason = reason.replace(str(parsed.password), "***")
+        raise DatabaseUnavailable(f"cannot reach {describe(parsed)}: {reason}") from exc
     finally:
-        await engine.dispose()
+        if engine is not None:
+            await engine.dispose()

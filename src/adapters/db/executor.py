@@ -11,6 +11,7 @@ from sqlalchemy.engine import CursorResult
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql import Executable
+from sqlalchemy.util.typing import TupleAny
 
 from src.application.errors import ConcurrentUpdate
 
@@ -71,6 +72,10 @@ class Executor:
         self._conn = value
 
     @property
+    def in_use(self) -> bool:
+        return self._conn is not None
+
+    @property
     def is_postgres(self) -> bool:
         return self.conn.dialect.name == "postgresql"
 
@@ -78,7 +83,7 @@ class Executor:
         """INSERT with the dialect's ON CONFLICT support."""
         return postgresql.insert(table) if self.is_postgres else sqlite.insert(table)
 
-    async def execute(self, statement: Executable, params: Any = None) -> CursorResult[Any]:
+    async def execute(self, statement: Executable, params: Any = None) -> CursorResult[*TupleAny]:
         try:
             return await self.conn.execute(statement, params)
         except DBAPIError as exc:

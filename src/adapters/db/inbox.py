@@ -8,11 +8,11 @@ from typing import Any
 from sqlalchemy import func, select, update
 
 from src.adapters.db.executor import Executor
-from src.adapters.db.models import WebhookEventRow
+from src.adapters.db.models import WebhookEventRow, table
 from src.application.ports import Page
 from src.domain.inbox import EventState, WebhookEvent
 
-events = WebhookEventRow.__table__
+events = table(WebhookEventRow)
 _c = events.c
 
 

@@ -8,13 +8,13 @@ from typing import Any
 from sqlalchemy import bindparam, func, select, update
 
 from src.adapters.db.executor import Executor, chunks
-from src.adapters.db.models import AccountRow, LedgerRow, LevelRow, utcnow
+from src.adapters.db.models import AccountRow, LedgerRow, LevelRow, table, utcnow
 from src.application.ports import Page
 from src.domain.loyalty import EntryKind, LedgerEntry, LoyaltyAccount, LoyaltyLevel
 
-accounts = AccountRow.__table__
-entries = LedgerRow.__table__
-levels = LevelRow.__table__
+accounts = table(AccountRow)
+entries = table(LedgerRow)
+levels = table(LevelRow)
 
 
 def to_account(row: Any) -> LoyaltyAccount:

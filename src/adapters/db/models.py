@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
 from advanced_alchemy.base import convention
 from advanced_alchemy.types import BigIntIdentity, DateTimeUTC
@@ -23,6 +23,7 @@ from sqlalchemy import (
     MetaData,
     Numeric,
     String,
+    Table,
     Text,
     UniqueConstraint,
     func,
@@ -45,6 +46,11 @@ def utcnow() -> datetime:
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=convention)
     type_annotation_map = {datetime: DateTimeUTC(timezone=True), Decimal: MONEY}  # noqa: RUF012
+
+
+def table(model: type[Base]) -> Table:
+    """The model's `Table`, typed as one, for Core statements."""
+    return cast(Table, model.__table__)
 
 
 def _id() -> Mapped[int]:

@@ -8,11 +8,11 @@ from typing import Any
 from sqlalchemy import func, select, update
 
 from src.adapters.db.executor import Executor
-from src.adapters.db.models import SyncRunRow
+from src.adapters.db.models import SyncRunRow, table
 from src.application.ports import Page
 from src.domain.sync_run import RunStatus, SyncCounts, SyncRun
 
-runs = SyncRunRow.__table__
+runs = table(SyncRunRow)
 _c = runs.c
 _COUNT_COLUMNS = SyncCounts.__slots__  # type: ignore[attr-defined]
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from types import TracebackType
 from typing import Any, Self
 
@@ -31,7 +32,7 @@ class SqlUnitOfWork:
         self.sync_runs = SqlSyncRuns(self._db)
 
     async def __aenter__(self) -> Self:
-        if self._db._conn is not None:
+        if self._db.in_use:
             raise RuntimeError("this unit of work is already in use")
         # The transaction begins lazily with the first statement (SQLite: BEGIN IMMEDIATE).
         self._db.conn = await self.engine.connect()
@@ -46,8 +47,10 @@ class SqlUnitOfWork:
         conn = self._db.conn
         self._db.conn = None
         try:
-            if conn.in_transaction():
-                await conn.rollback()
+            # A failed rollback (say, a dropped connection) must not hide the error in flight.
+            with contextlib.suppress(Exception) if exc is not None else contextlib.nullcontext():
+                if conn.in_transaction():
+                    await conn.rollback()
         finally:
             await conn.close()
 

@@ -8,12 +8,12 @@ from typing import Any
 from sqlalchemy import exists, func, select, update
 
 from src.adapters.db.executor import Executor, chunks
-from src.adapters.db.models import UserRow, utcnow
+from src.adapters.db.models import UserRow, table, utcnow
 from src.application.errors import DuplicateEmail
 from src.application.ports import NewUser
 from src.domain.user import Role, User
 
-users = UserRow.__table__
+users = table(UserRow)
 _email_key = func.lower(users.c.email)
 
 
