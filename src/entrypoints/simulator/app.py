@@ -11,6 +11,7 @@ from typing import Any
 import msgspec
 from litestar import Litestar, Request, Response, Router, delete, get, patch, post, put
 from litestar.exceptions import HTTPException
+from litestar.params import FromPath, FromQuery, JSONBody
 
 from src.entrypoints.simulator.faults import FaultConfig
 from src.entrypoints.simulator.records import MOSCOW
@@ -98,7 +99,9 @@ def _error_envelope(request: Request[Any, Any, Any], exc: HTTPException) -> Resp
 async def _before_api_request(request: Request[Any, Any, Any]) -> Response[bytes] | None:
     """Log the request, check the tokens, then maybe inject a fault."""
     state = _state(request)
-    entry = state.log_request(request.method, request.url.path, request.url.query or "")
+    entry = state.log_request(
+        request.method, request.url.path, request.url.query or "", request.headers.get("accept")
+    )
     request.scope.setdefault("state", {})["sim_entry"] = entry
     m = _AUTH.match(request.headers.get("authorization", ""))
     if m is None or m["partner"] != state.partner_token or m["user"] != state.user_token:
@@ -161,7 +164,7 @@ def _changed_after(request: Request[Any, Any, Any]) -> str | None:
 
 
 @get("/records/{company_id:int}", sync_to_thread=False)
-def list_records(request: Request[Any, Any, Any], company_id: int) -> Response[bytes]:
+def list_records(request: Request[Any, Any, Any], company_id: FromPath[int]) -> Response[bytes]:
     """`GET /records/{company_id}`: page/count/start_date/end_date/changed_after/with_deleted."""
     state = _state(request)
     page = _int_param(request, "page", 1)
@@ -174,15 +177,18 @@ def list_records(request: Request[Any, Any, Any], company_id: int) -> Response[b
         _changed_after(request), with_deleted,
     )  # fmt: skip
     body = state.store.page_body(ids[(page - 1) * count : page * count], page, len(ids))
+    to_front = state.faults.drift_mode == "tail_to_front"
     for _ in range(state.faults.drift):
-        moved = state.store.move_last_to_front(company_id)
+        moved = state.store.reschedule_edge(company_id, to_front=to_front)
         if moved is not None:
             state.webhooks.record_event("update", moved)
     return _respond(request, 200, body)
 
 
 @get("/record/{company_id:int}/{record_id:int}", sync_to_thread=False)
-def get_record(request: Request[Any, Any, Any], company_id: int, record_id: int) -> Response[bytes]:
+def get_record(
+    request: Request[Any, Any, Any], company_id: FromPath[int], record_id: FromPath[int]
+) -> Response[bytes]:
     """`GET /record/{company_id}/{record_id}`; a deleted record comes with `deleted: true`
     (what YClients does here is undocumented)."""
     state = _state(request)
@@ -202,14 +208,17 @@ def _not_found(company_id: int, record_id: int) -> HTTPException:
 
 
 @post("/records", sync_to_thread=False)
-def create_record(request: Request[Any, Any, Any], data: NewRecord) -> Response[bytes]:
+def create_record(request: Request[Any, Any, Any], data: JSONBody[NewRecord]) -> Response[bytes]:
     """Create a record (and send `status: create`); answers the full record."""
     return _json(_state(request).create_record(data), 201)
 
 
 @patch("/records/{company_id:int}/{record_id:int}", sync_to_thread=False)
 def update_record(
-    request: Request[Any, Any, Any], company_id: int, record_id: int, data: RecordChanges
+    request: Request[Any, Any, Any],
+    company_id: FromPath[int],
+    record_id: FromPath[int],
+    data: JSONBody[RecordChanges],
 ) -> Response[bytes]:
     """Change attendance / services / comment / datetime / client (sends `status: update`)."""
     record = _state(request).update_record(company_id, record_id, data)
@@ -220,7 +229,10 @@ def update_record(
 
 @delete("/records/{company_id:int}/{record_id:int}", status_code=200, sync_to_thread=False)
 def delete_record(
-    request: Request[Any, Any, Any], company_id: int, record_id: int, webhook: bool = True
+    request: Request[Any, Any, Any],
+    company_id: FromPath[int],
+    record_id: FromPath[int],
+    webhook: FromQuery[bool] = True,
 ) -> Response[bytes]:
     """Mark deleted (sends `status: delete`)."""
     record = _state(request).delete_record(company_id, record_id, webhook=webhook)
@@ -231,7 +243,7 @@ def delete_record(
 
 @get("/records/{company_id:int}/{record_id:int}", sync_to_thread=False)
 def read_record(
-    request: Request[Any, Any, Any], company_id: int, record_id: int
+    request: Request[Any, Any, Any], company_id: FromPath[int], record_id: FromPath[int]
 ) -> Response[bytes]:
     record = _state(request).store.get(company_id, record_id)
     if record is None:
@@ -249,7 +261,7 @@ class GenerateIn(msgspec.Struct, kw_only=True):
 
 
 @post("/generate", sync_to_thread=False)
-def generate(request: Request[Any, Any, Any], data: GenerateIn) -> Response[bytes]:
+def generate(request: Request[Any, Any, Any], data: JSONBody[GenerateIn]) -> Response[bytes]:
     """Add N deterministic synthetic records (no webhooks)."""
     ids = _state(request).generate(
         data.company_id, data.count, seed=data.seed, start=data.start_date, days=data.days,
@@ -266,7 +278,7 @@ class WebhookIn(msgspec.Struct, kw_only=True):
 
 
 @put("/webhook", sync_to_thread=False)
-def set_webhook(request: Request[Any, Any, Any], data: WebhookIn) -> Response[bytes]:
+def set_webhook(request: Request[Any, Any, Any], data: JSONBody[WebhookIn]) -> Response[bytes]:
     """Where to POST webhooks (null: stop sending), twice or once, and the delete payload."""
     _state(request).webhooks.configure(
         data.url, duplicate=data.duplicate, delete_data=data.delete_data
@@ -300,7 +312,7 @@ async def send_webhook(request: Request[Any, Any, Any]) -> Response[bytes]:
 
 
 @put("/faults", sync_to_thread=False)
-def set_faults(request: Request[Any, Any, Any], data: dict[str, Any]) -> Response[bytes]:
+def set_faults(request: Request[Any, Any, Any], data: JSONBody[dict[str, Any]]) -> Response[bytes]:
     """Replace the fault configuration (see `FaultConfig`); the RNG restarts from `seed`."""
     try:
         faults = msgspec.convert(data, FaultConfig)
@@ -320,7 +332,7 @@ def list_requests(request: Request[Any, Any, Any]) -> Response[bytes]:
     """Every YClients API request: arrival time (monotonic seconds), path, query, status."""
     return _json([
         {"at": e.at, "method": e.method, "path": e.path, "query": e.query,
-         "status": e.status, "fault": e.fault}
+         "status": e.status, "fault": e.fault, "accept": e.accept}
         for e in _state(request).requests
     ])  # fmt: skip
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+from typing import Literal
 
 import msgspec
 
@@ -18,8 +19,10 @@ class FaultConfig(msgspec.Struct, kw_only=True):
     rate: share of API requests (auth passed) answered with a fault of one of `kinds`,
     chosen by weight. slow_seconds: how long a `slow` response waits before answering
     normally. retry_after: the header a `429_retry_after` carries (seconds). drift: records
-    moved from the end of the company's order to its start after each list request (a page
-    changing between requests). fail_record_ids: `GET /record/...` of these ids is a 500."""
+    rescheduled after each list request, so pages shift between requests: `tail_to_front`
+    moves the company's last record before its first (later pages shift forward by one),
+    `head_to_back` moves the first after the last (later pages shift back by one).
+    fail_record_ids: `GET /record/...` of these ids is a 500."""
 
     seed: int = 0
     rate: float = 0.0
@@ -27,6 +30,7 @@ class FaultConfig(msgspec.Struct, kw_only=True):
     slow_seconds: float = 2.0
     retry_after: float = 1.0
     drift: int = 0
+    drift_mode: Literal["tail_to_front", "head_to_back"] = "tail_to_front"
     fail_record_ids: list[int] = msgspec.field(default_factory=list)
 
     def __post_init__(self) -> None:

@@ -62,6 +62,7 @@ class RequestLogEntry:
     method: str
     path: str
     query: str
+    accept: str | None = None
     status: int | None = None
     fault: str | None = None
 
@@ -105,8 +106,10 @@ class SimulatorState:
         self.webhooks.deliveries.clear()
         self.set_faults(FaultConfig())
 
-    def log_request(self, method: str, path: str, query: str) -> RequestLogEntry:
-        entry = RequestLogEntry(time.monotonic(), method, path, query)
+    def log_request(
+        self, method: str, path: str, query: str, accept: str | None = None
+    ) -> RequestLogEntry:
+        entry = RequestLogEntry(time.monotonic(), method, path, query, accept)
         self.requests.append(entry)
         return entry
 

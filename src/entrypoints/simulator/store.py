@@ -119,15 +119,18 @@ class RecordStore:
             raw = self._json[record_id] = encoder.encode(self._records[record_id])
         return raw
 
-    def move_last_to_front(self, company_id: int) -> dict[str, Any] | None:
-        """Reschedule the company's last record to just before its first (page drift)."""
+    def reschedule_edge(self, company_id: int, *, to_front: bool) -> dict[str, Any] | None:
+        """Page drift: move the company's last record to a minute before its first
+        (`to_front`), or the first to a minute after the last; bumps its last change."""
         order, _ = self._sorted(company_id)
         if len(order) < 2:
             return None
         first, last = self._records[order[0]], self._records[order[-1]]
-        at = datetime.fromisoformat(first["datetime"]) - timedelta(minutes=1)
-        moved = dict(last, datetime=iso_offset(at), date=local_date(at))
-        moved["last_change_date"] = bump(last["last_change_date"])
+        mover, anchor = (last, first) if to_front else (first, last)
+        shift = timedelta(minutes=-1 if to_front else 1)
+        at = datetime.fromisoformat(anchor["datetime"]) + shift
+        moved = dict(mover, datetime=iso_offset(at), date=local_date(at))
+        moved["last_change_date"] = bump(mover["last_change_date"])
         self.put(moved)
         return moved
 
