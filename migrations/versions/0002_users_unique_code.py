@@ -8,7 +8,7 @@ Create Date: 2026-11-25
 from collections.abc import Sequence
 
 import sqlalchemy as sa
-from alembic import op
+from alembic import context, op
 
 from src.domain.codes import generate_code
 
@@ -24,7 +24,11 @@ users = sa.table("users", sa.column("id", sa.BigInteger()), sa.column("unique_co
 
 def upgrade() -> None:
     op.add_column("users", sa.Column("unique_code", sa.String(length=8), nullable=True))
-    fill_codes(op.get_bind())
+    if context.is_offline_mode():
+        # An SQL script cannot draw codes: run `generate-unique-codes` after applying it.
+        op.execute("-- users.unique_code: run generate-unique-codes to fill existing users")
+    else:
+        fill_codes(op.get_bind())
     op.create_index("ix_users_unique_code", "users", ["unique_code"], unique=True)
 
 
