@@ -6,13 +6,12 @@ from decimal import Decimal
 from typing import Annotated
 
 from litestar import Router, get, post
-from litestar.params import Parameter
+from litestar.params import JSONBody, QueryParameter
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_202_ACCEPTED
 
 from src.domain.inbox import EventState
-from src.domain.user import User
-from src.entrypoints.bootstrap import Container
 from src.entrypoints.http.auth import admin_only
+from src.entrypoints.http.dependencies import Caller, UseCases
 from src.entrypoints.http.errors import error_responses
 from src.entrypoints.http.params import Limit, Offset, PathId, parse_choice
 from src.entrypoints.http.schemas import (
@@ -30,8 +29,8 @@ from src.entrypoints.http.schemas import (
 
 StateParam = Annotated[
     str | None,
-    Parameter(
-        query="state",
+    QueryParameter(
+        name="state",
         description="pending|processed|ignored|dead (case-insensitive)",
         max_length=32,
     ),
@@ -44,7 +43,7 @@ StateParam = Annotated[
     summary="Bookings no member was linked to",
 )
 async def list_unmatched_bookings(
-    container: Container, limit: Limit = 20, offset: Offset = 0
+    container: UseCases, limit: Limit = 20, offset: Offset = 0
 ) -> PageOut[AdminBookingOut]:
     """Each with the client's contacts and `unmatched_reason`, newest first."""
     page = await container.list_unmatched(limit, offset)
@@ -58,7 +57,10 @@ async def list_unmatched_bookings(
     summary="Link a booking to a member by hand",
 )
 async def link_booking(
-    container: Container, me: User, booking_id: PathId, data: LinkIn
+    container: UseCases,
+    me: Caller,
+    booking_id: PathId,
+    data: JSONBody[LinkIn],
 ) -> AdminBookingOut:
     """Points the booking earned for another member move to this one (REVERSAL there)."""
     booking = await container.link_booking(booking_id, data.user_id, admin_id=me.id)
@@ -72,7 +74,10 @@ async def link_booking(
     summary="Add or remove a member's points",
 )
 async def adjust_points(
-    container: Container, me: User, user_id: PathId, data: AdjustmentIn
+    container: UseCases,
+    me: Caller,
+    user_id: PathId,
+    data: JSONBody[AdjustmentIn],
 ) -> AdjustmentOut:
     """An ADJUSTMENT ledger entry signed by the calling admin; a balance never goes negative."""
     entry = await container.adjust_points(user_id, Decimal(data.amount), data.reason, me.id)
@@ -81,7 +86,10 @@ async def adjust_points(
 
 @get("/webhook-events", responses=error_responses(401, 403), summary="The webhook inbox")
 async def list_webhook_events(
-    container: Container, state_: StateParam = None, limit: Limit = 20, offset: Offset = 0
+    container: UseCases,
+    state_: StateParam = None,
+    limit: Limit = 20,
+    offset: Offset = 0,
 ) -> PageOut[WebhookEventOut]:
     """Newest first, optionally one state: PENDING, PROCESSED, IGNORED or DEAD."""
     page = await container.webhook_events.list(
@@ -96,7 +104,7 @@ async def list_webhook_events(
     responses=error_responses(401, 403, 404, 422),
     summary="Process a (dead) webhook event again",
 )
-async def replay_webhook_event(container: Container, event_id: PathId) -> WebhookEventOut:
+async def replay_webhook_event(container: UseCases, event_id: PathId) -> WebhookEventOut:
     """Back to PENDING with its attempts reset, and queued; IGNORED events are refused."""
     return webhook_event_out(await container.replay_webhook(event_id))
 

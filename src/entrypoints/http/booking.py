@@ -5,11 +5,10 @@ from __future__ import annotations
 from typing import Annotated
 
 from litestar import Router, get
-from litestar.params import Parameter
+from litestar.params import FromQuery, QueryParameter
 
 from src.domain.booking import BookingStatus
-from src.domain.user import User
-from src.entrypoints.bootstrap import Container
+from src.entrypoints.http.dependencies import Caller, UseCases
 from src.entrypoints.http.errors import error_responses
 from src.entrypoints.http.params import Limit, Offset, parse_choice
 from src.entrypoints.http.schemas import (
@@ -23,7 +22,7 @@ from src.entrypoints.http.schemas import (
 
 StatusParam = Annotated[
     str | None,
-    Parameter(
+    QueryParameter(
         description="pending|confirmed|completed|cancelled|no_show (case-insensitive)",
         max_length=32,
     ),
@@ -31,7 +30,7 @@ StatusParam = Annotated[
 
 
 @get("/form", responses=error_responses(401), summary="The booking form's client code")
-async def booking_form(me: User, container: Container) -> BookingFormOut:
+async def booking_form(me: Caller, container: UseCases) -> BookingFormOut:
     """The caller's unique code (created on the first call) and the exact comment line the
     YClients booking form must carry: `Код клиента: XXXXXXXX`."""
     return booking_form_out(await container.issue_booking_form(me.id))
@@ -39,9 +38,9 @@ async def booking_form(me: User, container: Container) -> BookingFormOut:
 
 @get("/", responses=error_responses(401), summary="The caller's bookings")
 async def list_bookings(
-    me: User,
-    container: Container,
-    upcoming_only: bool = False,
+    me: Caller,
+    container: UseCases,
+    upcoming_only: FromQuery[bool] = False,
     status: StatusParam = None,
     limit: Limit = 20,
     offset: Offset = 0,

@@ -6,10 +6,15 @@ from typing import Any
 
 from litestar import Request
 from litestar.datastructures import State
-from litestar.di import Provide
+from litestar.di import NamedDependency, Provide
 
 from src.domain.user import User
 from src.entrypoints.bootstrap import Container
+
+UseCases = NamedDependency[Container]
+"""A handler's `container` parameter: every use case."""
+Caller = NamedDependency[User]
+"""A handler's `me` parameter: the authenticated user."""
 
 
 def provide_container(state: State) -> Container:

@@ -9,7 +9,7 @@ from litestar import Router, get
 from litestar.datastructures import State
 from litestar.exceptions import ServiceUnavailableException
 
-from src.entrypoints.bootstrap import Container
+from src.entrypoints.http.dependencies import UseCases
 from src.entrypoints.http.errors import error_responses
 from src.entrypoints.http.openapi import PublicOperation
 from src.entrypoints.http.schemas import HealthOut, ReadyOut
@@ -31,7 +31,7 @@ async def health() -> HealthOut:
     tags=["health"],
     responses=error_responses(503),
 )
-async def ready(state: State, container: Container) -> ReadyOut:
+async def ready(state: State, container: UseCases) -> ReadyOut:
     """200 when every dependency answers; 503 naming the ones that did not."""
     checks: dict[str, ReadyCheck] = {"database": lambda: database_reachable(container)}
     checks.update(state.get("ready_checks") or {})
@@ -48,7 +48,7 @@ async def ready(state: State, container: Container) -> ReadyOut:
     return ReadyOut(status="ok", checks={name: "ok" for name in checks})
 
 
-async def database_reachable(container: Container) -> None:
+async def database_reachable(container: UseCases) -> None:
     """One cheap query through a unit of work (also proves the schema is migrated)."""
     async with container.uow_factory() as uow:
         await uow.levels.all()

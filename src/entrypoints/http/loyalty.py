@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from litestar import Router, get
 
-from src.domain.user import User
-from src.entrypoints.bootstrap import Container
+from src.entrypoints.http.dependencies import Caller, UseCases
 from src.entrypoints.http.errors import error_responses
 from src.entrypoints.http.params import Limit, Offset
 from src.entrypoints.http.schemas import (
@@ -19,13 +18,16 @@ from src.entrypoints.http.schemas import (
 
 
 @get("/", responses=error_responses(401), summary="The caller's balance and level")
-async def loyalty_account(me: User, container: Container) -> LoyaltyOut:
+async def loyalty_account(me: Caller, container: UseCases) -> LoyaltyOut:
     return loyalty_out(await container.loyalty(me.id))
 
 
 @get("/transactions", responses=error_responses(401), summary="The caller's ledger")
 async def list_transactions(
-    me: User, container: Container, limit: Limit = 20, offset: Offset = 0
+    me: Caller,
+    container: UseCases,
+    limit: Limit = 20,
+    offset: Offset = 0,
 ) -> PageOut[TransactionOut]:
     """Ledger entries, newest first: ACCRUAL, REVERSAL and ADJUSTMENT."""
     page = await container.transactions(me.id, limit, offset)

@@ -6,15 +6,15 @@ import enum
 from typing import Annotated, TypeVar
 
 from litestar.exceptions import ValidationException
-from litestar.params import Parameter
+from litestar.params import PathParameter, QueryParameter
 
 MAX_LIMIT = 100
 # PostgreSQL's OFFSET and our ids are bigints; larger values are refused with a 400.
 MAX_OFFSET = 2**31 - 1
 
-Limit = Annotated[int, Parameter(ge=1, le=MAX_LIMIT, description="Page size (1-100)")]
-Offset = Annotated[int, Parameter(ge=0, le=MAX_OFFSET, description="Items to skip")]
-PathId = Annotated[int, Parameter(ge=1, le=2**63 - 1)]
+Limit = Annotated[int, QueryParameter(ge=1, le=MAX_LIMIT, description="Page size (1-100)")]
+Offset = Annotated[int, QueryParameter(ge=0, le=MAX_OFFSET, description="Items to skip")]
+PathId = Annotated[int, PathParameter(ge=1, le=2**63 - 1)]
 
 E = TypeVar("E", bound=enum.Enum)
 
@@ -32,8 +32,3 @@ def parse_choice(value: str | None, choices: type[E], name: str) -> E | None:
         detail=f"{name}: must be one of {allowed}",
         extra=[{"key": name, "source": "query", "message": f"must be one of {allowed} (any case)"}],
     )
-
-
-def choice_param(choices: type[enum.Enum], what: str) -> Parameter:  # type: ignore[valid-type]
-    values = "|".join(str(m.value).lower() for m in choices)
-    return Parameter(description=f"{what}: {values} (case-insensitive)", required=False)

@@ -6,11 +6,11 @@ from typing import Any
 
 from litestar import Request, Router, get, post
 from litestar.middleware.rate_limit import DurationUnit, RateLimitConfig
+from litestar.params import JSONBody
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 
-from src.domain.user import User
-from src.entrypoints.bootstrap import Container
 from src.entrypoints.http.auth import issue_token
+from src.entrypoints.http.dependencies import Caller, UseCases
 from src.entrypoints.http.errors import error_responses
 from src.entrypoints.http.openapi import PublicOperation
 from src.entrypoints.http.schemas import (
@@ -31,12 +31,12 @@ from src.entrypoints.http.schemas import (
     summary="Register a member",
     operation_class=PublicOperation,
 )
-async def register(data: RegisterIn, container: Container) -> UserOut:
+async def register(data: JSONBody[RegisterIn], container: UseCases) -> UserOut:
     user = await container.register(data.email, data.password, phone=data.phone, name=data.name)
     return user_out(user)
 
 
-async def login(data: LoginIn, container: Container) -> TokenOut:
+async def login(data: JSONBody[LoginIn], container: UseCases) -> TokenOut:
     user = await container.authenticate(data.email, data.password)
     settings = container.settings
     return TokenOut(
@@ -47,7 +47,7 @@ async def login(data: LoginIn, container: Container) -> TokenOut:
 
 
 @get("/users/me", responses=error_responses(401), summary="The caller's profile")
-async def read_me(me: User, container: Container) -> MeOut:
+async def read_me(me: Caller, container: UseCases) -> MeOut:
     return me_out(await container.profile(me.id))
 
 

@@ -12,14 +12,14 @@ from typing import Annotated, Any
 from litestar import Request, Router, get, post
 from litestar.exceptions import NotAuthorizedException
 from litestar.openapi.datastructures import ResponseSpec
-from litestar.params import Parameter
+from litestar.params import FromQuery, QueryParameter
 from litestar.response import Response
 from litestar.status_codes import HTTP_200_OK, HTTP_202_ACCEPTED
 
 from src.application.errors import NotFound, ValidationFailed
 from src.domain.sync_run import SyncRun
-from src.entrypoints.bootstrap import Container
 from src.entrypoints.http.auth import admin_only
+from src.entrypoints.http.dependencies import UseCases
 from src.entrypoints.http.errors import error_responses
 from src.entrypoints.http.openapi import WebhookOperation
 from src.entrypoints.http.params import Limit, Offset, PathId
@@ -40,7 +40,7 @@ WEBHOOK_MAX_BODY = 1024 * 1024  # 1 MiB: YClients sends a few KB
 
 CompanyId = Annotated[
     int | None,
-    Parameter(ge=1, le=MAX_ID, description="One configured company (default: every one)"),
+    QueryParameter(ge=1, le=MAX_ID, description="One configured company (default: every one)"),
 ]
 
 
@@ -59,8 +59,8 @@ def secret_matches(given: str | None, expected: str) -> bool:
 )
 async def receive_webhook(
     request: Request[Any, Any, Any],
-    container: Container,
-    secret: Annotated[str | None, Parameter(description="YCLIENTS_WEBHOOK_SECRET")] = None,
+    container: UseCases,
+    secret: Annotated[str | None, QueryParameter(description="YCLIENTS_WEBHOOK_SECRET")] = None,
 ) -> WebhookAck:
     """Stored durably in the inbox before the answer; processed by a task. 401 (nothing
     stored) without the right secret, 413 over 1 MiB, 400 not JSON, 422 missing fields or an
@@ -70,12 +70,12 @@ async def receive_webhook(
     return webhook_ack(await container.accept_webhook(await request.body()))
 
 
-async def start_sync(container: Container, company_id: int | None) -> list[SyncRun]:
+async def start_sync(container: UseCases, company_id: int | None) -> list[SyncRun]:
     """The 202 path: QUEUED runs handed to the task queue (taskiq, or in-process)."""
     return await container.request_sync(company_id, "manual")
 
 
-async def sync_now(container: Container, company_id: int | None) -> list[SyncRun]:
+async def sync_now(container: UseCases, company_id: int | None) -> list[SyncRun]:
     """`?wait=true`: run in this process, then answer with the finished runs."""
     targets = container.settings.YCLIENTS_COMPANY_IDS
     if company_id is not None:
@@ -105,7 +105,9 @@ _FINISHED = ResponseSpec(
     summary="Start a sync now (admin)",
 )
 async def sync_bookings(
-    container: Container, company_id: CompanyId = None, wait: bool = False
+    container: UseCases,
+    company_id: CompanyId = None,
+    wait: FromQuery[bool] = False,
 ) -> Response[SyncStarted]:
     """202 `{run_id, status}` for a queued run (every configured company unless `company_id`
     names one; all runs in `runs`). `wait=true`: 200 with the finished run's counts. 409 when
@@ -127,7 +129,10 @@ async def sync_bookings(
 
 @get("/sync-runs", guards=[admin_only], responses=error_responses(401, 403), summary="Sync runs")
 async def list_sync_runs(
-    container: Container, company_id: CompanyId = None, limit: Limit = 20, offset: Offset = 0
+    container: UseCases,
+    company_id: CompanyId = None,
+    limit: Limit = 20,
+    offset: Offset = 0,
 ) -> PageOut[SyncRunOut]:
     """Newest first."""
     page = await container.sync_runs.list(company_id, limit, offset)
@@ -140,7 +145,7 @@ async def list_sync_runs(
     responses=error_responses(401, 403, 404),
     summary="One sync run",
 )
-async def get_sync_run(container: Container, run_id: PathId) -> SyncRunOut:
+async def get_sync_run(container: UseCases, run_id: PathId) -> SyncRunOut:
     run = await container.sync_runs.get(run_id)
     if run is None:
         raise NotFound(f"sync run {run_id} does not exist")

@@ -1,0 +1,209 @@
+"""Register, login, tokens, the login rate limit and the secrets check."""
+
+from __future__ import annotations
+
+import jwt
+import pytest
+from dirty_equals import IsDatetime, IsInt, IsStr
+
+from src.adapters.db.uow import SqlUnitOfWorkFactory
+from src.domain.user import Role
+from src.entrypoints.bootstrap import build_container
+from src.entrypoints.http.app import create_app
+from src.entrypoints.settings import Settings, SettingsError
+from tests.fakes import FakeGateway
+from tests.integration.http.conftest import (
+    JWT_SECRET,
+    PASSWORD,
+    Api,
+    app_client,
+    make_settings,
+)
+
+REGISTER = "/api/v1/auth/register"
+LOGIN = "/api/v1/auth/login"
+ME = "/api/v1/users/me"
+
+
+def assert_error(response, status: int, *names: str) -> dict:  # type: ignore[no-untyped-def,type-arg]
+    """The one error shape, and every `names` mentioned in the message."""
+    assert response.status_code == status, response.text
+    error = response.json()["error"]
+    assert error == {
+        "code": IsStr(min_length=1),
+        "message": IsStr(min_length=1),
+        "status": status,
+        **({"details": error["details"]} if "details" in error else {}),
+    }
+    for name in names:
+        assert name in error["message"], error
+    return error  # type: ignore[no-any-return]
+
+
+async def test_register_returns_201_with_the_user(api: Api) -> None:
+    body = {"email": " Maria@Example.com ", "password": PASSWORD, "phone": "+7 916 123-45-67",
+            "name": "Maria"}  # fmt: skip
+    response = await api.client.post(REGISTER, json=body)
+    assert response.status_code == 201, response.text
+    assert response.json() == {
+        "id": IsInt(gt=0),
+        "email": "maria@example.com",
+        "phone": "+7 916 123-45-67",
+        "name": "Maria",
+        "unique_code": None,
+        "role": "user",
+        "created_at": IsStr(regex=r".+(Z|\+00:00)$"),
+    }
+
+
+async def test_register_duplicate_email_is_409_whatever_the_case(api: Api) -> None:
+    await api.client.post(REGISTER, json={"email": "dup@example.com", "password": PASSWORD})
+    response = await api.client.post(REGISTER, json={"email": "DUP@example.com", "password": PASSWORD})
+    assert_error(response, 409, "dup@example.com")
+    assert await api.count("users") == 1
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"password": PASSWORD}, "email"),
+        ({"email": "a@example.com"}, "password"),
+        ({"email": 42, "password": PASSWORD}, "email"),
+        ({"email": "not-an-email", "password": PASSWORD}, "email"),
+        ({"email": "a@example.com", "password": "short"}, "password"),
+        ({"email": "a@example.com", "password": PASSWORD, "phone": "12"}, "phone"),
+    ],
+)
+async def test_register_validation_is_422_naming_the_field(api: Api, body: dict, field: str) -> None:  # type: ignore[type-arg]
+    assert_error(await api.client.post(REGISTER, json=body), 422, field)
+    assert await api.count("users") == 0
+
+
+async def test_malformed_json_is_400(api: Api) -> None:
+    response = await api.client.post(
+        REGISTER, content=b'{"email": ', headers={"Content-Type": "application/json"}
+    )
+    assert_error(response, 400)
+
+
+async def test_login_returns_a_bearer_token_for_me(api: Api) -> None:
+    member = await api.member("login@example.com")
+    response = await api.client.post(LOGIN, json={"email": "LOGIN@example.com", "password": PASSWORD})
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body == {"access_token": IsStr(), "token_type": "bearer", "expires_in": 24 * 60 * 60}
+    claims = jwt.decode(body["access_token"], JWT_SECRET, algorithms=["HS256"])
+    assert claims["sub"] == str(member.id)
+    assert claims["extras"] == {"role": "user"}
+    me = await api.client.get(ME, headers={"Authorization": f"Bearer {body['access_token']}"})
+    assert me.status_code == 200
+    assert me.json()["email"] == "login@example.com"
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"email": "login@example.com", "password": "wrong password"},
+        {"email": "nobody@example.com", "password": PASSWORD},
+    ],
+)
+async def test_wrong_credentials_are_401(api: Api, body: dict) -> None:  # type: ignore[type-arg]
+    await api.member("login@example.com")
+    error = assert_error(await api.client.post(LOGIN, json=body), 401)
+    assert error["code"] == "invalid_credentials"
+
+
+async def test_login_missing_field_is_422(api: Api) -> None:
+    assert_error(await api.client.post(LOGIN, json={"email": "a@example.com"}), 422, "password")
+
+
+@pytest.mark.parametrize(
+    "header",
+    [
+        None,
+        "Bearer",
+        "Bearer not-a-jwt",
+        "Basic dXNlcjpwYXNz",
+        "Bearer " + jwt.encode({"sub": "1", "exp": 4102444800, "iat": 946684800}, "another-secret", "HS256"),
+        "Bearer " + jwt.encode({"sub": "1", "exp": 946684800, "iat": 946680000}, JWT_SECRET, "HS256"),  # expired
+        "Bearer " + jwt.encode({"sub": "999999", "exp": 4102444800, "iat": 946684800}, JWT_SECRET, "HS256"),
+        "Bearer " + jwt.encode({"sub": "abc", "exp": 4102444800, "iat": 946684800}, JWT_SECRET, "HS256"),
+    ],
+)
+async def test_bad_or_missing_token_is_401(api: Api, header: str | None) -> None:
+    await api.member()
+    headers = {"Authorization": header} if header else {}
+    response = await api.client.get(ME, headers=headers)
+    assert_error(response, 401)
+    assert response.headers["www-authenticate"] == "Bearer"
+
+
+async def test_role_comes_from_the_database_not_the_token(api: Api) -> None:
+    member = await api.member()
+    forged = jwt.encode(
+        {"sub": str(member.id), "exp": 4102444800, "iat": 946684800, "extras": {"role": "admin"}},
+        JWT_SECRET,
+        "HS256",
+    )
+    response = await api.client.get(
+        "/api/v1/admin/webhook-events", headers={"Authorization": f"Bearer {forged}"}
+    )
+    assert_error(response, 403, "admin")
+
+
+async def test_login_is_rate_limited_per_client(
+    settings: Settings, pg_uow_factory: SqlUnitOfWorkFactory
+) -> None:
+    container = build_container(settings, uow_factory=pg_uow_factory, gateway=FakeGateway())
+    app = create_app(container, login_rate_limit=("minute", 3))
+    async with app_client(app) as client:
+        body = {"email": "x@example.com", "password": "whatever1"}
+        statuses = [(await client.post(LOGIN, json=body)).status_code for _ in range(4)]
+        assert statuses == [401, 401, 401, 429]
+        error = assert_error(await client.post(LOGIN, json=body), 429)
+        assert error["code"] == "too_many_requests"
+        # Other routes are not limited.
+        assert (await client.post(REGISTER, json={"email": "r@example.com", "password": PASSWORD})).status_code == 201
+
+
+async def test_real_argon2_hashing(settings: Settings, pg_uow_factory: SqlUnitOfWorkFactory) -> None:
+    container = build_container(settings, uow_factory=pg_uow_factory, gateway=FakeGateway())
+    async with app_client(create_app(container)) as client:
+        body = {"email": "argon@example.com", "password": PASSWORD}
+        assert (await client.post(REGISTER, json=body)).status_code == 201
+        async with pg_uow_factory() as uow:
+            stored = await uow.users.get_by_email("argon@example.com")
+        assert stored is not None
+        assert stored.password_hash.startswith("$argon2id$")
+        assert PASSWORD not in stored.password_hash
+        assert (await client.post(LOGIN, json=body)).status_code == 200
+        wrong = {**body, "password": PASSWORD + "!"}
+        assert (await client.post(LOGIN, json=wrong)).status_code == 401
+
+
+async def test_admin_role_is_in_the_token(api: Api) -> None:
+    admin = await api.admin()
+    assert admin.user.role is Role.ADMIN
+    response = await api.client.post(
+        LOGIN, json={"email": admin.user.email, "password": PASSWORD}
+    )
+    claims = jwt.decode(response.json()["access_token"], JWT_SECRET, algorithms=["HS256"])
+    assert claims["extras"] == {"role": "admin"}
+
+
+def test_refuses_to_start_outside_dev_with_default_secrets(pg_url: str) -> None:
+    with pytest.raises(SettingsError, match="JWT_SECRET"):
+        create_app(settings=Settings(APP_ENV="prod", DATABASE_URL=pg_url))
+    with pytest.raises(SettingsError, match="JWT_SECRET"):
+        create_app(settings=make_settings(pg_url, APP_ENV="prod", JWT_SECRET="short"))
+    with pytest.raises(SettingsError, match="YCLIENTS_WEBHOOK_SECRET"):
+        create_app(
+            settings=Settings(APP_ENV="prod", DATABASE_URL=pg_url, JWT_SECRET=JWT_SECRET)
+        )
+    create_app(settings=make_settings(pg_url, APP_ENV="prod"))  # real secrets: starts
+
+
+async def test_created_at_is_utc_iso8601(api: Api) -> None:
+    member = await api.member()
+    body = (await api.client.get(ME, headers=member.headers)).json()
+    assert body["created_at"] == IsDatetime(iso_string=True) or body["created_at"].endswith("Z")
