@@ -93,7 +93,9 @@ class Api:
     engine: AsyncEngine
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
 
-    async def member(self, email: str | None = None, *, role: Role = Role.USER, **kw: Any) -> Member:
+    async def member(
+        self, email: str | None = None, *, role: Role = Role.USER, **kw: Any
+    ) -> Member:
         n = next(self._ids)
         user = await self.container.register(
             email or f"member{n}@example.com", PASSWORD, role=role, **kw
