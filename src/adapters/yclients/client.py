@@ -7,6 +7,7 @@ import email.utils
 import logging
 import math
 import time
+from collections import deque
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta, timezone, tzinfo
@@ -71,6 +72,10 @@ class YClientsClient:
     """Reads records from YClients with retries, a client-side rate limit and msgspec decoding.
 
     One instance per process (it owns the connection pool); `await aclose()` at shutdown.
+    `rate_limit` is requests per second (None: unlimited, for the simulator); `timeout` and
+    `connect_timeout` are per attempt, `retry` bounds attempts and time per request;
+    `prefetch` is how many pages are requested ahead of the one being read (0: one request
+    at a time); `company_tz` is the offset dates and `changed_after` are sent in.
     `requests_made` counts every HTTP attempt, retries included."""
 
     def __init__(
@@ -86,7 +91,7 @@ class YClientsClient:
         retry: RetryPolicy | None = None,
         max_connections: int = 10,
         company_tz: tzinfo = MOSCOW,
-        prefetch: bool = True,
+        prefetch: int = 2,
         transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
         if page_size < 1:
@@ -128,19 +133,22 @@ class YClientsClient:
     async def record_pages(
         self, company_id: int, start: date, end: date, changed_after: datetime | None = None
     ) -> AsyncIterator[RecordPage]:
-        """Pages of records dated in [start, end] (company-local dates), deleted included.
+        """Pages of records dated in [start, end] (company-local dates), deleted included,
+        yielded in page order.
 
         Stops when a page is empty or the rows received reach `meta.total_count` (this also
-        survives a server that caps `count` below `page_size`). While the caller works on
-        page n, page n+1 is already being fetched (`prefetch`). A page that fails after its
+        survives a server that caps `count` below `page_size`). Once page 1 told the total,
+        up to `prefetch` further pages are requested ahead, so the server works on the next
+        pages while we decode this one and the caller stores it. A page that fails after its
         retry budget raises `GatewayError`: the iteration never ends early and quietly.
 
         Records are deduplicated within one iteration: if the window shifts between page
         requests (a record is added or moves), a record can come twice; a repeat of a version
         already yielded is dropped, a newer version passes (ingest orders versions by
         `last_change_at`). A shift can also make a record skip a page boundary and go unseen
-        in this pass; the record that moved has a new `last_change_date`, so webhooks and the
-        next run pick it up."""
+        in this pass (see the drift tests): a record that moved has a new `last_change_date`
+        and comes by webhook and with the next `changed_after` run; an unchanged record that
+        slid onto a page already read comes with the next full run."""
         params: dict[str, Any] = {
             "start_date": start.isoformat(),
             "end_date": end.isoformat(),
@@ -151,43 +159,45 @@ class YClientsClient:
             params["changed_after"] = self._local(changed_after)
         seen: dict[int, datetime] = {}
         received = 0
-        first_total: int | None = None
-        page_no = 1
-        pending: asyncio.Future[DecodedPage] | None = asyncio.ensure_future(
-            self._fetch_page(company_id, params, page_no)
-        )
+        total: int | None = None
+        last_known = 1  # the highest page number known to exist
+        next_page = 1
+        in_flight: deque[asyncio.Task[DecodedPage]] = deque()
+
+        def request_ahead(depth: int) -> None:
+            nonlocal next_page
+            while next_page <= last_known and len(in_flight) < depth:
+                fetch = self._fetch_page(company_id, params, next_page)
+                in_flight.append(asyncio.ensure_future(fetch))
+                next_page += 1
+
         try:
-            while pending is not None:
-                page = await pending
-                pending = None
+            while True:
+                request_ahead(1)
+                if not in_flight:
+                    break
+                page_no = next_page - len(in_flight)
+                page = await in_flight.popleft()
                 received += page.rows
-                if first_total is None:
-                    first_total = page.total_count
-                elif page.total_count != first_total:
+                if total is not None and page.total_count != total:
                     log.warning(
                         "yclients_window_changed_while_paging",
                         extra={"company_id": company_id, "page": page_no,
-                               "total_count": page.total_count, "first_total": first_total},
+                               "total_count": page.total_count, "previous_total": total},
                     )  # fmt: skip
-                    first_total = page.total_count
-                last = page.rows == 0 or received >= page.total_count
-                if not last and self.prefetch:
-                    pending = asyncio.ensure_future(
-                        self._fetch_page(company_id, params, page_no + 1)
-                    )
+                total = page.total_count
+                done = page.rows == 0 or received >= total
+                if not done:
+                    # Pages by the total, and always the next one while rows are missing
+                    # (a server serving fewer than `count` per page needs more pages).
+                    last_known = max(last_known, -(-total // self.page_size), page_no + 1)
+                    request_ahead(self.prefetch)  # fetched while the caller works on this one
                 if page.rows:
                     yield RecordPage(_dedupe(page.records, seen), page.errors)
-                if last:
+                if done:
                     break
-                page_no += 1
-                if pending is None:
-                    pending = asyncio.ensure_future(self._fetch_page(company_id, params, page_no))
         finally:
-            if pending is not None and not pending.done():
-                pending.cancel()
-                await asyncio.wait([pending])
-            if pending is not None and not pending.cancelled():
-                pending.exception()  # retrieved, so asyncio does not warn about it
+            await _cancel(in_flight)
 
     async def get_record(self, company_id: int, record_id: int) -> YClientsRecord | None:
         """One record, None if YClients answers 404 (or with no data)."""
@@ -347,6 +357,17 @@ def _retry_after(value: str | None) -> float | None:
     if math.isnan(seconds):
         return None
     return max(seconds, 0.0)
+
+
+async def _cancel(tasks: deque[asyncio.Task[DecodedPage]]) -> None:
+    """Stop pages requested ahead that nobody will read (the caller stopped, or failed)."""
+    for task in tasks:
+        task.cancel()
+    if tasks:
+        await asyncio.wait(tasks)
+    for task in tasks:
+        if not task.cancelled():
+            task.exception()  # retrieved, so asyncio does not log it as lost
 
 
 def _dedupe(records: list[YClientsRecord], seen: dict[int, datetime]) -> list[YClientsRecord]:

@@ -4,6 +4,10 @@ Only the fields we map are declared: msgspec skips unknown fields without buildi
 which keeps decoding fast and makes us indifferent to fields whose shape drifts
 (`custom_fields` as `{}` or `[]`, `visit_id` as string or int, `documents`, ...).
 
+All Structs are frozen and untracked by the garbage collector (`gc=False`): decoded JSON
+cannot hold reference cycles, and a page of 200 records would otherwise add thousands of
+objects for the collector to walk.
+
 Decoders run in lax mode (`strict=False`) because the documented types drift: ids come
 as ints or numeric strings, 0/1 flags as ints or bools. Datetimes accept both `+03:00`
 and `+0300` offsets (msgspec parses both).
@@ -42,7 +46,7 @@ class WireClient(msgspec.Struct, frozen=True, gc=False):
     email: str | None = None
 
 
-class WireRecord(msgspec.Struct, frozen=True):
+class WireRecord(msgspec.Struct, frozen=True, gc=False):
     id: int
     company_id: int
     datetime: AwareDatetime
@@ -65,7 +69,7 @@ class ErrorMeta(msgspec.Struct, frozen=True, gc=False):
     message: str | None = None
 
 
-class RecordListEnvelope(msgspec.Struct, frozen=True):
+class RecordListEnvelope(msgspec.Struct, frozen=True, gc=False):
     """`GET /records/{company_id}`, fast path: the whole page decoded in one go."""
 
     success: bool
@@ -73,7 +77,7 @@ class RecordListEnvelope(msgspec.Struct, frozen=True):
     meta: ListMeta | None = None
 
 
-class RawRecordListEnvelope(msgspec.Struct, frozen=True):
+class RawRecordListEnvelope(msgspec.Struct, frozen=True, gc=False):
     """The same page with records left undecoded, to decode them one by one when the fast
     path failed (one malformed record must not sink its page)."""
 
@@ -90,14 +94,14 @@ def is_null(raw: msgspec.Raw) -> bool:
     return bytes(raw) == b"null"
 
 
-class RecordEnvelope(msgspec.Struct, frozen=True):
+class RecordEnvelope(msgspec.Struct, frozen=True, gc=False):
     """`GET /record/{company_id}/{record_id}`; `meta` is `[]` or `{}` there, so ignored."""
 
     success: bool
     data: msgspec.Raw = NULL
 
 
-class ErrorEnvelope(msgspec.Struct, frozen=True):
+class ErrorEnvelope(msgspec.Struct, frozen=True, gc=False):
     """`{success: false, data: null, meta: {message}}`."""
 
     success: bool | None = None
@@ -110,7 +114,7 @@ class RecordId(msgspec.Struct, frozen=True, gc=False):
     id: int | str | None = None
 
 
-class WebhookEnvelope(msgspec.Struct, frozen=True):
+class WebhookEnvelope(msgspec.Struct, frozen=True, gc=False):
     """A webhook body: `{company_id, resource, resource_id, status, data}`.
 
     `data` stays raw: the envelope is stored and routed even when `data` is partial

@@ -51,6 +51,11 @@ _TRANSLIT = str.maketrans({
 })  # fmt: skip
 
 
+# attendance: visits in the past are mostly attended, some no-shows; later ones wait.
+_PAST, _PAST_CUM = [1, -1, 2, 0], [75, 82, 90, 100]
+_FUTURE, _FUTURE_CUM = [0, 2], [60, 100]
+
+
 def phone(rng: random.Random) -> str:
     """A Russian mobile number in one of the formats salons really type."""
     op = rng.choice(OPERATORS)
@@ -68,7 +73,9 @@ def code(rng: random.Random) -> str:
     return "".join(rng.choice(ALPHABET) for _ in range(CODE_LENGTH))
 
 
-def _clients(rng: random.Random, n: int, first_id: int) -> list[dict[str, Any]]:
+def _clients(rng: random.Random, n: int, first_id: int) -> list[tuple[dict[str, Any], str | None]]:
+    """(client object, the code they write in comments or None); records share the objects
+    (a change replaces a record's client object, never edits it)."""
     out = []
     for i in range(n):
         female = rng.random() < 0.75
@@ -82,8 +89,7 @@ def _clients(rng: random.Random, n: int, first_id: int) -> list[dict[str, Any]]:
             email = "" if roll < 0.9 else None
         entry = records.client(first_id + i, name, surname, phone(rng), email)
         # About a third of the members have a code from the booking form in their comments.
-        entry["_code"] = code(rng) if rng.random() < 0.35 else None
-        out.append(entry)
+        out.append((entry, code(rng) if rng.random() < 0.35 else None))
     return out
 
 
@@ -133,22 +139,21 @@ def generate(
         slot = time(9 + rng.randrange(12), rng.choice([0, 30]))
         at = datetime.combine(day, slot, MOSCOW)
         if at < now:
-            attendance = rng.choices([1, -1, 2, 0], weights=[75, 7, 8, 10])[0]
+            attendance = rng.choices(_PAST, cum_weights=_PAST_CUM)[0]
         else:
-            attendance = rng.choices([0, 2], weights=[60, 40])[0]
+            attendance = rng.choices(_FUTURE, cum_weights=_FUTURE_CUM)[0]
         created = min(at - timedelta(minutes=rng.randrange(60, 14 * 24 * 60)), now)
         changed = min(created + timedelta(minutes=rng.randrange(0, 3 * 24 * 60)), now)
         if attendance in (1, -1):  # marked after the visit
             changed = max(changed, min(at + timedelta(hours=1), now))
-        who = None if rng.random() < 0.01 else rng.choice(clients)
-        client = None if who is None else {k: v for k, v in who.items() if k != "_code"}
+        client, client_code = (None, None) if rng.random() < 0.01 else rng.choice(clients)
         yield records.record(
             record_id=first_id + i,
             company_id=company_id,
             at=at,
             services=_services(rng),
             client=client,
-            comment=_comment(rng, who["_code"] if who else None),
+            comment=_comment(rng, client_code),
             attendance=attendance,
             created=created,
             changed=changed,

@@ -186,7 +186,7 @@ async def test_drift_forward_duplicates_are_dropped_and_movers_come_with_the_nex
     ids = sim.state.generate(COMPANY_ID, 1050, seed=7, start=START, days=30)
     sim.state.set_faults(FaultConfig(drift=1, drift_mode="tail_to_front"))
     started = datetime.now(UTC) - timedelta(seconds=1)
-    client = make_client(page_size=200, prefetch=False)
+    client = make_client(page_size=200, prefetch=0)
 
     records, _ = await fetch_all(client)
 
@@ -211,7 +211,7 @@ async def test_drift_backward_can_hide_an_unchanged_record_for_one_pass(
     missed records are read by the next full pass."""
     ids = sim.state.generate(COMPANY_ID, 1050, seed=7, start=START, days=30)
     sim.state.set_faults(FaultConfig(drift=1, drift_mode="head_to_back"))
-    client = make_client(page_size=200, prefetch=False)
+    client = make_client(page_size=200, prefetch=0)
 
     records, _ = await fetch_all(client)
 

@@ -90,7 +90,7 @@ async def test_failure_mid_window_aborts_the_iteration(
     sim: Simulator, make_client: MakeClient
 ) -> None:
     sim.state.generate(COMPANY_ID, 1050, seed=7, start=START, days=30)
-    client = make_client(retry=RetryPolicy(attempts=3, wait_initial=0.005), prefetch=False)
+    client = make_client(retry=RetryPolicy(attempts=3, wait_initial=0.005), prefetch=0)
     pages: list[RecordPage] = []
 
     with pytest.raises(GatewayError, match="records page 2"):
@@ -122,13 +122,14 @@ async def test_abandoned_iteration_cancels_the_prefetch(
 
     first = await anext(pages)
     sim.state.set_faults(FaultConfig(rate=1.0, kinds={"slow": 1.0}, slow_seconds=0.5))
-    await asyncio.sleep(0.1)  # the prefetched page 2 now waits at the server
+    await asyncio.sleep(0.1)  # pages 2 and 3 (prefetch=2) now wait at the server
     started = time.monotonic()
     await pages.aclose()
 
     assert len(first.records) == 200
-    assert time.monotonic() - started < 0.3  # closing did not wait for page 2
-    assert client.requests_made == 2
+    assert time.monotonic() - started < 0.3  # closing did not wait for them
+    assert client.requests_made == 3
+    assert len(sim.list_requests()) == 3
 
 
 async def test_retry_after_is_honoured(sim: Simulator, make_client: MakeClient) -> None:
