@@ -225,6 +225,9 @@ class FakeLevels:
     async def all(self) -> list[LoyaltyLevel]:
         return sorted(self.s.levels, key=lambda lv: lv.min_spend)
 
+    async def replace(self, levels: Sequence[LoyaltyLevel]) -> None:
+        self.s.levels = list(levels)
+
 
 class FakeInbox:
     def __init__(self, store: Store) -> None:

@@ -132,6 +132,10 @@ class LedgerRepository(Protocol):
 class LevelRepository(Protocol):
     async def all(self) -> list[LoyaltyLevel]: ...
 
+    async def replace(self, levels: Sequence[LoyaltyLevel]) -> None:
+        """Make these the levels (by name); levels not listed are removed."""
+        ...
+
 
 class InboxRepository(Protocol):
     async def add(self, event: WebhookEvent) -> tuple[int, bool]:

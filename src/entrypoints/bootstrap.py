@@ -30,7 +30,12 @@ from src.application.switches import Switches
 from src.application.use_cases.bookings import LinkBookingManually, ListBookings, ListUnmatched
 from src.application.use_cases.codes import GenerateUniqueCodes, IssueBookingForm
 from src.application.use_cases.ingest import IngestRecords
-from src.application.use_cases.loyalty import AdjustPoints, GetLoyaltyAccount, ListTransactions
+from src.application.use_cases.loyalty import (
+    AdjustPoints,
+    ConfigureLevels,
+    GetLoyaltyAccount,
+    ListTransactions,
+)
 from src.application.use_cases.sync import RequestSync, SyncAll, SyncBookings, SyncRunQueries
 from src.application.use_cases.users import Authenticate, GetProfile, RegisterUser
 from src.application.use_cases.webhooks import (
@@ -94,6 +99,7 @@ class Container:
     loyalty: GetLoyaltyAccount
     transactions: ListTransactions
     adjust_points: AdjustPoints
+    configure_levels: ConfigureLevels
     ingest: IngestRecords
     sync: SyncBookings
     sync_all: SyncAll
@@ -200,6 +206,7 @@ def build_container(
         loyalty=GetLoyaltyAccount(uow_factory),
         transactions=ListTransactions(uow_factory),
         adjust_points=AdjustPoints(uow_factory, clock),
+        configure_levels=ConfigureLevels(uow_factory),
         ingest=ingest,
         sync=sync,
         sync_all=SyncAll(sync, settings.YCLIENTS_COMPANY_IDS),

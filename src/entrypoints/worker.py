@@ -119,6 +119,7 @@ async def _worker_startup(state: TaskiqState) -> None:
     settings: Settings = state.settings
     configure_logging(settings.LOG_LEVEL, settings.LOG_FORMAT)
     container = build_container(settings)
+    await container.configure_levels(settings.LOYALTY_LEVELS)
     state.container = container
     state.owns_container = True
     container.queue.target = TaskiqQueue(state.broker)

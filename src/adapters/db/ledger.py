@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Collection, Sequence
 from typing import Any
 
-from sqlalchemy import bindparam, func, select, update
+from sqlalchemy import bindparam, delete, func, select, update
 
 from src.adapters.db.executor import Executor, chunks
 from src.adapters.db.models import AccountRow, LedgerRow, LevelRow, table, utcnow
@@ -130,3 +130,17 @@ class SqlLevels:
             LoyaltyLevel(row.name, row.min_spend, row.cashback_percent)
             for row in await self.db.execute(stmt)
         ]
+
+    async def replace(self, wanted: Sequence[LoyaltyLevel]) -> None:
+        await self.db.execute(delete(levels))
+        await self.db.execute(
+            levels.insert(),
+            [
+                {
+                    "name": lv.name,
+                    "min_spend": lv.min_spend,
+                    "cashback_percent": lv.cashback_percent,
+                }
+                for lv in wanted
+            ],
+        )

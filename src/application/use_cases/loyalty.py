@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -85,3 +86,21 @@ class AdjustPoints:
             await uow.ledger.save_accounts([account])
             await uow.commit()
         return entry
+
+
+class ConfigureLevels:
+    """Make the configured levels (`LOYALTY_LEVELS`) the stored ones; a no-op when equal."""
+
+    def __init__(self, uow_factory: UnitOfWorkFactory) -> None:
+        self.uow_factory = uow_factory
+
+    async def __call__(self, levels: Sequence[LoyaltyLevel]) -> bool:
+        wanted = sorted(levels, key=lambda lv: lv.min_spend)
+        if not wanted:
+            raise ValidationFailed("LOYALTY_LEVELS: at least one level is required")
+        async with self.uow_factory() as uow:
+            if await uow.levels.all() == wanted:
+                return False
+            await uow.levels.replace(wanted)
+            await uow.commit()
+        return True

@@ -102,3 +102,23 @@ async def test_a_ledger_step_can_be_written_once(uow_factory: UnitOfWorkFactory)
     async with uow_factory() as uow:
         page = await uow.ledger.entries(maria.id, limit=10, offset=0)
     assert [(e.step, e.amount) for e in page.items] == [(1, Decimal("75.00"))]
+
+
+async def test_levels_can_be_replaced_from_settings(uow_factory: UnitOfWorkFactory) -> None:
+    from src.application.use_cases.loyalty import ConfigureLevels
+    from src.domain.loyalty import LoyaltyLevel
+
+    custom = [
+        LoyaltyLevel("Start", Decimal("0.00"), Decimal("2.00")),
+        LoyaltyLevel("VIP", Decimal("50000.00"), Decimal("10.00")),
+    ]
+    configure = ConfigureLevels(uow_factory)
+    try:
+        assert await configure(custom) is True
+        assert await configure(custom) is False  # already so: nothing written
+        async with uow_factory() as uow:
+            assert await uow.levels.all() == custom
+    finally:
+        await configure(DEFAULT_LEVELS)
+    async with uow_factory() as uow:
+        assert await uow.levels.all() == sorted(DEFAULT_LEVELS, key=lambda lv: lv.min_spend)
