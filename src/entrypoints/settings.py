@@ -42,7 +42,9 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True):
     WEBHOOK_MAX_ATTEMPTS: int = 5
     WEBHOOK_RETRY_DELAY_SECONDS: float = 5.0  # grows linearly per attempt, with jitter
     TASK_REDELIVERY_SECONDS: int = 120  # a task unacknowledged this long goes to another worker
-    INBOX_SWEEP_AFTER_SECONDS: int = 120
+    INBOX_SWEEP_AFTER_SECONDS: int = 120  # an event PENDING this long is enqueued again
+    INBOX_SWEEP_INTERVAL_SECONDS: int = 60
+    TASK_QUEUE_NAME: str = "yclients-loyalty"  # Redis stream (and key prefix) of the tasks
     JWT_SECRET: str = DEV_JWT_SECRET
     JWT_TTL_MINUTES: int = 24 * 60
     HOST: str = "127.0.0.1"

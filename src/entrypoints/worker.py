@@ -40,7 +40,6 @@ log = logging.getLogger(__name__)
 
 SYNC_ALL = "sync_all"
 SWEEP_INBOX = "sweep_inbox"
-QUEUE_NAME = "yclients-loyalty"
 
 
 class DelayedRetryMiddleware(SmartRetryMiddleware):
@@ -73,11 +72,12 @@ def build_broker(settings: Settings) -> AsyncBroker:
     retry_source: ScheduleSource | None = None
     broker: AsyncBroker
     if settings.REDIS_URL:
-        retry_source = ListRedisScheduleSource(settings.REDIS_URL, prefix=f"{QUEUE_NAME}:retry")
+        queue = settings.TASK_QUEUE_NAME
+        retry_source = ListRedisScheduleSource(settings.REDIS_URL, prefix=f"{queue}:retry")
         broker = RedisStreamBroker(
             settings.REDIS_URL,
-            queue_name=QUEUE_NAME,
-            consumer_group_name=f"{QUEUE_NAME}-workers",
+            queue_name=queue,
+            consumer_group_name=f"{queue}-workers",
             idle_timeout=settings.TASK_REDELIVERY_SECONDS * 1000,
         ).with_result_backend(RedisAsyncResultBackend(settings.REDIS_URL, result_ex_time=3600))
     else:
@@ -180,7 +180,9 @@ def _register_tasks(broker: AsyncBroker, settings: Settings) -> None:
             await container.queue.sync_company(company_id, trigger)
         return len(container.settings.YCLIENTS_COMPANY_IDS)
 
-    @broker.task(task_name=SWEEP_INBOX, schedule=[{"interval": 60}])
+    @broker.task(
+        task_name=SWEEP_INBOX, schedule=[{"interval": settings.INBOX_SWEEP_INTERVAL_SECONDS}]
+    )
     async def sweep_inbox(context: Context = TaskiqDepends()) -> int:
         """Re-enqueue inbox events left PENDING (crash between commit and enqueue)."""
         return await _container(context).sweep_inbox()
@@ -197,7 +199,7 @@ class InProcessScheduler:
     def start(self) -> None:
         every = [
             (SYNC_ALL, timedelta(minutes=self.settings.SYNC_INTERVAL_MINUTES), ("schedule",)),
-            (SWEEP_INBOX, timedelta(seconds=60), ()),
+            (SWEEP_INBOX, timedelta(seconds=self.settings.INBOX_SWEEP_INTERVAL_SECONDS), ()),
         ]
         for name, interval, args in every:
             self._tasks.append(asyncio.create_task(self._every(name, interval, args)))
