@@ -291,8 +291,10 @@ class YClientsClient:
             response = await self._http.get(path, params=params)
         except httpx.TimeoutException as exc:
             raise _Retryable(f"timed out ({type(exc).__name__})") from exc
-        except httpx.TransportError as exc:
+        except (httpx.TransportError, httpx.DecodingError) as exc:
             raise _Retryable(f"connection failed ({type(exc).__name__}: {exc})") from exc
+        except httpx.HTTPError as exc:  # no raw httpx error leaves the adapter
+            raise GatewayError(f"YClients request GET {path} failed: {exc!r}") from exc
         status = response.status_code
         body = response.content
         if status == 200:

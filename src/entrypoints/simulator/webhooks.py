@@ -40,7 +40,7 @@ class WebhookSender:
         self.duplicate = duplicate
         self.delete_data: DeleteData = delete_data
         self.deliveries: list[Delivery] = []
-        self._tasks: set[asyncio.Task[None]] = set()
+        self._tasks: set[asyncio.Task[Delivery]] = set()
         self._http: httpx.AsyncClient | None = None
 
     def configure(self, url: str | None, *, duplicate: bool, delete_data: DeleteData) -> None:

@@ -148,3 +148,17 @@ def test_retry_after_forms() -> None:
     assert _retry_after("-4") == 0.0
     in_ten = format_datetime(datetime.now(UTC) + timedelta(seconds=10), usegmt=True)
     assert 8.0 < (_retry_after(in_ten) or 0) <= 10.0
+
+
+async def test_undecodable_transfer_encoding_is_retried() -> None:
+    single = (FIXTURES / "record_single_get.json").read_bytes()
+    handler, seen = scripted(
+        httpx.Response(
+            200, headers={"Content-Encoding": "gzip"}, stream=httpx.ByteStream(b"not gzip")
+        ),
+        httpx.Response(200, content=single),
+    )  # fmt: skip
+
+    record = await client_for(handler).get_record(873456, 601234501)
+
+    assert record is not None and len(seen) == 2
