@@ -69,6 +69,19 @@ async def test_sync_counts_and_run_row(world: World) -> None:
     assert (again.counts.created, again.counts.unchanged, again.counts.points_awarded) == (0, 9, 0)
 
 
+async def test_run_is_logged_with_its_counts(
+    world: World, caplog: pytest.LogCaptureFixture
+) -> None:
+    # Logging at INFO (as the worker does) must not break the run: an `extra` key that
+    # clashes with a LogRecord attribute (`created`) makes logging raise KeyError.
+    await _members_and_records(world, 3)
+    caplog.set_level("INFO")
+    run = await world.sync()(873456, "manual")
+    assert run.status is RunStatus.SUCCEEDED
+    [line] = [r for r in caplog.records if r.getMessage() == "sync_run_finished"]
+    assert (line.fetched, line.created_bookings, line.status) == (3, 3, "SUCCEEDED")  # type: ignore[attr-defined]
+
+
 async def test_queries_per_page_do_not_depend_on_page_size(world: World) -> None:
     await _members_and_records(world, 60)
     counting = CountingFactory(world.store)

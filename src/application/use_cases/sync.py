@@ -144,10 +144,12 @@ class SyncBookings:
 
 
 def _run_fields(run: SyncRun) -> dict[str, object]:
+    # `created` would clash with the LogRecord attribute of that name (logging raises
+    # KeyError), so that count is logged as `created_bookings`.
     c = run.counts
     return {
         "run_id": run.id, "company_id": run.company_id, "trigger": run.trigger,
-        "status": run.status.value, "fetched": c.fetched, "created": c.created,
+        "status": run.status.value, "fetched": c.fetched, "created_bookings": c.created,
         "updated": c.updated, "unchanged": c.unchanged, "linked": c.linked,
         "unmatched": c.unmatched, "points_awarded": str(c.points_awarded), "errors": c.errors,
         "error": run.error,
