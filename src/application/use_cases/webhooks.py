@@ -25,6 +25,9 @@ from src.domain.inbox import RECORD_RESOURCE, EventState, WebhookEvent, dedupe_k
 
 log = logging.getLogger(__name__)
 
+# YClients ids are positive; the inbox stores them as 64-bit integers.
+MAX_RESOURCE_ID = 2**63 - 1
+
 AcceptStatus = Literal["accepted", "duplicate", "ignored"]
 
 
@@ -63,6 +66,10 @@ class AcceptWebhook:
             raise ValidationFailed(
                 f"company_id {notice.company_id} is not a configured company (YCLIENTS_COMPANY_IDS)"
             )
+        if not 0 < notice.resource_id <= MAX_RESOURCE_ID:
+            raise ValidationFailed(f"resource_id {notice.resource_id} is not a YClients id")
+        if "\x00" in notice.resource + notice.status:
+            raise ValidationFailed("resource, status: must not contain NUL characters")
         ignored = notice.resource != RECORD_RESOURCE
         event = WebhookEvent(
             company_id=notice.company_id,

@@ -13,7 +13,7 @@ from src.domain.inbox import EventState
 from src.entrypoints.http.auth import admin_only
 from src.entrypoints.http.dependencies import Caller, UseCases
 from src.entrypoints.http.errors import error_responses
-from src.entrypoints.http.params import Limit, Offset, PathId, parse_choice
+from src.entrypoints.http.params import Limit, Offset, PathId, any_case_pattern, parse_choice
 from src.entrypoints.http.schemas import (
     AdjustmentIn,
     AdjustmentOut,
@@ -32,7 +32,7 @@ StateParam = Annotated[
     QueryParameter(
         name="state",
         description="pending|processed|ignored|dead (case-insensitive)",
-        max_length=32,
+        pattern=any_case_pattern(EventState),
     ),
 ]
 

@@ -11,7 +11,7 @@ from datetime import timedelta
 from typing import Any
 
 from litestar.connection import ASGIConnection
-from litestar.exceptions import PermissionDeniedException
+from litestar.exceptions import NotAuthorizedException, PermissionDeniedException
 from litestar.handlers.base import BaseRouteHandler
 from litestar.security.jwt import JWTAuth, Token
 
@@ -53,6 +53,7 @@ def make_jwt_auth(settings: Settings) -> JWTAuth[User, Token]:
         algorithm=JWT_ALGORITHM,
         default_token_expiration=timedelta(minutes=settings.JWT_TTL_MINUTES),
         exclude=PUBLIC_PATHS,
+        exclude_http_methods=["OPTIONS"],  # HEAD reads data: it needs a token like GET
         description="`Authorization: Bearer <access_token>` from POST /api/v1/auth/login.",
     )
 
@@ -67,6 +68,10 @@ def issue_token(settings: Settings, user: User) -> str:
 
 def admin_only(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
     """Guard: the caller must have the admin role."""
-    user = connection.user
+    user = connection.scope.get("user")
+    if user is None:
+        if connection.scope["method"] == "OPTIONS":
+            return  # unauthenticated by design: it only lists the allowed methods
+        raise NotAuthorizedException("this route needs a Bearer token")
     if not isinstance(user, User) or user.role is not Role.ADMIN:
         raise PermissionDeniedException("this route needs the admin role")

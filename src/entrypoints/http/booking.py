@@ -10,7 +10,7 @@ from litestar.params import FromQuery, QueryParameter
 from src.domain.booking import BookingStatus
 from src.entrypoints.http.dependencies import Caller, UseCases
 from src.entrypoints.http.errors import error_responses
-from src.entrypoints.http.params import Limit, Offset, parse_choice
+from src.entrypoints.http.params import Limit, Offset, any_case_pattern, parse_choice
 from src.entrypoints.http.schemas import (
     BookingFormOut,
     BookingOut,
@@ -24,7 +24,7 @@ StatusParam = Annotated[
     str | None,
     QueryParameter(
         description="pending|confirmed|completed|cancelled|no_show (case-insensitive)",
-        max_length=32,
+        pattern=any_case_pattern(BookingStatus),
     ),
 ]
 

@@ -10,18 +10,22 @@ WEBHOOK_BODY = Schema(
     type=OpenAPIType.OBJECT,
     required=["company_id", "resource", "resource_id", "status"],
     properties={
-        "company_id": Schema(type=OpenAPIType.INTEGER, examples=[873456]),
+        "company_id": Schema(
+            type=OpenAPIType.INTEGER, description="A configured company", examples=[873456]
+        ),
         "resource": Schema(
             type=OpenAPIType.STRING,
+            min_length=1,
             description="`record` is processed; anything else is stored as IGNORED",
             examples=["record"],
         ),
-        "resource_id": Schema(type=OpenAPIType.INTEGER, examples=[601234501]),
-        "status": Schema(type=OpenAPIType.STRING, enum=["create", "update", "delete"]),
-        "data": Schema(
-            one_of=[Schema(type=OpenAPIType.OBJECT), Schema(type=OpenAPIType.NULL)],
-            description="The record as YClients sends it",
+        "resource_id": Schema(
+            type=OpenAPIType.INTEGER, minimum=1, maximum=2**63 - 1, examples=[601234501]
         ),
+        "status": Schema(
+            type=OpenAPIType.STRING, min_length=1, description="create | update | delete"
+        ),
+        "data": Schema(description="The record as YClients sends it (any shape is stored)"),
     },
 )
 

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import enum
+import re
 from typing import Annotated, TypeVar
 
 from litestar.exceptions import ValidationException
 from litestar.params import PathParameter, QueryParameter
+
+from src.entrypoints.http.schemas import MAX_ID
 
 MAX_LIMIT = 100
 # PostgreSQL's OFFSET and our ids are bigints; larger values are refused with a 400.
@@ -14,9 +17,19 @@ MAX_OFFSET = 2**31 - 1
 
 Limit = Annotated[int, QueryParameter(ge=1, le=MAX_LIMIT, description="Page size (1-100)")]
 Offset = Annotated[int, QueryParameter(ge=0, le=MAX_OFFSET, description="Items to skip")]
-PathId = Annotated[int, PathParameter(ge=1, le=2**63 - 1)]
+PathId = Annotated[int, PathParameter(ge=1, le=MAX_ID)]
 
 E = TypeVar("E", bound=enum.Enum)
+
+
+def any_case_pattern(choices: type[enum.Enum]) -> str:
+    """A regex (ECMA and Python alike) matching the values of `choices` in any case, for the
+    OpenAPI schema: `[Pp][Ee]...` since JSON Schema patterns have no case-insensitive flag."""
+
+    def letters(value: str) -> str:
+        return "".join(f"[{c.upper()}{c.lower()}]" if c.isalpha() else re.escape(c) for c in value)
+
+    return "^(" + "|".join(letters(str(m.value)) for m in choices) + ")$"
 
 
 def parse_choice(value: str | None, choices: type[E], name: str) -> E | None:

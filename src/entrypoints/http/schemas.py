@@ -16,7 +16,7 @@ from msgspec import Meta, Struct
 from src.application.ports import Page
 from src.application.use_cases.codes import BookingForm
 from src.application.use_cases.loyalty import LoyaltyView
-from src.application.use_cases.users import Profile
+from src.application.use_cases.users import MIN_PASSWORD_LENGTH, Profile
 from src.application.use_cases.webhooks import Accepted
 from src.domain.booking import Booking
 from src.domain.inbox import WebhookEvent
@@ -27,8 +27,9 @@ from src.domain.user import User
 
 T = TypeVar("T")
 
-# Ids are PostgreSQL bigints: anything larger is refused before it reaches the database.
-MAX_ID = 2**63 - 1
+# Ids fit a PostgreSQL bigint and a JSON number without loss (2**53 - 1, also exact as the
+# float OpenAPI bounds are written with): anything larger is refused before the database.
+MAX_ID = 2**53 - 1
 Id = Annotated[int, Meta(ge=1, le=MAX_ID)]
 Money = Annotated[
     str,
@@ -49,6 +50,10 @@ SignedAmount = Annotated[
 def money(value: Decimal) -> str:
     """A Decimal as the API writes it: a string with two places."""
     return str(quantize(value))
+
+
+# PostgreSQL text cannot hold NUL characters: refused here rather than failing in the database.
+NO_NUL = r"^[^\x00]*$"
 
 
 # -- errors ---------------------------------------------------------------------------------
@@ -92,16 +97,27 @@ def page_of(page: Page[object], items: list[T]) -> PageOut[T]:
 # -- users ----------------------------------------------------------------------------------
 
 
-class RegisterIn(Struct, forbid_unknown_fields=False):
-    email: Annotated[str, Meta(max_length=254, examples=["maria@example.com"])]
-    password: Annotated[str, Meta(max_length=1024)]
-    phone: Annotated[str, Meta(max_length=64)] | None = None
-    name: Annotated[str, Meta(max_length=200)] | None = None
+Email = Annotated[
+    str,
+    Meta(
+        max_length=254, pattern=r"^\s*[^@\s\x00]+@[^@\s\x00]+\s*$", examples=["maria@example.com"]
+    ),
+]
+
+
+class RegisterIn(Struct):
+    email: Email
+    password: Annotated[str, Meta(min_length=MIN_PASSWORD_LENGTH, max_length=128, pattern=NO_NUL)]
+    # The limits are the columns' (users.phone varchar(32), users.name varchar(255)).
+    phone: (
+        Annotated[str, Meta(max_length=32, pattern=NO_NUL, examples=["+7 916 123-45-67"])] | None
+    ) = None
+    name: Annotated[str, Meta(max_length=255, pattern=NO_NUL)] | None = None
 
 
 class LoginIn(Struct):
-    email: Annotated[str, Meta(max_length=254)]
-    password: Annotated[str, Meta(max_length=1024)]
+    email: Annotated[str, Meta(max_length=254, pattern=NO_NUL)]  # a wrong one is just a 401
+    password: Annotated[str, Meta(max_length=128, pattern=NO_NUL)]
 
 
 class TokenOut(Struct):
@@ -298,7 +314,7 @@ def transaction_out(e: LedgerEntry) -> TransactionOut:
 
 class AdjustmentIn(Struct):
     amount: SignedAmount
-    reason: Annotated[str, Meta(min_length=1, max_length=500)]
+    reason: Annotated[str, Meta(max_length=500, pattern=r"^[^\x00]*[^\s\x00][^\x00]*$")]
 
 
 class AdjustmentOut(TransactionOut):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from litestar import Request, Router, get, post
-from litestar.middleware.rate_limit import DurationUnit, RateLimitConfig
+from litestar.middleware.rate_limit import DurationUnit
 from litestar.params import JSONBody
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 
@@ -22,6 +22,7 @@ from src.entrypoints.http.schemas import (
     me_out,
     user_out,
 )
+from src.entrypoints.http.throttle import DURATION_SECONDS, LoginThrottle
 
 
 @post(
@@ -36,36 +37,35 @@ async def register(data: JSONBody[RegisterIn], container: UseCases) -> UserOut:
     return user_out(user)
 
 
-async def login(data: JSONBody[LoginIn], container: UseCases) -> TokenOut:
-    user = await container.authenticate(data.email, data.password)
-    settings = container.settings
-    return TokenOut(
-        access_token=issue_token(settings, user),
-        token_type="bearer",
-        expires_in=settings.JWT_TTL_MINUTES * 60,
-    )
-
-
 @get("/users/me", responses=error_responses(401), summary="The caller's profile")
 async def read_me(me: Caller, container: UseCases) -> MeOut:
     return me_out(await container.profile(me.id))
 
 
-def _client_ip(request: Request[Any, Any, Any]) -> str:
-    # uvicorn's proxy-headers support has already put the real client address here.
-    return f"login::{request.client.host if request.client else 'unknown'}"
-
-
 def users_router(login_rate_limit: tuple[DurationUnit, int]) -> Router:
-    """Register, login (rate-limited per client address) and /users/me under /api/v1."""
-    limiter = RateLimitConfig(rate_limit=login_rate_limit, identifier_for_request=_client_ip)
-    # Built per app: the limiter's counters live in that app's store.
-    login_route = post(
+    """Register, login and /users/me under /api/v1. Login is limited to `login_rate_limit`
+    attempts per client address and account (and ten times that per address)."""
+    unit, count = login_rate_limit
+    throttle = LoginThrottle(count, DURATION_SECONDS[unit])  # per app: tests get their own
+
+    @post(
         "/auth/login",
         status_code=HTTP_200_OK,
         responses=error_responses(401, 422, 429),
         summary="Log in: a Bearer access token",
         operation_class=PublicOperation,
-        middleware=[limiter.middleware],
-    )(login)
-    return Router("/api/v1", route_handlers=[register, login_route, read_me], tags=["members"])
+    )
+    async def login(
+        request: Request[Any, Any, Any], data: JSONBody[LoginIn], container: UseCases
+    ) -> TokenOut:
+        # uvicorn's proxy-headers support has already put the real client address here.
+        throttle.hit(request.client.host if request.client else "unknown", data.email)
+        user = await container.authenticate(data.email, data.password)
+        settings = container.settings
+        return TokenOut(
+            access_token=issue_token(settings, user),
+            token_type="bearer",
+            expires_in=settings.JWT_TTL_MINUTES * 60,
+        )
+
+    return Router("/api/v1", route_handlers=[register, login, read_me], tags=["members"])

@@ -69,6 +69,37 @@ def webhook_body(record_id: int | None = None, **changes: Any) -> bytes:
     return json.dumps(body, ensure_ascii=False).encode()
 
 
+_record_ids = itertools.count(500_001)
+
+
+def make_record(
+    record_id: int | None = None,
+    *,
+    email: str | None = None,
+    phone: str | None = None,
+    comment: str = "",
+    status: BookingStatus = BookingStatus.PENDING,
+    at: datetime | None = None,
+    price: str = "2500.00",
+    changed: datetime | None = None,
+    company_id: int = COMPANY_ID,
+) -> YClientsRecord:
+    """A YClients record; by default pending, two days ahead, no client data."""
+    now = datetime.now(UTC)
+    client = ClientInfo(name="Client", email=email, phone=phone) if email or phone else None
+    return YClientsRecord(
+        company_id=company_id,
+        record_id=record_id or next(_record_ids),
+        status=status,
+        appointment_at=at or now + timedelta(days=2),
+        last_change_at=changed or now,
+        services=(ServiceLine("Manicure", Decimal(price)),),
+        staff_name="Anna",
+        client=client,
+        comment=comment,
+    )
+
+
 @dataclass
 class Member:
     user: User
@@ -105,33 +136,8 @@ class Api:
     async def admin(self) -> Member:
         return await self.member(f"admin{next(self._ids)}@example.com", role=Role.ADMIN)
 
-    def record(
-        self,
-        record_id: int | None = None,
-        *,
-        email: str | None = None,
-        phone: str | None = None,
-        comment: str = "",
-        status: BookingStatus = BookingStatus.PENDING,
-        at: datetime | None = None,
-        price: str = "2500.00",
-        changed: datetime | None = None,
-        company_id: int = COMPANY_ID,
-    ) -> YClientsRecord:
-        """A YClients record; by default pending, two days ahead, no client data."""
-        now = datetime.now(UTC)
-        client = ClientInfo(name="Client", email=email, phone=phone) if email or phone else None
-        return YClientsRecord(
-            company_id=company_id,
-            record_id=record_id or 500_000 + next(self._ids),
-            status=status,
-            appointment_at=at or now + timedelta(days=2),
-            last_change_at=changed or now,
-            services=(ServiceLine("Manicure", Decimal(price)),),
-            staff_name="Anna",
-            client=client,
-            comment=comment,
-        )
+    def record(self, record_id: int | None = None, **kwargs: Any) -> YClientsRecord:
+        return make_record(record_id, **kwargs)
 
     async def ingest(self, *records: YClientsRecord) -> None:
         await self.container.ingest(list(records))

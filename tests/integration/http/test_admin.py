@@ -154,6 +154,8 @@ async def test_point_adjustment_is_a_signed_ledger_entry(api: Api) -> None:
         ({"amount": "10", "reason": ""}, 422, "reason"),
         ({"amount": "10", "reason": "   "}, 422, "reason"),
         ({"amount": "10"}, 422, "reason"),
+        ({"amount": "10", "reason": "gift\u0000"}, 422, "reason"),
+        ({"amount": "1000000000", "reason": "too much"}, 422, "amount"),
     ],
 )
 async def test_point_adjustment_validation(

@@ -7,13 +7,15 @@ from datetime import datetime, timedelta
 import jwt
 import pytest
 from dirty_equals import IsInt, IsStr
+from litestar.exceptions import TooManyRequestsException
 
 from src.adapters.db.uow import SqlUnitOfWorkFactory
 from src.domain.user import Role
 from src.entrypoints.bootstrap import build_container
 from src.entrypoints.http.app import create_app
+from src.entrypoints.http.throttle import LoginThrottle
 from src.entrypoints.settings import Settings, SettingsError
-from tests.fakes import FakeGateway
+from tests.fakes import FakeGateway, FakeHasher
 from tests.integration.http.conftest import (
     JWT_SECRET,
     PASSWORD,
@@ -62,6 +64,10 @@ async def test_register_duplicate_email_is_409_whatever_the_case(api: Api) -> No
         ({"email": "not-an-email", "password": PASSWORD}, "email"),
         ({"email": "a@example.com", "password": "short"}, "password"),
         ({"email": "a@example.com", "password": PASSWORD, "phone": "12"}, "phone"),
+        ({"email": "a@example.com", "password": PASSWORD, "phone": "1" * 33}, "phone"),
+        ({"email": "a@example.com", "password": PASSWORD, "name": "Ma\u0000ria"}, "name"),
+        ({"email": "a\u0000b@example.com", "password": PASSWORD}, "email"),
+        ({"email": "a@example.com", "password": "x" * 129}, "password"),
     ],
 )
 async def test_register_validation_is_422_naming_the_field(
@@ -109,6 +115,8 @@ async def test_wrong_credentials_are_401(api: Api, body: dict) -> None:  # type:
 
 async def test_login_missing_field_is_422(api: Api) -> None:
     assert_error(await api.client.post(LOGIN, json={"email": "a@example.com"}), 422, "password")
+    nul = {"email": "a\u0000@example.com", "password": PASSWORD}
+    assert_error(await api.client.post(LOGIN, json=nul), 422, "email")
 
 
 @pytest.mark.parametrize(
@@ -151,21 +159,44 @@ async def test_role_comes_from_the_database_not_the_token(api: Api) -> None:
     assert_error(response, 403, "admin")
 
 
-async def test_login_is_rate_limited_per_client(
+async def test_login_is_rate_limited_per_client_and_account(
     settings: Settings, pg_uow_factory: SqlUnitOfWorkFactory
 ) -> None:
-    container = build_container(settings, uow_factory=pg_uow_factory, gateway=FakeGateway())
+    container = build_container(
+        settings, uow_factory=pg_uow_factory, gateway=FakeGateway(), hasher=FakeHasher()
+    )
     app = create_app(container, login_rate_limit=("minute", 3))
     async with app_client(app) as client:
         body = {"email": "x@example.com", "password": "whatever1"}
         statuses = [(await client.post(LOGIN, json=body)).status_code for _ in range(4)]
         assert statuses == [401, 401, 401, 429]
-        error = assert_error(await client.post(LOGIN, json=body), 429)
+        response = await client.post(LOGIN, json={**body, "email": " X@Example.com"})
+        error = assert_error(response, 429)
         assert error["code"] == "too_many_requests"
+        assert 1 <= int(response.headers["retry-after"]) <= 60
+        # Another account from the same address is still allowed, up to ten times the limit.
+        others = [
+            (await client.post(LOGIN, json={**body, "email": f"o{i}@example.com"})).status_code
+            for i in range(27)
+        ]
+        assert others == [401] * 27
+        blocked = await client.post(LOGIN, json={**body, "email": "last@example.com"})
+        assert_error(blocked, 429)
         # Other routes are not limited.
-        assert (
-            await client.post(REGISTER, json={"email": "r@example.com", "password": PASSWORD})
-        ).status_code == 201
+        register = {"email": "r@example.com", "password": PASSWORD}
+        assert (await client.post(REGISTER, json=register)).status_code == 201
+
+
+def test_throttle_window_slides() -> None:
+    now = [0.0]
+    throttle = LoginThrottle(2, 60, clock=lambda: now[0])
+    throttle.hit("10.0.0.1", "a@example.com")
+    throttle.hit("10.0.0.1", "a@example.com")
+    with pytest.raises(TooManyRequestsException):
+        throttle.hit("10.0.0.1", "a@example.com")
+    throttle.hit("10.0.0.2", "a@example.com")  # another address
+    now[0] = 60.5
+    throttle.hit("10.0.0.1", "a@example.com")  # the window moved on
 
 
 async def test_real_argon2_hashing(

@@ -124,3 +124,11 @@ async def test_metrics(api: Api) -> None:
     response = await api.client.get("/metrics")
     assert response.status_code == 200
     assert "yclients_loyalty_requests_total" in response.text
+
+
+async def test_options_lists_methods_without_a_token_and_head_needs_one(api: Api) -> None:
+    options = await api.client.options("/api/v1/admin/bookings/unmatched")
+    assert options.status_code in (200, 204), options.text
+    assert "GET" in options.headers["allow"]
+    head = await api.client.head("/api/v1/users/me")
+    assert head.status_code == 405  # no HEAD routes: nothing is readable without GET

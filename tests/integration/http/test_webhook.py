@@ -118,6 +118,12 @@ async def test_unknown_resource_is_stored_ignored(api: Api) -> None:
          422, ["company_id"]),
         (b'{"company_id": 999, "resource": "record", "resource_id": 1, "status": "create"}',
          422, ["999"]),
+        (b'{"company_id": 873456, "resource": "record", "resource_id": 0, "status": "create"}',
+         422, ["resource_id"]),
+        (b'{"company_id": 873456, "resource": "record", "resource_id": 9223372036854775808, '
+         b'"status": "create"}', 422, ["resource_id"]),
+        (b'{"company_id": 873456, "resource": "rec\\u0000", "resource_id": 1, "status": "x"}',
+         422, ["NUL"]),
     ],
 )  # fmt: skip
 async def test_bad_bodies_are_rejected_and_store_nothing(
