@@ -257,6 +257,7 @@ class FakeInbox:
         rows = [
             e.id for e in self.s.events.values()
             if e.state is EventState.PENDING and e.received_at < before
+            and (e.attempted_at is None or e.attempted_at < before)
         ]  # fmt: skip
         return sorted(rows)[:limit]  # type: ignore[type-var]
 

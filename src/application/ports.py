@@ -152,7 +152,10 @@ class InboxRepository(Protocol):
         self, state: EventState | None, limit: int, offset: int
     ) -> Page[WebhookEvent]: ...
 
-    async def pending_before(self, before: datetime, limit: int) -> list[int]: ...
+    async def pending_before(self, before: datetime, limit: int) -> list[int]:
+        """PENDING events with no activity since `before`: received then, and not attempted
+        since (an event a worker is retrying is not swept into a second chain)."""
+        ...
 
 
 class SyncRunRepository(Protocol):

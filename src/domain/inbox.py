@@ -31,6 +31,7 @@ class WebhookEvent:
     attempts: int = 0
     last_error: str | None = None
     processed_at: datetime | None = None
+    attempted_at: datetime | None = None  # when a worker last started or finished an attempt
     id: int | None = None
 
 

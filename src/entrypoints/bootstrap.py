@@ -15,7 +15,7 @@ from src.adapters.db.engine import is_sqlite, make_engine
 from src.adapters.db.uow import SqlUnitOfWorkFactory
 from src.adapters.passwords import Argon2Hasher
 from src.adapters.sync_lock import AdvisorySyncLock, LocalSyncLock
-from src.adapters.yclients.client import YClientsClient
+from src.adapters.yclients.client import RetryPolicy, YClientsClient
 from src.adapters.yclients.mapping import WebhookBodyDecoder
 from src.application.ports import (
     Clock,
@@ -137,6 +137,10 @@ def build_gateway(settings: Settings) -> YClientsClient:
         page_size=settings.YCLIENTS_PAGE_SIZE,
         rate_limit=settings.YCLIENTS_RATE_LIMIT if not settings.uses_simulator else None,
         timeout=settings.YCLIENTS_TIMEOUT_SECONDS,
+        retry=RetryPolicy(
+            attempts=settings.YCLIENTS_RETRY_ATTEMPTS,
+            timeout=settings.YCLIENTS_RETRY_BUDGET_SECONDS,
+        ),
     )
 
 
@@ -218,7 +222,7 @@ def build_container(
             uow_factory, decoder, queue, clock, settings.YCLIENTS_COMPANY_IDS, switches
         ),
         process_webhook=ProcessWebhookEvent(uow_factory, ingest, gateway, decoder, clock, switches),
-        replay_webhook=ReplayWebhookEvent(uow_factory, queue),
+        replay_webhook=ReplayWebhookEvent(uow_factory, queue, clock),
         sweep_inbox=SweepInbox(
             uow_factory,
             queue,

@@ -33,7 +33,9 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True):
     YCLIENTS_WIDGET_URL: str | None = None
     YCLIENTS_RATE_LIMIT: float = 5.0
     YCLIENTS_PAGE_SIZE: int = 200
-    YCLIENTS_TIMEOUT_SECONDS: float = 15.0
+    YCLIENTS_TIMEOUT_SECONDS: float = 15.0  # one attempt
+    YCLIENTS_RETRY_ATTEMPTS: int = 6
+    YCLIENTS_RETRY_BUDGET_SECONDS: float = 60.0  # all attempts of one request
     LOYALTY_ENABLED: bool = True
     LOYALTY_LEVELS: tuple[LoyaltyLevel, ...] = DEFAULT_LEVELS
     SYNC_INTERVAL_MINUTES: int = 30

@@ -36,7 +36,7 @@ class Hooks:
             w.clock,
             w.switches,
         )
-        self.replay = ReplayWebhookEvent(w.uow_factory, self.queue)
+        self.replay = ReplayWebhookEvent(w.uow_factory, self.queue, w.clock)
         self.sweep = SweepInbox(w.uow_factory, self.queue, w.clock, w.switches)
 
     async def deliver(self, body: bytes) -> None:
@@ -163,3 +163,15 @@ async def test_delete_with_full_data(world: World, hooks: Hooks) -> None:
     await hooks.deliver(hooks.decoder.encode(r, "create"))
     await hooks.deliver(hooks.decoder.encode(replace(r, deleted=True), "delete"))
     assert world.booking().status is BookingStatus.CANCELLED
+
+
+async def test_sweeper_leaves_events_a_worker_is_retrying(world: World, hooks: Hooks) -> None:
+    world.gateway.put(world.record(9))
+    event_id = (await hooks.accept(hooks.decoder.encode(None, "update", resource_id=9))).event_id
+    world.gateway.get_record = _failing  # type: ignore[method-assign]
+    world.clock.advance(minutes=3)
+    with pytest.raises(GatewayError):
+        await hooks.process(event_id, final_attempt=False)  # attempted just now
+    assert await hooks.sweep() == 0
+    world.clock.advance(minutes=3)  # the retry chain died with its worker
+    assert await hooks.sweep() == 1

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, or_, select, update
 
 from src.adapters.db.executor import Executor
 from src.adapters.db.models import WebhookEventRow, table
@@ -29,6 +29,7 @@ def to_event(row: Any) -> WebhookEvent:
         attempts=row.attempts,
         last_error=row.last_error,
         processed_at=row.processed_at,
+        attempted_at=row.attempted_at,
         id=row.id,
     )
 
@@ -75,6 +76,7 @@ class SqlInbox:
                 attempts=event.attempts,
                 last_error=event.last_error,
                 processed_at=event.processed_at,
+                attempted_at=event.attempted_at,
             )
         )
         await self.db.execute(stmt)
@@ -90,7 +92,11 @@ class SqlInbox:
     async def pending_before(self, before: datetime, limit: int) -> list[int]:
         stmt = (
             select(_c.id)
-            .where(_c.state == EventState.PENDING.value, _c.received_at < before)
+            .where(
+                _c.state == EventState.PENDING.value,
+                _c.received_at < before,
+                or_(_c.attempted_at.is_(None), _c.attempted_at < before),
+            )
             .order_by(_c.id)
             .limit(limit)
         )

@@ -196,6 +196,7 @@ class WebhookEventRow(Base):
     attempts: Mapped[int] = mapped_column(Integer, server_default="0")
     last_error: Mapped[str | None] = mapped_column(Text)
     processed_at: Mapped[datetime | None]
+    attempted_at: Mapped[datetime | None]
 
     __table_args__ = (Index("ix_webhook_events_state_received_at", "state", "received_at"),)
 

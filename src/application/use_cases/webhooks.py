@@ -125,6 +125,7 @@ class ProcessWebhookEvent:
             raise NotFound(f"webhook event {event_id} does not exist")
         if event.state is not EventState.PENDING or not self.switches.yclients_enabled:
             return event.state
+        await self._touch(event)
         try:
             await self._apply(event)
         except Exception as exc:
@@ -172,11 +173,21 @@ class ProcessWebhookEvent:
                 )  # fmt: skip
             await uow.commit()
 
+    async def _touch(self, event: WebhookEvent) -> None:
+        """Mark the attempt as started, so the sweeper leaves this event to us."""
+        async with self.uow_factory() as uow:
+            current = await uow.inbox.get(event.id)  # type: ignore[arg-type]
+            assert current is not None
+            current.attempted_at = self.clock.now()
+            await uow.inbox.save(current)
+            await uow.commit()
+
     async def _finish(self, event: WebhookEvent, state: EventState, error: str | None) -> None:
         async with self.uow_factory() as uow:
             current = await uow.inbox.get(event.id)  # type: ignore[arg-type]
             assert current is not None
             current.attempts += 1
+            current.attempted_at = self.clock.now()
             current.state = state
             current.last_error = error
             if state is EventState.PROCESSED:
@@ -189,9 +200,10 @@ class ProcessWebhookEvent:
 class ReplayWebhookEvent:
     """Admin action: put a (dead) event back to PENDING and enqueue it."""
 
-    def __init__(self, uow_factory: UnitOfWorkFactory, queue: TaskQueue) -> None:
+    def __init__(self, uow_factory: UnitOfWorkFactory, queue: TaskQueue, clock: Clock) -> None:
         self.uow_factory = uow_factory
         self.queue = queue
+        self.clock = clock
 
     async def __call__(self, event_id: int) -> WebhookEvent:
         async with self.uow_factory() as uow:
@@ -203,6 +215,7 @@ class ReplayWebhookEvent:
                     f"webhook event {event_id} is about '{event.resource}', which is not processed"
                 )
             event.state, event.attempts = EventState.PENDING, 0
+            event.attempted_at = self.clock.now()  # the sweeper must not start a second chain
             await uow.inbox.save(event)
             await uow.commit()
         await self.queue.process_webhook_event(event_id)
