@@ -13,13 +13,13 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequenc
 from contextlib import AsyncExitStack, asynccontextmanager
 from typing import Any
 
-from litestar import HttpMethod as Method
 from litestar import Litestar
 from litestar.datastructures import State
 from litestar.handlers import HTTPRouteHandler
 from litestar.middleware.rate_limit import DurationUnit
 from litestar.openapi import OpenAPIConfig
 from litestar.plugins.prometheus import PrometheusConfig, PrometheusController
+from litestar.types import ControllerRouterHandler, Middleware
 
 from src.entrypoints.bootstrap import Container, build_container
 from src.entrypoints.http.admin import admin_router
@@ -48,7 +48,7 @@ class MetricsController(PrometheusController):
     include_in_schema = False
 
 
-def operation_id(handler: HTTPRouteHandler, method: Method, _: list[Any]) -> str:
+def operation_id(handler: HTTPRouteHandler, method: Any, _: list[Any]) -> str:
     """`listBookings`: the handler's name, for readable generated clients."""
     first, *rest = handler.handler_name.split("_")
     return first + "".join(part.title() for part in rest)
@@ -88,8 +88,7 @@ def create_app(
                 stack.push_async_callback(hook)
             yield
 
-    plugins = []
-    route_handlers = [
+    route_handlers: list[ControllerRouterHandler] = [
         health_router,
         users_router(login_rate_limit),
         booking_router,
@@ -97,7 +96,7 @@ def create_app(
         yclients_router,
         admin_router,
     ]
-    middleware = []
+    middleware: list[Middleware] = []
     if metrics:
         prometheus = PrometheusConfig(
             app_name="yclients_loyalty",
@@ -115,7 +114,6 @@ def create_app(
         exception_handlers=EXCEPTION_HANDLERS,
         on_app_init=[jwt_auth.on_app_init],
         middleware=middleware,
-        plugins=plugins,
         lifespan=[lifespan],
         state=State({"container": container, "ready_checks": checks}),
         openapi_config=OpenAPIConfig(

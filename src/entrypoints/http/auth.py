@@ -70,7 +70,7 @@ def admin_only(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandl
     """Guard: the caller must have the admin role."""
     user = connection.scope.get("user")
     if user is None:
-        if connection.scope["method"] == "OPTIONS":
+        if connection.scope.get("method") == "OPTIONS":
             return  # unauthenticated by design: it only lists the allowed methods
         raise NotAuthorizedException("this route needs a Bearer token")
     if not isinstance(user, User) or user.role is not Role.ADMIN:

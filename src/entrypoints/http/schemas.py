@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
-from typing import Annotated, Generic, Literal, TypeVar
+from typing import Annotated, Any, Generic, Literal, TypeVar
 
 from msgspec import Meta, Struct
 
@@ -90,7 +90,7 @@ class PageOut(Struct, Generic[T]):
     offset: int
 
 
-def page_of(page: Page[object], items: list[T]) -> PageOut[T]:
+def page_of(page: Page[Any], items: list[T]) -> PageOut[T]:
     return PageOut(items=items, total=page.total, limit=page.limit, offset=page.offset)
 
 
