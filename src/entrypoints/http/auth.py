@@ -17,6 +17,7 @@ from litestar.security.jwt import JWTAuth, Token
 
 from src.domain.user import Role, User
 from src.entrypoints.bootstrap import Container
+from src.entrypoints.http.schemas import MAX_ID
 from src.entrypoints.settings import Settings
 
 JWT_ALGORITHM = "HS256"
@@ -40,6 +41,8 @@ async def retrieve_user(
     try:
         user_id = int(token.sub)
     except ValueError:
+        return None
+    if not 0 < user_id <= MAX_ID:
         return None
     container: Container = connection.app.state.container
     async with container.uow_factory() as uow:
@@ -66,8 +69,9 @@ def issue_token(settings: Settings, user: User) -> str:
     )
 
 
-def admin_only(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
-    """Guard: the caller must have the admin role."""
+async def admin_only(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+    """Guard: the caller must have the admin role. (Async: Litestar would run a plain
+    function on a worker thread.)"""
     user = connection.scope.get("user")
     if user is None:
         if connection.scope.get("method") == "OPTIONS":

@@ -16,8 +16,9 @@ from litestar.params import FromQuery, QueryParameter
 from litestar.response import Response
 from litestar.status_codes import HTTP_200_OK, HTTP_202_ACCEPTED
 
-from src.application.errors import NotFound, ValidationFailed
+from src.application.errors import Conflict, NotFound, ValidationFailed
 from src.domain.sync_run import SyncRun
+from src.entrypoints.bootstrap import Container
 from src.entrypoints.http.auth import admin_only
 from src.entrypoints.http.dependencies import UseCases
 from src.entrypoints.http.errors import error_responses
@@ -70,12 +71,12 @@ async def receive_webhook(
     return webhook_ack(await container.accept_webhook(await request.body()))
 
 
-async def start_sync(container: UseCases, company_id: int | None) -> list[SyncRun]:
+async def start_sync(container: Container, company_id: int | None) -> list[SyncRun]:
     """The 202 path: QUEUED runs handed to the task queue (taskiq, or in-process)."""
     return await container.request_sync(company_id, "manual")
 
 
-async def sync_now(container: UseCases, company_id: int | None) -> list[SyncRun]:
+async def sync_now(container: Container, company_id: int | None) -> list[SyncRun]:
     """`?wait=true`: run in this process, then answer with the finished runs."""
     targets = container.settings.YCLIENTS_COMPANY_IDS
     if company_id is not None:
@@ -85,6 +86,12 @@ async def sync_now(container: UseCases, company_id: int | None) -> list[SyncRun]
             )
         targets = (company_id,)
     return [await container.sync(cid, "manual") for cid in targets]
+
+
+def _some(runs: list[SyncRun]) -> list[SyncRun]:
+    if not runs:
+        raise Conflict("no YClients company is configured (YCLIENTS_COMPANY_IDS)")
+    return runs
 
 
 _FINISHED = ResponseSpec(
@@ -113,13 +120,13 @@ async def sync_bookings(
     names one; all runs in `runs`). `wait=true`: 200 with the finished run's counts. 409 when
     YCLIENTS_ENABLED=false."""
     if wait:
-        finished = [sync_run_out(r) for r in await sync_now(container, company_id)]
+        finished = [sync_run_out(r) for r in _some(await sync_now(container, company_id))]
         first = finished[0]
         body = SyncFinished(
             **{f: getattr(first, f) for f in first.__struct_fields__}, runs=finished
         )
         return Response(body, status_code=HTTP_200_OK)  # type: ignore[return-value,arg-type]
-    runs = await start_sync(container, company_id)
+    runs = _some(await start_sync(container, company_id))
     started = [RunStarted(r.id, r.company_id, r.status.value) for r in runs]  # type: ignore[arg-type]
     return Response(
         SyncStarted(run_id=started[0].run_id, status=started[0].status, runs=started),

@@ -136,6 +136,8 @@ async def test_login_missing_field_is_422(api: Api) -> None:
         + jwt.encode({"sub": "999999", "exp": 4102444800, "iat": 946684800}, JWT_SECRET, "HS256"),
         "Bearer "
         + jwt.encode({"sub": "abc", "exp": 4102444800, "iat": 946684800}, JWT_SECRET, "HS256"),
+        "Bearer "
+        + jwt.encode({"sub": str(2**70), "exp": 4102444800, "iat": 946684800}, JWT_SECRET, "HS256"),
     ],
 )
 async def test_bad_or_missing_token_is_401(api: Api, header: str | None) -> None:
