@@ -3,6 +3,8 @@ entrypoint module that defines them."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from taskiq import AsyncBroker
 from taskiq.kicker import AsyncKicker
 
@@ -15,7 +17,13 @@ class TaskiqQueue:
         self.broker = broker
 
     async def process_webhook_event(self, event_id: int) -> None:
-        await AsyncKicker(PROCESS_WEBHOOK_EVENT, self.broker, {}).kiq(event_id)
+        await self._kicker(PROCESS_WEBHOOK_EVENT).kiq(event_id)
 
     async def sync_company(self, company_id: int, trigger: str, run_id: int | None = None) -> None:
-        await AsyncKicker(SYNC_BOOKINGS, self.broker, {}).kiq(company_id, trigger, run_id)
+        await self._kicker(SYNC_BOOKINGS).kiq(company_id, trigger, run_id)
+
+    def _kicker(self, name: str) -> AsyncKicker[Any, Any]:
+        # The task's own labels (retry_on_error, max_retries) must travel with the message,
+        # or the retry middleware never sees them.
+        task = self.broker.find_task(name)
+        return AsyncKicker(name, self.broker, dict(task.labels) if task else {})

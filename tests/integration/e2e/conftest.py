@@ -145,7 +145,9 @@ async def stack(tmp_path: Path) -> AsyncIterator[Stack]:
     async with temporary_pg_database() as url:
         api_port, sim_port = free_port(), free_port()
         env = {
-            **{k: v for k, v in os.environ.items() if not k.startswith(("YCLIENTS_", "SIMULATOR_"))},
+            **{
+                k: v for k, v in os.environ.items() if not k.startswith(("YCLIENTS_", "SIMULATOR_"))
+            },
             "APP_ENV": "test",
             "DATABASE_URL": url,
             "REDIS_URL": REDIS_URL,
@@ -157,6 +159,8 @@ async def stack(tmp_path: Path) -> AsyncIterator[Stack]:
             "YCLIENTS_BASE_URL": f"http://127.0.0.1:{sim_port}/api/v1",
             "YCLIENTS_COMPANY_IDS": str(COMPANY_ID),
             "YCLIENTS_RATE_LIMIT": "1000",
+            "YCLIENTS_RETRY_ATTEMPTS": "2",
+            "YCLIENTS_RETRY_BUDGET_SECONDS": "3",
             "WEBHOOK_MAX_ATTEMPTS": "3",
             "WEBHOOK_RETRY_DELAY_SECONDS": "1",
             "TASK_REDELIVERY_SECONDS": "3",
