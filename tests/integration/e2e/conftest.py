@@ -68,7 +68,7 @@ class Stack:
 
     def start(self, name: str, *args: str, extra_env: dict[str, str] | None = None) -> Proc:
         log = self.tmp / f"{name}-{len(self.procs)}.log"
-        popen = subprocess.Popen(  # noqa: S603 - our own commands
+        popen = subprocess.Popen(
             list(args),
             cwd=ROOT,
             env={**self.env, **(extra_env or {})},

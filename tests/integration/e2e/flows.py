@@ -54,7 +54,7 @@ async def login(client: httpx.AsyncClient, stack: Stack, email: str) -> str:
 def create_admin(stack: Stack, email: str = "admin@example.com") -> None:
     import subprocess
 
-    done = subprocess.run(  # noqa: S603
+    done = subprocess.run(
         [sys.executable, "-m", "src.entrypoints.cli", "create-admin", email, PASSWORD],
         env=stack.env, capture_output=True, cwd=ROOT, text=True,
     )  # fmt: skip

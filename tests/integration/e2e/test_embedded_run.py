@@ -36,7 +36,7 @@ def test_just_run_serves_the_readme_flow(tmp_path: Path) -> None:
         "PYTHONUNBUFFERED": "1",
     }  # fmt: skip
     log = (tmp_path / "run.log").open("wb")
-    proc = subprocess.Popen(  # noqa: S603
+    proc = subprocess.Popen(
         ["just", "run"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
         start_new_session=True,
     )  # fmt: skip
@@ -44,7 +44,7 @@ def test_just_run_serves_the_readme_flow(tmp_path: Path) -> None:
         _wait_health(f"http://127.0.0.1:{api_port}/health", proc, tmp_path / "run.log")
         script = _readme_flow().replace("127.0.0.1:8000", f"127.0.0.1:{api_port}")
         script = script.replace("127.0.0.1:8100", f"127.0.0.1:{sim_port}")
-        done = subprocess.run(  # noqa: S603
+        done = subprocess.run(
             ["bash", "-euo", "pipefail", "-c", script], env=env, capture_output=True,
             text=True, timeout=60,
         )  # fmt: skip
