@@ -38,7 +38,7 @@ async def serve(app: Litestar) -> AsyncIterator[str]:
     sock.bind(("127.0.0.1", 0))
     server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off"))
     task = asyncio.create_task(server.serve(sockets=[sock]))
-    while not server.started:  # noqa: ASYNC110 - uvicorn offers no event to wait on
+    while not server.started:
         await asyncio.sleep(0.01)
     try:
         yield f"http://127.0.0.1:{sock.getsockname()[1]}"
