@@ -17,7 +17,7 @@ from types import TracebackType
 from typing import Self
 
 from src.application.errors import ConcurrentUpdate, DuplicateEmail
-from src.application.ports import BookingQuery, NewUser, Page, RecordPage
+from src.application.ports import BookingQuery, ContactMatches, NewUser, Page, RecordPage
 from src.domain.booking import Booking, BookingKey, BookingStatus, MatchMethod
 from src.domain.inbox import EventState, WebhookEvent
 from src.domain.loyalty import DEFAULT_LEVELS, LedgerEntry, LoyaltyAccount, LoyaltyLevel
@@ -89,6 +89,16 @@ class FakeUsers:
     async def find_by_phone_keys(self, keys: Collection[str]) -> dict[str, list[int]]:
         return self._group(set(keys), lambda u: u.phone_key)
 
+    async def find_contacts(
+        self, codes: Collection[str], emails: Collection[str], phone_keys: Collection[str]
+    ) -> ContactMatches:
+        wanted = set(codes)
+        return ContactMatches(
+            {u.unique_code: u.id for u in self.s.users.values() if u.unique_code in wanted},
+            self._group({e.lower() for e in emails}, lambda u: u.email.lower()),
+            self._group(set(phone_keys), lambda u: u.phone_key),
+        )
+
     def _group(self, wanted: set[str], attr) -> dict[str, list[int]]:  # type: ignore[no-untyped-def]
         out: dict[str, list[int]] = {}
         for u in sorted(self.s.users.values(), key=lambda u: u.id):
@@ -112,7 +122,21 @@ class FakeBookings:
         wanted = set(keys)
         return {b.key: b.copy() for b in self.s.bookings.values() if b.key in wanted}
 
+    async def get_versions(self, keys: Collection[BookingKey]) -> dict[BookingKey, Booking]:
+        wanted = set(keys)
+        found = {b.key: b.copy() for b in self.s.bookings.values() if b.key in wanted}
+        for b in found.values():  # what the SQL repository leaves out
+            b.services, b.staff_name, b.client_name = (), None, None
+        return found
+
     async def upsert_many(self, bookings: Sequence[Booking]) -> dict[BookingKey, int]:
+        return self._upsert(bookings)
+
+    async def upsert_and_lock(self, bookings: Sequence[Booking]) -> dict[BookingKey, Booking]:
+        ids = self._upsert(bookings)
+        return {key: self.s.bookings[i].copy() for key, i in ids.items()}
+
+    def _upsert(self, bookings: Sequence[Booking]) -> dict[BookingKey, int]:
         ids: dict[BookingKey, int] = {}
         for incoming in bookings:
             stored = self._by_key(incoming.key)

@@ -39,6 +39,15 @@ class NewUser:
     unique_code: str | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class ContactMatches:
+    """Members found by each kind of contact (see `UserRepository.find_contacts`)."""
+
+    by_code: dict[str, int] = field(default_factory=dict)  # code → user id
+    by_email: dict[str, list[int]] = field(default_factory=dict)  # normalised email → ids
+    by_phone: dict[str, list[int]] = field(default_factory=dict)  # last 10 digits → ids
+
+
 class UserRepository(Protocol):
     async def add(self, user: NewUser) -> User:
         """Insert; raises `DuplicateEmail` if the email is taken."""
@@ -66,6 +75,12 @@ class UserRepository(Protocol):
         """last 10 digits → ids of every user with them, one query."""
         ...
 
+    async def find_contacts(
+        self, codes: Collection[str], emails: Collection[str], phone_keys: Collection[str]
+    ) -> ContactMatches:
+        """The three lookups above in one query (ids in id order)."""
+        ...
+
 
 @dataclass(frozen=True, slots=True)
 class BookingQuery:
@@ -84,6 +99,12 @@ class BookingRepository(Protocol):
         """The stored bookings among `keys`, one query."""
         ...
 
+    async def get_versions(self, keys: Collection[BookingKey]) -> dict[BookingKey, Booking]:
+        """`get_many` without what is only shown to people (services, staff and client
+        name are left empty): enough to compare versions, link and decide awards, cheaper to
+        read. Never write such a booking back as it is."""
+        ...
+
     async def upsert_many(self, bookings: Sequence[Booking]) -> dict[BookingKey, int]:
         """Insert or update in one statement, keyed by (company_id, record_id).
 
@@ -92,6 +113,12 @@ class BookingRepository(Protocol):
         nothing. The link (user_id, match_method) is taken only while the stored row has none;
         loyalty columns (bonus_*, ledger_step) are never written here. Returns the id of every
         key passed in."""
+        ...
+
+    async def upsert_and_lock(self, bookings: Sequence[Booking]) -> dict[BookingKey, Booking]:
+        """`upsert_many`, returning every key's row as stored after the write, locked until
+        commit. Rows written come back from the write itself; a key whose stored row was
+        fresher is read with FOR UPDATE (a second statement, only then)."""
         ...
 
     async def lock_many(self, ids: Collection[int]) -> list[Booking]:

@@ -97,3 +97,18 @@ async def test_unmatched_booking_links_once_member_registers(world: World) -> No
     counts = await world.ingest.one(record)  # same version, e.g. the next sync
     assert world.booking().user_id == late.id
     assert counts.linked == 1
+
+
+async def test_a_late_link_keeps_everything_else_the_booking_holds(world: World) -> None:
+    # The sync reads stored bookings without their details (services, staff, client name);
+    # linking an unchanged one must write it back whole.
+    record = world.record(email="late@example.com")
+    await world.ingest.one(record)
+    before = world.booking()
+    await world.user("late@example.com")
+    await world.ingest.one(record)
+    after = world.booking()
+    assert after.user_id is not None and after.services and after.staff_name
+    assert (after.services, after.staff_name, after.client_name, after.price) == (
+        before.services, before.staff_name, before.client_name, before.price,
+    )  # fmt: skip

@@ -2,13 +2,33 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Sequence
+import copy
+from collections.abc import Callable, Collection, Iterable, Sequence
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
+import msgspec
 from advanced_alchemy.types import DateTimeUTC
-from sqlalchemy import and_, bindparam, case, func, not_, or_, select, tuple_, update
+from sqlalchemy import (
+    TIMESTAMP,
+    BigInteger,
+    Boolean,
+    Numeric,
+    Text,
+    and_,
+    bindparam,
+    case,
+    cast,
+    func,
+    not_,
+    or_,
+    select,
+    true,
+    update,
+)
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 
 from src.adapters.db.executor import Executor, chunks
 from src.adapters.db.models import BookingRow, table, utcnow
@@ -16,6 +36,7 @@ from src.application.ports import BookingQuery, Page
 from src.domain.booking import Booking, BookingKey, BookingStatus, MatchMethod
 
 bookings = table(BookingRow)
+_json = msgspec.json.Encoder()
 _c = bookings.c
 
 # Columns an upsert copies from YClients; the link and the loyalty state are handled apart.
@@ -54,6 +75,31 @@ def to_booking(row: Any) -> Booking:
     )
 
 
+def _to_version(row: Any) -> Booking:
+    """A booking read by `get_versions`: services, staff and client name left empty."""
+    return Booking(
+        company_id=row.company_id,
+        record_id=row.yclients_record_id,
+        status=BookingStatus(row.status),
+        appointment_at=row.appointment_at,
+        last_change_at=row.last_change_at,
+        price=row.price,
+        client_phone=row.client_phone,
+        client_email=row.client_email,
+        comment=row.comment,
+        deleted=row.deleted,
+        id=row.id,
+        user_id=row.user_id,
+        match_method=MatchMethod(row.match_method) if row.match_method else None,
+        unmatched_reason=row.unmatched_reason,
+        bonus_points=row.bonus_points,
+        bonus_percent=row.bonus_percent,
+        bonus_basis=row.bonus_basis,
+        ledger_step=row.ledger_step,
+        created_at=row.created_at,
+    )
+
+
 def _insert_values(b: Booking, now: datetime) -> dict[str, Any]:
     return {
         "company_id": b.company_id,
@@ -77,6 +123,25 @@ def _insert_values(b: Booking, now: datetime) -> dict[str, Any]:
     }
 
 
+# What an upsert decides rather than copies from the booking it is given.
+_STATE_COLUMNS = (
+    _c.id, _c.company_id, _c.yclients_record_id, *(_c[n] for n in _LINK_COLUMNS),
+    _c.bonus_points, _c.bonus_percent, _c.bonus_basis, _c.ledger_step, _c.created_at,
+    _c.updated_at,
+)  # fmt: skip
+
+
+def _as_written(sent: Booking, row: Any) -> Booking:
+    """The booking as stored after an upsert wrote it: the data sent, the rest from `row`."""
+    b = copy.copy(sent)
+    b.id, b.user_id, b.unmatched_reason = row.id, row.user_id, row.unmatched_reason
+    b.match_method = MatchMethod(row.match_method) if row.match_method else None
+    b.bonus_points, b.bonus_percent = row.bonus_points, row.bonus_percent
+    b.bonus_basis, b.ledger_step = row.bonus_basis, row.ledger_step
+    b.created_at, b.updated_at = row.created_at, row.updated_at
+    return b
+
+
 def _latest_per_key(batch: Iterable[Booking]) -> list[Booking]:
     """One version per key (ON CONFLICT cannot touch a row twice), the one that would win,
     in key order so concurrent batches lock rows in the same order."""
@@ -89,10 +154,126 @@ def _latest_per_key(batch: Iterable[Booking]) -> list[Booking]:
     return [best[k] for k in sorted(best, key=lambda k: (k.company_id, k.record_id))]
 
 
-def _key_filter(keys: Sequence[BookingKey]) -> Any:
-    return tuple_(_c.company_id, _c.yclients_record_id).in_(
-        [(k.company_id, k.record_id) for k in keys]
+def _by_company(keys: Iterable[BookingKey]) -> dict[int, list[int]]:
+    """Record ids per company, sorted: `company_id = c AND record_id IN (...)` is one index
+    range scan, where a list of (company, record) pairs is planned as one scan per pair."""
+    out: dict[int, set[int]] = {}
+    for k in keys:
+        out.setdefault(k.company_id, set()).add(k.record_id)
+    return {c: sorted(ids) for c, ids in sorted(out.items())}
+
+
+_BIGINTS = ARRAY(BigInteger)
+
+
+def _probe_each(name: str, match: Callable[[Any], Any], columns: Any, *, lock: bool) -> Any:
+    """PostgreSQL: the bookings matching each element of the array parameter `name`, one
+    unique-index probe per element (a LATERAL subquery with LIMIT 1 is never flattened into
+    a join). An `IN (...)` list of a few hundred values is planned from column statistics
+    instead, which a table filling up during its first sync does not have yet: PostgreSQL
+    then scans the whole company for every page, and the sync slows down page after page.
+    With `lock`, rows are locked in the array's order."""
+    probe = func.unnest(bindparam(name, type_=_BIGINTS)).table_valued("k")
+    probe = probe.render_derived(name="probe")
+    one = select(*columns).where(match(probe.c.k)).limit(1)
+    if lock:
+        one = one.with_for_update()
+    found = one.lateral("found")
+    return select(found).select_from(probe).join(found, true())
+
+
+def _same_key(k: Any) -> Any:
+    return and_(_c.company_id == bindparam("cid"), _c.yclients_record_id == k)
+
+
+# What `get_versions` reads: all but the columns only shown to people (and not decided on).
+_VERSION_COLUMNS = tuple(
+    c for c in bookings.c
+    if c.name not in ("services", "staff_name", "client_name", "updated_at",
+                      "loyalty_bonuses_awarded")
+)  # fmt: skip
+_PG_BY_KEYS = {
+    (lock, columns): _probe_each("rids", _same_key, cols, lock=lock)
+    for lock in (False, True)
+    for columns, cols in (("all", tuple(bookings.c)), ("versions", _VERSION_COLUMNS))
+}
+_PG_LOCK_BY_IDS = _probe_each("ids", lambda k: _c.id == k, tuple(bookings.c), lock=True)
+
+
+def _upsert(insert: Any) -> Any:
+    """ON CONFLICT (company, record) DO UPDATE, only with a fresher version (or the same
+    version while the stored row is unlinked); the link is taken only while there is none."""
+    new = insert.excluded
+    unlinked = _c.user_id.is_(None)
+    fresher = or_(
+        new.last_change_at > _c.last_change_at,
+        and_(
+            new.last_change_at == _c.last_change_at,
+            or_(and_(new.deleted, not_(_c.deleted)), unlinked),
+        ),
     )
+    set_: dict[str, Any] = {name: new[name] for name in _DATA_COLUMNS}
+    set_.update({name: case((unlinked, new[name]), else_=_c[name]) for name in _LINK_COLUMNS})
+    set_["updated_at"] = new.updated_at
+    return insert.on_conflict_do_update(
+        index_elements=[_c.company_id, _c.yclients_record_id], set_=set_, where=fresher
+    )
+
+
+# PostgreSQL: rows arrive as one array per column and are unnested into INSERT ... SELECT.
+_ARRAY_COLUMNS: dict[str, Any] = {
+    "company_id": BigInteger, "yclients_record_id": BigInteger, "status": Text,
+    "appointment_at": TIMESTAMP(timezone=True), "last_change_at": TIMESTAMP(timezone=True),
+    "price": Numeric(12, 2), "services": Text, "staff_name": Text, "client_name": Text,
+    "client_phone": Text, "client_email": Text, "comment": Text, "deleted": Boolean,
+    "user_id": BigInteger, "match_method": Text, "unmatched_reason": Text,
+}  # fmt: skip
+
+
+def _pg_upsert() -> Any:
+    names = list(_ARRAY_COLUMNS)
+    arrays = [bindparam(n, type_=ARRAY(t)) for n, t in _ARRAY_COLUMNS.items()]
+    rows = func.unnest(*arrays).table_valued(*names).render_derived(name="v")
+    now = bindparam("now", type_=TIMESTAMP(timezone=True))
+    picked = [cast(rows.c[n], JSONB) if n == "services" else rows.c[n] for n in names]
+    insert = postgresql.insert(bookings).from_select(
+        [*names, "created_at", "updated_at"], select(*picked, now, now).select_from(rows)
+    )
+    return _upsert(insert)
+
+
+def _column_arrays(rows: Sequence[Booking]) -> dict[str, Any]:
+    """The rows as one list per column of `_ARRAY_COLUMNS`, in that order."""
+    values = [
+        (
+            b.company_id,
+            b.record_id,
+            b.status.value,
+            b.appointment_at,
+            b.last_change_at,
+            b.price,
+            _services_json(b.services),
+            b.staff_name,
+            b.client_name,
+            b.client_phone,
+            b.client_email,
+            b.comment,
+            b.deleted,
+            b.user_id,
+            b.match_method.value if b.match_method else None,
+            b.unmatched_reason,
+        )
+        for b in rows
+    ]
+    return dict(zip(_ARRAY_COLUMNS, map(list, zip(*values, strict=True)), strict=True))
+
+
+def _services_json(services: Sequence[tuple[str, Decimal]]) -> str:
+    return _json.encode([[title, str(cost)] for title, cost in services]).decode()
+
+
+_PG_UPSERT = _pg_upsert()
+_SQLITE_UPSERT = _upsert(sqlite.insert(bookings))
 
 
 class SqlBookings:
@@ -104,57 +285,85 @@ class SqlBookings:
         return to_booking(row) if row else None
 
     async def get_many(self, keys: Collection[BookingKey]) -> dict[BookingKey, Booking]:
-        out: dict[BookingKey, Booking] = {}
-        for part in chunks(list(set(keys)), 2):
-            for row in await self.db.execute(select(bookings).where(_key_filter(part))):
-                booking = to_booking(row)
-                out[booking.key] = booking
-        return out
+        return {b.key: b for b in map(to_booking, await self._rows_by_keys(keys, lock=False))}
+
+    async def get_versions(self, keys: Collection[BookingKey]) -> dict[BookingKey, Booking]:
+        rows = await self._rows_by_keys(keys, lock=False, columns="versions")
+        return {b.key: b for b in map(_to_version, rows)}
 
     async def upsert_many(self, batch: Sequence[Booking]) -> dict[BookingKey, int]:
         rows = _latest_per_key(batch)
         if not rows:
             return {}
-        now = utcnow()
-        values = [_insert_values(b, now) for b in rows]
-        ids: dict[BookingKey, int] = {}
-        for part in chunks(values, len(values[0])):
-            result = await self.db.execute(self._upsert(part))
-            ids.update({BookingKey(c, r): i for i, c, r in result})
+        result = await self._write(rows, _c.id, _c.company_id, _c.yclients_record_id)
+        ids = {BookingKey(c, r): i for i, c, r in result}
         # Keys whose stored row was fresher were not returned: fetch their ids.
         missing = [b.key for b in rows if b.key not in ids]
-        for keys in chunks(missing, 2):
-            stmt = select(_c.id, _c.company_id, _c.yclients_record_id).where(_key_filter(keys))
-            found = await self.db.execute(stmt)
-            ids.update({BookingKey(c, r): i for i, c, r in found})
+        if missing:
+            for row in await self._rows_by_keys(missing, lock=False):
+                ids[BookingKey(row.company_id, row.yclients_record_id)] = row.id
         return ids
 
-    def _upsert(self, values: Sequence[dict[str, Any]]) -> Any:
-        insert = self.db.insert(bookings).values(values)
-        new = insert.excluded
-        unlinked = _c.user_id.is_(None)
-        fresher = or_(
-            new.last_change_at > _c.last_change_at,
-            and_(
-                new.last_change_at == _c.last_change_at,
-                or_(and_(new.deleted, not_(_c.deleted)), unlinked),
-            ),
-        )
-        set_: dict[str, Any] = {name: new[name] for name in _DATA_COLUMNS}
-        # The link is taken only while the stored row has none (a link is never overwritten).
-        set_.update({name: case((unlinked, new[name]), else_=_c[name]) for name in _LINK_COLUMNS})
-        set_["updated_at"] = new.updated_at
-        return insert.on_conflict_do_update(
-            index_elements=[_c.company_id, _c.yclients_record_id], set_=set_, where=fresher
-        ).returning(_c.id, _c.company_id, _c.yclients_record_id)
+    async def upsert_and_lock(self, batch: Sequence[Booking]) -> dict[BookingKey, Booking]:
+        rows = _latest_per_key(batch)
+        if not rows:
+            return {}
+        # INSERT ... ON CONFLICT DO UPDATE locks what it writes until commit: RETURNING those
+        # rows spares a SELECT ... FOR UPDATE of the same rows. A row written holds the data
+        # we sent, so only the columns the database decides come back.
+        sent = {b.key: b for b in rows}
+        out: dict[BookingKey, Booking] = {}
+        for row in await self._write(rows, *_STATE_COLUMNS):
+            key = BookingKey(row.company_id, row.yclients_record_id)
+            out[key] = _as_written(sent[key], row)
+        missing = [b.key for b in rows if b.key not in out]
+        if missing:
+            out.update(
+                (b.key, b) for b in map(to_booking, await self._rows_by_keys(missing, lock=True))
+            )
+        return out
+
+    async def _write(self, rows: Sequence[Booking], *returning: Any) -> Any:
+        now = utcnow()
+        if self.db.is_postgres:
+            # One array per column: a statement of 17 parameters whatever the batch size,
+            # compiled and prepared once, with no per-value work in Python.
+            params = _column_arrays(rows)
+            params["now"] = now
+            return await self.db.execute(_PG_UPSERT.returning(*returning), params)
+        # SQLite: executemany of one compiled statement (sent as one multi-row INSERT).
+        values = [_insert_values(b, now) for b in rows]
+        return await self.db.execute(_SQLITE_UPSERT.returning(*returning), values)
+
+    async def _rows_by_keys(
+        self, keys: Collection[BookingKey], *, lock: bool, columns: str = "all"
+    ) -> list[Any]:
+        """Rows of these keys, one statement per company (and per 32k keys)."""
+        out: list[Any] = []
+        for company_id, record_ids in _by_company(keys).items():
+            for part in chunks(record_ids, 1):
+                if self.db.is_postgres:
+                    params = {"cid": company_id, "rids": list(part)}
+                    result = await self.db.execute(_PG_BY_KEYS[lock, columns], params)
+                else:
+                    cols = bookings.c if columns == "all" else _VERSION_COLUMNS
+                    stmt = select(*cols).where(
+                        _c.company_id == company_id, _c.yclients_record_id.in_(part)
+                    )
+                    result = await self.db.execute(stmt)  # SQLite: writers are serialised
+                out.extend(result)
+        return out
 
     async def lock_many(self, ids: Collection[int]) -> list[Booking]:
         out: list[Booking] = []
         for part in chunks(sorted(set(ids)), 1):
-            # FOR UPDATE on PostgreSQL; SQLite omits it (its writers are serialised anyway).
-            stmt = select(bookings).where(_c.id.in_(part)).order_by(_c.id).with_for_update()
-            out.extend(to_booking(row) for row in await self.db.execute(stmt))
-        return out
+            if self.db.is_postgres:
+                result = await self.db.execute(_PG_LOCK_BY_IDS, {"ids": list(part)})
+            else:
+                stmt = select(bookings).where(_c.id.in_(part)).order_by(_c.id)
+                result = await self.db.execute(stmt)  # SQLite: writers are serialised
+            out.extend(map(to_booking, result))
+        return sorted(out, key=lambda b: b.id)  # type: ignore[arg-type,return-value]
 
     async def save_loyalty(self, batch: Sequence[Booking]) -> None:
         if not batch:

@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlalchemy import bindparam, delete, func, select, update
 
-from src.adapters.db.executor import Executor, chunks
+from src.adapters.db.executor import Executor
 from src.adapters.db.models import AccountRow, LedgerRow, LevelRow, table, utcnow
 from src.application.ports import Page
 from src.domain.loyalty import EntryKind, LedgerEntry, LoyaltyAccount, LoyaltyLevel
@@ -44,24 +44,19 @@ class SqlLedger:
 
     async def lock_accounts(self, user_ids: Collection[int]) -> dict[int, LoyaltyAccount]:
         ids = sorted(set(user_ids))
-        out: dict[int, LoyaltyAccount] = {}
-        for part in chunks(ids, 2):
-            now = utcnow()
-            create = (
-                self.db.insert(accounts)
-                .values([{"user_id": uid, "updated_at": now} for uid in part])
-                .on_conflict_do_nothing(index_elements=[accounts.c.user_id])
-            )
-            await self.db.execute(create)
-            # Lock in user_id order: two transactions locking the same accounts cannot deadlock.
-            lock = (
-                select(accounts)
-                .where(accounts.c.user_id.in_(part))
-                .order_by(accounts.c.user_id)
-                .with_for_update()
-            )
-            out.update({row.user_id: to_account(row) for row in await self.db.execute(lock)})
-        return out
+        if not ids:
+            return {}
+        # One statement creates what is missing and locks everything: ON CONFLICT DO UPDATE
+        # locks the existing row (the latest committed version) and RETURNING reads it. The
+        # rows are taken in user_id order, so two transactions cannot deadlock on them.
+        insert = self.db.insert(accounts)
+        stmt = insert.on_conflict_do_update(
+            index_elements=[accounts.c.user_id],
+            set_={"user_id": insert.excluded.user_id},  # no change, only the lock
+        ).returning(*accounts.c)
+        now = utcnow()
+        result = await self.db.execute(stmt, [{"user_id": uid, "updated_at": now} for uid in ids])
+        return {row.user_id: to_account(row) for row in result}
 
     async def save_accounts(self, items: Collection[LoyaltyAccount]) -> None:
         if not items:
@@ -102,8 +97,8 @@ class SqlLedger:
         ]
         # A step taken by a concurrent transaction violates UNIQUE (booking_id, step): the
         # executor turns that into ConcurrentUpdate and the use case retries.
-        for part in chunks(values, 9):
-            await self.db.execute(self.db.insert(entries).values(part))
+        if values:
+            await self.db.execute(entries.insert(), values)  # executemany: one statement
 
     async def entries(self, user_id: int, limit: int, offset: int) -> Page[LedgerEntry]:
         mine = entries.c.user_id == user_id

@@ -5,12 +5,12 @@ from __future__ import annotations
 from collections.abc import Collection
 from typing import Any
 
-from sqlalchemy import exists, func, select, update
+from sqlalchemy import String, exists, func, literal, literal_column, select, union_all, update
 
 from src.adapters.db.executor import Executor, chunks
 from src.adapters.db.models import UserRow, table, utcnow
 from src.application.errors import DuplicateEmail
-from src.application.ports import NewUser
+from src.application.ports import ContactMatches, NewUser
 from src.domain.user import Role, User
 
 users = table(UserRow)
@@ -104,6 +104,32 @@ class SqlUsers:
 
     async def find_by_phone_keys(self, keys: Collection[str]) -> dict[str, list[int]]:
         return await self._group(users.c.phone_key, sorted(set(keys)))
+
+    async def find_contacts(
+        self, codes: Collection[str], emails: Collection[str], phone_keys: Collection[str]
+    ) -> ContactMatches:
+        found = ContactMatches()
+        lookups = [
+            (found.by_code, users.c.unique_code, sorted(set(codes))),
+            (found.by_email, _email_key, sorted({e.lower() for e in emails})),
+            (found.by_phone, users.c.phone_key, sorted(set(phone_keys))),
+        ]
+        parts = [
+            select(literal(n), key, users.c.id).where(self.db.any_of(key, wanted, String))
+            for n, (_, key, wanted) in enumerate(lookups)
+            if wanted
+        ]
+        if not parts:
+            return found
+        # One round trip: UNION ALL of the three lookups, each served by its index.
+        rows = await self.db.execute(union_all(*parts).order_by(literal_column("3")))
+        for n, value, uid in rows:
+            target = lookups[n][0]
+            if target is found.by_code:
+                found.by_code[value] = uid
+            else:
+                target.setdefault(value, []).append(uid)  # type: ignore[attr-defined]
+        return found
 
     async def _group(self, key: Any, wanted: list[str]) -> dict[str, list[int]]:
         out: dict[str, list[int]] = {}

@@ -31,12 +31,26 @@ class AwardBonus:
         self._levels = list(levels) if levels is not None else None
 
     async def __call__(
-        self, uow: UnitOfWork, booking_ids: Collection[int], *, loyalty_enabled: bool, now: datetime
+        self,
+        uow: UnitOfWork,
+        booking_ids: Collection[int],
+        *,
+        locked: Sequence[Booking] = (),
+        loyalty_enabled: bool,
+        now: datetime,
     ) -> Decimal:
-        """Award (or reverse) for these bookings; returns the net points written."""
-        if not loyalty_enabled or not booking_ids:
+        """Award (or reverse) for these bookings; returns the net points written. `locked`
+        are bookings the caller already holds locked in this transaction, as stored (say,
+        returned by the upsert that wrote them); the others are locked and read here."""
+        if not loyalty_enabled or not (booking_ids or locked):
             return ZERO
-        bookings = [b for b in await uow.bookings.lock_many(booking_ids) if b.user_id is not None]
+        held = {b.id for b in locked}
+        rest = [i for i in booking_ids if i not in held]
+        fetched = await uow.bookings.lock_many(rest) if rest else []
+        bookings = sorted(
+            (b for b in (*locked, *fetched) if b.user_id is not None),
+            key=lambda b: b.id,  # type: ignore[arg-type,return-value]
+        )
         if not bookings:
             return ZERO
         levels = self._levels if self._levels is not None else await uow.levels.all()

@@ -32,9 +32,9 @@ class _Planned:
 class IngestRecords:
     """Upserts a batch of records (keyed by company + record id) in one transaction.
 
-    Per batch: one lookup of stored bookings, at most three user lookups, one upsert, then
-    the award step on locked rows. A record older than the stored booking (by YClients
-    `last_change_date`) changes nothing. Conflicts with concurrent writers are retried.
+    Per batch: one lookup of stored bookings, one user lookup, one upsert that returns the
+    written rows locked, then the award step on them. A record older than the stored booking
+    (by YClients `last_change_date`) changes nothing. Conflicts with concurrent writers are retried.
     """
 
     def __init__(
@@ -71,7 +71,7 @@ class IngestRecords:
     async def _ingest(self, uow: UnitOfWork, records: list[YClientsRecord]) -> SyncCounts:
         counts = SyncCounts()
         loyalty_on = self.switches.loyalty_enabled
-        stored = await uow.bookings.get_many([_key(r) for r in records])
+        stored = await uow.bookings.get_versions([_key(r) for r in records])
         plan: list[_Planned] = []
         for record in records:
             current = stored.get(_key(record))
@@ -88,6 +88,7 @@ class IngestRecords:
         unlinked = [p for p in plan if not p.booking.is_linked]
         if unlinked:
             resolved = await ResolveUser(uow.users).many([p.booking for p in unlinked])
+            newly_unmatched: list[dict[str, object]] = []
             for p in unlinked:
                 r = resolved[p.booking.key]
                 if r.user_id is not None:
@@ -99,26 +100,58 @@ class IngestRecords:
                     if r.reason != p.booking.unmatched_reason:
                         p.booking.unmatched_reason = r.reason
                         p.write = True
+                        newly_unmatched.append({
+                            "company_id": p.booking.company_id,
+                            "record_id": p.booking.record_id, "reason": r.reason,
+                        })  # fmt: skip
                     counts.unmatched += 1
-                    log.info(
-                        "booking_unmatched",
-                        extra={"company_id": p.booking.company_id,
-                               "record_id": p.booking.record_id, "reason": r.reason},
-                    )  # fmt: skip
+            if newly_unmatched:
+                # Why bookings stay unmatched, once per booking and reason (the reason is also
+                # stored on the booking): one line per batch, not one per booking per sync.
+                log.info(
+                    "bookings_unmatched",
+                    extra={"count": len(newly_unmatched), "bookings": newly_unmatched},
+                )
 
+        await _with_stored_details(uow, plan)
         to_write = [p.booking for p in plan if p.write]
-        ids = await uow.bookings.upsert_many(to_write) if to_write else {}
+        # The rows written come back as stored, locked: the award step decides on them
+        # without reading them again.
+        written = await uow.bookings.upsert_and_lock(to_write) if to_write else {}
+        locked: list[Booking] = []
         award_ids: list[int] = []
         for p in plan:
             counts_attr = p.outcome
             setattr(counts, counts_attr, getattr(counts, counts_attr) + 1)
-            booking_id = ids.get(p.booking.key, p.booking.id)
-            if booking_id is not None and _may_need_award(p, loyalty_on):
-                award_ids.append(booking_id)
+            if not _may_need_award(p, loyalty_on):
+                continue
+            if p.write:
+                locked.append(written[p.booking.key])
+            elif p.booking.id is not None:
+                award_ids.append(p.booking.id)
         counts.points_awarded = await self.award(
-            uow, award_ids, loyalty_enabled=loyalty_on, now=self.clock.now()
+            uow, award_ids, locked=locked, loyalty_enabled=loyalty_on, now=self.clock.now()
         )
         return counts
+
+
+async def _with_stored_details(uow: UnitOfWork, plan: list[_Planned]) -> None:
+    """An unchanged booking written again (it got linked, or its unmatched reason changed)
+    is written with its stored data, which `get_versions` did not read in full: read it now
+    (rare: one more query, only in a batch that has such bookings)."""
+    partial = [p for p in plan if p.write and p.outcome == "unchanged"]
+    if not partial:
+        return
+    full = await uow.bookings.get_many([p.booking.key for p in partial])
+    for p in partial:
+        stored = full.get(p.booking.key)
+        if stored is None or stored.last_change_at != p.booking.last_change_at:
+            # Changed since we read it: its writer linked it, or the next run will.
+            p.write = False
+            continue
+        stored.user_id, stored.match_method = p.booking.user_id, p.booking.match_method
+        stored.unmatched_reason = p.booking.unmatched_reason
+        p.booking = stored
 
 
 def _key(record: YClientsRecord) -> BookingKey:

@@ -20,9 +20,11 @@ from src.domain.record import ClientInfo, ServiceLine, YClientsRecord
 from tests.fakes import FakeClock
 from tests.integration.db.helpers import COMPANY, T0, booking
 
-# get_many, 3 user lookups, upsert (+ ids of stale keys), lock, levels, accounts (insert +
-# lock), ledger, loyalty columns, balances: 13, plus BEGIN/COMMIT where the driver shows them.
-MAX_STATEMENTS_PER_PAGE = 16
+# versions of stored bookings, members (codes, emails and phones in one query), upsert
+# returning the written rows locked, levels (a sync loads them once, not per page), accounts
+# (created and locked in one statement), ledger, loyalty columns, balances: 8, plus BEGIN
+# where the driver shows it (SQLite).
+MAX_STATEMENTS_PER_PAGE = 9
 USERS = 30
 
 

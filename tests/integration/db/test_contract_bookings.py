@@ -303,3 +303,34 @@ async def test_datetimes_come_back_in_utc(uow_factory: UnitOfWorkFactory) -> Non
     got = await stored(uow_factory, ids[KEY])
     assert got.last_change_at.tzinfo is not None
     assert got.last_change_at.astimezone(UTC) == T0
+
+
+async def test_get_versions_is_get_many_without_what_people_read(
+    uow_factory: UnitOfWorkFactory,
+) -> None:
+    await upsert(uow_factory, booking(1), booking(2))
+    async with uow_factory() as uow:
+        full = await uow.bookings.get_many([KEY, BookingKey(COMPANY, 9)])
+        versions = await uow.bookings.get_versions([KEY, BookingKey(COMPANY, 9)])
+    assert set(versions) == set(full) == {KEY}
+    left_out = {"services": (), "staff_name": None, "client_name": None}
+    assert replace(versions[KEY], updated_at=None) == replace(full[KEY], **left_out)
+
+
+async def test_upsert_and_lock_returns_every_key_as_stored(uow_factory: UnitOfWorkFactory) -> None:
+    user = await add_user(uow_factory)
+    await upsert(uow_factory, booking(2, status=BookingStatus.CONFIRMED))
+    incoming = [
+        booking(1, user_id=user.id, match_method=MatchMethod.EMAIL),  # new
+        booking(2, last_change_at=T0 - timedelta(hours=1)),  # older than what is stored
+        booking(3, status=BookingStatus.COMPLETED),
+    ]
+    async with uow_factory() as uow:
+        got = await uow.bookings.upsert_and_lock(incoming)
+        current = {k: await uow.bookings.get(b.id) for k, b in got.items()}  # type: ignore[arg-type]
+        await uow.commit()
+    assert set(got) == {KEY, BookingKey(COMPANY, 2), BookingKey(COMPANY, 3)}
+    for key, b in got.items():
+        assert replace(b, updated_at=None) == replace(current[key], updated_at=None)  # type: ignore[arg-type]
+    assert got[BookingKey(COMPANY, 2)].status is BookingStatus.CONFIRMED  # the stored version
+    assert (got[KEY].user_id, got[KEY].match_method) == (user.id, MatchMethod.EMAIL)

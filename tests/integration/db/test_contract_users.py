@@ -91,3 +91,20 @@ async def test_find_by_codes_emails_and_phone_keys(uow_factory: UnitOfWorkFactor
     # A shared phone lists every owner, in id order: the caller refuses to guess.
     assert phones == {"9165551234": [a.id, b.id], "9031112233": [c.id]}
     assert empty == ({}, {}, {})
+
+
+async def test_find_contacts_is_the_three_lookups_in_one(uow_factory: UnitOfWorkFactory) -> None:
+    a = await add_user(uow_factory, "A@example.com", phone_key="9165551234", code="AAAA2222")
+    b = await add_user(uow_factory, "b@example.com", phone_key="9165551234", code="BBBB3333")
+    async with uow_factory() as uow:
+        found = await uow.users.find_contacts(
+            ["AAAA2222", "CCCC4444"], ["a@example.com", "x@y.z"], ["9165551234", "0000000000"]
+        )
+        only_phones = await uow.users.find_contacts([], [], ["9165551234"])
+        nothing = await uow.users.find_contacts([], [], [])
+    assert found.by_code == {"AAAA2222": a.id}
+    assert found.by_email == {"a@example.com": [a.id]}
+    assert found.by_phone == {"9165551234": [a.id, b.id]}
+    assert (only_phones.by_code, only_phones.by_email) == ({}, {})
+    assert only_phones.by_phone == {"9165551234": [a.id, b.id]}
+    assert (nothing.by_code, nothing.by_email, nothing.by_phone) == ({}, {}, {})
