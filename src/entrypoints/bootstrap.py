@@ -6,9 +6,12 @@ their own adapters (fakes, a simulator-backed gateway) through the keyword argum
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass, field
 from datetime import timedelta
+from typing import Any
 
 from src.adapters.clock import SystemClock
 from src.adapters.db.engine import is_sqlite, make_engine
@@ -48,25 +51,51 @@ from src.application.use_cases.webhooks import (
 from src.domain.codes import generate_code
 from src.entrypoints.settings import Settings
 
+log = logging.getLogger(__name__)
+
 SIMULATOR_PARTNER_TOKEN = "sim-partner-token"  # the simulator's defaults
 SIMULATOR_USER_TOKEN = "sim-user-token"
 
 
-class _NoQueue:
-    """Until a broker is attached, enqueueing is a no-op and the inbox sweeper catches up."""
+class _InlineQueue:
+    """Until a broker is attached, tasks run as background asyncio tasks of this process
+    (no retries: a failed event stays PENDING with its error, for the sweeper)."""
+
+    def __init__(self) -> None:
+        self.container: Container | None = None
+        self._running: set[asyncio.Task[object]] = set()
 
     async def process_webhook_event(self, event_id: int) -> None:
-        return None
+        assert self.container is not None
+        self._spawn(self.container.process_webhook(event_id, final_attempt=False))
 
     async def sync_company(self, company_id: int, trigger: str, run_id: int | None = None) -> None:
-        return None
+        assert self.container is not None
+        self._spawn(self.container.sync(company_id, trigger, run_id))
+
+    def _spawn(self, work: Coroutine[Any, Any, object]) -> None:
+        async def guarded() -> object:
+            try:
+                return await work
+            except Exception:
+                log.exception("inline_task_failed")
+                return None
+
+        task = asyncio.create_task(guarded())
+        self._running.add(task)
+        task.add_done_callback(self._running.discard)
+
+    async def drain(self) -> None:
+        while self._running:
+            await asyncio.gather(*list(self._running), return_exceptions=True)
 
 
 class _LateQueue:
     """Lets the broker be attached after the use cases were built."""
 
     def __init__(self) -> None:
-        self.target: TaskQueue = _NoQueue()
+        self.inline = _InlineQueue()
+        self.target: TaskQueue = self.inline
 
     async def process_webhook_event(self, event_id: int) -> None:
         await self.target.process_webhook_event(event_id)
@@ -116,6 +145,7 @@ class Container:
         self.queue.target = queue
 
     async def aclose(self) -> None:
+        await self.queue.inline.drain()
         for close in reversed(self.closers):
             await close()
         self.closers.clear()
@@ -187,7 +217,7 @@ def build_container(
         past_days=settings.SYNC_PAST_DAYS,
         future_days=settings.SYNC_FUTURE_DAYS,
     )
-    return Container(
+    container = Container(
         settings=settings,
         switches=switches,
         clock=clock,
@@ -233,3 +263,5 @@ def build_container(
         webhook_events=WebhookEventQueries(uow_factory),
         closers=closers,
     )
+    queue.inline.container = container
+    return container

@@ -41,6 +41,7 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True):
     SYNC_INTERVAL_MINUTES: int = 30
     SYNC_PAST_DAYS: int = 30
     SYNC_FUTURE_DAYS: int = 60
+    SYNC_WAIT_SECONDS: float = 600.0  # how long `sync-bookings?wait=true` waits for the run
     WEBHOOK_MAX_ATTEMPTS: int = 5
     WEBHOOK_RETRY_DELAY_SECONDS: float = 5.0  # grows linearly per attempt, with jitter
     TASK_REDELIVERY_SECONDS: int = 120  # a task unacknowledged this long goes to another worker

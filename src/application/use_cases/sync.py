@@ -219,3 +219,17 @@ class SyncRunQueries:
     async def list(self, company_id: int | None, limit: int, offset: int) -> Page[SyncRun]:
         async with self.uow_factory() as uow:
             return await uow.sync_runs.query(company_id, limit, offset)
+
+    async def wait(
+        self, run_ids: Sequence[int], seconds: float, poll: float = 0.2
+    ) -> list[SyncRun]:
+        """The runs once none is QUEUED/RUNNING any more, or as they are after `seconds`."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + seconds
+        while True:
+            async with self.uow_factory() as uow:
+                runs = [r for r in [await uow.sync_runs.get(i) for i in run_ids] if r]
+            pending = any(r.status in (RunStatus.QUEUED, RunStatus.RUNNING) for r in runs)
+            if not pending or loop.time() >= deadline:
+                return runs
+            await asyncio.sleep(poll)

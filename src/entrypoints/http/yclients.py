@@ -16,7 +16,7 @@ from litestar.params import FromQuery, QueryParameter
 from litestar.response import Response
 from litestar.status_codes import HTTP_200_OK, HTTP_202_ACCEPTED
 
-from src.application.errors import Conflict, NotFound, ValidationFailed
+from src.application.errors import Conflict, NotFound
 from src.domain.sync_run import SyncRun
 from src.entrypoints.bootstrap import Container
 from src.entrypoints.http.auth import admin_only
@@ -77,15 +77,12 @@ async def start_sync(container: Container, company_id: int | None) -> list[SyncR
 
 
 async def sync_now(container: Container, company_id: int | None) -> list[SyncRun]:
-    """`?wait=true`: run in this process, then answer with the finished runs."""
-    targets = container.settings.YCLIENTS_COMPANY_IDS
-    if company_id is not None:
-        if company_id not in targets:  # the same rule (and words) as `RequestSync`
-            raise ValidationFailed(
-                f"company_id: {company_id} is not a configured company (YCLIENTS_COMPANY_IDS)"
-            )
-        targets = (company_id,)
-    return [await container.sync(cid, "manual") for cid in targets]
+    """`?wait=true`: the same queued task as the 202 path, then wait for its runs to finish
+    (a run still going at SYNC_WAIT_SECONDS is answered as it stands)."""
+    runs = await container.request_sync(company_id, "manual")
+    return await container.sync_runs.wait(
+        [r.id for r in runs if r.id is not None], container.settings.SYNC_WAIT_SECONDS
+    )
 
 
 def _some(runs: list[SyncRun]) -> list[SyncRun]:

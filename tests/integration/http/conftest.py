@@ -190,8 +190,24 @@ async def container(
     container = build_container(
         settings, uow_factory=pg_uow_factory, gateway=gateway, hasher=FakeHasher()
     )
+    container.attach_queue(_StoreOnlyQueue(container))
     yield container
     await container.aclose()
+
+
+class _StoreOnlyQueue:
+    """Webhook events stay in the inbox as stored (these tests look at the HTTP layer);
+    syncs run in the process, so `?wait=true` finishes."""
+
+    def __init__(self, container: Container) -> None:
+        self.container = container
+        self.events: list[int] = []
+
+    async def process_webhook_event(self, event_id: int) -> None:
+        self.events.append(event_id)
+
+    async def sync_company(self, company_id: int, trigger: str, run_id: int | None = None) -> None:
+        await self.container.queue.inline.sync_company(company_id, trigger, run_id)
 
 
 @pytest.fixture

@@ -48,7 +48,9 @@ async def test_manual_sync_answers_202_with_the_queued_run(api: Api) -> None:
         "runs": [{"run_id": body["run_id"], "company_id": 873456, "status": "QUEUED"}],
     }
     run = (await api.client.get(f"{RUNS}/{body['run_id']}", headers=admin.headers)).json()
-    assert (run["run_id"], run["status"], run["trigger"]) == (body["run_id"], "QUEUED", "manual")
+    assert (run["run_id"], run["trigger"]) == (body["run_id"], "manual")
+    # the queue runs it at once in these tests; it was QUEUED when the route answered
+    assert run["status"] in ("QUEUED", "RUNNING", "SUCCEEDED")
 
 
 async def test_the_queued_run_is_carried_out_by_the_task_runtime(api: Api) -> None:
