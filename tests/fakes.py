@@ -132,9 +132,13 @@ class FakeBookings:
     async def upsert_many(self, bookings: Sequence[Booking]) -> dict[BookingKey, int]:
         return self._upsert(bookings)
 
-    async def upsert_and_lock(self, bookings: Sequence[Booking]) -> dict[BookingKey, Booking]:
+    async def upsert_and_lock(
+        self, bookings: Sequence[Booking], want: Collection[BookingKey] | None = None
+    ) -> dict[BookingKey, Booking]:
         ids = self._upsert(bookings)
-        return {key: self.s.bookings[i].copy() for key, i in ids.items()}
+        return {
+            key: self.s.bookings[i].copy() for key, i in ids.items() if want is None or key in want
+        }
 
     def _upsert(self, bookings: Sequence[Booking]) -> dict[BookingKey, int]:
         ids: dict[BookingKey, int] = {}

@@ -115,10 +115,13 @@ class BookingRepository(Protocol):
         key passed in."""
         ...
 
-    async def upsert_and_lock(self, bookings: Sequence[Booking]) -> dict[BookingKey, Booking]:
-        """`upsert_many`, returning every key's row as stored after the write, locked until
-        commit. Rows written come back from the write itself; a key whose stored row was
-        fresher is read with FOR UPDATE (a second statement, only then)."""
+    async def upsert_and_lock(
+        self, bookings: Sequence[Booking], want: Collection[BookingKey] | None = None
+    ) -> dict[BookingKey, Booking]:
+        """`upsert_many`, returning the rows of `want` (default: every key) as stored after
+        the write, locked until commit. Rows written come back from the write itself; a key
+        whose stored row was fresher is read with FOR UPDATE (a second statement, only
+        then)."""
         ...
 
     async def lock_many(self, ids: Collection[int]) -> list[Booking]:

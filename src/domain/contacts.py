@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import re
+
 PHONE_KEY_DIGITS = 10
+_NOT_DIGITS = re.compile("[^0-9]+")  # ASCII digits only
 
 
 def normalize_email(email: str | None) -> str | None:
@@ -18,7 +21,7 @@ def phone_key(phone: str | None) -> str | None:
     `79165551234` all give `9165551234`. None when fewer than 10 digits."""
     if not phone:
         return None
-    digits = "".join(ch for ch in phone if "0" <= ch <= "9")
+    digits = _NOT_DIGITS.sub("", phone)
     if len(digits) < PHONE_KEY_DIGITS:
         return None
     return digits[-PHONE_KEY_DIGITS:]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Callable, Collection, Iterable, Sequence
 from datetime import datetime
 from decimal import Decimal
@@ -27,9 +26,10 @@ from sqlalchemy import (
     true,
     update,
 )
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.dialects import sqlite
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 
+from src.adapters.db.arrays import as_arrays, insert_from_arrays
 from src.adapters.db.executor import Executor, chunks
 from src.adapters.db.models import BookingRow, table, utcnow
 from src.application.ports import BookingQuery, Page
@@ -47,11 +47,15 @@ _DATA_COLUMNS = (
 _LINK_COLUMNS = ("user_id", "match_method", "unmatched_reason")
 
 
+_STATUSES = {s.value: s for s in BookingStatus}  # faster than calling the enum
+_METHODS = {m.value: m for m in MatchMethod}
+
+
 def to_booking(row: Any) -> Booking:
     return Booking(
         company_id=row.company_id,
         record_id=row.yclients_record_id,
-        status=BookingStatus(row.status),
+        status=_STATUSES[row.status],
         appointment_at=row.appointment_at,
         last_change_at=row.last_change_at,
         price=row.price,
@@ -64,7 +68,7 @@ def to_booking(row: Any) -> Booking:
         deleted=row.deleted,
         id=row.id,
         user_id=row.user_id,
-        match_method=MatchMethod(row.match_method) if row.match_method else None,
+        match_method=_METHODS[row.match_method] if row.match_method else None,
         unmatched_reason=row.unmatched_reason,
         bonus_points=row.bonus_points,
         bonus_percent=row.bonus_percent,
@@ -76,27 +80,31 @@ def to_booking(row: Any) -> Booking:
 
 
 def _to_version(row: Any) -> Booking:
-    """A booking read by `get_versions`: services, staff and client name left empty."""
+    """A booking read by `get_versions` (`_VERSION_COLUMNS`, in order): services, staff and
+    client name left empty. Rows are unpacked by position: this runs for every record of
+    every sync."""
+    (id_, company, record, user_id, method, reason, status, appointment_at, changed, price,
+     phone, email, comment, deleted, points, percent, basis, step, created) = row  # fmt: skip
     return Booking(
-        company_id=row.company_id,
-        record_id=row.yclients_record_id,
-        status=BookingStatus(row.status),
-        appointment_at=row.appointment_at,
-        last_change_at=row.last_change_at,
-        price=row.price,
-        client_phone=row.client_phone,
-        client_email=row.client_email,
-        comment=row.comment,
-        deleted=row.deleted,
-        id=row.id,
-        user_id=row.user_id,
-        match_method=MatchMethod(row.match_method) if row.match_method else None,
-        unmatched_reason=row.unmatched_reason,
-        bonus_points=row.bonus_points,
-        bonus_percent=row.bonus_percent,
-        bonus_basis=row.bonus_basis,
-        ledger_step=row.ledger_step,
-        created_at=row.created_at,
+        company_id=company,
+        record_id=record,
+        status=_STATUSES[status],
+        appointment_at=appointment_at,
+        last_change_at=changed,
+        price=price,
+        client_phone=phone,
+        client_email=email,
+        comment=comment,
+        deleted=deleted,
+        id=id_,
+        user_id=user_id,
+        match_method=_METHODS[method] if method else None,
+        unmatched_reason=reason,
+        bonus_points=points,
+        bonus_percent=percent,
+        bonus_basis=basis,
+        ledger_step=step,
+        created_at=created,
     )
 
 
@@ -132,14 +140,34 @@ _STATE_COLUMNS = (
 
 
 def _as_written(sent: Booking, row: Any) -> Booking:
-    """The booking as stored after an upsert wrote it: the data sent, the rest from `row`."""
-    b = copy.copy(sent)
-    b.id, b.user_id, b.unmatched_reason = row.id, row.user_id, row.unmatched_reason
-    b.match_method = MatchMethod(row.match_method) if row.match_method else None
-    b.bonus_points, b.bonus_percent = row.bonus_points, row.bonus_percent
-    b.bonus_basis, b.ledger_step = row.bonus_basis, row.ledger_step
-    b.created_at, b.updated_at = row.created_at, row.updated_at
-    return b
+    """The booking as stored after an upsert wrote it: the data sent, the rest from `row`
+    (the `_STATE_COLUMNS`, in order)."""
+    (id_, _, _, user_id, method, reason, points, percent, basis, step, created, updated) = row
+    return Booking(
+        company_id=sent.company_id,
+        record_id=sent.record_id,
+        status=sent.status,
+        appointment_at=sent.appointment_at,
+        last_change_at=sent.last_change_at,
+        price=sent.price,
+        services=sent.services,
+        staff_name=sent.staff_name,
+        client_name=sent.client_name,
+        client_phone=sent.client_phone,
+        client_email=sent.client_email,
+        comment=sent.comment,
+        deleted=sent.deleted,
+        id=id_,
+        user_id=user_id,
+        match_method=_METHODS[method] if method else None,
+        unmatched_reason=reason,
+        bonus_points=points,
+        bonus_percent=percent,
+        bonus_basis=basis,
+        ledger_step=step,
+        created_at=created,
+        updated_at=updated,
+    )
 
 
 def _latest_per_key(batch: Iterable[Booking]) -> list[Booking]:
@@ -186,11 +214,12 @@ def _same_key(k: Any) -> Any:
     return and_(_c.company_id == bindparam("cid"), _c.yclients_record_id == k)
 
 
-# What `get_versions` reads: all but the columns only shown to people (and not decided on).
-_VERSION_COLUMNS = tuple(
-    c for c in bookings.c
-    if c.name not in ("services", "staff_name", "client_name", "updated_at",
-                      "loyalty_bonuses_awarded")
+# What `get_versions` reads: all but the columns only shown to people (`_to_version` order).
+_VERSION_COLUMNS = (
+    _c.id, _c.company_id, _c.yclients_record_id, _c.user_id, _c.match_method,
+    _c.unmatched_reason, _c.status, _c.appointment_at, _c.last_change_at, _c.price,
+    _c.client_phone, _c.client_email, _c.comment, _c.deleted, _c.bonus_points,
+    _c.bonus_percent, _c.bonus_basis, _c.ledger_step, _c.created_at,
 )  # fmt: skip
 _PG_BY_KEYS = {
     (lock, columns): _probe_each("rids", _same_key, cols, lock=lock)
@@ -231,41 +260,42 @@ _ARRAY_COLUMNS: dict[str, Any] = {
 
 
 def _pg_upsert() -> Any:
-    names = list(_ARRAY_COLUMNS)
-    arrays = [bindparam(n, type_=ARRAY(t)) for n, t in _ARRAY_COLUMNS.items()]
-    rows = func.unnest(*arrays).table_valued(*names).render_derived(name="v")
     now = bindparam("now", type_=TIMESTAMP(timezone=True))
-    picked = [cast(rows.c[n], JSONB) if n == "services" else rows.c[n] for n in names]
-    insert = postgresql.insert(bookings).from_select(
-        [*names, "created_at", "updated_at"], select(*picked, now, now).select_from(rows)
+    insert = insert_from_arrays(
+        bookings,
+        _ARRAY_COLUMNS,
+        casts={"services": lambda v: cast(v, JSONB)},
+        constants={"created_at": now, "updated_at": now},
     )
     return _upsert(insert)
 
 
 def _column_arrays(rows: Sequence[Booking]) -> dict[str, Any]:
-    """The rows as one list per column of `_ARRAY_COLUMNS`, in that order."""
-    values = [
+    """The rows as one list per column of `_ARRAY_COLUMNS`."""
+    return as_arrays(
+        list(_ARRAY_COLUMNS),
         (
-            b.company_id,
-            b.record_id,
-            b.status.value,
-            b.appointment_at,
-            b.last_change_at,
-            b.price,
-            _services_json(b.services),
-            b.staff_name,
-            b.client_name,
-            b.client_phone,
-            b.client_email,
-            b.comment,
-            b.deleted,
-            b.user_id,
-            b.match_method.value if b.match_method else None,
-            b.unmatched_reason,
-        )
-        for b in rows
-    ]
-    return dict(zip(_ARRAY_COLUMNS, map(list, zip(*values, strict=True)), strict=True))
+            (
+                b.company_id,
+                b.record_id,
+                b.status.value,
+                b.appointment_at,
+                b.last_change_at,
+                b.price,
+                _services_json(b.services),
+                b.staff_name,
+                b.client_name,
+                b.client_phone,
+                b.client_email,
+                b.comment,
+                b.deleted,
+                b.user_id,
+                b.match_method.value if b.match_method else None,
+                b.unmatched_reason,
+            )
+            for b in rows
+        ),
+    )
 
 
 def _services_json(services: Sequence[tuple[str, Decimal]]) -> str:
@@ -304,7 +334,9 @@ class SqlBookings:
                 ids[BookingKey(row.company_id, row.yclients_record_id)] = row.id
         return ids
 
-    async def upsert_and_lock(self, batch: Sequence[Booking]) -> dict[BookingKey, Booking]:
+    async def upsert_and_lock(
+        self, batch: Sequence[Booking], want: Collection[BookingKey] | None = None
+    ) -> dict[BookingKey, Booking]:
         rows = _latest_per_key(batch)
         if not rows:
             return {}
@@ -312,11 +344,13 @@ class SqlBookings:
         # rows spares a SELECT ... FOR UPDATE of the same rows. A row written holds the data
         # we sent, so only the columns the database decides come back.
         sent = {b.key: b for b in rows}
+        wanted = set(sent) if want is None else set(want) & set(sent)
         out: dict[BookingKey, Booking] = {}
         for row in await self._write(rows, *_STATE_COLUMNS):
-            key = BookingKey(row.company_id, row.yclients_record_id)
-            out[key] = _as_written(sent[key], row)
-        missing = [b.key for b in rows if b.key not in out]
+            key = BookingKey(row[1], row[2])
+            if key in wanted:
+                out[key] = _as_written(sent[key], row)
+        missing = [k for k in wanted if k not in out]
         if missing:
             out.update(
                 (b.key, b) for b in map(to_booking, await self._rows_by_keys(missing, lock=True))

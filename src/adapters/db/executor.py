@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from typing import Any, TypeVar
 
-from sqlalchemy import Table, any_, bindparam
+from sqlalchemy import Table
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.exc import DBAPIError, IntegrityError
@@ -78,14 +78,6 @@ class Executor:
     @property
     def is_postgres(self) -> bool:
         return self.conn.dialect.name == "postgresql"
-
-    def any_of(self, column: Any, values: Sequence[Any], item_type: Any) -> Any:
-        """`column IN values`. On PostgreSQL as `= ANY($1)` with one array parameter: the SQL
-        text is the same whatever the number of values, so the driver's prepared statement
-        is reused, where an IN list is a new statement for every length."""
-        if self.is_postgres:
-            return column == any_(bindparam(None, list(values), type_=postgresql.ARRAY(item_type)))
-        return column.in_(list(values))
 
     def insert(self, table: Table) -> postgresql.Insert | sqlite.Insert:
         """INSERT with the dialect's ON CONFLICT support."""

@@ -5,8 +5,20 @@ from __future__ import annotations
 from collections.abc import Collection, Sequence
 from typing import Any
 
-from sqlalchemy import bindparam, delete, func, select, update
+from sqlalchemy import (
+    TIMESTAMP,
+    BigInteger,
+    Integer,
+    Numeric,
+    Text,
+    bindparam,
+    delete,
+    func,
+    select,
+    update,
+)
 
+from src.adapters.db.arrays import as_arrays, insert_from_arrays
 from src.adapters.db.executor import Executor
 from src.adapters.db.models import AccountRow, LedgerRow, LevelRow, table, utcnow
 from src.application.ports import Page
@@ -38,6 +50,15 @@ def to_entry(row: Any) -> LedgerEntry:
     )
 
 
+_ENTRY_COLUMNS: dict[str, Any] = {
+    "user_id": BigInteger, "booking_id": BigInteger, "step": Integer, "kind": Text,
+    "amount": Numeric(12, 2), "percent": Numeric(5, 2), "reason": Text, "actor_id": BigInteger,
+    "created_at": TIMESTAMP(timezone=True),
+}  # fmt: skip
+_PG_APPEND = insert_from_arrays(entries, _ENTRY_COLUMNS)
+_LOCK_ACCOUNTS: dict[str, Any] = {}  # per dialect, built once
+
+
 class SqlLedger:
     def __init__(self, db: Executor) -> None:
         self.db = db
@@ -49,11 +70,14 @@ class SqlLedger:
         # One statement creates what is missing and locks everything: ON CONFLICT DO UPDATE
         # locks the existing row (the latest committed version) and RETURNING reads it. The
         # rows are taken in user_id order, so two transactions cannot deadlock on them.
-        insert = self.db.insert(accounts)
-        stmt = insert.on_conflict_do_update(
-            index_elements=[accounts.c.user_id],
-            set_={"user_id": insert.excluded.user_id},  # no change, only the lock
-        ).returning(*accounts.c)
+        dialect = "postgresql" if self.db.is_postgres else "sqlite"
+        stmt = _LOCK_ACCOUNTS.get(dialect)
+        if stmt is None:
+            insert = self.db.insert(accounts)
+            stmt = _LOCK_ACCOUNTS[dialect] = insert.on_conflict_do_update(
+                index_elements=[accounts.c.user_id],
+                set_={"user_id": insert.excluded.user_id},  # no change, only the lock
+            ).returning(*accounts.c)
         now = utcnow()
         result = await self.db.execute(stmt, [{"user_id": uid, "updated_at": now} for uid in ids])
         return {row.user_id: to_account(row) for row in result}
@@ -81,24 +105,20 @@ class SqlLedger:
         return to_account(row) if row else LoyaltyAccount(user_id=user_id)
 
     async def append(self, items: Sequence[LedgerEntry]) -> None:
-        values = [
-            {
-                "user_id": e.user_id,
-                "booking_id": e.booking_id,
-                "step": e.step,
-                "kind": e.kind.value,
-                "amount": e.amount,
-                "percent": e.percent,
-                "reason": e.reason,
-                "actor_id": e.actor_id,
-                "created_at": e.created_at,
-            }
+        if not items:
+            return
+        rows = [
+            (e.user_id, e.booking_id, e.step, e.kind.value, e.amount, e.percent, e.reason,
+             e.actor_id, e.created_at)
             for e in items
-        ]
+        ]  # fmt: skip
         # A step taken by a concurrent transaction violates UNIQUE (booking_id, step): the
         # executor turns that into ConcurrentUpdate and the use case retries.
-        if values:
-            await self.db.execute(entries.insert(), values)  # executemany: one statement
+        if self.db.is_postgres:
+            await self.db.execute(_PG_APPEND, as_arrays(list(_ENTRY_COLUMNS), rows))
+        else:  # executemany
+            params = [dict(zip(_ENTRY_COLUMNS, r, strict=True)) for r in rows]
+            await self.db.execute(entries.insert(), params)
 
     async def entries(self, user_id: int, limit: int, offset: int) -> Page[LedgerEntry]:
         mine = entries.c.user_id == user_id

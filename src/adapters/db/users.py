@@ -2,10 +2,23 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Collection
 from typing import Any
 
-from sqlalchemy import String, exists, func, literal, literal_column, select, union_all, update
+from sqlalchemy import (
+    String,
+    any_,
+    bindparam,
+    exists,
+    func,
+    literal,
+    literal_column,
+    select,
+    union_all,
+    update,
+)
+from sqlalchemy.dialects import postgresql
 
 from src.adapters.db.executor import Executor, chunks
 from src.adapters.db.models import UserRow, table, utcnow
@@ -29,6 +42,30 @@ def to_user(row: Any) -> User:
         unique_code=row.unique_code,
         created_at=row.created_at,
     )
+
+
+_CONTACT_KEYS = (
+    ("codes", users.c.unique_code),
+    ("emails", _email_key),
+    ("phones", users.c.phone_key),
+)
+
+
+@functools.cache
+def _contacts_statement(postgres: bool, kinds: tuple[bool, ...]) -> Any:
+    """UNION ALL of the lookups asked for (codes, emails, phones), each served by its index;
+    rows are (lookup number, value, user id), in user id order. PostgreSQL takes each list as
+    one array (`= ANY($1)`), so the statement is the same whatever the lengths."""
+    parts = []
+    for n, ((name, key), wanted) in enumerate(zip(_CONTACT_KEYS, kinds, strict=True)):
+        if not wanted:
+            continue
+        if postgres:
+            match = key == any_(bindparam(name, type_=postgresql.ARRAY(String)))
+        else:
+            match = key.in_(bindparam(name, expanding=True))
+        parts.append(select(literal(n), key, users.c.id).where(match))
+    return union_all(*parts).order_by(literal_column("3"))
 
 
 class SqlUsers:
@@ -109,26 +146,22 @@ class SqlUsers:
         self, codes: Collection[str], emails: Collection[str], phone_keys: Collection[str]
     ) -> ContactMatches:
         found = ContactMatches()
-        lookups = [
-            (found.by_code, users.c.unique_code, sorted(set(codes))),
-            (found.by_email, _email_key, sorted({e.lower() for e in emails})),
-            (found.by_phone, users.c.phone_key, sorted(set(phone_keys))),
-        ]
-        parts = [
-            select(literal(n), key, users.c.id).where(self.db.any_of(key, wanted, String))
-            for n, (_, key, wanted) in enumerate(lookups)
-            if wanted
-        ]
-        if not parts:
+        wanted = {
+            "codes": sorted(set(codes)),
+            "emails": sorted({e.lower() for e in emails}),
+            "phones": sorted(set(phone_keys)),
+        }
+        kinds = tuple(bool(v) for v in wanted.values())
+        if not any(kinds):
             return found
-        # One round trip: UNION ALL of the three lookups, each served by its index.
-        rows = await self.db.execute(union_all(*parts).order_by(literal_column("3")))
-        for n, value, uid in rows:
-            target = lookups[n][0]
-            if target is found.by_code:
+        stmt = _contacts_statement(self.db.is_postgres, kinds)
+        params = {k: v for k, v in wanted.items() if v}
+        targets = (found.by_code, found.by_email, found.by_phone)
+        for n, value, uid in await self.db.execute(stmt, params):
+            if n == 0:
                 found.by_code[value] = uid
             else:
-                target.setdefault(value, []).append(uid)  # type: ignore[attr-defined]
+                targets[n].setdefault(value, []).append(uid)  # type: ignore[attr-defined]
         return found
 
     async def _group(self, key: Any, wanted: list[str]) -> dict[str, list[int]]:

@@ -115,20 +115,20 @@ class IngestRecords:
 
         await _with_stored_details(uow, plan)
         to_write = [p.booking for p in plan if p.write]
+        to_award = [p for p in plan if _may_need_award(p, loyalty_on)]
         # The rows written come back as stored, locked: the award step decides on them
         # without reading them again.
-        written = await uow.bookings.upsert_and_lock(to_write) if to_write else {}
-        locked: list[Booking] = []
-        award_ids: list[int] = []
+        written = (
+            await uow.bookings.upsert_and_lock(
+                to_write, want={p.booking.key for p in to_award if p.write}
+            )
+            if to_write
+            else {}
+        )
         for p in plan:
-            counts_attr = p.outcome
-            setattr(counts, counts_attr, getattr(counts, counts_attr) + 1)
-            if not _may_need_award(p, loyalty_on):
-                continue
-            if p.write:
-                locked.append(written[p.booking.key])
-            elif p.booking.id is not None:
-                award_ids.append(p.booking.id)
+            setattr(counts, p.outcome, getattr(counts, p.outcome) + 1)
+        locked = [written[p.booking.key] for p in to_award if p.write]
+        award_ids = [p.booking.id for p in to_award if not p.write and p.booking.id is not None]
         counts.points_awarded = await self.award(
             uow, award_ids, locked=locked, loyalty_enabled=loyalty_on, now=self.clock.now()
         )
