@@ -57,6 +57,8 @@ class IngestRecords:
                     counts = await self._ingest(uow, batch)
                     await uow.commit()
                 counts.fetched = len(records)
+                if counts.points_awarded:
+                    log.info("points_awarded", extra={"points": str(counts.points_awarded)})
                 return counts
             except ConcurrentUpdate:
                 if attempt == MAX_ATTEMPTS:
@@ -71,10 +73,11 @@ class IngestRecords:
     async def _ingest(self, uow: UnitOfWork, records: list[YClientsRecord]) -> SyncCounts:
         counts = SyncCounts()
         loyalty_on = self.switches.loyalty_enabled
-        stored = await uow.bookings.get_versions([_key(r) for r in records])
+        keys = [BookingKey(r.company_id, r.record_id) for r in records]
+        stored = await uow.bookings.get_versions(keys)
         plan: list[_Planned] = []
-        for record in records:
-            current = stored.get(_key(record))
+        for key, record in zip(keys, records, strict=True):
+            current = stored.get(key)
             if current is None:
                 plan.append(_Planned(Booking.from_record(record), "created", True))
                 continue
@@ -154,19 +157,16 @@ async def _with_stored_details(uow: UnitOfWork, plan: list[_Planned]) -> None:
         p.booking = stored
 
 
-def _key(record: YClientsRecord) -> BookingKey:
-    return BookingKey(record.company_id, record.record_id)
-
-
 def _freshest_per_key(records: Sequence[YClientsRecord]) -> list[YClientsRecord]:
     """One record per key (the freshest; a deletion wins a tie), sorted by key so that
     concurrent batches lock rows in the same order."""
-    best: dict[BookingKey, YClientsRecord] = {}
+    best: dict[tuple[int, int], YClientsRecord] = {}
     for r in records:
-        seen = best.get(_key(r))
+        key = (r.company_id, r.record_id)
+        seen = best.get(key)
         if seen is None or (r.last_change_at, r.deleted) > (seen.last_change_at, seen.deleted):
-            best[_key(r)] = r
-    return [best[k] for k in sorted(best, key=lambda k: (k.company_id, k.record_id))]
+            best[key] = r
+    return [best[k] for k in sorted(best)]
 
 
 def _may_need_award(p: _Planned, loyalty_on: bool) -> bool:

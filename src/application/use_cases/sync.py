@@ -21,13 +21,19 @@ from src.application.ports import (
 from src.application.switches import Switches
 from src.application.use_cases.award import AwardBonus
 from src.application.use_cases.ingest import IngestRecords
-from src.domain.sync_run import RunStatus, SyncRun
+from src.domain.sync_run import RunStatus, SyncCounts, SyncRun
 
 log = logging.getLogger(__name__)
 
 # Pages fetched ahead of the writer: fetching page n+1 overlaps writing page n, and memory
 # stays bounded by this many pages whatever the window holds.
 PREFETCH_PAGES = 2
+# Pages written at once, each in its own transaction: while the database works on one page,
+# this process prepares the next. Pages of one window share no key (unless YClients shifts
+# the window while we page: then one writer waits for the other's row locks, or retries
+# after a deadlock), and accounts are locked in user order, so the outcome never depends on
+# which page commits first.
+WRITERS = 2
 DISABLED_MESSAGE = "YClients integration is disabled (YCLIENTS_ENABLED=false)"
 
 
@@ -88,6 +94,7 @@ class SyncBookings:
         end = (now + timedelta(days=self.future_days + 1)).date()
         pages: asyncio.Queue[RecordPage | None] = asyncio.Queue(maxsize=PREFETCH_PAGES)
         producer = asyncio.create_task(self._fetch(company_id, start, end, pages))
+        writing: set[asyncio.Task[SyncCounts]] = set()
         try:
             while (page := await pages.get()) is not None:
                 for err in page.errors:
@@ -99,7 +106,10 @@ class SyncBookings:
                 run.counts.errors += len(page.errors)
                 run.counts.fetched += len(page.errors)
                 if page.records:
-                    run.counts.add(await ingest(page.records))
+                    if len(writing) >= WRITERS:
+                        await _collect(run, writing, asyncio.FIRST_COMPLETED)
+                    writing.add(asyncio.create_task(ingest(page.records)))
+            await _collect(run, writing, asyncio.ALL_COMPLETED)
             await producer  # re-raises a fetch failure
             run.status = RunStatus.SUCCEEDED
         except AppError as exc:
@@ -108,10 +118,11 @@ class SyncBookings:
             run.status, run.error = RunStatus.FAILED, f"{type(exc).__name__}: {exc}"
             log.exception("sync_crashed", extra={"company_id": company_id, "run_id": run.id})
         finally:
-            if not producer.done():
-                producer.cancel()
+            for task in (producer, *writing):
+                if not task.done():
+                    task.cancel()
                 with contextlib.suppress(asyncio.CancelledError, Exception):
-                    await producer
+                    await task
         run.finished_at = self.clock.now()
         async with self.uow_factory() as uow:
             await uow.sync_runs.save(run)
@@ -141,6 +152,18 @@ class SyncBookings:
             await uow.commit()
         log.info("sync_run_skipped", extra=_run_fields(run))
         return run
+
+
+async def _collect(run: SyncRun, writing: set[asyncio.Task[SyncCounts]], when: str) -> None:
+    """Wait for page writes (the first to finish, or all) and add up their counts; a failed
+    write raises here."""
+    if not writing:
+        return
+    done, _ = await asyncio.wait(writing, return_when=when)
+    for task in done:
+        writing.discard(task)
+    for task in done:
+        run.counts.add(task.result())
 
 
 def _run_fields(run: SyncRun) -> dict[str, object]:
