@@ -47,6 +47,7 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True):
     TASK_REDELIVERY_SECONDS: int = 120  # a task unacknowledged this long goes to another worker
     INBOX_SWEEP_AFTER_SECONDS: int = 120  # an event PENDING this long is enqueued again
     INBOX_SWEEP_INTERVAL_SECONDS: int = 60
+    WORKER_METRICS_PORT: int = 0  # >0: a taskiq worker serves /metrics on this port
     TASK_QUEUE_NAME: str = "yclients-loyalty"  # Redis stream (and key prefix) of the tasks
     JWT_SECRET: str = DEV_JWT_SECRET
     JWT_TTL_MINUTES: int = 24 * 60

@@ -15,6 +15,7 @@ import logging
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from prometheus_client import start_http_server
 from taskiq import (
     AsyncBroker,
     Context,
@@ -34,6 +35,7 @@ from src.adapters.task_queue import PROCESS_WEBHOOK_EVENT, SYNC_BOOKINGS, Taskiq
 from src.application.errors import NotFound, YClientsDisabled
 from src.entrypoints.bootstrap import Container, build_container
 from src.entrypoints.logs import configure_logging
+from src.entrypoints.metrics import install_metrics
 from src.entrypoints.settings import Settings, load_settings
 
 log = logging.getLogger(__name__)
@@ -118,6 +120,9 @@ async def _worker_startup(state: TaskiqState) -> None:
         return  # in-memory broker inside the web process: it attached its container
     settings: Settings = state.settings
     configure_logging(settings.LOG_LEVEL, settings.LOG_FORMAT)
+    install_metrics()
+    if settings.WORKER_METRICS_PORT:
+        start_http_server(settings.WORKER_METRICS_PORT, addr=settings.HOST)
     container = build_container(settings)
     await container.configure_levels(settings.LOYALTY_LEVELS)
     state.container = container

@@ -271,6 +271,10 @@ class YClientsClient:
                     return await self._attempt(path, params, parse, allow_404)
         except _Retryable as exc:
             url = self._http.build_request("GET", path, params=params).url
+            log.warning(
+                "yclients_request_failed",
+                extra={"what": what, "attempts": attempts, "error": str(exc)},
+            )
             raise GatewayError(
                 f"YClients {what} failed after {attempts} attempt(s) in "
                 f"{time.monotonic() - started:.1f}s (GET {url}): {exc}"

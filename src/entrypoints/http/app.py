@@ -31,6 +31,7 @@ from src.entrypoints.http.health import ReadyCheck, health_router, redis_check
 from src.entrypoints.http.loyalty import loyalty_router
 from src.entrypoints.http.users import users_router
 from src.entrypoints.http.yclients import yclients_router
+from src.entrypoints.metrics import install_metrics
 from src.entrypoints.settings import Settings, load_settings
 
 log = logging.getLogger(__name__)
@@ -98,6 +99,7 @@ def create_app(
     ]
     middleware: list[Middleware] = []
     if metrics:
+        install_metrics()  # business counters (webhooks, syncs, points) beside the HTTP ones
         prometheus = PrometheusConfig(
             app_name="yclients_loyalty",
             prefix="yclients_loyalty",

@@ -36,6 +36,7 @@ from src.entrypoints.http.schemas import (
     sync_run_out,
     webhook_ack,
 )
+from src.entrypoints.metrics import count_webhook
 
 WEBHOOK_MAX_BODY = 1024 * 1024  # 1 MiB: YClients sends a few KB
 
@@ -68,7 +69,9 @@ async def receive_webhook(
     unknown company; resources other than records are stored as IGNORED."""
     if not secret_matches(secret, container.settings.YCLIENTS_WEBHOOK_SECRET):
         raise NotAuthorizedException("missing or wrong webhook secret")
-    return webhook_ack(await container.accept_webhook(await request.body()))
+    accepted = await container.accept_webhook(await request.body())
+    count_webhook(accepted.status)
+    return webhook_ack(accepted)
 
 
 async def start_sync(container: Container, company_id: int | None) -> list[SyncRun]:
