@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Collection, Sequence
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from types import TracebackType
@@ -298,17 +299,6 @@ class TaskQueue(Protocol):
 
 
 class SyncLock(Protocol):
-    def hold(self, company_id: int) -> AsyncLockContext:
+    def hold(self, company_id: int) -> AbstractAsyncContextManager[bool]:
         """`async with lock.hold(cid) as acquired:`; acquired is False if already held."""
         ...
-
-
-class AsyncLockContext(Protocol):
-    async def __aenter__(self) -> bool: ...
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None: ...

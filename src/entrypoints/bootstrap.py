@@ -11,7 +11,7 @@ import logging
 from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Any
+from typing import Any, cast
 
 from src.adapters.clock import SystemClock
 from src.adapters.db.engine import is_sqlite, make_engine
@@ -189,7 +189,7 @@ def build_container(
     engine = None
     if uow_factory is None:
         engine = make_engine(settings.DATABASE_URL)
-        uow_factory = SqlUnitOfWorkFactory(engine)
+        uow_factory = cast(UnitOfWorkFactory, SqlUnitOfWorkFactory(engine))
         closers.append(engine.dispose)
     if sync_lock is None:
         if engine is not None and not is_sqlite(settings.DATABASE_URL):

@@ -15,7 +15,8 @@ import asyncio
 import logging
 import os
 import sys
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
+from typing import Any
 
 from src.adapters.db.engine import DatabaseUnavailable, check_database, describe
 from src.adapters.db.migrate import upgrade
@@ -166,7 +167,7 @@ async def _prepare_database_check(settings: Settings) -> None:
     await check_database(settings.DATABASE_URL)
 
 
-Command = Callable[[Settings, argparse.Namespace], Awaitable[int]]
+Command = Callable[[Settings, argparse.Namespace], Coroutine[Any, Any, int]]
 ASYNC_COMMANDS: dict[str, Command] = {
     "run": cmd_run,
     "migrate": cmd_migrate,

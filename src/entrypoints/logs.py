@@ -9,13 +9,15 @@ from __future__ import annotations
 
 import logging
 import sys
+from collections.abc import MutableMapping
+from typing import Any
 
 import structlog
 
 _STD_ATTRS = set(logging.LogRecord("", 0, "", 0, "", None, None).__dict__) | {"message"}
 
 
-def _extras(_: object, __: str, event: dict[str, object]) -> dict[str, object]:
+def _extras(_: object, __: str, event: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
     record = event.get("_record")
     if isinstance(record, logging.LogRecord):
         for key, value in record.__dict__.items():

@@ -156,12 +156,12 @@ class SqlUsers:
             return found
         stmt = _contacts_statement(self.db.is_postgres, kinds)
         params = {k: v for k, v in wanted.items() if v}
-        targets = (found.by_code, found.by_email, found.by_phone)
+        grouped = (found.by_email, found.by_phone)
         for n, value, uid in await self.db.execute(stmt, params):
             if n == 0:
                 found.by_code[value] = uid
             else:
-                targets[n].setdefault(value, []).append(uid)  # type: ignore[attr-defined]
+                grouped[n - 1].setdefault(value, []).append(uid)
         return found
 
     async def _group(self, key: Any, wanted: list[str]) -> dict[str, list[int]]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import builtins
 import contextlib
 import logging
 from collections.abc import Sequence
@@ -245,7 +246,7 @@ class SyncRunQueries:
 
     async def wait(
         self, run_ids: Sequence[int], seconds: float, poll: float = 0.2
-    ) -> list[SyncRun]:
+    ) -> builtins.list[SyncRun]:
         """The runs once none is QUEUED/RUNNING any more, or as they are after `seconds`."""
         loop = asyncio.get_running_loop()
         deadline = loop.time() + seconds
