@@ -15,7 +15,8 @@ import asyncio
 import logging
 import os
 import sys
-from collections.abc import Callable, Coroutine
+from collections.abc import AsyncIterator, Callable, Coroutine
+from contextlib import asynccontextmanager
 from typing import Any
 
 from src.adapters.db.engine import DatabaseUnavailable, check_database, describe
@@ -25,6 +26,7 @@ from src.domain.user import Role
 from src.entrypoints.bootstrap import (
     SIMULATOR_PARTNER_TOKEN,
     SIMULATOR_USER_TOKEN,
+    Container,
     build_container,
 )
 from src.entrypoints.logs import configure_logging
@@ -45,24 +47,27 @@ async def cmd_migrate(settings: Settings, _: argparse.Namespace) -> int:
     return 0
 
 
-async def cmd_generate_codes(settings: Settings, _: argparse.Namespace) -> int:
+@asynccontextmanager
+async def _container(settings: Settings) -> AsyncIterator[Container]:
+    """A container on a database known to be reachable, closed afterwards."""
     await check_database(settings.DATABASE_URL)
     container = build_container(settings)
     try:
-        filled = await container.generate_unique_codes()
+        yield container
     finally:
         await container.aclose()
+
+
+async def cmd_generate_codes(settings: Settings, _: argparse.Namespace) -> int:
+    async with _container(settings) as container:
+        filled = await container.generate_unique_codes()
     print(f"filled {filled} missing unique codes")
     return 0
 
 
 async def cmd_sync(settings: Settings, _: argparse.Namespace) -> int:
-    await check_database(settings.DATABASE_URL)
-    container = build_container(settings)
-    try:
+    async with _container(settings) as container:
         runs = await container.sync_all("cli")
-    finally:
-        await container.aclose()
     for run in runs:
         c = run.counts
         print(
@@ -75,13 +80,9 @@ async def cmd_sync(settings: Settings, _: argparse.Namespace) -> int:
 
 
 async def cmd_create_admin(settings: Settings, args: argparse.Namespace) -> int:
-    await check_database(settings.DATABASE_URL)
-    container = build_container(settings)
-    try:
+    async with _container(settings) as container:
         user = await container.register(args.email, args.password, role=Role.ADMIN)
-        print(f"created admin {user.email} (id {user.id})")
-    finally:
-        await container.aclose()
+    print(f"created admin {user.email} (id {user.id})")
     return 0
 
 
