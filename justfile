@@ -15,7 +15,7 @@ lock:
 
 # The whole suite: lint (layers + style), unit tests, integration tests.
 test *args: setup lint-imports
-    {{py}} -m ruff check src tests bench migrations
+    {{py}} -m ruff check .
     {{py}} -m pytest {{args}}
 
 # Fast tests without infrastructure (network disabled).
@@ -32,14 +32,14 @@ lint-imports: setup
 
 # Style, types and layer rules.
 lint: setup lint-imports
-    {{py}} -m ruff check src tests bench migrations
-    {{py}} -m ruff format --check src tests bench migrations
+    {{py}} -m ruff check .
+    {{py}} -m ruff format --check .
     {{py}} -m mypy src
 
 # Format the code.
 fmt: setup
-    {{py}} -m ruff format src tests bench migrations
-    {{py}} -m ruff check --fix src tests bench migrations
+    {{py}} -m ruff format .
+    {{py}} -m ruff check --fix .
 
 # Run the service in one process (SQLite, in-memory broker, scheduler, simulator when no tokens).
 run: setup
