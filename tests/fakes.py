@@ -269,6 +269,9 @@ class FakeInbox:
         self.s.events[new.id] = new  # type: ignore[index]
         return new.id, True  # type: ignore[return-value]
 
+    async def add_many(self, events: Sequence[WebhookEvent]) -> list[tuple[int, bool]]:
+        return [await self.add(e) for e in events]
+
     async def get(self, event_id: int) -> WebhookEvent | None:
         e = self.s.events.get(event_id)
         return copy.copy(e) if e else None

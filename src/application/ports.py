@@ -173,6 +173,12 @@ class InboxRepository(Protocol):
         """Store unless an event with the same dedupe key exists; (id, created)."""
         ...
 
+    async def add_many(self, events: Sequence[WebhookEvent]) -> list[tuple[int, bool]]:
+        """`add` for each event, in order, in one statement (plus one to read the ids of
+        duplicates, only when there are some). Of two events with the same dedupe key in
+        one call, the first is created and the second is its duplicate."""
+        ...
+
     async def get(self, event_id: int) -> WebhookEvent | None: ...
 
     async def save(self, event: WebhookEvent) -> None:

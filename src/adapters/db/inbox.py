@@ -2,11 +2,23 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import (
+    TIMESTAMP,
+    BigInteger,
+    Integer,
+    LargeBinary,
+    Text,
+    func,
+    or_,
+    select,
+    update,
+)
 
+from src.adapters.db.arrays import as_arrays, insert_from_arrays
 from src.adapters.db.executor import Executor
 from src.adapters.db.models import WebhookEventRow, table
 from src.application.ports import Page
@@ -32,6 +44,21 @@ def to_event(row: Any) -> WebhookEvent:
         attempted_at=row.attempted_at,
         id=row.id,
     )
+
+
+_EVENT_COLUMNS: dict[str, Any] = {
+    "company_id": BigInteger, "resource": Text, "resource_id": BigInteger,
+    "event_status": Text, "body": LargeBinary, "dedupe_key": Text,
+    "received_at": TIMESTAMP(timezone=True), "state": Text, "attempts": Integer,
+    "last_error": Text, "processed_at": TIMESTAMP(timezone=True),
+}  # fmt: skip
+# PostgreSQL: a batch of events in one INSERT (one array per column); a dedupe key already
+# stored (or twice in the batch) is skipped, and only the rows inserted come back.
+_PG_ADD_MANY = (
+    insert_from_arrays(events, _EVENT_COLUMNS)
+    .on_conflict_do_nothing(index_elements=[_c.dedupe_key])
+    .returning(_c.id, _c.dedupe_key)
+)
 
 
 class SqlInbox:
@@ -62,6 +89,29 @@ class SqlInbox:
             return new_id, True
         existing = select(_c.id).where(_c.dedupe_key == event.dedupe_key)
         return (await self.db.execute(existing)).scalar_one(), False
+
+    async def add_many(self, events: Sequence[WebhookEvent]) -> list[tuple[int, bool]]:
+        if not self.db.is_postgres:  # SQLite (one process, one writer): one by one
+            return [await self.add(e) for e in events]
+        if not events:
+            return []
+        rows = [
+            (e.company_id, e.resource, e.resource_id, e.event_status, e.body, e.dedupe_key,
+             e.received_at, e.state.value, e.attempts, e.last_error, e.processed_at)
+            for e in events
+        ]  # fmt: skip
+        params = as_arrays(list(_EVENT_COLUMNS), rows)
+        created = {key: i for i, key in await self.db.execute(_PG_ADD_MANY, params)}
+        ids = dict(created)
+        missing = sorted({e.dedupe_key for e in events} - set(created))
+        if missing:
+            stmt = select(_c.id, _c.dedupe_key).where(_c.dedupe_key.in_(missing))
+            ids.update({key: i for i, key in await self.db.execute(stmt)})
+        out = []
+        for e in events:
+            # The first event of a key this statement inserted is the created one.
+            out.append((ids[e.dedupe_key], created.pop(e.dedupe_key, None) is not None))
+        return out
 
     async def get(self, event_id: int) -> WebhookEvent | None:
         row = (await self.db.execute(select(events).where(_c.id == event_id))).first()

@@ -9,6 +9,7 @@ from datetime import timedelta
 from typing import Literal
 
 from src.application.errors import NotFound, ValidationFailed
+from src.application.inbox_writer import InboxWriter
 from src.application.ports import (
     Clock,
     Page,
@@ -42,6 +43,8 @@ class AcceptWebhook:
 
     Identical deliveries are stored once. Resources other than records are stored as
     IGNORED. When the integration is switched off events are stored and left PENDING.
+    Concurrent deliveries are committed together (`InboxWriter`); each is answered only
+    once its own transaction has committed.
     """
 
     def __init__(
@@ -52,6 +55,7 @@ class AcceptWebhook:
         clock: Clock,
         company_ids: Collection[int],
         switches: Switches,
+        writer: InboxWriter | None = None,
     ) -> None:
         self.uow_factory = uow_factory
         self.decoder = decoder
@@ -59,6 +63,7 @@ class AcceptWebhook:
         self.clock = clock
         self.company_ids = frozenset(company_ids)
         self.switches = switches
+        self.writer = writer or InboxWriter(uow_factory)
 
     async def __call__(self, body: bytes) -> Accepted:
         notice = self.decoder.envelope(body)
@@ -81,9 +86,7 @@ class AcceptWebhook:
             received_at=self.clock.now(),
             state=EventState.IGNORED if ignored else EventState.PENDING,
         )
-        async with self.uow_factory() as uow:
-            event_id, created = await uow.inbox.add(event)
-            await uow.commit()
+        event_id, created = await self.writer.add(event)  # committed when it returns
         if not created:
             return Accepted("duplicate", event_id)
         if ignored:

@@ -39,6 +39,24 @@ async def test_inbox_add_dedupes_by_key(uow_factory: UnitOfWorkFactory) -> None:
     assert got == replace(event(1), id=first_id)
 
 
+async def test_inbox_add_many_dedupes_within_the_batch_and_against_stored(
+    uow_factory: UnitOfWorkFactory,
+) -> None:
+    async with uow_factory() as uow:
+        [(stored_id, _)] = await uow.inbox.add_many([event(1)])
+        await uow.commit()
+    async with uow_factory() as uow:
+        results = await uow.inbox.add_many([event(2), event(1), event(3), event(2)])
+        assert await uow.inbox.add_many([]) == []
+        await uow.commit()
+    (two, two_new), (one, one_new), (three, three_new), (two_again, two_again_new) = results
+    assert (two_new, one_new, three_new, two_again_new) == (True, False, True, False)
+    assert (one, two_again) == (stored_id, two)
+    assert len({stored_id, two, three}) == 3
+    async with uow_factory() as uow:
+        assert (await uow.inbox.get(three)) == replace(event(3), id=three)
+
+
 async def test_inbox_save_writes_the_outcome(uow_factory: UnitOfWorkFactory) -> None:
     async with uow_factory() as uow:
         event_id, _ = await uow.inbox.add(event(1))
