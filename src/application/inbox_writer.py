@@ -19,14 +19,17 @@ from src.domain.inbox import WebhookEvent
 class InboxWriter:
     """`await writer.add(event)` → (event id, created), once committed.
 
-    `window` (seconds) lets concurrent deliveries join a batch before it is written;
-    `max_events` and `max_bytes` (of bodies) bound one transaction."""
+    `window` (seconds) makes each batch wait that long for more deliveries before it is
+    written. It is 0 by default: batches form by themselves while the previous one is being
+    written, and a wait only adds latency, which at a fixed number of senders is throughput
+    lost (measured: 5 ms cost a third of it). `max_events` and `max_bytes` (of bodies) bound
+    one transaction."""
 
     def __init__(
         self,
         uow_factory: UnitOfWorkFactory,
         *,
-        window: float = 0.002,
+        window: float = 0.0,
         max_events: int = 500,
         max_bytes: int = 8 * 1024 * 1024,
     ) -> None:
