@@ -143,9 +143,9 @@ class YClientsClient:
         retry budget raises `GatewayError`: the iteration never ends early and quietly.
 
         Records are deduplicated within one iteration: if the window shifts between page
-        requests (a record is added or moves), a record can come twice; a repeat of a version
-        already yielded is dropped, a newer version passes (ingest orders versions by
-        `last_change_at`). A shift can also make a record skip a page boundary and go unseen
+        requests (a record is added or moves), a record can come twice, on the next page; a
+        repeat of a version yielded on the last few pages is dropped (memory stays bounded),
+        a newer version passes (ingest orders versions by `last_change_at`). A shift can also make a record skip a page boundary and go unseen
         in this pass (see the drift tests): a record that moved has a new `last_change_date`
         and comes by webhook and with the next `changed_after` run; an unchanged record that
         slid onto a page already read comes with the next full run."""
@@ -157,7 +157,7 @@ class YClientsClient:
         }
         if changed_after is not None:
             params["changed_after"] = self._local(changed_after)
-        seen: dict[int, datetime] = {}
+        seen = _RecentVersions(pages=self.prefetch + 3)
         received = 0
         total: int | None = None
         last_known = 1  # the highest page number known to exist
@@ -376,12 +376,33 @@ async def _cancel(tasks: deque[asyncio.Task[DecodedPage]]) -> None:
             task.exception()  # retrieved, so asyncio does not log it as lost
 
 
-def _dedupe(records: list[YClientsRecord], seen: dict[int, datetime]) -> list[YClientsRecord]:
+class _RecentVersions:
+    """The versions yielded on the last few pages: a window shifting while we page repeats a
+    record on the next page (the pages requested ahead included), never further away, so
+    memory stays bounded by the page size whatever the window holds."""
+
+    def __init__(self, pages: int) -> None:
+        self._pages: deque[dict[int, datetime]] = deque(maxlen=pages)
+
+    def get(self, record_id: int) -> datetime | None:
+        for page in self._pages:
+            seen = page.get(record_id)
+            if seen is not None:
+                return seen
+        return None
+
+    def add_page(self, versions: dict[int, datetime]) -> None:
+        self._pages.append(versions)
+
+
+def _dedupe(records: list[YClientsRecord], seen: _RecentVersions) -> list[YClientsRecord]:
     out = []
+    page: dict[int, datetime] = {}
     for record in records:
-        previous = seen.get(record.record_id)
+        previous = page.get(record.record_id) or seen.get(record.record_id)
         if previous is not None and record.last_change_at <= previous:
             continue
-        seen[record.record_id] = record.last_change_at
+        page[record.record_id] = record.last_change_at
         out.append(record)
+    seen.add_page(page)
     return out
