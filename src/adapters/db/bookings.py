@@ -377,8 +377,9 @@ class SqlBookings:
         for company_id, record_ids in _by_company(keys).items():
             for part in chunks(record_ids, 1):
                 if self.db.is_postgres:
+                    # The statements are module constants (compiled once, cached by id).
                     params = {"cid": company_id, "rids": list(part)}
-                    result = await self.db.execute(_PG_BY_KEYS[lock, columns], params)
+                    result = await self.db.execute_plain(_PG_BY_KEYS[lock, columns], params)
                 else:
                     cols = bookings.c if columns == "all" else _VERSION_COLUMNS
                     stmt = select(*cols).where(

@@ -83,6 +83,23 @@ class Executor:
         """INSERT with the dialect's ON CONFLICT support."""
         return postgresql.insert(table) if self.is_postgres else sqlite.insert(table)
 
+    async def execute_plain(
+        self, statement: Executable, params: dict[str, Any]
+    ) -> CursorResult[*TupleAny]:
+        """`execute`, minus SQLAlchemy's per-row result processing: the statement is
+        compiled once and sent as is, and rows come back as the driver decoded them. For a
+        hot read whose column types the driver already returns as wanted (asyncpg: aware UTC
+        datetimes, Decimals)."""
+        sql, names, defaults = _compiled(statement, self.conn.dialect)
+        merged = {**defaults, **params}
+        try:
+            return await self.conn.exec_driver_sql(sql, tuple(merged[n] for n in names))
+        except DBAPIError as exc:
+            translated = concurrency_error(exc)
+            if translated is None:
+                raise
+            raise translated from exc
+
     async def execute(self, statement: Executable, params: Any = None) -> CursorResult[*TupleAny]:
         try:
             return await self.conn.execute(statement, params)
@@ -91,3 +108,18 @@ class Executor:
             if translated is None:
                 raise
             raise translated from exc
+
+
+_COMPILED: dict[tuple[int, str], tuple[str, tuple[str, ...], dict[str, Any]]] = {}
+
+
+def _compiled(statement: Executable, dialect: Any) -> tuple[str, tuple[str, ...], dict[str, Any]]:
+    """(SQL text, bind names in positional order, values of the literals bound in it)."""
+    key = (id(statement), dialect.name)
+    found = _COMPILED.get(key)
+    if found is None:
+        compiled = statement.compile(dialect=dialect)  # type: ignore[attr-defined]
+        names = tuple(compiled.positiontup or ())
+        literals = {n: b.value for n, b in compiled.binds.items() if not b.required}
+        found = _COMPILED[key] = (str(compiled), names, literals)
+    return found

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 from sqlalchemy import text
 
@@ -52,3 +54,20 @@ async def test_sqlite_in_a_missing_place_is_reported(tmp_path) -> None:  # type:
     blocker.write_text("not a directory")
     with pytest.raises(DatabaseUnavailable, match="SQLite database"):
         await check_database(f"sqlite:///{blocker}/app.db")
+
+
+async def test_a_pooled_connection_the_server_closed_is_replaced_on_checkout(pg_url: str) -> None:
+    engine = make_engine(pg_url)
+    other = make_engine(pg_url)
+    try:
+        async with engine.connect() as conn:
+            pid = (await conn.execute(text("SELECT pg_backend_pid()"))).scalar()
+        async with other.connect() as admin:  # a restart or failover, for that connection
+            await admin.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+        await asyncio.sleep(0.2)  # the driver sees the socket close
+        async with engine.connect() as conn:
+            again = (await conn.execute(text("SELECT pg_backend_pid()"))).scalar()
+        assert again != pid
+    finally:
+        await engine.dispose()
+        await other.dispose()
