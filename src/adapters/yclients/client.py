@@ -145,8 +145,9 @@ class YClientsClient:
         Records are deduplicated within one iteration: if the window shifts between page
         requests (a record is added or moves), a record can come twice, on the next page; a
         repeat of a version yielded on the last few pages is dropped (memory stays bounded),
-        a newer version passes (ingest orders versions by `last_change_at`). A shift can also make a record skip a page boundary and go unseen
-        in this pass (see the drift tests): a record that moved has a new `last_change_date`
+        a newer version passes (ingest orders versions by `last_change_at`). A shift can also
+        make a record skip a page boundary and go unseen in this pass (see the drift tests):
+        a record that moved has a new `last_change_date`
         and comes by webhook and with the next `changed_after` run; an unchanged record that
         slid onto a page already read comes with the next full run."""
         params: dict[str, Any] = {
