@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import asyncio
 from collections import Counter
 from datetime import timedelta
 
@@ -152,3 +153,30 @@ async def test_manual_request_queues_a_run_that_the_worker_fills_in(world: World
     assert world.store.runs[runs[0].id].counts.created == 1  # type: ignore[index]
     with pytest.raises(Exception, match="company_id: 7 is not a configured company"):
         await request(7)
+
+
+async def test_a_failing_page_fails_the_run_while_pages_are_still_coming(world: World) -> None:
+    # The fetcher is pages ahead (its queue full) when a page cannot be written: the run
+    # must end FAILED, not wait forever for a fetcher blocked on the full queue.
+    for i in range(40):
+        world.gateway.put(world.record(1000 + i, appointment_at=world.clock.now()))
+    world.gateway.page_size = 2
+    sync = world.sync()
+    factory = sync.uow_factory
+
+    class Broken(type(factory)):  # type: ignore[misc]
+        def __call__(self):  # type: ignore[no-untyped-def]
+            uow = super().__call__()
+
+            async def upsert_and_lock(*_args, **_kwargs):  # type: ignore[no-untyped-def]
+                raise RuntimeError("disk full")
+
+            uow.bookings.upsert_and_lock = upsert_and_lock
+            return uow
+
+    sync.uow_factory = Broken(world.store)
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    run = await asyncio.wait_for(sync(873456), timeout=5)
+    assert loop.time() - started < 2
+    assert run.status is RunStatus.FAILED and "disk full" in (run.error or "")

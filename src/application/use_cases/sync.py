@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import builtins
-import contextlib
 import logging
 from collections.abc import Sequence
 from datetime import timedelta
@@ -119,11 +118,14 @@ class SyncBookings:
             run.status, run.error = RunStatus.FAILED, f"{type(exc).__name__}: {exc}"
             log.exception("sync_crashed", extra={"company_id": company_id, "run_id": run.id})
         finally:
-            for task in (producer, *writing):
-                if not task.done():
-                    task.cancel()
-                with contextlib.suppress(asyncio.CancelledError, Exception):
-                    await task
+            tasks = [producer, *writing]
+            for task in tasks:
+                task.cancel()
+            # A cancelled fetcher still puts its end marker: make room, or it blocks forever
+            # on a full queue (and the run with it, holding the company's lock).
+            while not pages.empty():
+                pages.get_nowait()
+            await asyncio.gather(*tasks, return_exceptions=True)
         run.finished_at = self.clock.now()
         async with self.uow_factory() as uow:
             await uow.sync_runs.save(run)
@@ -161,10 +163,13 @@ async def _collect(run: SyncRun, writing: set[asyncio.Task[SyncCounts]], when: s
     if not writing:
         return
     done, _ = await asyncio.wait(writing, return_when=when)
+    writing.difference_update(done)
+    failed = [exc for exc in (task.exception() for task in done) if exc is not None]
     for task in done:
-        writing.discard(task)
-    for task in done:
-        run.counts.add(task.result())
+        if task.exception() is None:
+            run.counts.add(task.result())
+    if failed:
+        raise failed[0]
 
 
 def _run_fields(run: SyncRun) -> dict[str, object]:
