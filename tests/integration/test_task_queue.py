@@ -1,0 +1,47 @@
+"""The task queue over a real Redis stream: webhook tasks enqueued together go out in one
+pipeline, each message as taskiq's own `kiq` would have sent it."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import uuid
+
+import redis.asyncio as redis
+
+from src.adapters.task_queue import PROCESS_WEBHOOK_EVENT, TaskiqQueue
+from src.entrypoints.settings import load_settings
+from src.entrypoints.worker import build_broker
+
+REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+
+
+async def test_concurrent_webhook_tasks_are_each_sent_once_with_the_task_labels() -> None:
+    queue_name = f"test-queue-{uuid.uuid4().hex[:10]}"
+    settings = load_settings({"REDIS_URL": REDIS_URL, "TASK_QUEUE_NAME": queue_name})
+    broker = build_broker(settings)
+    client = redis.Redis.from_url(REDIS_URL)
+    await broker.startup()
+    try:
+        queue = TaskiqQueue(broker)
+        await asyncio.gather(*(queue.process_webhook_event(n) for n in range(1, 51)))
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + 5
+        while await client.xlen(queue_name) < 50 and loop.time() < deadline:
+            await asyncio.sleep(0.02)  # sent in the background, after the callers returned
+        entries = await client.xrange(queue_name)
+        messages = [json.loads(fields[b"data"]) for _, fields in entries]
+        assert sorted(m["args"][0] for m in messages) == list(range(1, 51))
+        assert {m["task_name"] for m in messages} == {PROCESS_WEBHOOK_EVENT}
+        assert len({m["task_id"] for m in messages}) == 50
+        # The retry middleware reads these from the message.
+        assert messages[0]["labels"] == {
+            "retry_on_error": "True", "max_retries": str(settings.WEBHOOK_MAX_ATTEMPTS),
+        }  # fmt: skip
+    finally:
+        await broker.shutdown()
+        keys = [k async for k in client.scan_iter(f"{queue_name}*")]
+        if keys:
+            await client.delete(*keys)
+        await client.aclose()
