@@ -13,9 +13,8 @@ import subprocess
 import sys
 import tempfile
 import time
-import uuid
-from collections.abc import AsyncIterator, Iterable, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import Iterable, Sequence
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -23,8 +22,8 @@ from typing import Any
 import httpx
 from sqlalchemy import pool, text
 
-from src.adapters.db.engine import database_url, make_engine
-from src.adapters.db.migrate import upgrade
+from src.adapters.db.engine import make_engine
+from tests.integration.conftest import temporary_pg_database
 
 ROOT = Path(__file__).resolve().parents[1]
 PYTHON = sys.executable
@@ -154,23 +153,9 @@ def start_simulator(procs: Procs, port: int, **env: str) -> Proc:
     return proc
 
 
-@asynccontextmanager
-async def temporary_database(prefix: str = "bench") -> AsyncIterator[str]:
-    """A new PostgreSQL database migrated to head; dropped on exit."""
-    name = f"{prefix}_{uuid.uuid4().hex[:12]}"
-    admin = make_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT", poolclass=pool.NullPool)
-    try:
-        async with admin.connect() as conn:
-            await conn.execute(text(f'CREATE DATABASE "{name}"'))
-        url = database_url(PG_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
-        try:
-            await upgrade(url)
-            yield url
-        finally:
-            async with admin.connect() as conn:
-                await conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    finally:
-        await admin.dispose()
+def temporary_database(prefix: str = "bench") -> AbstractAsyncContextManager[str]:
+    """A new PostgreSQL database migrated to head; dropped on exit (the tests' helper)."""
+    return temporary_pg_database(prefix=prefix, admin_url=PG_ADMIN_URL)
 
 
 def percentile(values: Iterable[float], p: float) -> float:

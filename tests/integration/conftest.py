@@ -34,14 +34,16 @@ CLEARED_TABLES = [
 
 
 @asynccontextmanager
-async def temporary_pg_database(revision: str | None = "head") -> AsyncIterator[str]:
+async def temporary_pg_database(
+    revision: str | None = "head", prefix: str = "test", admin_url: str = PG_ADMIN_URL
+) -> AsyncIterator[str]:
     """A new PostgreSQL database (migrated to `revision` unless None), dropped on exit."""
-    name = f"test_{uuid.uuid4().hex[:16]}"
-    admin = make_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT", poolclass=pool.NullPool)
+    name = f"{prefix}_{uuid.uuid4().hex[:16]}"
+    admin = make_engine(admin_url, isolation_level="AUTOCOMMIT", poolclass=pool.NullPool)
     try:
         async with admin.connect() as conn:
             await conn.execute(text(f'CREATE DATABASE "{name}"'))
-        url = database_url(PG_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
+        url = database_url(admin_url).set(database=name).render_as_string(hide_password=False)
         try:
             if revision is not None:
                 await upgrade(url, revision)

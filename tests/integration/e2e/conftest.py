@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -20,6 +19,7 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
+from bench.common import free_port
 from tests.integration.conftest import temporary_pg_database
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -29,12 +29,6 @@ JWT_SECRET = "e2e-" + "x" * 40
 WEBHOOK_SECRET = "e2e-webhook-secret"
 COMPANY_ID = 873456
 PARTNER, USER = "sim-partner-token", "sim-user-token"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @dataclass
