@@ -75,10 +75,11 @@ def api_env(database: str, port: int, queue: str, **extra: str) -> dict[str, str
     )
 
 
-def drop_queue(queue: str) -> None:
+def drop_queue(queue: str, redis_url: str = REDIS_URL) -> None:
+    """Delete a task stream and its keys (each run uses its own)."""
     import redis
 
-    client = redis.Redis.from_url(REDIS_URL)
+    client = redis.Redis.from_url(redis_url)
     try:
         keys = list(client.scan_iter(f"{queue}*"))
         if keys:

@@ -7,19 +7,18 @@ import os
 import signal
 import subprocess
 import sys
-import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
-from bench.common import free_port
+from bench.common import Proc, free_port, wait_http
+from bench.webhook import drop_queue
 from tests.integration.conftest import temporary_pg_database
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -29,16 +28,6 @@ JWT_SECRET = "e2e-" + "x" * 40
 WEBHOOK_SECRET = "e2e-webhook-secret"
 COMPANY_ID = 873456
 PARTNER, USER = "sim-partner-token", "sim-user-token"
-
-
-@dataclass
-class Proc:
-    name: str
-    popen: subprocess.Popen[bytes]
-    log: Path
-
-    def output(self) -> str:
-        return self.log.read_text(errors="replace")[-4000:]
 
 
 @dataclass
@@ -97,17 +86,7 @@ class Stack:
         )  # fmt: skip
 
     def wait_http(self, url: str, proc: Proc, timeout: float = 30) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if proc.popen.poll() is not None:
-                raise RuntimeError(f"{proc.name} exited:\n{proc.output()}")
-            try:
-                if httpx.get(url, timeout=1).status_code < 500:
-                    return
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.1)
-        raise TimeoutError(f"{proc.name} did not answer {url}:\n{proc.output()}")
+        wait_http(url, proc, timeout)
 
     def kill(self, proc: Proc, sig: int = signal.SIGKILL) -> None:
         if proc.popen.poll() is None:
@@ -178,19 +157,7 @@ async def stack(tmp_path: Path) -> AsyncIterator[Stack]:
         finally:
             s.stop_all()
             await engine.dispose()
-            _drop_stream(queue)
-
-
-def _drop_stream(queue: str) -> None:
-    import redis
-
-    client = redis.Redis.from_url(REDIS_URL)
-    try:
-        keys = list(client.scan_iter(f"{queue}*"))
-        if keys:
-            client.delete(*keys)
-    finally:
-        client.close()
+            drop_queue(queue, REDIS_URL)
 
 
 @pytest.fixture
