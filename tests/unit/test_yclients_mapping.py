@@ -1,5 +1,5 @@
 """The YClients wire format → domain records: every shared fixture, and the tolerance cases
-the contract documents (shared/yclients/CONTRACT.md)."""
+the contract documents (docs/yclients/CONTRACT.md)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,6 @@ import copy
 import json
 from datetime import UTC, datetime
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -26,8 +25,9 @@ from src.application.errors import MalformedPayload, ValidationFailed
 from src.domain.booking import BookingStatus
 from src.domain.codes import extract_code
 from src.domain.contacts import normalize_email, phone_key
+from tests.paths import YCLIENTS_FIXTURES
 
-FIXTURES = Path(__file__).resolve().parents[2].parent / "shared/yclients/fixtures"
+FIXTURES = YCLIENTS_FIXTURES
 
 
 def fixture_bytes(name: str) -> bytes:

@@ -1,4 +1,4 @@
-"""msgspec Structs for the YClients wire format (see shared/yclients/CONTRACT.md).
+"""msgspec Structs for the YClients wire format (see docs/yclients/CONTRACT.md).
 
 Only the fields we map are declared: msgspec skips unknown fields without building them,
 which keeps decoding fast and makes us indifferent to fields whose shape drifts

@@ -2,7 +2,7 @@
 domain objects.
 
 Decimal values travel as JSON strings ("12.50") and times as ISO 8601 in UTC, as the mobile
-clients expect; the shapes follow DESIGN.md ("HTTP API"): extend them, never rename.
+clients expect; the shapes are the ones README.md documents: extend them, never rename.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""A simulated YClients speaking the contract in shared/yclients/CONTRACT.md.
+"""A simulated YClients speaking the contract in docs/yclients/CONTRACT.md.
 
 Used by the integration tests, the benchmarks and `just run` without real tokens.
 """

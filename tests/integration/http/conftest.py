@@ -14,7 +14,6 @@ from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -33,10 +32,9 @@ from src.entrypoints.http.auth import issue_token
 from src.entrypoints.settings import Settings
 from tests.factories import COMPANY_ID
 from tests.fakes import FakeGateway, FakeHasher
+from tests.paths import YCLIENTS_FIXTURES
 
-# CI clones the repository elsewhere, with shared/ beside it.
-SHARED = Path(__file__).resolve().parents[3].parent / "shared"
-FIXTURES = SHARED / "yclients" / "fixtures"
+FIXTURES = YCLIENTS_FIXTURES
 WEBHOOK_SECRET = "test-webhook-secret-0123456789"
 JWT_SECRET = "test-jwt-secret-0123456789-0123456789-abcdef"
 WIDGET_URL = "https://n873456.yclients.com/"

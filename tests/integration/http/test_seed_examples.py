@@ -17,13 +17,10 @@ from litestar import Litestar
 
 from src.domain.booking import BookingStatus
 from src.entrypoints.http.app import create_app
-from tests.integration.http.conftest import NO_LIMIT, SHARED, Api
+from tests.integration.http.conftest import NO_LIMIT, Api
+from tests.paths import SEED
 
-SEED = SHARED / "seeds" / "000_b2aa356b5bf9af15.txt"
-
-pytestmark = pytest.mark.skipif(
-    not SEED.is_file() or shutil.which("curl") is None, reason="needs the seed and curl"
-)
+pytestmark = pytest.mark.skipif(shutil.which("curl") is None, reason="needs curl")
 
 
 def seed_curls() -> list[str]:

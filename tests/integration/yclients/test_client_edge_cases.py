@@ -6,15 +6,15 @@ import json
 from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime, timedelta
 from email.utils import format_datetime
-from pathlib import Path
 
 import httpx
 import pytest
 
 from src.adapters.yclients.client import RetryPolicy, YClientsClient, _retry_after
 from src.application.errors import GatewayError, TokensRejected
+from tests.paths import YCLIENTS_FIXTURES
 
-FIXTURES = Path(__file__).resolve().parents[3].parent / "shared/yclients/fixtures"
+FIXTURES = YCLIENTS_FIXTURES
 RETRY = RetryPolicy(attempts=3, wait_initial=0.001, wait_max=0.002, wait_jitter=0.0)
 Handler = Callable[[httpx.Request], httpx.Response]
 
