@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from src.application.ports import NewUser
@@ -25,7 +25,6 @@ from src.domain.loyalty import REVERSING_STATUSES, points_for
 from src.domain.record import ServiceLine, YClientsRecord
 from tests.fakes import FakeClock, FakeUnitOfWorkFactory, Store
 
-EXAMPLES = int(os.environ.get("HYPOTHESIS_EXAMPLES", "2000"))
 T0 = datetime(2026, 11, 1, tzinfo=UTC)
 CODES = ["AAAA2222", "BBBB3333"]
 
@@ -82,11 +81,8 @@ def _newest(seen: list[Version]) -> Version:
     return best
 
 
-@settings(
-    max_examples=EXAMPLES,
-    deadline=None,
-    suppress_health_check=[HealthCheck.too_slow],
-)
+# The number of examples comes from the hypothesis profile (tests/conftest.py): a few
+# hundred in `dev`, 2,000 in `ci`; HYPOTHESIS_EXAMPLES overrides both.
 @given(steps)
 def test_ledger_always_matches_bookings(program: list) -> None:  # type: ignore[type-arg]
     asyncio.run(_run(program))
@@ -155,3 +151,11 @@ def _check_entitlement(store: Store, newest: Version) -> None:
         assert b.bonus_points == expected
     elif b.status in REVERSING_STATUSES:
         assert b.bonus_points == 0
+
+
+def test_ci_profile_runs_the_ledger_property_at_full_depth() -> None:
+    from hypothesis import settings
+
+    if "HYPOTHESIS_EXAMPLES" not in os.environ:
+        assert settings.get_profile("ci").max_examples >= 2000
+        assert 100 <= settings.get_profile("dev").max_examples < 2000
