@@ -1,4 +1,5 @@
-"""polyfactory factories for test data: YClients records and users."""
+"""polyfactory factory for test data: YClients records (the unit `World` and the
+PostgreSQL concurrency tests build theirs from it)."""
 
 from __future__ import annotations
 
@@ -9,22 +10,10 @@ from polyfactory import Use
 from polyfactory.factories import DataclassFactory
 
 from src.domain.booking import BookingStatus
-from src.domain.record import ClientInfo, ServiceLine, YClientsRecord
-from src.domain.user import Role, User
+from src.domain.record import ServiceLine, YClientsRecord
 
 COMPANY_ID = 873456
 BASE_TIME = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
-
-
-class ServiceLineFactory(DataclassFactory[ServiceLine]):
-    title = Use(lambda: "Haircut")
-    cost = Use(lambda: Decimal("2500.00"))
-
-
-class ClientInfoFactory(DataclassFactory[ClientInfo]):
-    name = Use(DataclassFactory.__faker__.first_name)
-    phone = None
-    email = None
 
 
 class RecordFactory(DataclassFactory[YClientsRecord]):
@@ -41,15 +30,3 @@ class RecordFactory(DataclassFactory[YClientsRecord]):
     client = None
     comment = ""
     deleted = False
-
-
-class UserFactory(DataclassFactory[User]):
-    id = Use(DataclassFactory.__random__.randint, 1, 10**9)
-    email = Use(DataclassFactory.__faker__.email)
-    password_hash = "plain$secret123"
-    role = Role.USER
-    phone = None
-    phone_key = None
-    name = None
-    unique_code = None
-    created_at = BASE_TIME

@@ -6,17 +6,24 @@ Create Date: 2026-11-25
 """
 
 from collections.abc import Sequence
+from decimal import Decimal
 
 import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
-from src.domain.loyalty import DEFAULT_LEVELS
-
 revision: str = "0001"
 down_revision: str | None = None
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
+
+# The levels seeded at the time of this migration (name, minimum completed spend, cashback %).
+# A frozen copy: changing the domain's defaults must not change what this migration does.
+DEFAULT_LEVELS = (
+    ("Bronze", Decimal("0"), Decimal("3")),
+    ("Silver", Decimal("30000"), Decimal("5")),
+    ("Gold", Decimal("100000"), Decimal("7")),
+)
 
 ID = sa.BigInteger().with_variant(sa.Integer(), "sqlite")  # INTEGER PRIMARY KEY autoincrements
 UTC_TIME = sa.DateTime(timezone=True)
@@ -105,8 +112,8 @@ def upgrade() -> None:
     op.bulk_insert(
         levels,
         [
-            {"name": lv.name, "min_spend": lv.min_spend, "cashback_percent": lv.cashback_percent}
-            for lv in DEFAULT_LEVELS
+            {"name": name, "min_spend": spend, "cashback_percent": percent}
+            for name, spend, percent in DEFAULT_LEVELS
         ],
     )
 

@@ -5,12 +5,11 @@ Revises: 0001
 Create Date: 2026-11-25
 """
 
+import secrets
 from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import context, op
-
-from src.domain.codes import generate_code
 
 revision: str = "0002"
 down_revision: str | None = "0001"
@@ -18,6 +17,17 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 BATCH = 1000
+
+# The code format at the time of this migration, copied (not imported) so that changing the
+# domain never changes what this migration does: 8 characters, upper-case Latin letters and
+# digits without look-alikes (no 0/O, 1/I/L).
+ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
+CODE_LENGTH = 8
+
+
+def generate_code() -> str:
+    return "".join(secrets.choice(ALPHABET) for _ in range(CODE_LENGTH))
+
 
 users = sa.table("users", sa.column("id", sa.BigInteger()), sa.column("unique_code", sa.String(8)))
 

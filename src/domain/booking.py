@@ -6,23 +6,20 @@ import enum
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from decimal import Decimal
-from typing import TYPE_CHECKING, NamedTuple
+from typing import NamedTuple
 
 from src.domain.money import ZERO
+from src.domain.record import YClientsRecord
+from src.domain.status import UPCOMING_STATUSES, BookingStatus
 
-if TYPE_CHECKING:
-    from src.domain.record import YClientsRecord
-
-
-class BookingStatus(enum.StrEnum):
-    PENDING = "PENDING"
-    CONFIRMED = "CONFIRMED"
-    COMPLETED = "COMPLETED"
-    CANCELLED = "CANCELLED"
-    NO_SHOW = "NO_SHOW"
-
-
-UPCOMING_STATUSES = frozenset({BookingStatus.PENDING, BookingStatus.CONFIRMED})
+__all__ = [
+    "UPCOMING_STATUSES",
+    "Booking",
+    "BookingKey",
+    "BookingStatus",
+    "Freshness",
+    "MatchMethod",
+]
 
 
 class MatchMethod(enum.StrEnum):

@@ -6,8 +6,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 
-from src.domain.booking import BookingStatus
 from src.domain.money import ZERO, quantize
+from src.domain.status import BookingStatus
 
 
 @dataclass(frozen=True, slots=True)

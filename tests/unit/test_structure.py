@@ -1,0 +1,49 @@
+"""Structure rules the layer contracts (import-linter) do not cover."""
+
+from __future__ import annotations
+
+import ast
+
+from tests.paths import ROOT
+
+
+def _imports(path) -> set[str]:  # type: ignore[no-untyped-def]
+    out: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            out.update(a.name for a in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+            out.add(node.module)
+    return out
+
+
+def test_migrations_are_frozen_snapshots_that_import_no_live_code() -> None:
+    offenders = {
+        path.name: sorted(m for m in _imports(path) if m == "src" or m.startswith("src."))
+        for path in sorted((ROOT / "migrations/versions").glob("*.py"))
+    }
+    assert not {name: mods for name, mods in offenders.items() if mods}
+
+
+def test_the_domain_has_no_import_cycle() -> None:
+    domain = ROOT / "src/domain"
+    graph = {
+        f"src.domain.{p.stem}": {m for m in _imports(p) if m.startswith("src.domain.")}
+        for p in domain.glob("*.py")
+        if p.stem != "__init__"
+    }
+    visiting: list[str] = []
+    done: set[str] = set()
+
+    def visit(module: str) -> None:
+        assert module not in visiting, "import cycle: " + " -> ".join([*visiting, module])
+        if module in done:
+            return
+        visiting.append(module)
+        for dep in graph.get(module, ()):
+            visit(dep)
+        visiting.pop()
+        done.add(module)
+
+    for module in graph:
+        visit(module)
