@@ -57,6 +57,8 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True):
     SIMULATOR_PORT: int = 8100
     LOG_LEVEL: str = "INFO"
     LOG_FORMAT: str = "console"  # console | json
+    # CORS, for web apps served from another origin.
+    CORS_ALLOW_ORIGINS: tuple[str, ...] = ()  # e.g. https://app.example.com; empty = no CORS
 
     @property
     def is_dev(self) -> bool:
@@ -89,6 +91,16 @@ def _parse_levels(raw: str) -> tuple[LoyaltyLevel, ...]:
     return tuple(levels)
 
 
+def _parse_origins(raw: str) -> tuple[str, ...]:
+    """`https://a.example, https://b.example` → origins without a trailing slash (a browser's
+    `Origin` never has one)."""
+    origins = tuple(o.strip().rstrip("/") for o in raw.split(",") if o.strip())
+    for origin in origins:
+        if origin != "*" and not origin.startswith(("http://", "https://")):
+            raise SettingsError(f"CORS_ALLOW_ORIGINS: '{origin}' is not an http(s) origin")
+    return origins
+
+
 def _read_dotenv(path: Path) -> dict[str, str]:
     if not path.is_file():
         return {}
@@ -111,6 +123,8 @@ def load_settings(env: Mapping[str, str] | None = None, dotenv: Path | None = No
         if not all(i.isdigit() for i in ids):
             raise SettingsError("YCLIENTS_COMPANY_IDS: expected comma-separated numbers")
         raw["YCLIENTS_COMPANY_IDS"] = [int(i) for i in ids]
+    if "CORS_ALLOW_ORIGINS" in raw:
+        raw["CORS_ALLOW_ORIGINS"] = _parse_origins(str(raw["CORS_ALLOW_ORIGINS"]))
     if "LOYALTY_LEVELS" in raw:
         raw["LOYALTY_LEVELS"] = _parse_levels(str(raw["LOYALTY_LEVELS"]))
     try:

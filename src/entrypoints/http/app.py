@@ -15,6 +15,7 @@ from contextlib import AsyncExitStack, asynccontextmanager
 from typing import Any
 
 from litestar import Litestar
+from litestar.config.cors import CORSConfig
 from litestar.datastructures import State
 from litestar.handlers import HTTPRouteHandler
 from litestar.middleware.rate_limit import DurationUnit
@@ -139,9 +140,26 @@ def create_app(
                 '`{"error": {"code", "message", "status", "details"?}}`.'
             ),
         ),
+        cors_config=cors_config(settings),
         request_max_body_size=MAX_BODY,
         logging_config=None,  # logging is configured once per process (src.entrypoints.logs)
         debug=False,
+    )
+
+
+def cors_config(settings: Settings) -> CORSConfig | None:
+    """CORS for the origins in CORS_ALLOW_ORIGINS; none configured = no CORS headers at all.
+
+    Credentials stay off: the API authenticates with a bearer token the web app sends
+    itself, never with cookies."""
+    if not settings.CORS_ALLOW_ORIGINS:
+        return None
+    return CORSConfig(
+        allow_origins=list(settings.CORS_ALLOW_ORIGINS),
+        allow_methods=["GET", "POST", "PATCH"],
+        allow_headers=["Authorization", "Content-Type"],
+        allow_credentials=False,
+        max_age=600,
     )
 
 
