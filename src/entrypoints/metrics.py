@@ -16,6 +16,11 @@ from prometheus_client import Counter
 WEBHOOKS_RECEIVED = Counter(
     "yclients_webhooks_received_total", "Webhook deliveries answered, by outcome", ["outcome"]
 )
+WEBHOOKS_REJECTED = Counter(
+    "webhooks_rejected_total",
+    "Webhook deliveries refused before storing (missing or wrong secret), by reason",
+    ["reason"],
+)
 WEBHOOKS_PROCESSED = Counter("yclients_webhooks_processed_total", "Webhook events processed")
 WEBHOOKS_FAILED = Counter(
     "yclients_webhook_failures_total", "Failed webhook attempts, by resulting state", ["state"]
@@ -45,6 +50,8 @@ class MetricsHandler(logging.Handler):
     def _count(event: str, data: dict[str, object]) -> None:
         if event == "webhook_event_processed":
             WEBHOOKS_PROCESSED.inc()
+        elif event == "webhook_rejected":
+            WEBHOOKS_REJECTED.labels(reason=str(data.get("reason"))).inc()
         elif event == "webhook_event_failed":
             WEBHOOKS_FAILED.labels(state=str(data.get("state", "PENDING"))).inc()
         elif event in ("sync_run_finished", "sync_run_skipped"):

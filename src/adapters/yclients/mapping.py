@@ -17,6 +17,7 @@ from src.adapters.yclients.schema import (
     WireClient,
     WireRecord,
     WireService,
+    company_decoder,
     is_null,
     page_decoder,
     raw_page_decoder,
@@ -232,6 +233,15 @@ def parse_webhook(body: bytes) -> WebhookEnvelope:
         raise InvalidWebhook(f"webhook body: `{field}`: {reason}") from exc
     except msgspec.DecodeError as exc:
         raise MalformedWebhook(f"webhook body is not valid JSON: {exc}") from exc
+
+
+def webhook_company_id(body: bytes) -> int | None:
+    """The `company_id` of a webhook body, or None when the body does not say (for logging
+    a delivery that is rejected before anything else is looked at)."""
+    try:
+        return company_decoder.decode(body).company_id
+    except (msgspec.DecodeError, msgspec.ValidationError):
+        return None
 
 
 def record_from_webhook(envelope: WebhookEnvelope) -> YClientsRecord | None:

@@ -127,6 +127,12 @@ class WebhookEnvelope(msgspec.Struct, frozen=True, gc=False):
     data: msgspec.Raw = NULL
 
 
+class CompanyOnly(msgspec.Struct, frozen=True, gc=False):
+    """Just the company of a webhook body, to name it when the delivery is rejected."""
+
+    company_id: int | None = None
+
+
 page_decoder = msgspec.json.Decoder(RecordListEnvelope, strict=False)
 raw_page_decoder = msgspec.json.Decoder(RawRecordListEnvelope, strict=False)
 record_envelope_decoder = msgspec.json.Decoder(RecordEnvelope, strict=False)
@@ -134,3 +140,4 @@ record_decoder = msgspec.json.Decoder(WireRecord, strict=False)
 record_id_decoder = msgspec.json.Decoder(RecordId, strict=False)
 error_decoder = msgspec.json.Decoder(ErrorEnvelope, strict=False)
 webhook_decoder = msgspec.json.Decoder(WebhookEnvelope, strict=False)
+company_decoder = msgspec.json.Decoder(CompanyOnly, strict=False)

@@ -7,6 +7,7 @@ to one use case (decode, hash, one insert, commit, enqueue). No ORM, no extra qu
 from __future__ import annotations
 
 import hmac
+import logging
 from typing import Annotated, Any
 
 from litestar import Request, Router, get, post
@@ -16,6 +17,7 @@ from litestar.params import FromQuery, QueryParameter
 from litestar.response import Response
 from litestar.status_codes import HTTP_200_OK, HTTP_202_ACCEPTED
 
+from src.adapters.yclients.mapping import webhook_company_id
 from src.application.errors import Conflict, NotFound
 from src.domain.sync_run import SyncRun
 from src.entrypoints.bootstrap import Container
@@ -37,6 +39,8 @@ from src.entrypoints.http.schemas import (
     webhook_ack,
 )
 from src.entrypoints.metrics import count_webhook
+
+log = logging.getLogger(__name__)
 
 WEBHOOK_MAX_BODY = 1024 * 1024  # 1 MiB: YClients sends a few KB
 
@@ -68,10 +72,25 @@ async def receive_webhook(
     stored) without the right secret, 413 over 1 MiB, 400 not JSON, 422 missing fields or an
     unknown company; resources other than records are stored as IGNORED."""
     if not secret_matches(secret, container.settings.YCLIENTS_WEBHOOK_SECRET):
+        await _log_rejected(request, "missing_secret" if not secret else "wrong_secret")
         raise NotAuthorizedException("missing or wrong webhook secret")
     accepted = await container.accept_webhook(await request.body())
     count_webhook(accepted.status)
     return webhook_ack(accepted)
+
+
+async def _log_rejected(request: Request[Any, Any, Any], reason: str) -> None:
+    """One warning line per refused delivery (also counted: `webhooks_rejected_total`), so a
+    salon whose webhooks never arrive shows up in the log. Never the secret given: it may be
+    the real one mistyped, or the previous one."""
+    try:
+        company_id = webhook_company_id(await request.body())
+    except Exception:  # too large, or the client went away: the line still says who
+        company_id = None
+    client = request.client.host if request.client else None
+    log.warning(
+        "webhook_rejected", extra={"reason": reason, "client": client, "company_id": company_id}
+    )
 
 
 async def start_sync(container: Container, company_id: int | None) -> list[SyncRun]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 
 import pytest
 
@@ -214,3 +215,46 @@ async def test_end_to_end_the_webhook_links_the_members_booking(api: Api) -> Non
     assert (booking["yclients_record_id"], booking["match_method"]) == (601234999, "code")
     [row] = await api.rows("SELECT state, attempts FROM webhook_events")
     assert (row.state, row.attempts) == ("PROCESSED", 1)
+
+
+def _server_lines(caplog: pytest.LogCaptureFixture) -> list[logging.LogRecord]:
+    """What the service logged (not the test's HTTP client)."""
+    return [r for r in caplog.records if not r.name.startswith(("httpx", "httpcore"))]
+
+
+@pytest.mark.parametrize(
+    ("params", "reason"),
+    [({"secret": "wrong-secret-value"}, "wrong_secret"), (None, "missing_secret")],
+)
+async def test_rejected_delivery_is_one_log_line_and_counted(
+    api: Api, caplog: pytest.LogCaptureFixture, params: dict[str, str] | None, reason: str
+) -> None:
+    from prometheus_client import REGISTRY
+
+    def rejected() -> float:
+        value = REGISTRY.get_sample_value("webhooks_rejected_total", {"reason": reason})
+        return value or 0.0
+
+    before = rejected()
+    with caplog.at_level(logging.DEBUG):
+        response = await post(api, webhook_body(), params)
+    assert_error(response, 401, "secret")
+    lines = _server_lines(caplog)
+    assert [r.getMessage() for r in lines] == ["webhook_rejected"]
+    line = lines[0]
+    assert line.levelno == logging.WARNING
+    assert (line.reason, line.company_id, line.client) == (reason, 873456, "127.0.0.1")  # type: ignore[attr-defined]
+    assert all("wrong-secret-value" not in str(v) for v in line.__dict__.values())
+    assert rejected() - before == 1
+    assert await api.count("webhook_events") == 0
+
+
+async def test_rejected_delivery_with_a_body_that_is_not_json_is_logged_without_company(
+    api: Api, caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level(logging.WARNING):
+        response = await post(api, b"not json", {"secret": "nope"})
+    assert_error(response, 401)
+    assert [(r.getMessage(), r.company_id) for r in _server_lines(caplog)] == [  # type: ignore[attr-defined]
+        ("webhook_rejected", None)
+    ]
