@@ -30,3 +30,4 @@ class RecordFactory(DataclassFactory[YClientsRecord]):
     client = None
     comment = ""
     deleted = False
+    utc_offset_minutes = None

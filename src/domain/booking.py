@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 from typing import NamedTuple
 
@@ -50,7 +50,9 @@ class Freshness(enum.Enum):
 class Booking:
     """A booking. `bonus_points` is what the ledger granted for it (sum of its entries),
     `bonus_percent` is frozen at the first accrual, `bonus_basis` is the spend it adds to the
-    member's level while it holds points, and `ledger_step` numbers its ledger entries."""
+    member's level while it holds points, and `ledger_step` numbers its ledger entries.
+    `appointment_at` is the instant (UTC); `utc_offset_minutes` the salon's offset for it
+    (None for bookings stored before offsets were kept: shown in UTC)."""
 
     company_id: int
     record_id: int
@@ -65,6 +67,7 @@ class Booking:
     client_email: str | None = None
     comment: str = ""
     deleted: bool = False
+    utc_offset_minutes: int | None = None
     id: int | None = None
     user_id: int | None = None
     match_method: MatchMethod | None = None
@@ -79,6 +82,13 @@ class Booking:
     @property
     def key(self) -> BookingKey:
         return BookingKey(self.company_id, self.record_id)
+
+    @property
+    def local_appointment_at(self) -> datetime:
+        """The same instant on the salon's wall clock (`12:00+03:00`, not `09:00Z`)."""
+        if self.utc_offset_minutes is None:
+            return self.appointment_at
+        return self.appointment_at.astimezone(_zone(self.utc_offset_minutes))
 
     @property
     def loyalty_bonuses_awarded(self) -> bool:
@@ -124,6 +134,18 @@ class Booking:
         self.client_email = client.email if client else None
         self.comment = record.comment
         self.deleted = record.deleted
+        self.utc_offset_minutes = record.utc_offset_minutes
 
     def copy(self) -> Booking:
         return replace(self)
+
+
+_ZONES: dict[int, timezone] = {}
+
+
+def _zone(minutes: int) -> timezone:
+    """A fixed-offset zone, shared: a list shows many bookings of the same few salons."""
+    zone = _ZONES.get(minutes)
+    if zone is None:
+        zone = _ZONES[minutes] = timezone(timedelta(minutes=minutes))
+    return zone

@@ -27,7 +27,8 @@ class ClientInfo:
 
 @dataclass(frozen=True, slots=True)
 class YClientsRecord:
-    """One YClients record (booking). Times are timezone-aware UTC."""
+    """One YClients record (booking). Times are timezone-aware UTC; `utc_offset_minutes` is
+    the offset YClients gave the appointment time (the salon's wall clock), None if unknown."""
 
     company_id: int
     record_id: int
@@ -39,6 +40,7 @@ class YClientsRecord:
     client: ClientInfo | None = None
     comment: str = ""
     deleted: bool = False
+    utc_offset_minutes: int | None = None
     price: Decimal = field(init=False)
 
     def __post_init__(self) -> None:

@@ -22,7 +22,7 @@ from src.adapters.yclients.mapping import (
     record_from_webhook,
 )
 from src.application.errors import MalformedPayload, ValidationFailed
-from src.domain.booking import BookingStatus
+from src.domain.booking import Booking, BookingStatus
 from src.domain.codes import extract_code
 from src.domain.contacts import normalize_email, phone_key
 from tests.paths import YCLIENTS_FIXTURES
@@ -190,6 +190,45 @@ def test_other_company_offset_is_converted(raw_record: dict[str, Any]) -> None:
     raw_record["datetime"] = "2019-01-16T16:00:00+09:00"  # the doc's own example
     record = decode_record(json.dumps(raw_record).encode())
     assert record.appointment_at == datetime(2019, 1, 16, 7, 0, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    ("sent", "minutes", "local"),
+    [
+        ("2030-01-15T12:00:00+03:00", 180, "2030-01-15T12:00:00+03:00"),
+        ("2030-01-15T12:00:00+0500", 300, "2030-01-15T12:00:00+05:00"),
+        ("2030-01-15T12:00:00-0330", -210, "2030-01-15T12:00:00-03:30"),
+        ("2030-01-15T12:00:00Z", 0, "2030-01-15T12:00:00+00:00"),
+    ],
+)
+def test_the_salon_offset_is_kept_beside_the_instant(
+    raw_record: dict[str, Any], sent: str, minutes: int, local: str
+) -> None:
+    raw_record["datetime"] = sent
+    record = decode_record(json.dumps(raw_record).encode())
+    assert record.appointment_at.tzinfo is UTC
+    assert record.utc_offset_minutes == minutes
+    booking = Booking.from_record(record)
+    assert booking.local_appointment_at.isoformat() == local
+    assert booking.local_appointment_at == record.appointment_at  # the same instant
+
+
+def test_a_page_mixing_both_offset_forms_keeps_each_records_offset() -> None:
+    page = fixture("records_list_page1_with_deleted.json")
+    first, second = copy.deepcopy(page["data"][0]), copy.deepcopy(page["data"][0])
+    first["datetime"], second["datetime"] = "2030-01-15T12:00:00+03:00", "2030-01-15T12:00:00+0500"
+    second["id"] = first["id"] + 1
+    page["data"] = [first, second]
+    decoded = decode_page(json.dumps(page).encode())
+    assert [r.utc_offset_minutes for r in decoded.records] == [180, 300]
+
+
+def test_a_deletion_keeps_the_offset() -> None:
+    body = fixture("webhook_record_create.json")
+    body["status"] = "delete"
+    body["data"]["datetime"] = "2030-01-15T12:00:00+0500"
+    record = record_from_webhook(parse_webhook(json.dumps(body).encode()))
+    assert record is not None and record.deleted and record.utc_offset_minutes == 300
 
 
 @pytest.mark.parametrize("client", [None, {}])

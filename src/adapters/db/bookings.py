@@ -14,6 +14,7 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     Numeric,
+    SmallInteger,
     Text,
     and_,
     bindparam,
@@ -42,7 +43,7 @@ _c = bookings.c
 # Columns an upsert copies from YClients; the link and the loyalty state are handled apart.
 _DATA_COLUMNS = (
     "status", "appointment_at", "last_change_at", "price", "services", "staff_name",
-    "client_name", "client_phone", "client_email", "comment", "deleted",
+    "client_name", "client_phone", "client_email", "comment", "deleted", "utc_offset_minutes",
 )  # fmt: skip
 _LINK_COLUMNS = ("user_id", "match_method", "unmatched_reason")
 
@@ -66,6 +67,7 @@ def to_booking(row: Any) -> Booking:
         client_email=row.client_email,
         comment=row.comment,
         deleted=row.deleted,
+        utc_offset_minutes=row.utc_offset_minutes,
         id=row.id,
         user_id=row.user_id,
         match_method=_METHODS[row.match_method] if row.match_method else None,
@@ -123,6 +125,7 @@ def _insert_values(b: Booking, now: datetime) -> dict[str, Any]:
         "client_email": b.client_email,
         "comment": b.comment,
         "deleted": b.deleted,
+        "utc_offset_minutes": b.utc_offset_minutes,
         "user_id": b.user_id,
         "match_method": b.match_method.value if b.match_method else None,
         "unmatched_reason": b.unmatched_reason,
@@ -157,6 +160,7 @@ def _as_written(sent: Booking, row: Any) -> Booking:
         client_email=sent.client_email,
         comment=sent.comment,
         deleted=sent.deleted,
+        utc_offset_minutes=sent.utc_offset_minutes,
         id=id_,
         user_id=user_id,
         match_method=_METHODS[method] if method else None,
@@ -255,7 +259,8 @@ _ARRAY_COLUMNS: dict[str, Any] = {
     "appointment_at": TIMESTAMP(timezone=True), "last_change_at": TIMESTAMP(timezone=True),
     "price": Numeric(12, 2), "services": Text, "staff_name": Text, "client_name": Text,
     "client_phone": Text, "client_email": Text, "comment": Text, "deleted": Boolean,
-    "user_id": BigInteger, "match_method": Text, "unmatched_reason": Text,
+    "utc_offset_minutes": SmallInteger, "user_id": BigInteger, "match_method": Text,
+    "unmatched_reason": Text,
 }  # fmt: skip
 
 
@@ -289,6 +294,7 @@ def _column_arrays(rows: Sequence[Booking]) -> dict[str, Any]:
                 b.client_email,
                 b.comment,
                 b.deleted,
+                b.utc_offset_minutes,
                 b.user_id,
                 b.match_method.value if b.match_method else None,
                 b.unmatched_reason,
@@ -360,7 +366,7 @@ class SqlBookings:
     async def _write(self, rows: Sequence[Booking], *returning: Any) -> Any:
         now = utcnow()
         if self.db.is_postgres:
-            # One array per column: a statement of 17 parameters whatever the batch size,
+            # One array per column: a statement of 18 parameters whatever the batch size,
             # compiled and prepared once, with no per-value work in Python.
             params = _column_arrays(rows)
             params["now"] = now

@@ -22,6 +22,7 @@ from sqlalchemy import (
     LargeBinary,
     MetaData,
     Numeric,
+    SmallInteger,
     String,
     Table,
     Text,
@@ -104,6 +105,8 @@ class BookingRow(Base):
     unmatched_reason: Mapped[str | None] = mapped_column(Text)
     status: Mapped[str] = mapped_column(String(16))
     appointment_at: Mapped[datetime]
+    # The salon's offset for appointment_at, in minutes (NULL: stored before it was kept).
+    utc_offset_minutes: Mapped[int | None] = mapped_column(SmallInteger)
     last_change_at: Mapped[datetime]
     price: Mapped[Decimal] = mapped_column(server_default="0")
     services: Mapped[list[Any]] = mapped_column(JSON_DOC)  # [[title, "cost"], ...]

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import UTC
+from datetime import UTC, datetime
 
 import msgspec
 
@@ -77,18 +77,27 @@ def to_domain(wire: WireRecord) -> YClientsRecord:
     else:
         status = _STATUS_BY_ATTENDANCE.get(wire.attendance, BookingStatus.PENDING)  # type: ignore[arg-type]
     staff = wire.staff
+    at = wire.datetime
     return YClientsRecord(
         company_id=wire.company_id,
         record_id=wire.id,
         status=status,
-        appointment_at=wire.datetime.astimezone(UTC),
+        appointment_at=at.astimezone(UTC),
         last_change_at=changed.astimezone(UTC),
         services=_services(wire.services) if wire.services else (),
         staff_name=(staff.name or None) if staff is not None else None,
         client=_client(wire.client) if wire.client is not None else None,
         comment=wire.comment or "",
         deleted=wire.deleted,
+        # The salon's wall clock: the offset the record's `datetime` was written with
+        # (`+03:00` and `+0300` both decode to the same aware datetime).
+        utc_offset_minutes=_offset_minutes(at),
     )
+
+
+def _offset_minutes(moment: datetime) -> int | None:
+    offset = moment.utcoffset()
+    return None if offset is None else int(offset.total_seconds()) // 60
 
 
 # Salons sell the same few services to the same regulars: the immutable domain values are
@@ -275,6 +284,7 @@ def _as_deleted(record: YClientsRecord) -> YClientsRecord:
         client=record.client,
         comment=record.comment,
         deleted=True,
+        utc_offset_minutes=record.utc_offset_minutes,
     )
 
 

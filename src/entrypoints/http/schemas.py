@@ -221,7 +221,7 @@ def _booking_fields(b: Booking) -> dict[str, object]:
         "company_id": b.company_id,
         "yclients_record_id": b.record_id,
         "status": b.status.value,
-        "appointment_datetime": b.appointment_at,
+        "appointment_datetime": b.local_appointment_at,
         "price": money(b.price),
         "services": [ServiceOut(title, money(cost)) for title, cost in b.services],
         "staff_name": b.staff_name,

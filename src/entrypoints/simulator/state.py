@@ -153,7 +153,8 @@ class SimulatorState:
         if changes.comment is not None:
             record["comment"] = changes.comment
         if changes.datetime is not None:
-            at = _aware(changes.datetime).astimezone(MOSCOW)
+            # Kept in the offset it was given: salons live in different zones.
+            at = _aware(changes.datetime)
             record.update(datetime=records.iso_offset(at), date=records.local_date(at))
         if changes.client is not None:
             record["client"] = _client(changes.client, record_id)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta, timezone
 from decimal import Decimal
 from urllib.parse import parse_qs
 
@@ -17,6 +17,7 @@ from src.application.ports import RecordError
 from src.domain.booking import BookingStatus
 from src.domain.record import YClientsRecord
 from src.entrypoints.simulator import FaultConfig, NewRecord, RecordChanges
+from src.entrypoints.simulator.records import MOSCOW
 from src.entrypoints.simulator.state import ClientIn, ServiceIn
 from tests.integration.yclients.conftest import COMPANY_ID, Simulator
 
@@ -226,3 +227,31 @@ async def test_drift_backward_can_hide_an_unchanged_record_for_one_pass(
     sim.state.set_faults(FaultConfig())
     full, _ = await fetch_all(client)
     assert {r.record_id for r in full} == set(ids)
+
+
+async def test_each_records_own_offset_survives_the_simulator_and_the_client(
+    sim: Simulator, make_client: MakeClient
+) -> None:
+    yekaterinburg = timezone(timedelta(hours=5))
+    moscow = sim.state.create_record(
+        NewRecord(company_id=COMPANY_ID, datetime=datetime(2026, 11, 20, 12, 0, tzinfo=MOSCOW),
+                  webhook=False)
+    )  # fmt: skip
+    ekb = sim.state.create_record(
+        NewRecord(company_id=COMPANY_ID, datetime=datetime(2026, 11, 20, 12, 0, tzinfo=UTC),
+                  webhook=False)
+    )  # fmt: skip
+    # Moved to 12:00 on the salon's clock in Yekaterinburg: the simulator keeps that offset.
+    sim.state.update_record(
+        COMPANY_ID,
+        ekb["id"],
+        RecordChanges(datetime=datetime(2026, 11, 21, 12, 0, tzinfo=yekaterinburg), webhook=False),
+    )
+    client = make_client()
+    records, _ = await fetch_all(client)
+    by_id = {r.record_id: r for r in records}
+    assert by_id[moscow["id"]].utc_offset_minutes == 180
+    assert by_id[ekb["id"]].utc_offset_minutes == 300
+    assert by_id[ekb["id"]].appointment_at == datetime(2026, 11, 21, 7, 0, tzinfo=UTC)
+    single = await client.get_record(COMPANY_ID, ekb["id"])
+    assert single is not None and single.utc_offset_minutes == 300
