@@ -1,6 +1,7 @@
 """HTTP load on loopback: `wrk` when it is installed (Debian: `apt-get install wrk`), else a
-small asyncio client. Bounded by a duration and a number of connections; every request body
-can be different (a template with the request number in it).
+small asyncio client; `BENCH_LOAD_TOOL=python|wrk` forces one. Bounded by a duration and a
+number of connections; every request body can be different (a template with the request
+number in it).
 
 Both report requests/s, latency percentiles (ms), how many requests completed and how many
 answered something other than 2xx.
@@ -9,6 +10,7 @@ answered something other than 2xx.
 from __future__ import annotations
 
 import asyncio
+import os
 import re
 import shutil
 import subprocess
@@ -42,26 +44,42 @@ class Load:
                 for k, v in asdict(self).items()}  # fmt: skip
 
 
+TOOLS = ("python", "wrk")
+
+
 def wrk_path() -> str | None:
     return shutil.which("wrk")
 
 
-def run(
+def choose_tool(tool: str | None = None) -> str:
+    """`tool`, else BENCH_LOAD_TOOL, else wrk when installed, else the Python client."""
+    chosen = (tool or os.environ.get("BENCH_LOAD_TOOL") or "").strip().lower()
+    if not chosen:
+        return "wrk" if wrk_path() else "python"
+    if chosen not in TOOLS:
+        raise ValueError(f"BENCH_LOAD_TOOL: '{chosen}' is not one of {', '.join(TOOLS)}")
+    if chosen == "wrk" and wrk_path() is None:
+        raise RuntimeError("BENCH_LOAD_TOOL=wrk but wrk is not installed (apt-get install wrk)")
+    return chosen
+
+
+async def run(
     url: str,
     *,
     connections: int,
     seconds: float,
     body: str | None = None,
     first_id: int = 1,
-    use_wrk: bool | None = None,
+    tool: str | None = None,
 ) -> Load:
     """POST `body` (with ID_MARK replaced by a unique number) or GET `url` for `seconds`
-    over `connections` keep-alive connections."""
-    if use_wrk is None:
-        use_wrk = wrk_path() is not None
-    if use_wrk:
-        return _wrk(url, connections, seconds, body, first_id)
-    return asyncio.run(_python(url, connections, seconds, body, first_id))
+    over `connections` keep-alive connections, with `choose_tool(tool)`.
+
+    A coroutine: the benchmarks run in an event loop, and the Python client runs in it."""
+    if choose_tool(tool) == "wrk":
+        # wrk is a child process: wait for it without blocking the loop.
+        return await asyncio.to_thread(_wrk, url, connections, seconds, body, first_id)
+    return await _python(url, connections, seconds, body, first_id)
 
 
 # --- wrk ---------------------------------------------------------------------------------

@@ -97,8 +97,19 @@ async def count_rows(url: str, sql: str) -> int:
         await engine.dispose()
 
 
-async def run(quick: bool, log: Any = print) -> dict[str, Any]:
-    seconds, warmup = (5.0, 2.0) if quick else (10.0, 3.0)
+async def run(
+    quick: bool,
+    log: Any = print,
+    *,
+    seconds: float | None = None,
+    warmup: float | None = None,
+    tool: str | None = None,
+) -> dict[str, Any]:
+    """The webhook suite; `seconds`/`warmup`/`tool` override the run's length and load
+    generator (a test runs it for a few seconds with the Python client)."""
+    default_seconds, default_warmup = (5.0, 2.0) if quick else (10.0, 3.0)
+    seconds = default_seconds if seconds is None else seconds
+    warmup = default_warmup if warmup is None else warmup
     queue = f"bench-{uuid.uuid4().hex[:10]}"
     body = webhook_body()
     out: dict[str, Any] = {"webhook_connections": CONNECTIONS, "webhook_seconds": seconds}
@@ -119,13 +130,13 @@ async def run(quick: bool, log: Any = print) -> dict[str, Any]:
                 ceiling = f"http://127.0.0.1:{bare_port}{path}"
                 # Warm both up (imports, connection pools, prepared statements), then measure.
                 warm = {
-                    name: loadgen.run(target, connections=CONNECTIONS, seconds=warmup,
-                                      body=body, first_id=1)
+                    name: await loadgen.run(target, connections=CONNECTIONS, seconds=warmup,
+                                            body=body, first_id=1, tool=tool)
                     for name, target in (("bare", ceiling), ("hook", hook))
                 }  # fmt: skip
                 runs = {
-                    name: loadgen.run(target, connections=CONNECTIONS, seconds=seconds,
-                                      body=body, first_id=2 * 10**8 + 1)
+                    name: await loadgen.run(target, connections=CONNECTIONS, seconds=seconds,
+                                            body=body, first_id=2 * 10**8 + 1, tool=tool)
                     for name, target in (("bare", ceiling), ("hook", hook))
                 }  # fmt: skip
                 stored = await count_rows(url, "SELECT count(*) FROM webhook_events")
