@@ -36,7 +36,8 @@ T = TypeVar("T")
 DEFAULT_BASE_URL = "https://api.yclients.com/api/v1"
 ACCEPT = "application/vnd.yclients.v2+json"
 # The fixtures' company runs on Moscow time; dates and `changed_after` are sent in the
-# company's local time [INFERRED], so companies elsewhere pass their own `company_tz`.
+# company's local time [INFERRED] (docs/yclients/CONTRACT.md), so companies elsewhere pass
+# their own `company_tz`.
 MOSCOW = timezone(timedelta(hours=3), "MSK")
 
 # Requests are spaced evenly (no bursts) slightly slower than the configured rate, so that

@@ -2,6 +2,9 @@
 
 Pages, single records and webhook bodies all go through `to_domain`, so the status,
 price, client and time rules below hold for every way a record reaches us.
+
+"The doc" is YClients' API documentation as summarised in docs/yclients/CONTRACT.md; the
+tags [DOC] and [INFERRED] are that file's (documented vs our reading).
 """
 
 from __future__ import annotations
@@ -30,11 +33,11 @@ from src.application.ports import RecordError, WebhookNotice
 from src.domain.booking import BookingStatus
 from src.domain.record import ClientInfo, ServiceLine, YClientsRecord
 
-# `attendance` [DOC S1 l.5369]: 2 = client confirmed, 1 = client came / services provided,
-# 0 = waiting, -1 = did not come. That "came" (1) means completed, and that nothing else
-# does, is our reading of the doc, not something YClients states as a booking lifecycle
-# [INFERRED]. Values outside the enum (or null) are read as PENDING: an unknown state
-# must never complete a booking and award points.
+# `attendance` (docs/yclients/CONTRACT.md, record fields) [DOC]: 2 = client confirmed,
+# 1 = client came / services provided, 0 = waiting, -1 = did not come. That "came" (1)
+# means completed, and that nothing else does, is our reading of the doc, not something
+# YClients states as a booking lifecycle [INFERRED]. Values outside the enum (or null) are
+# read as PENDING: an unknown state must never complete a booking and award points.
 _STATUS_BY_ATTENDANCE = {
     1: BookingStatus.COMPLETED,
     2: BookingStatus.CONFIRMED,
