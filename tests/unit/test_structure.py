@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import re
 
 from tests.paths import ROOT
 
@@ -47,3 +48,23 @@ def test_the_domain_has_no_import_cycle() -> None:
 
     for module in graph:
         visit(module)
+
+
+def test_every_document_the_code_cites_is_in_the_repository() -> None:
+    cited = re.compile(r"[A-Za-z0-9_./-]*[A-Za-z0-9_-]\.md\b")
+    missing = []
+    for top in ("src", "bench", "migrations", "tests"):
+        for path in sorted((ROOT / top).rglob("*.py")):
+            for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+                # Line numbers of YClients' own blueprint (`[DOC S1 l.5369]`) point outside.
+                if re.search(r"\bS\d+ l\.\d", line):
+                    missing.append(f"{path.relative_to(ROOT)}:{number}: {line.strip()}")
+                for name in cited.findall(line):
+                    if not (ROOT / name).is_file() and not (path.parent / name).is_file():
+                        missing.append(f"{path.relative_to(ROOT)}:{number}: {name}")
+    missing = [
+        m
+        for m in missing
+        if not m.startswith(("tests/unit/test_self_contained.py", "tests/unit/test_structure.py"))
+    ]
+    assert not missing, "cites documents that are not in the repository:\n" + "\n".join(missing)
