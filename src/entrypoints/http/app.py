@@ -136,7 +136,9 @@ def create_app(
             description=(
                 "Members, their YClients bookings and loyalty points. Authenticate with "
                 "`Authorization: Bearer <access_token>` from `POST /api/v1/auth/login`. "
-                "Decimal values are JSON strings, times ISO 8601 in UTC, and every error is "
+                "Decimal values are JSON strings, times ISO 8601 in UTC except a booking's "
+                "`appointment_datetime`, which carries the salon's own offset "
+                "(`2030-01-15T12:00:00+03:00`), and every error is "
                 '`{"error": {"code", "message", "status", "details"?}}`.'
             ),
         ),
