@@ -109,8 +109,9 @@ def record(
     staff: Staff = DEFAULT_STAFF,
     deleted: bool = False,
 ) -> dict[str, Any]:
-    """A full record as `GET /records` returns it; `at`, `created`, `changed` are aware."""
-    at = at.astimezone(MOSCOW)
+    """A full record as `GET /records` returns it; `at`, `created`, `changed` are aware.
+    `datetime` keeps the offset `at` has (the salon's clock: salons are in different zones);
+    `create_date` and `last_change_date` are written in Moscow time."""
     length = 3600 * max(1, len(services))
     return {
         "id": record_id,

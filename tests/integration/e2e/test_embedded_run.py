@@ -52,6 +52,8 @@ def test_just_run_serves_the_readme_flow(tmp_path: Path) -> None:
         lines = [line for line in done.stdout.splitlines() if line.strip()]
         upcoming, loyalty = lines[-2], lines[-1]
         assert '"total":1' in upcoming.replace(" ", ""), upcoming
+        # The salon's wall clock, as the simulator (YClients) sent it: not 09:00:00Z.
+        assert '"appointment_datetime":"2030-01-15T12:00:00+03:00"' in upcoming, upcoming
         assert '"balance":"75.00"' in loyalty.replace(" ", ""), loyalty
         assert "yclients_simulator_started" in (tmp_path / "run.log").read_text()
     finally:
