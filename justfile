@@ -67,10 +67,12 @@ serve: setup
 
 # taskiq worker(s) processing webhooks and syncs.
 worker *args: setup
+    {{py}} -m src.entrypoints.cli check-config
     .venv/bin/taskiq worker src.entrypoints.worker:broker {{args}}
 
 # taskiq scheduler (run exactly one).
 scheduler: setup
+    {{py}} -m src.entrypoints.cli check-config
     .venv/bin/taskiq scheduler src.entrypoints.worker:scheduler
 
 # A standalone YClients simulator on 127.0.0.1:8100.

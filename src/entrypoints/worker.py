@@ -102,11 +102,19 @@ def build_broker(settings: Settings) -> AsyncBroker:
     return broker
 
 
+class CheckedScheduler(TaskiqScheduler):
+    """The scheduler refuses to start with default or short secrets (unless APP_ENV=dev)."""
+
+    async def startup(self) -> None:
+        self.broker.state.settings.check_secrets()
+        await super().startup()
+
+
 def build_scheduler(broker: AsyncBroker) -> TaskiqScheduler:
     sources: list[ScheduleSource] = [LabelScheduleSource(broker)]
     if broker.state.retry_source is not None:
         sources.append(broker.state.retry_source)
-    return TaskiqScheduler(broker, sources)
+    return CheckedScheduler(broker, sources)
 
 
 def attach_container(broker: AsyncBroker, container: Container) -> None:
@@ -119,6 +127,7 @@ async def _worker_startup(state: TaskiqState) -> None:
     if getattr(state, "container", None) is not None:
         return  # in-memory broker inside the web process: it attached its container
     settings: Settings = state.settings
+    settings.check_secrets()  # a worker started without `just worker` refuses them too
     configure_logging(settings.LOG_LEVEL, settings.LOG_FORMAT)
     install_metrics()
     if settings.WORKER_METRICS_PORT:
