@@ -185,10 +185,10 @@ class FakeBookings:
 
     async def mark_deleted(self, key: BookingKey, at: datetime) -> int | None:
         b = self._by_key(key)
-        if b is None:
+        if b is None or b.last_change_at > at:
             return None
         b.deleted, b.status = True, BookingStatus.CANCELLED
-        b.last_change_at = max(b.last_change_at, at)
+        b.last_change_at = at
         return b.id
 
     async def query(self, q: BookingQuery) -> Page[Booking]:

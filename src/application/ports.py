@@ -138,7 +138,8 @@ class BookingRepository(Protocol):
         ...
 
     async def mark_deleted(self, key: BookingKey, at: datetime) -> int | None:
-        """Cancel a booking YClients deleted; returns its id, None if we never had it."""
+        """Cancel a booking YClients deleted at `at`; returns its id, None if we never had
+        it or the stored version is newer than `at` (an old delete replayed changes nothing)."""
         ...
 
     async def query(self, q: BookingQuery) -> Page[Booking]: ...
