@@ -22,7 +22,7 @@ from typing import Any
 
 import msgspec
 
-from src.adapters.db.engine import DatabaseUnavailable, check_database, describe
+from src.adapters.db.engine import DatabaseUnavailable, check_database, describe, is_sqlite
 from src.adapters.db.migrate import upgrade
 from src.application.errors import AppError
 from src.domain.user import Role
@@ -150,6 +150,13 @@ def cmd_serve(settings: Settings, _: argparse.Namespace) -> int:
     import uvicorn
 
     asyncio.run(_prepare_database_check(settings))
+    if is_sqlite(settings.DATABASE_URL):
+        log.warning(
+            "sqlite_single_machine",
+            extra={"database": describe(settings.DATABASE_URL),
+                   "reason": "SQLite is for one machine: run every server, worker and scheduler "
+                   "there, or use PostgreSQL (DATABASE_URL=postgresql://...)"},
+        )  # fmt: skip
     workers = settings.WEB_CONCURRENCY or (os.cpu_count() or 1)
     if not settings.REDIS_URL:
         workers = 1
