@@ -13,7 +13,7 @@ from src.domain.booking import Booking, BookingKey, BookingStatus, MatchMethod
 from src.domain.inbox import EventState, WebhookEvent
 from src.domain.loyalty import LedgerEntry, LoyaltyAccount, LoyaltyLevel
 from src.domain.record import YClientsRecord
-from src.domain.sync_run import SyncRun
+from src.domain.sync_run import RunStatus, SyncRun
 from src.domain.user import Role, User
 
 T = TypeVar("T")
@@ -200,6 +200,21 @@ class SyncRunRepository(Protocol):
     async def add(self, run: SyncRun) -> SyncRun: ...
 
     async def save(self, run: SyncRun) -> None: ...
+
+    async def save_if(
+        self, run: SyncRun, expected: RunStatus, stale_before: datetime | None = None
+    ) -> bool:
+        """Save only if the stored run is still `expected` and (with `stale_before`) was
+        last seen before then; atomic, so of two workers exactly one wins."""
+        ...
+
+    async def heartbeat(self, run_id: int, at: datetime) -> None:
+        """A RUNNING run's sign of life."""
+        ...
+
+    async def lost(self, stale_before: datetime, limit: int) -> list[SyncRun]:
+        """QUEUED or RUNNING runs last seen before `stale_before`, oldest first."""
+        ...
 
     async def get(self, run_id: int) -> SyncRun | None: ...
 

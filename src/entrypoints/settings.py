@@ -58,6 +58,10 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True):
     PORT: int = 8000
     WEB_CONCURRENCY: int = 0  # 0 = one worker per core
     SIMULATOR_PORT: int = 8100
+    # Sync runs never stuck (heartbeat + reaper): a run silent this long is lost.
+    SYNC_HEARTBEAT_SECONDS: float = 30.0  # a running sync's sign of life
+    SYNC_STALE_MINUTES: float = 5.0  # RUNNING without heartbeat → FAILED; QUEUED → enqueued again
+    SYNC_REAP_INTERVAL_SECONDS: int = 60  # how often the reaper looks
     LOG_LEVEL: str = "INFO"
     LOG_FORMAT: str = "console"  # console | json
 
