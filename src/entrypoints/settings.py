@@ -52,6 +52,8 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True):
     INBOX_SWEEP_INTERVAL_SECONDS: int = 60
     WORKER_METRICS_PORT: int = 0  # >0: a taskiq worker serves /metrics on this port
     TASK_QUEUE_NAME: str = "yclients-loyalty"  # Redis stream (and key prefix) of the tasks
+    # Metrics access: set, GET /metrics answers only `Authorization: Bearer <METRICS_TOKEN>`.
+    METRICS_TOKEN: str | None = None
     JWT_SECRET: str = DEV_JWT_SECRET
     JWT_TTL_MINUTES: int = 24 * 60
     HOST: str = "127.0.0.1"
