@@ -34,7 +34,7 @@ PG_ADMIN_URL = os.environ.get(
 REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/0")
 COMPANY_ID = 873456
 PARTNER_TOKEN, USER_TOKEN = "sim-partner-token", "sim-user-token"
-WEBHOOK_SECRET = "bench-webhook-secret"
+WEBHOOK_SECRET = "bench-webhook-secret-" + "w" * 20
 JWT_SECRET = "bench-jwt-" + "x" * 40
 LOG_DIR = Path(tempfile.gettempdir()) / "yclients-bench"
 

@@ -22,7 +22,7 @@ from src.domain.booking import Booking, BookingKey, BookingStatus, MatchMethod
 from src.domain.inbox import EventState, WebhookEvent
 from src.domain.loyalty import DEFAULT_LEVELS, LedgerEntry, LoyaltyAccount, LoyaltyLevel
 from src.domain.record import YClientsRecord
-from src.domain.sync_run import SyncRun
+from src.domain.sync_run import RunStatus, SyncRun
 from src.domain.user import User
 
 
@@ -185,10 +185,10 @@ class FakeBookings:
 
     async def mark_deleted(self, key: BookingKey, at: datetime) -> int | None:
         b = self._by_key(key)
-        if b is None:
+        if b is None or b.last_change_at > at:
             return None
         b.deleted, b.status = True, BookingStatus.CANCELLED
-        b.last_change_at = max(b.last_change_at, at)
+        b.last_change_at = at
         return b.id
 
     async def query(self, q: BookingQuery) -> Page[Booking]:
@@ -304,6 +304,28 @@ class FakeSyncRuns:
 
     async def save(self, run: SyncRun) -> None:
         self.s.runs[run.id] = replace(run, counts=copy.copy(run.counts))  # type: ignore[index]
+
+    async def save_if(
+        self, run: SyncRun, expected: RunStatus, stale_before: datetime | None = None
+    ) -> bool:
+        current = self.s.runs.get(run.id)  # type: ignore[arg-type]
+        if current is None or current.status is not expected:
+            return False
+        if stale_before is not None and not current.last_seen() < stale_before:
+            return False
+        await self.save(run)
+        return True
+
+    async def heartbeat(self, run_id: int, at: datetime) -> None:
+        current = self.s.runs.get(run_id)
+        if current is not None and current.status is RunStatus.RUNNING:
+            current.heartbeat_at = at
+
+    async def lost(self, stale_before: datetime, limit: int) -> list[SyncRun]:
+        rows = sorted(
+            (r for r in self.s.runs.values() if r.is_lost(stale_before)), key=lambda r: r.id or 0
+        )
+        return [replace(r, counts=copy.copy(r.counts)) for r in rows[:limit]]
 
     async def get(self, run_id: int) -> SyncRun | None:
         r = self.s.runs.get(run_id)

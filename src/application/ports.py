@@ -13,7 +13,7 @@ from src.domain.booking import Booking, BookingKey, BookingStatus, MatchMethod
 from src.domain.inbox import EventState, WebhookEvent
 from src.domain.loyalty import LedgerEntry, LoyaltyAccount, LoyaltyLevel
 from src.domain.record import YClientsRecord
-from src.domain.sync_run import SyncRun
+from src.domain.sync_run import RunStatus, SyncRun
 from src.domain.user import Role, User
 
 T = TypeVar("T")
@@ -138,7 +138,8 @@ class BookingRepository(Protocol):
         ...
 
     async def mark_deleted(self, key: BookingKey, at: datetime) -> int | None:
-        """Cancel a booking YClients deleted; returns its id, None if we never had it."""
+        """Cancel a booking YClients deleted at `at`; returns its id, None if we never had
+        it or the stored version is newer than `at` (an old delete replayed changes nothing)."""
         ...
 
     async def query(self, q: BookingQuery) -> Page[Booking]: ...
@@ -199,6 +200,21 @@ class SyncRunRepository(Protocol):
     async def add(self, run: SyncRun) -> SyncRun: ...
 
     async def save(self, run: SyncRun) -> None: ...
+
+    async def save_if(
+        self, run: SyncRun, expected: RunStatus, stale_before: datetime | None = None
+    ) -> bool:
+        """Save only if the stored run is still `expected` and (with `stale_before`) was
+        last seen before then; atomic, so of two workers exactly one wins."""
+        ...
+
+    async def heartbeat(self, run_id: int, at: datetime) -> None:
+        """A RUNNING run's sign of life."""
+        ...
+
+    async def lost(self, stale_before: datetime, limit: int) -> list[SyncRun]:
+        """QUEUED or RUNNING runs last seen before `stale_before`, oldest first."""
+        ...
 
     async def get(self, run_id: int) -> SyncRun | None: ...
 

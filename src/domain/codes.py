@@ -15,10 +15,16 @@ _CYRILLIC_TWINS = str.maketrans("АВЕКМНОРСТХ", "ABEKMHOPCTX")
 
 # "Код клиента" anywhere, any case, colon and spaces optional, then 8 code characters.
 # The code is matched loosely (any letter/digit, Latin or Cyrillic) and validated after translation.
+# Possessive quantifiers (`*+`) never give back what they matched, so a long run of spaces
+# is walked once per "код" (linear time): the backtracking `\s*[:]?\s*` was quadratic, and
+# a comment is text anyone can type into YClients.
 _COMMENT_RE = re.compile(
-    r"код\s*клиента\s*[:\-–—]?\s*([0-9A-Za-zА-Яа-яЁё]{8})(?![0-9A-Za-zА-Яа-яЁё])",
+    r"код\s*+клиента\s*+(?:[:\-–—]\s*+)?([0-9A-Za-zА-Яа-яЁё]{8})(?![0-9A-Za-zА-Яа-яЁё])",
     re.IGNORECASE,
 )
+# Only the start of a comment is looked at: the form puts the marker line there, and
+# nothing an operator types further down is worth unbounded work per record.
+MAX_COMMENT_SCAN = 4096
 
 
 def generate_code() -> str:
@@ -55,7 +61,7 @@ def extract_code(comment: str | None) -> str | None:
     """The first valid client code written after the marker in a (multi-line) comment."""
     if not comment:
         return None
-    for match in _COMMENT_RE.finditer(comment):
+    for match in _COMMENT_RE.finditer(comment, 0, MAX_COMMENT_SCAN):
         code = normalize_code(match.group(1))
         if code is not None:
             return code

@@ -16,6 +16,9 @@ class EventState(enum.StrEnum):
 
 
 RECORD_RESOURCE = "record"
+# The inbox columns' widths: longer values are refused before they reach a batch.
+MAX_RESOURCE_LENGTH = 64
+MAX_STATUS_LENGTH = 32
 
 
 @dataclass(slots=True)

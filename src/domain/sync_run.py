@@ -44,3 +44,16 @@ class SyncRun:
     finished_at: datetime | None = None
     error: str | None = None
     id: int | None = None
+    # RUNNING: the worker's last sign of life; QUEUED: when it was last handed to the queue.
+    heartbeat_at: datetime | None = None
+
+    def last_seen(self) -> datetime:
+        return self.heartbeat_at or self.started_at
+
+    def is_lost(self, stale_before: datetime) -> bool:
+        """QUEUED or RUNNING with no sign of life since `stale_before`."""
+        active = self.status in (RunStatus.QUEUED, RunStatus.RUNNING)
+        return active and self.last_seen() < stale_before
+
+
+WORKER_LOST = "worker lost: no heartbeat"

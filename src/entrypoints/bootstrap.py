@@ -39,7 +39,13 @@ from src.application.use_cases.loyalty import (
     GetLoyaltyAccount,
     ListTransactions,
 )
-from src.application.use_cases.sync import RequestSync, SyncAll, SyncBookings, SyncRunQueries
+from src.application.use_cases.sync import (
+    ReapSyncRuns,
+    RequestSync,
+    SyncAll,
+    SyncBookings,
+    SyncRunQueries,
+)
 from src.application.use_cases.users import Authenticate, GetProfile, RegisterUser
 from src.application.use_cases.webhooks import (
     AcceptWebhook,
@@ -138,6 +144,7 @@ class Container:
     process_webhook: ProcessWebhookEvent
     replay_webhook: ReplayWebhookEvent
     sweep_inbox: SweepInbox
+    reap_sync_runs: ReapSyncRuns
     webhook_events: WebhookEventQueries
     closers: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
 
@@ -216,6 +223,8 @@ def build_container(
         switches,
         past_days=settings.SYNC_PAST_DAYS,
         future_days=settings.SYNC_FUTURE_DAYS,
+        heartbeat_every=settings.SYNC_HEARTBEAT_SECONDS,
+        stale_after=timedelta(minutes=settings.SYNC_STALE_MINUTES),
     )
     container = Container(
         settings=settings,
@@ -259,6 +268,13 @@ def build_container(
             clock,
             switches,
             older_than=timedelta(seconds=settings.INBOX_SWEEP_AFTER_SECONDS),
+        ),
+        reap_sync_runs=ReapSyncRuns(
+            uow_factory,
+            queue,
+            clock,
+            switches,
+            stale_after=timedelta(minutes=settings.SYNC_STALE_MINUTES),
         ),
         webhook_events=WebhookEventQueries(uow_factory),
         closers=closers,

@@ -6,6 +6,7 @@ migrate                apply database migrations
 generate-unique-codes  the seed's script: a code for every user without one
 sync-bookings          sync every configured company now
 create-admin E P       create an admin user (or promote an existing one)
+check-config           exit 2 unless the settings (secrets) would let a production process start
 """
 
 from __future__ import annotations
@@ -19,7 +20,9 @@ from collections.abc import AsyncIterator, Callable, Coroutine
 from contextlib import asynccontextmanager
 from typing import Any
 
-from src.adapters.db.engine import DatabaseUnavailable, check_database, describe
+import msgspec
+
+from src.adapters.db.engine import DatabaseUnavailable, check_database, describe, is_sqlite
 from src.adapters.db.migrate import upgrade
 from src.application.errors import AppError
 from src.domain.user import Role
@@ -147,6 +150,13 @@ def cmd_serve(settings: Settings, _: argparse.Namespace) -> int:
     import uvicorn
 
     asyncio.run(_prepare_database_check(settings))
+    if is_sqlite(settings.DATABASE_URL):
+        log.warning(
+            "sqlite_single_machine",
+            extra={"database": describe(settings.DATABASE_URL),
+                   "reason": "SQLite is for one machine: run every server, worker and scheduler "
+                   "there, or use PostgreSQL (DATABASE_URL=postgresql://...)"},
+        )  # fmt: skip
     workers = settings.WEB_CONCURRENCY or (os.cpu_count() or 1)
     if not settings.REDIS_URL:
         workers = 1
@@ -176,12 +186,14 @@ ASYNC_COMMANDS: dict[str, Command] = {
     "sync-bookings": cmd_sync,
     "create-admin": cmd_create_admin,
 }
+# The commands that serve with the secrets (the one-shot admin commands use neither).
+SECRET_COMMANDS = ("run", "serve", "check-config")
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="cli", description=__doc__.split("\n\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
-    for name in (*ASYNC_COMMANDS, "serve"):
+    for name in (*ASYNC_COMMANDS, "serve", "check-config"):
         p = sub.add_parser(name)
         if name == "create-admin":
             p.add_argument("email")
@@ -189,11 +201,24 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         settings = load_settings()
-        settings.check_secrets()
+        if args.command == "run":
+            # The one-process development mode: dev rules for itself only, said in its log.
+            settings = msgspec.structs.replace(settings, APP_ENV="dev")
+        if args.command in SECRET_COMMANDS:
+            settings.check_secrets()
     except SettingsError as exc:
         print(f"configuration error: {exc}", file=sys.stderr)
         return 2
     configure_logging(settings.LOG_LEVEL, settings.LOG_FORMAT)
+    if args.command == "check-config":
+        print(f"configuration ok (APP_ENV={settings.APP_ENV})")
+        return 0
+    if args.command == "run":
+        log.warning(
+            "dev_mode",
+            extra={"app_env": "dev", "reason": "`run` is the development mode: default "
+                   "secrets are accepted; use serve/worker/scheduler in production"},
+        )  # fmt: skip
     try:
         if args.command == "serve":
             return cmd_serve(settings, args)

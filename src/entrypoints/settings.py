@@ -13,6 +13,7 @@ from src.domain.loyalty import DEFAULT_LEVELS, LoyaltyLevel
 
 DEV_JWT_SECRET = "dev-insecure-jwt-secret-change-me"
 DEV_WEBHOOK_SECRET = "dev-webhook-secret"
+MIN_SECRET_LENGTH = 32  # bytes; shorter secrets are guessable offline from one token
 DEFAULT_COMPANY_ID = 873456  # the simulator's (and the contract fixtures') company
 
 
@@ -21,7 +22,9 @@ class SettingsError(ValueError):
 
 
 class Settings(msgspec.Struct, kw_only=True, frozen=True):
-    APP_ENV: str = "dev"  # dev | prod; prod refuses the default secrets
+    # Fail closed: production rules unless APP_ENV=dev is set explicitly (a production that
+    # forgot it must not accept the published default secrets).
+    APP_ENV: str = "prod"  # dev | anything else = production rules
     DATABASE_URL: str = "sqlite+aiosqlite:///./data/app.db"
     REDIS_URL: str | None = None
     YCLIENTS_ENABLED: bool = True
@@ -49,12 +52,18 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True):
     INBOX_SWEEP_INTERVAL_SECONDS: int = 60
     WORKER_METRICS_PORT: int = 0  # >0: a taskiq worker serves /metrics on this port
     TASK_QUEUE_NAME: str = "yclients-loyalty"  # Redis stream (and key prefix) of the tasks
+    # Metrics access: set, GET /metrics answers only `Authorization: Bearer <METRICS_TOKEN>`.
+    METRICS_TOKEN: str | None = None
     JWT_SECRET: str = DEV_JWT_SECRET
     JWT_TTL_MINUTES: int = 24 * 60
     HOST: str = "127.0.0.1"
     PORT: int = 8000
     WEB_CONCURRENCY: int = 0  # 0 = one worker per core
     SIMULATOR_PORT: int = 8100
+    # Sync runs never stuck (heartbeat + reaper): a run silent this long is lost.
+    SYNC_HEARTBEAT_SECONDS: float = 30.0  # a running sync's sign of life
+    SYNC_STALE_MINUTES: float = 5.0  # RUNNING without heartbeat → FAILED; QUEUED → enqueued again
+    SYNC_REAP_INTERVAL_SECONDS: int = 60  # how often the reaper looks
     LOG_LEVEL: str = "INFO"
     LOG_FORMAT: str = "console"  # console | json
     # CORS, for web apps served from another origin.
@@ -70,13 +79,19 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True):
         return not (self.YCLIENTS_PARTNER_TOKEN and self.YCLIENTS_USER_TOKEN)
 
     def check_secrets(self) -> None:
-        """Outside dev mode the defaults are refused: anyone could mint tokens or post hooks."""
+        """Unless APP_ENV=dev, default or short secrets are refused: anyone could mint
+        tokens or post hooks."""
         if self.is_dev:
             return
-        if self.JWT_SECRET == DEV_JWT_SECRET or len(self.JWT_SECRET) < 32:
-            raise SettingsError("JWT_SECRET: set a random secret of 32+ characters (APP_ENV!=dev)")
-        if self.YCLIENTS_WEBHOOK_SECRET == DEV_WEBHOOK_SECRET:
-            raise SettingsError("YCLIENTS_WEBHOOK_SECRET: set a random secret (APP_ENV!=dev)")
+        for name, value, default in (
+            ("JWT_SECRET", self.JWT_SECRET, DEV_JWT_SECRET),
+            ("YCLIENTS_WEBHOOK_SECRET", self.YCLIENTS_WEBHOOK_SECRET, DEV_WEBHOOK_SECRET),
+        ):
+            if value == default or len(value.encode()) < MIN_SECRET_LENGTH:
+                raise SettingsError(
+                    f"{name}: set a random secret of {MIN_SECRET_LENGTH}+ bytes "
+                    "(or APP_ENV=dev for development only)"
+                )
 
 
 def _parse_levels(raw: str) -> tuple[LoyaltyLevel, ...]:

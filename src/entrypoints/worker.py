@@ -42,6 +42,7 @@ log = logging.getLogger(__name__)
 
 SYNC_ALL = "sync_all"
 SWEEP_INBOX = "sweep_inbox"
+REAP_SYNC_RUNS = "reap_sync_runs"
 
 
 class DelayedRetryMiddleware(SmartRetryMiddleware):
@@ -102,11 +103,19 @@ def build_broker(settings: Settings) -> AsyncBroker:
     return broker
 
 
+class CheckedScheduler(TaskiqScheduler):
+    """The scheduler refuses to start with default or short secrets (unless APP_ENV=dev)."""
+
+    async def startup(self) -> None:
+        self.broker.state.settings.check_secrets()
+        await super().startup()
+
+
 def build_scheduler(broker: AsyncBroker) -> TaskiqScheduler:
     sources: list[ScheduleSource] = [LabelScheduleSource(broker)]
     if broker.state.retry_source is not None:
         sources.append(broker.state.retry_source)
-    return TaskiqScheduler(broker, sources)
+    return CheckedScheduler(broker, sources)
 
 
 def attach_container(broker: AsyncBroker, container: Container) -> None:
@@ -119,6 +128,7 @@ async def _worker_startup(state: TaskiqState) -> None:
     if getattr(state, "container", None) is not None:
         return  # in-memory broker inside the web process: it attached its container
     settings: Settings = state.settings
+    settings.check_secrets()  # a worker started without `just worker` refuses them too
     configure_logging(settings.LOG_LEVEL, settings.LOG_FORMAT)
     install_metrics()
     if settings.WORKER_METRICS_PORT:
@@ -192,6 +202,13 @@ def _register_tasks(broker: AsyncBroker, settings: Settings) -> None:
         """Re-enqueue inbox events left PENDING (crash between commit and enqueue)."""
         return await _container(context).sweep_inbox()
 
+    @broker.task(
+        task_name=REAP_SYNC_RUNS, schedule=[{"interval": settings.SYNC_REAP_INTERVAL_SECONDS}]
+    )
+    async def reap_sync_runs(context: Context = TaskiqDepends()) -> list[int]:
+        """Fail RUNNING runs whose worker is lost; enqueue again QUEUED runs left behind."""
+        return list(await _container(context).reap_sync_runs())
+
 
 class InProcessScheduler:
     """The embedded run's scheduler: the same schedule, as asyncio tasks in the web process."""
@@ -205,6 +222,7 @@ class InProcessScheduler:
         every = [
             (SYNC_ALL, timedelta(minutes=self.settings.SYNC_INTERVAL_MINUTES), ("schedule",)),
             (SWEEP_INBOX, timedelta(seconds=self.settings.INBOX_SWEEP_INTERVAL_SECONDS), ()),
+            (REAP_SYNC_RUNS, timedelta(seconds=self.settings.SYNC_REAP_INTERVAL_SECONDS), ()),
         ]
         for name, interval, args in every:
             self._tasks.append(asyncio.create_task(self._every(name, interval, args)))

@@ -1,10 +1,13 @@
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from src.domain.codes import (
     ALPHABET,
     CODE_LENGTH,
+    MAX_COMMENT_SCAN,
     comment_line,
     extract_code,
     generate_code,
@@ -60,3 +63,30 @@ def test_code_is_found_in_comment(comment: str, code: str) -> None:
 )
 def test_no_code_without_a_valid_one_after_the_marker(comment: str | None) -> None:
     assert extract_code(comment) is None
+
+
+ADVERSARIAL_COMMENTS = {
+    # The backtracking `\s*[:-]?\s*` after the marker: quadratic in the run of spaces.
+    "marker_then_spaces": "Код клиента" + " " * 100_000 + "!",
+    "marker_colon_spaces": "Код клиента:" + "\t" * 100_000 + "!",
+    "spaces_inside_marker": "Код" + " " * 100_000 + "!",
+    "many_markers": "код клиента " * 8_400,
+    "many_prefixes": "код " * 25_000,
+    "marker_then_code_chars": "Код клиента " + "Ж" * 100_000,
+}
+
+
+@pytest.mark.parametrize("name", sorted(ADVERSARIAL_COMMENTS))
+def test_quadratic_regex_on_client_code_adversarial_comment_parses_in_linear_time(
+    name: str,
+) -> None:
+    comment = ADVERSARIAL_COMMENTS[name]
+    assert len(comment.encode()) >= 100_000
+    started = time.perf_counter()
+    extract_code(comment)
+    assert time.perf_counter() - started < 0.010
+
+
+def test_code_far_past_the_scanned_prefix_is_not_looked_for() -> None:
+    assert extract_code("x" * MAX_COMMENT_SCAN + "Код клиента: ABC23456") is None
+    assert extract_code("x" * 100 + "\nКод клиента: ABC23456") == "ABC23456"

@@ -91,10 +91,32 @@ async def test_delete_with_partial_data_cancels_and_reverses(world: World, hooks
     maria = await world.user(code="ABC23456")
     done = world.record(status=BookingStatus.COMPLETED, comment="Код клиента: ABC23456")
     await hooks.deliver(hooks.decoder.encode(done, "create"))
+    world.clock.advance(minutes=1)  # the delete is received after the version it deletes
     await hooks.deliver(hooks.decoder.encode(None, "delete", resource_id=done.record_id))
     b = world.booking()
     assert (b.status, b.deleted) == (BookingStatus.CANCELLED, True)
     assert world.balance(maria.id) == 0
+
+
+async def test_delete_without_data_replayed_after_a_newer_update_changes_nothing(
+    world: World, hooks: Hooks
+) -> None:
+    maria = await world.user(code="ABC23456")
+    first = world.record(status=BookingStatus.CONFIRMED, comment="Код клиента: ABC23456")
+    await hooks.deliver(hooks.decoder.encode(first, "create"))
+    world.clock.advance(minutes=1)
+    delete = await hooks.accept(hooks.decoder.encode(None, "delete", resource_id=first.record_id))
+    # The delete is not processed yet (a failing attempt, a worker lost) when a newer
+    # version arrives: the visit was completed in YClients after the delete was received.
+    world.clock.advance(minutes=1)
+    done = replace(first, status=BookingStatus.COMPLETED, last_change_at=world.clock.now())
+    await hooks.deliver(hooks.decoder.encode(done, "update"))
+    points = world.balance(maria.id)
+    assert points > 0
+    await hooks.process(delete.event_id)  # the older delete, applied late
+    b = world.booking()
+    assert (b.status, b.deleted) == (BookingStatus.COMPLETED, False)
+    assert world.balance(maria.id) == points
 
 
 async def test_partial_data_refetches_record(world: World, hooks: Hooks) -> None:

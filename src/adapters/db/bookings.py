@@ -442,11 +442,17 @@ class SqlBookings:
         at_ = bindparam("at", at, type_=DateTimeUTC(timezone=True))
         stmt = (
             update(bookings)
-            .where(_c.company_id == key.company_id, _c.yclients_record_id == key.record_id)
+            .where(
+                _c.company_id == key.company_id,
+                _c.yclients_record_id == key.record_id,
+                # Freshness, as for full records (a deletion wins a tie): a delete replayed
+                # after a newer update must not cancel the booking.
+                _c.last_change_at <= at_,
+            )
             .values(
                 deleted=True,
                 status=BookingStatus.CANCELLED.value,
-                last_change_at=case((_c.last_change_at < at_, at_), else_=_c.last_change_at),
+                last_change_at=at_,
                 updated_at=utcnow(),
             )
             .returning(_c.id)

@@ -53,9 +53,9 @@ def make_engine(url: str | URL, *, sqlite_foreign_keys: bool = True, **kwargs: A
     """An async engine for `url`; `kwargs` override the defaults below.
 
     PostgreSQL: an asyncpg pool that drops connections the server closed when they are
-    checked out. SQLite: WAL, foreign keys, a busy timeout, and every transaction opened with
-    `BEGIN IMMEDIATE`, so writers queue on the database lock instead of failing with
-    "database is locked" when a read transaction tries to write.
+    checked out. SQLite: WAL with synchronous=FULL, foreign keys, a busy timeout, and every
+    transaction opened with `BEGIN IMMEDIATE`, so writers queue on the database lock instead
+    of failing with "database is locked" when a read transaction tries to write.
     """
     parsed = database_url(url)
     if is_sqlite(parsed):
@@ -99,7 +99,9 @@ def _sqlite_engine(url: URL, foreign_keys: bool, kwargs: dict[str, Any]) -> Asyn
         cursor = dbapi_connection.cursor()
         cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
         cursor.execute("PRAGMA journal_mode = WAL")
-        cursor.execute("PRAGMA synchronous = NORMAL")
+        # FULL: an acknowledged (committed) webhook must survive power loss; NORMAL in WAL
+        # mode may drop the last commits. SQLite is the one-machine setup: the fsync is cheap.
+        cursor.execute("PRAGMA synchronous = FULL")
         cursor.execute(f"PRAGMA foreign_keys = {'ON' if foreign_keys else 'OFF'}")
         cursor.close()
 

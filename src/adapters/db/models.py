@@ -214,6 +214,7 @@ class SyncRunRow(Base):
     started_at: Mapped[datetime]
     finished_at: Mapped[datetime | None]
     error: Mapped[str | None] = mapped_column(Text)
+    heartbeat_at: Mapped[datetime | None]  # sync run heartbeat (0006)
     fetched: Mapped[int] = mapped_column(Integer, server_default="0")
     created: Mapped[int] = mapped_column(Integer, server_default="0")
     updated: Mapped[int] = mapped_column(Integer, server_default="0")

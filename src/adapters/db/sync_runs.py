@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, or_, select, update
 
 from src.adapters.db.executor import Executor
 from src.adapters.db.models import SyncRunRow, table
@@ -27,12 +28,15 @@ def to_run(row: Any) -> SyncRun:
         finished_at=row.finished_at,
         error=row.error,
         id=row.id,
+        heartbeat_at=row.heartbeat_at,
     )
 
 
 def _values(run: SyncRun) -> dict[str, Any]:
     return {
         "status": run.status.value,
+        "started_at": run.started_at,
+        "heartbeat_at": run.heartbeat_at,
         "finished_at": run.finished_at,
         "error": run.error,
         **{name: getattr(run.counts, name) for name in _COUNT_COLUMNS},
@@ -56,6 +60,38 @@ class SqlSyncRuns:
     async def save(self, run: SyncRun) -> None:
         await self.db.execute(update(runs).where(_c.id == run.id).values(_values(run)))
 
+    async def save_if(
+        self, run: SyncRun, expected: RunStatus, stale_before: datetime | None = None
+    ) -> bool:
+        """Save only if the stored run is still `expected` (and, with `stale_before`, shows
+        no sign of life since then): one statement, so two workers cannot both win."""
+        where = [_c.id == run.id, _c.status == expected.value]
+        if stale_before is not None:
+            where.append(_last_seen() < bindparam("stale_before", stale_before, _c.started_at.type))
+        stmt = update(runs).where(*where).values(_values(run)).returning(_c.id)
+        return (await self.db.execute(stmt)).first() is not None
+
+    async def heartbeat(self, run_id: int, at: datetime) -> None:
+        stmt = (
+            update(runs)
+            .where(_c.id == run_id, _c.status == RunStatus.RUNNING.value)
+            .values(heartbeat_at=at)
+        )
+        await self.db.execute(stmt)
+
+    async def lost(self, stale_before: datetime, limit: int) -> list[SyncRun]:
+        stale = bindparam("stale_before", stale_before, _c.started_at.type)
+        stmt = (
+            select(runs)
+            .where(
+                or_(_c.status == RunStatus.QUEUED.value, _c.status == RunStatus.RUNNING.value),
+                _last_seen() < stale,
+            )
+            .order_by(_c.id)
+            .limit(limit)
+        )
+        return [to_run(row) for row in await self.db.execute(stmt)]
+
     async def get(self, run_id: int) -> SyncRun | None:
         row = (await self.db.execute(select(runs).where(_c.id == run_id))).first()
         return to_run(row) if row else None
@@ -67,3 +103,7 @@ class SqlSyncRuns:
         count = select(func.count()).select_from(runs).where(*where)
         total = (await self.db.execute(count)).scalar_one()
         return Page(items=items, total=total, limit=limit, offset=offset)
+
+
+def _last_seen() -> Any:
+    return func.coalesce(_c.heartbeat_at, _c.started_at, type_=_c.started_at.type)

@@ -245,6 +245,8 @@ def parse_webhook(body: bytes) -> WebhookEnvelope:
         raise InvalidWebhook(f"webhook body: `{field}`: {reason}") from exc
     except msgspec.DecodeError as exc:
         raise MalformedWebhook(f"webhook body is not valid JSON: {exc}") from exc
+    except RecursionError as exc:  # thousands of nested arrays/objects (anywhere, even `data`)
+        raise MalformedWebhook("webhook body is nested too deeply") from exc
 
 
 def webhook_company_id(body: bytes) -> int | None:

@@ -6,7 +6,8 @@ import asyncio
 import builtins
 import logging
 from collections.abc import Sequence
-from datetime import timedelta
+from dataclasses import replace
+from datetime import datetime, timedelta
 
 from src.application.errors import AppError, ValidationFailed, YClientsDisabled
 from src.application.ports import (
@@ -21,7 +22,7 @@ from src.application.ports import (
 from src.application.switches import Switches
 from src.application.use_cases.award import AwardBonus
 from src.application.use_cases.ingest import IngestRecords
-from src.domain.sync_run import RunStatus, SyncCounts, SyncRun
+from src.domain.sync_run import WORKER_LOST, RunStatus, SyncCounts, SyncRun
 
 log = logging.getLogger(__name__)
 
@@ -35,10 +36,16 @@ PREFETCH_PAGES = 2
 # which page commits first.
 WRITERS = 2
 DISABLED_MESSAGE = "YClients integration is disabled (YCLIENTS_ENABLED=false)"
+CANCELLED_MESSAGE = "cancelled: the worker shut down"
 
 
 class SyncBookings:
-    """One run per company: a `sync_runs` row with counts; never two at once per company."""
+    """One run per company: a `sync_runs` row with counts; never two at once per company.
+
+    A running sync writes a heartbeat every `heartbeat_every` seconds. A task naming a run
+    (`run_id`) claims it only while it is QUEUED, or RUNNING without a heartbeat for
+    `stale_after` (its worker is gone): a redelivered task whose run is alive neither syncs
+    again nor touches that run's row."""
 
     def __init__(
         self,
@@ -50,6 +57,8 @@ class SyncBookings:
         *,
         past_days: int = 30,
         future_days: int = 60,
+        heartbeat_every: float = 30.0,
+        stale_after: timedelta = timedelta(minutes=5),
     ) -> None:
         self.uow_factory = uow_factory
         self.gateway = gateway
@@ -58,6 +67,8 @@ class SyncBookings:
         self.switches = switches
         self.past_days = past_days
         self.future_days = future_days
+        self.heartbeat_every = heartbeat_every
+        self.stale_after = stale_after
 
     async def __call__(
         self, company_id: int, trigger: str = "manual", run_id: int | None = None
@@ -68,22 +79,50 @@ class SyncBookings:
         async with self.lock.hold(company_id) as acquired:
             if not acquired:
                 return await self._skipped(company_id, trigger, run_id)
-            return await self._run(company_id, trigger, run_id)
+            run, claimed = await self._start(company_id, trigger, run_id)
+            if not claimed:
+                return _left_alone(run)
+            return await self._run(run)
 
-    async def _start(self, company_id: int, trigger: str, run_id: int | None) -> SyncRun:
+    async def _start(
+        self, company_id: int, trigger: str, run_id: int | None
+    ) -> tuple[SyncRun, bool]:
+        """The run to fill in, and whether this task owns it now."""
         now = self.clock.now()
         async with self.uow_factory() as uow:
             run = await uow.sync_runs.get(run_id) if run_id is not None else None
             if run is None:
-                run = await uow.sync_runs.add(SyncRun(company_id, trigger, started_at=now))
-            else:
-                run.status, run.started_at = RunStatus.RUNNING, now
-                await uow.sync_runs.save(run)
+                new = SyncRun(company_id, trigger, started_at=now, heartbeat_at=now)
+                run = await uow.sync_runs.add(new)
+                await uow.commit()
+                return run, True
+            mine = replace(
+                run, status=RunStatus.RUNNING, started_at=now, heartbeat_at=now,
+                finished_at=None, error=None, counts=SyncCounts(),
+            )  # fmt: skip
+            claimed = await uow.sync_runs.save_if(mine, RunStatus.QUEUED) or (
+                run.status is RunStatus.RUNNING
+                and await uow.sync_runs.save_if(mine, RunStatus.RUNNING, self._stale_before())
+            )
             await uow.commit()
-        return run
+        return (mine, True) if claimed else (run, False)
 
-    async def _run(self, company_id: int, trigger: str, run_id: int | None) -> SyncRun:
-        run = await self._start(company_id, trigger, run_id)
+    def _stale_before(self) -> datetime:
+        return self.clock.now() - self.stale_after
+
+    async def _beat(self, run_id: int) -> None:
+        """The run's heartbeat, until cancelled; a missed beat is only logged."""
+        while True:
+            await asyncio.sleep(self.heartbeat_every)
+            try:
+                async with self.uow_factory() as uow:
+                    await uow.sync_runs.heartbeat(run_id, self.clock.now())
+                    await uow.commit()
+            except Exception:
+                log.warning("sync_heartbeat_failed", extra={"run_id": run_id}, exc_info=True)
+
+    async def _run(self, run: SyncRun) -> SyncRun:
+        company_id = run.company_id
         now = run.started_at
         async with self.uow_factory() as uow:
             levels = await uow.levels.all()
@@ -94,7 +133,9 @@ class SyncBookings:
         end = (now + timedelta(days=self.future_days + 1)).date()
         pages: asyncio.Queue[RecordPage | None] = asyncio.Queue(maxsize=PREFETCH_PAGES)
         producer = asyncio.create_task(self._fetch(company_id, start, end, pages))
+        beat = asyncio.create_task(self._beat(run.id))  # type: ignore[arg-type]
         writing: set[asyncio.Task[SyncCounts]] = set()
+        cancelled: asyncio.CancelledError | None = None
         try:
             while (page := await pages.get()) is not None:
                 for err in page.errors:
@@ -117,8 +158,11 @@ class SyncBookings:
         except Exception as exc:
             run.status, run.error = RunStatus.FAILED, f"{type(exc).__name__}: {exc}"
             log.exception("sync_crashed", extra={"company_id": company_id, "run_id": run.id})
+        except asyncio.CancelledError as exc:
+            # Shutdown: the final state is still saved below, then the cancellation goes on.
+            run.status, run.error, cancelled = RunStatus.FAILED, CANCELLED_MESSAGE, exc
         finally:
-            tasks = [producer, *writing]
+            tasks = [producer, beat, *writing]
             for task in tasks:
                 task.cancel()
             # A cancelled fetcher still puts its end marker: make room, or it blocks forever
@@ -131,6 +175,8 @@ class SyncBookings:
             await uow.sync_runs.save(run)
             await uow.commit()
         log.info("sync_run_finished", extra=_run_fields(run))
+        if cancelled is not None:
+            raise cancelled
         return run
 
     async def _fetch(
@@ -147,14 +193,86 @@ class SyncBookings:
             await pages.put(None)
 
     async def _skipped(self, company_id: int, trigger: str, run_id: int | None) -> SyncRun:
-        run = await self._start(company_id, trigger, run_id)
-        run.status, run.finished_at = RunStatus.SKIPPED, self.clock.now()
-        run.error = "skipped: already running"
+        """Another sync of the company holds the lock: a QUEUED (or new) run is SKIPPED; a
+        run that is not QUEUED any more (the live one, a redelivered task's) is left alone."""
+        now = self.clock.now()
         async with self.uow_factory() as uow:
-            await uow.sync_runs.save(run)
+            run = await uow.sync_runs.get(run_id) if run_id is not None else None
+            if run is None:
+                run = await uow.sync_runs.add(SyncRun(company_id, trigger, started_at=now))
+            skipped = replace(
+                run, status=RunStatus.SKIPPED, finished_at=now, error="skipped: already running"
+            )
+            expected = RunStatus.RUNNING if run.id != run_id else RunStatus.QUEUED
+            done = run.status is expected and await uow.sync_runs.save_if(skipped, expected)
             await uow.commit()
-        log.info("sync_run_skipped", extra=_run_fields(run))
-        return run
+        if not done:
+            return _left_alone(run)
+        log.info("sync_run_skipped", extra=_run_fields(skipped))
+        return skipped
+
+
+def _left_alone(run: SyncRun) -> SyncRun:
+    log.info(
+        "sync_task_left_alone",
+        extra={"run_id": run.id, "company_id": run.company_id, "status": run.status.value,
+               "reason": "the run is another task's (alive) or finished"},
+    )  # fmt: skip
+    return run
+
+
+class ReapSyncRuns:
+    """Runs never stay stuck: a RUNNING run without a heartbeat for `stale_after` is FAILED
+    ("worker lost"); a QUEUED run untouched that long (its task was lost, or the queue was
+    down when it was requested) is handed to the queue again."""
+
+    def __init__(
+        self,
+        uow_factory: UnitOfWorkFactory,
+        queue: TaskQueue,
+        clock: Clock,
+        switches: Switches,
+        stale_after: timedelta = timedelta(minutes=5),
+        batch: int = 100,
+    ) -> None:
+        self.uow_factory = uow_factory
+        self.queue = queue
+        self.clock = clock
+        self.switches = switches
+        self.stale_after = stale_after
+        self.batch = batch
+
+    async def __call__(self) -> tuple[int, int]:
+        """(runs failed, runs enqueued again)."""
+        now = self.clock.now()
+        stale_before = now - self.stale_after
+        async with self.uow_factory() as uow:
+            lost = await uow.sync_runs.lost(stale_before, self.batch)
+        failed = requeued = 0
+        for run in lost:
+            if run.status is RunStatus.QUEUED and not self.switches.yclients_enabled:
+                continue  # requested while on; it runs once the integration is back
+            if run.status is RunStatus.RUNNING:
+                after = replace(run, status=RunStatus.FAILED, error=WORKER_LOST, finished_at=now)
+            else:
+                after = replace(run, heartbeat_at=now)  # handed over again: seen now
+            async with self.uow_factory() as uow:
+                won = await uow.sync_runs.save_if(after, run.status, stale_before)
+                await uow.commit()
+            if not won:
+                continue  # it moved meanwhile (claimed, finished, or another reaper)
+            if run.status is RunStatus.RUNNING:
+                failed += 1
+                log.warning("sync_run_lost", extra=_run_fields(after))
+                continue
+            try:
+                await self.queue.sync_company(run.company_id, run.trigger, run.id)
+            except Exception:
+                log.exception("sync_requeue_failed", extra={"run_id": run.id})
+                continue  # seen again after another `stale_after`
+            requeued += 1
+            log.info("sync_run_requeued", extra={"run_id": run.id, "company_id": run.company_id})
+        return failed, requeued
 
 
 async def _collect(run: SyncRun, writing: set[asyncio.Task[SyncCounts]], when: str) -> None:

@@ -22,7 +22,14 @@ from src.application.switches import Switches
 from src.application.use_cases.award import AwardBonus
 from src.application.use_cases.ingest import IngestRecords
 from src.domain.booking import BookingKey
-from src.domain.inbox import RECORD_RESOURCE, EventState, WebhookEvent, dedupe_key
+from src.domain.inbox import (
+    MAX_RESOURCE_LENGTH,
+    MAX_STATUS_LENGTH,
+    RECORD_RESOURCE,
+    EventState,
+    WebhookEvent,
+    dedupe_key,
+)
 
 log = logging.getLogger(__name__)
 
@@ -75,6 +82,14 @@ class AcceptWebhook:
             raise ValidationFailed(f"resource_id {notice.resource_id} is not a YClients id")
         if "\x00" in notice.resource + notice.status:
             raise ValidationFailed("resource, status: must not contain NUL characters")
+        # Checked here, not by the column: inside a group commit one over-long value failed
+        # the transaction of every delivery batched with it.
+        for name, value, limit in (
+            ("resource", notice.resource, MAX_RESOURCE_LENGTH),
+            ("status", notice.status, MAX_STATUS_LENGTH),
+        ):
+            if len(value) > limit:
+                raise ValidationFailed(f"{name}: at most {limit} characters, got {len(value)}")
         ignored = notice.resource != RECORD_RESOURCE
         event = WebhookEvent(
             company_id=notice.company_id,

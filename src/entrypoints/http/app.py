@@ -25,7 +25,7 @@ from litestar.types import ControllerRouterHandler, Middleware
 
 from src.entrypoints.bootstrap import Container, build_container
 from src.entrypoints.http.admin import admin_router
-from src.entrypoints.http.auth import make_jwt_auth
+from src.entrypoints.http.auth import make_jwt_auth, metrics_token_guard
 from src.entrypoints.http.booking import booking_router
 from src.entrypoints.http.dependencies import DEPENDENCIES
 from src.entrypoints.http.errors import EXCEPTION_HANDLERS
@@ -49,6 +49,14 @@ class MetricsController(PrometheusController):
     """Prometheus metrics at /metrics (outside the API schema)."""
 
     include_in_schema = False
+
+
+def metrics_controller(token: str | None) -> type[PrometheusController]:
+    """/metrics, open (scraped on a private network) or behind METRICS_TOKEN."""
+    if not token:
+        return MetricsController
+    guards = [metrics_token_guard(token)]
+    return type("GuardedMetricsController", (MetricsController,), {"guards": guards})
 
 
 def operation_id(handler: HTTPRouteHandler, method: Any, _: list[Any]) -> str:
@@ -85,6 +93,9 @@ def create_app(
         async with AsyncExitStack() as stack:
             if container is None:
                 app.state.container = await stack.enter_async_context(_own_container(settings))
+            for check in checks.values():
+                if (close := getattr(check, "aclose", None)) is not None:
+                    stack.push_async_callback(close)  # the broker probe's kept connection
             for hook in on_startup:
                 await hook()
             for hook in reversed(on_shutdown):
@@ -118,7 +129,7 @@ def create_app(
             exclude=["^/metrics", "^/schema", "^/api/v1/yclients/webhook$"],
         )
         middleware.append(prometheus.middleware)
-        route_handlers.append(MetricsController)
+        route_handlers.append(metrics_controller(settings.METRICS_TOKEN))
 
     return Litestar(
         route_handlers=route_handlers,

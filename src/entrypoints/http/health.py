@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 from litestar import Router, get
 from litestar.datastructures import State
@@ -54,19 +55,38 @@ async def database_reachable(container: UseCases) -> None:
         await uow.levels.all()
 
 
-def redis_check(url: str) -> ReadyCheck:
-    """PING the broker's Redis."""
+class RedisCheck:
+    """PING the broker's Redis over one kept connection (made at the first probe, in the
+    serving loop): a probe every few seconds must not cost a TCP and Redis handshake each.
+    A broken connection is dropped by redis-py and made again by the next probe."""
 
-    async def ping() -> None:
-        from redis.asyncio import Redis
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self._client: Any = None
 
-        client = Redis.from_url(url, socket_connect_timeout=CHECK_TIMEOUT_SECONDS)
-        try:
-            await client.ping()
-        finally:
+    async def __call__(self) -> None:
+        if self._client is None:
+            from redis.asyncio import BlockingConnectionPool, Redis
+
+            pool = BlockingConnectionPool.from_url(
+                self.url,
+                max_connections=1,  # probes of one process share it (they are seconds apart)
+                timeout=CHECK_TIMEOUT_SECONDS,
+                socket_connect_timeout=CHECK_TIMEOUT_SECONDS,
+                socket_timeout=CHECK_TIMEOUT_SECONDS,
+            )
+            self._client = Redis.from_pool(pool)
+        await self._client.ping()
+
+    async def aclose(self) -> None:
+        client, self._client = self._client, None
+        if client is not None:
             await client.aclose()
 
-    return ping
+
+def redis_check(url: str) -> RedisCheck:
+    """PING the broker's Redis (close it with `aclose()` at shutdown)."""
+    return RedisCheck(url)
 
 
 async def _probe(check: ReadyCheck) -> str | None:

@@ -234,11 +234,12 @@ async def test_mark_deleted_cancels_and_keeps_the_newest_time(
     uow_factory: UnitOfWorkFactory,
 ) -> None:
     ids = await upsert(uow_factory, booking(1, status=BookingStatus.CONFIRMED), booking(2))
-    later, earlier = T0 + timedelta(minutes=5), T0 - timedelta(minutes=5)
+    later = T0 + timedelta(minutes=5)
     async with uow_factory() as uow:
         assert await uow.bookings.mark_deleted(KEY, later) == ids[KEY]
+        # A deletion at the stored version's own time wins (as with full records).
         assert (
-            await uow.bookings.mark_deleted(BookingKey(COMPANY, 2), earlier)
+            await uow.bookings.mark_deleted(BookingKey(COMPANY, 2), T0)
             == ids[BookingKey(COMPANY, 2)]
         )
         assert await uow.bookings.mark_deleted(BookingKey(COMPANY, 404), later) is None
@@ -252,6 +253,21 @@ async def test_mark_deleted_cancels_and_keeps_the_newest_time(
     )  # fmt: skip
     assert (second.deleted, second.status, second.last_change_at) == (
         True, BookingStatus.CANCELLED, T0,
+    )  # fmt: skip
+
+
+async def test_delete_webhook_without_data_older_than_the_stored_version_changes_nothing(
+    uow_factory: UnitOfWorkFactory,
+) -> None:
+    """A delete (no `data`: only its receive time is known) replayed after a newer update."""
+    newer = booking(1, status=BookingStatus.CONFIRMED, last_change_at=T0 + timedelta(hours=1))
+    ids = await upsert(uow_factory, newer)
+    async with uow_factory() as uow:
+        assert await uow.bookings.mark_deleted(KEY, T0) is None
+        await uow.commit()
+    got = await stored(uow_factory, ids[KEY])
+    assert (got.deleted, got.status, got.last_change_at) == (
+        False, BookingStatus.CONFIRMED, newer.last_change_at,
     )  # fmt: skip
 
 

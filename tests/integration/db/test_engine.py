@@ -23,6 +23,19 @@ async def test_sqlite_connections_get_wal_foreign_keys_and_a_busy_timeout(sqlite
     assert pragmas == ["wal", 1, 30000]
 
 
+async def test_sqlite_inbox_not_synchronous_full_acknowledged_webhook_lost_on_power_loss(
+    sqlite_url: str,
+) -> None:
+    """WAL with synchronous=NORMAL may lose the last commits on power loss, and a webhook
+    is acknowledged once committed: FULL syncs the WAL at every commit (2 = FULL)."""
+    engine = make_engine(sqlite_url)
+    try:
+        async with engine.begin() as conn:  # the inbox writes in a transaction like this
+            assert (await conn.execute(text("PRAGMA synchronous"))).scalar() == 2
+    finally:
+        await engine.dispose()
+
+
 def test_plain_urls_get_the_async_drivers() -> None:
     assert database_url("postgresql://u:p@h/db").drivername == "postgresql+asyncpg"
     assert database_url("postgres://u:p@h/db").drivername == "postgresql+asyncpg"

@@ -25,7 +25,7 @@ ROOT = Path(__file__).resolve().parents[3]
 VENV_BIN = Path(sys.executable).parent
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 JWT_SECRET = "e2e-" + "x" * 40
-WEBHOOK_SECRET = "e2e-webhook-secret"
+WEBHOOK_SECRET = "e2e-webhook-secret-" + "w" * 20
 COMPANY_ID = 873456
 PARTNER, USER = "sim-partner-token", "sim-user-token"
 

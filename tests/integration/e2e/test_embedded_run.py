@@ -56,6 +56,7 @@ def test_just_run_serves_the_readme_flow(tmp_path: Path) -> None:
         assert '"appointment_datetime":"2030-01-15T12:00:00+03:00"' in upcoming, upcoming
         assert '"balance":"75.00"' in loyalty.replace(" ", ""), loyalty
         assert "yclients_simulator_started" in (tmp_path / "run.log").read_text()
+        assert "dev_mode" in (tmp_path / "run.log").read_text()  # `run` says it is dev
     finally:
         os.killpg(proc.pid, signal.SIGTERM)
         try:

@@ -35,7 +35,7 @@ from tests.fakes import FakeGateway, FakeHasher
 from tests.paths import YCLIENTS_FIXTURES
 
 FIXTURES = YCLIENTS_FIXTURES
-WEBHOOK_SECRET = "test-webhook-secret-0123456789"
+WEBHOOK_SECRET = "test-webhook-secret-0123456789-abcdef"
 JWT_SECRET = "test-jwt-secret-0123456789-0123456789-abcdef"
 WIDGET_URL = "https://n873456.yclients.com/"
 PASSWORD = "correct horse battery"

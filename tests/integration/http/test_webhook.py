@@ -258,3 +258,40 @@ async def test_rejected_delivery_with_a_body_that_is_not_json_is_logged_without_
     assert [(r.getMessage(), r.company_id) for r in _server_lines(caplog)] == [  # type: ignore[attr-defined]
         ("webhook_rejected", None)
     ]
+def _envelope(record_id: int, **fields: object) -> bytes:
+    body = webhook_fixture()
+    body["resource_id"] = body["data"]["id"] = record_id
+    body.update(fields)
+    return json.dumps(body, ensure_ascii=False).encode()
+
+
+@pytest.mark.parametrize(("field", "width"), [("resource", 64), ("status", 32)])
+async def test_webhook_batch_isolation_over_long_field_is_422_and_spares_its_batch(
+    api: Api, field: str, width: int
+) -> None:
+    bad = {5, 17, 30}
+    bodies = [
+        _envelope(800_000 + n, **({field: "x" * (width + 1)} if n in bad else {}))
+        for n in range(39)
+    ]
+    responses = await asyncio.gather(*(post(api, body) for body in bodies))
+    for n, response in enumerate(responses):
+        if n in bad:
+            assert field in assert_error(response, 422)["message"]
+        else:
+            assert response.status_code == 200, response.text
+    assert await api.count("webhook_events") == 39 - len(bad)
+    # The widest value the column holds is still accepted.
+    assert (await post(api, _envelope(900_001, **{field: "x" * width}))).status_code == 200
+
+
+@pytest.mark.parametrize("where", ["data", "top"])
+async def test_deeply_nested_json_webhook_is_400_not_500(api: Api, where: str) -> None:
+    deep = "[" * 5000 + "]" * 5000
+    if where == "data":
+        body = _envelope(1).replace(b'"data": {', b'"data": {"x": ' + deep.encode() + b", ", 1)
+    else:
+        body = ('{"a": ' + deep + "}").encode()
+    assert deep.encode() in body
+    assert "nested" in assert_error(await post(api, body), 400)["message"]
+    assert await api.count("webhook_events") == 0
