@@ -32,6 +32,7 @@ from src.application.ports import (
 from src.application.switches import Switches
 from src.application.use_cases.bookings import LinkBookingManually, ListBookings, ListUnmatched
 from src.application.use_cases.codes import GenerateUniqueCodes, IssueBookingForm
+from src.application.use_cases.inbox import ProcessInbox
 from src.application.use_cases.ingest import IngestRecords
 from src.application.use_cases.loyalty import (
     AdjustPoints,
@@ -136,6 +137,7 @@ class Container:
     sync_runs: SyncRunQueries
     accept_webhook: AcceptWebhook
     process_webhook: ProcessWebhookEvent
+    process_inbox: ProcessInbox
     replay_webhook: ReplayWebhookEvent
     sweep_inbox: SweepInbox
     webhook_events: WebhookEventQueries
@@ -208,6 +210,17 @@ def build_container(
     decoder = WebhookBodyDecoder()
     queue = _LateQueue()
     ingest = IngestRecords(uow_factory, clock, switches)
+    process_inbox = ProcessInbox(
+        uow_factory,
+        ingest,
+        gateway,
+        decoder,
+        clock,
+        switches,
+        batch_size=settings.INBOX_BATCH_SIZE,
+        max_attempts=settings.WEBHOOK_MAX_ATTEMPTS,
+        retry_delay=timedelta(seconds=settings.WEBHOOK_RETRY_DELAY_SECONDS),
+    )
     sync = SyncBookings(
         uow_factory,
         gateway,
@@ -251,7 +264,10 @@ def build_container(
         accept_webhook=AcceptWebhook(
             uow_factory, decoder, queue, clock, settings.YCLIENTS_COMPANY_IDS, switches
         ),
-        process_webhook=ProcessWebhookEvent(uow_factory, ingest, gateway, decoder, clock, switches),
+        process_webhook=ProcessWebhookEvent(
+            uow_factory, ingest, gateway, decoder, clock, switches, inbox=process_inbox
+        ),
+        process_inbox=process_inbox,
         replay_webhook=ReplayWebhookEvent(uow_factory, queue, clock),
         sweep_inbox=SweepInbox(
             uow_factory,
