@@ -40,6 +40,7 @@ from src.application.use_cases.loyalty import (
     GetLoyaltyAccount,
     ListTransactions,
 )
+from src.application.use_cases.quarantine import QuarantineQueries
 from src.application.use_cases.sync import RequestSync, SyncAll, SyncBookings, SyncRunQueries
 from src.application.use_cases.users import Authenticate, GetProfile, RegisterUser
 from src.application.use_cases.webhooks import (
@@ -141,6 +142,7 @@ class Container:
     replay_webhook: ReplayWebhookEvent
     sweep_inbox: SweepInbox
     webhook_events: WebhookEventQueries
+    quarantined_records: QuarantineQueries
     closers: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
 
     def attach_queue(self, queue: TaskQueue) -> None:
@@ -277,6 +279,7 @@ def build_container(
             older_than=timedelta(seconds=settings.INBOX_SWEEP_AFTER_SECONDS),
         ),
         webhook_events=WebhookEventQueries(uow_factory),
+        quarantined_records=QuarantineQueries(uow_factory),
         closers=closers,
     )
     queue.inline.container = container

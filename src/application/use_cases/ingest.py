@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -19,6 +20,8 @@ from src.domain.record import YClientsRecord
 from src.domain.sync_run import SyncCounts
 
 log = logging.getLogger(__name__)
+
+_EMAIL = re.compile(r"\S+@\S+")
 
 MAX_ATTEMPTS = 5
 
@@ -156,6 +159,9 @@ class IngestRecords:
             if newly_unmatched:
                 # Why bookings stay unmatched, once per booking and reason (the reason is also
                 # stored on the booking): one line per batch, not one per booking per sync.
+                # The stored reason names the email for admins; logs never carry one.
+                for item in newly_unmatched:
+                    item["reason"] = _EMAIL.sub("(email)", str(item["reason"]))
                 log.info(
                     "bookings_unmatched",
                     extra={"count": len(newly_unmatched), "bookings": newly_unmatched},
