@@ -15,6 +15,7 @@ import pytest
 from sqlalchemy import text
 
 from src.adapters.db.uow import SqlUnitOfWorkFactory
+from src.adapters.yclients import mapping
 from src.adapters.yclients.client import YClientsClient
 from src.domain.user import Role
 from src.entrypoints.bootstrap import build_container
@@ -121,6 +122,47 @@ async def test_one_bad_record_never_fails_its_sync_page(
     # Nothing shown or logged repeats SQL or a client's data.
     shown: list[Any] = [run.error or "", listed.text]
     shown += [_text_of(r) for r in caplog.records]
+    for text_ in shown:
+        for secret in _pii():
+            assert secret not in text_, secret
+        assert "INSERT INTO" not in text_ and "SELECT " not in text_
+
+
+async def test_a_record_the_database_refuses_is_quarantined_alone(
+    sim: Simulator,
+    make_client: Callable[..., YClientsClient],
+    pg_uow_factory: SqlUnitOfWorkFactory,
+    pg_url: str,
+    caplog: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The second line of defence: with the mapping's normalisation switched off, PostgreSQL
+    refuses the NUL and the 300-character name; each of those two records is isolated and
+    set aside with a plain reason, the good ones around them commit."""
+    monkeypatch.setattr(mapping, "_text", lambda value, limit: value or None)
+    monkeypatch.setattr(mapping, "_client_cache", {})  # decoded clients are cached
+    ids = {key: _make(sim, key) for key in ("good_a", "nul", "long", "good_b")}
+    container = build_container(
+        make_settings(pg_url), uow_factory=pg_uow_factory, gateway=make_client(),
+        hasher=FakeHasher(),
+    )  # fmt: skip
+    caplog.set_level(logging.DEBUG)
+    try:
+        run = await container.sync(COMPANY_ID, "manual")
+        page = await container.quarantined_records.list(COMPANY_ID, 10, 0)
+    finally:
+        await container.aclose()
+    assert run.status.value == "SUCCEEDED", run.error
+    assert run.counts.errors == 2
+    async with pg_uow_factory.engine.connect() as conn:
+        stored = set(
+            (await conn.execute(text("SELECT yclients_record_id FROM bookings"))).scalars()
+        )
+    assert stored == {ids["good_a"], ids["good_b"]}
+    reasons = {q.record_id: q.reason for q in page.items}
+    assert set(reasons) == {ids["nul"], ids["long"]}
+    assert "too long" in reasons[ids["long"]]
+    shown = [*reasons.values(), *(_text_of(r) for r in caplog.records)]
     for text_ in shown:
         for secret in _pii():
             assert secret not in text_, secret
