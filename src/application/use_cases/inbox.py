@@ -152,11 +152,16 @@ class ProcessInbox:
             try:
                 await self._apply(uow, plan, now)
             except WriteRejected as exc:
-                await uow.rollback()
-                return await self._isolate(plan, exc, include, final)
-            for event, error in plan.failed.values():
-                await uow.inbox.save(self._failed(event, error, now, final and event.id == include))
-            await uow.commit()
+                rejected = exc
+            else:
+                rejected = None
+                for event, error in plan.failed.values():
+                    final_here = final and event.id == include
+                    await uow.inbox.save(self._failed(event, error, now, final_here))
+                await uow.commit()
+        if rejected is not None:
+            # Rolled back and the claim released (the halves claim their events again).
+            return await self._isolate(plan, rejected, include, final)
         outcome = BatchOutcome(
             processed=[e.id for e in plan.applied],  # type: ignore[misc]
             failed={i: error for i, (_, error) in plan.failed.items()},
@@ -234,20 +239,19 @@ class ProcessInbox:
         suspects = [e.id for e in plan.applied]
         if len(suspects) == 1:
             now = self.clock.now()
-            event = plan.applied[0]
+            errors: dict[int, Exception] = {suspects[0]: exc}  # type: ignore[dict-item]
+            errors.update({i: error for i, (_, error) in plan.failed.items()})
             async with self.uow_factory() as uow:
-                locked = await uow.inbox.claim(1, now=now, ids=suspects, include=event.id)
-                if locked:
-                    await uow.inbox.save(
-                        self._failed(locked[0], exc, now, final and event.id == include)
-                    )
-                    await uow.commit()
+                for event in await uow.inbox.claim(len(errors), now=now, ids=errors):
+                    final_here = final and event.id == include
+                    await uow.inbox.save(self._failed(event, errors[event.id], now, final_here))  # type: ignore[index]
+                await uow.commit()
             record = next(iter(plan.records), None)
             if record is not None:
                 await self.ingest.quarantine([
                     QuarantinedRecord(record.company_id, record.record_id, "webhook", str(exc), now)
                 ])  # fmt: skip
-            return BatchOutcome(failed={event.id: exc})  # type: ignore[dict-item]
+            return BatchOutcome(failed=errors)
         outcome = BatchOutcome()
         # Events that failed on their own were rolled back with the rest: the second half
         # records them again. Deferred ones stay PENDING for the next batch.
