@@ -2,7 +2,8 @@
 time, each claiming batches with FOR UPDATE SKIP LOCKED. Every event is processed exactly once
 (PROCESSED after one attempt, claimed by one worker), and the ledger holds: each booking's net
 points are its newest version's entitlement whatever order the versions arrived in, and the
-member's balance is the sum of the ledger."""
+member's balance is the sum of the ledger. (Which level a visit is credited at depends on the
+order visits complete in, so a completed visit's points are one of the levels' amounts.)"""
 
 from __future__ import annotations
 
@@ -28,7 +29,9 @@ from tests.integration.http.conftest import make_settings, webhook_body
 EVENTS = 1_000
 RECORDS = 400
 CODE = "MARIA234"
-POINTS = Decimal("75.00")  # 2500.00 at Bronze's 3 %
+PRICE = Decimal("2500.00")
+# A completed visit earns 3, 5 or 7 % (Bronze, Silver, Gold: the level grows with the spend).
+EARNED = {PRICE * percent / 100 for percent in (3, 5, 7)}
 MOSCOW = timedelta(hours=3)
 
 
@@ -41,27 +44,27 @@ def _version(record_id: int, attendance: int, minute: int) -> bytes:
     return json.dumps(body, ensure_ascii=False).encode()
 
 
-def _backlog() -> tuple[list[bytes], dict[int, Decimal]]:
+def _backlog() -> tuple[list[bytes], dict[int, bool]]:
     """1,000 bodies in a shuffled order (newer versions often before older ones): every record
     pending then completed; every third one then cancelled; the rest of the 1,000 are
     re-deliveries of a completed version written differently (another dedupe key, the same
-    version). Returns the bodies and each record's entitlement."""
+    version). Returns the bodies and whether each record ends completed."""
     rng = random.Random(16)
     bodies: list[bytes] = []
-    entitled: dict[int, Decimal] = {}
+    completed: dict[int, bool] = {}
     for n in range(RECORDS):
         record_id = 900_000_001 + n
         bodies += [_version(record_id, 0, 0), _version(record_id, 1, 1)]
         cancelled = n % 3 == 0
         if cancelled:
             bodies.append(_version(record_id, -1, 2))
-        entitled[record_id] = Decimal(0) if cancelled else POINTS
+        completed[record_id] = not cancelled
     while len(bodies) < EVENTS:
         record_id = 900_000_001 + rng.randrange(RECORDS)
         again = json.loads(_version(record_id, 1, 1))
         bodies.append((json.dumps(again, ensure_ascii=False) + " " * len(bodies)).encode())
     rng.shuffle(bodies)
-    return bodies, entitled
+    return bodies, completed
 
 
 @pytest.fixture
@@ -92,7 +95,7 @@ async def test_two_workers_drain_one_backlog_each_event_once(
     pg_uow_factory: SqlUnitOfWorkFactory, workers: tuple[Container, Container]
 ) -> None:
     member = await add_user(pg_uow_factory, code=CODE)
-    bodies, entitled = _backlog()
+    bodies, completed = _backlog()
     received = datetime.now(UTC) - timedelta(minutes=1)
     async with pg_uow_factory() as uow:
         ids = await uow.inbox.add_many([
@@ -122,6 +125,13 @@ async def test_two_workers_drain_one_backlog_each_event_once(
                 "LEFT JOIN loyalty_transactions t ON t.booking_id = b.id GROUP BY 1"
             ))).all()
         )  # fmt: skip
+        awards = dict(
+            (await conn.execute(text(
+                "SELECT b.yclients_record_id, count(*) FILTER (WHERE t.kind = 'ACCRUAL') - "
+                "count(*) FILTER (WHERE t.kind = 'REVERSAL') FROM bookings b "
+                "LEFT JOIN loyalty_transactions t ON t.booking_id = b.id GROUP BY 1"
+            ))).all()
+        )  # fmt: skip
         balance, ledger_sum = (
             await conn.execute(
                 text(
@@ -132,5 +142,11 @@ async def test_two_workers_drain_one_backlog_each_event_once(
             )
         ).one()
     assert states == [("PROCESSED", 1, EVENTS)]
-    assert net == entitled
-    assert balance == ledger_sum == sum(entitled.values())
+    assert net.keys() == completed.keys()
+    for record_id, ends_completed in completed.items():
+        if ends_completed:
+            assert net[record_id] in EARNED, (record_id, net[record_id])
+        else:
+            assert net[record_id] == 0, (record_id, net[record_id])
+        assert awards[record_id] == int(ends_completed), record_id  # credited once at most
+    assert balance == ledger_sum == sum(net.values())
