@@ -62,8 +62,8 @@ def storage_error(exc: DBAPIError) -> AppError | None:
     translated = concurrency_error(exc)
     if translated is not None:
         return translated
-    sqlstate = getattr(exc.orig, "sqlstate", None) or getattr(exc.orig, "pgcode", None)
-    if sqlstate in _REJECTED_SQLSTATES or str(sqlstate or "")[:2] in _REJECTED_SQLSTATE_CLASSES:
+    sqlstate = str(getattr(exc.orig, "sqlstate", None) or getattr(exc.orig, "pgcode", None) or "")
+    if sqlstate in _REJECTED_SQLSTATES or sqlstate[:2] in _REJECTED_SQLSTATE_CLASSES:
         reason = _REJECTED_REASONS.get(sqlstate) or _REJECTED_SQLSTATES.get(
             sqlstate, "a value was refused"
         )

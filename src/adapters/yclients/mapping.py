@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from decimal import Decimal
 
 import msgspec
 
@@ -124,7 +125,7 @@ def _text(value: str | None, limit: int) -> str | None:
 
 
 def _check_costs(services: tuple[ServiceLine, ...]) -> None:
-    total = 0
+    total = Decimal(0)
     for line in services:
         cost = line.cost
         if not cost.is_finite() or cost.copy_abs() >= MAX_COST:

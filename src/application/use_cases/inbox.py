@@ -149,12 +149,12 @@ class ProcessInbox:
             if not events:
                 return BatchOutcome()
             plan = await self._plan(events)
+            rejected: WriteRejected | None = None
             try:
                 await self._apply(uow, plan, now)
             except WriteRejected as exc:
                 rejected = exc
             else:
-                rejected = None
                 for event, error in plan.failed.values():
                     final_here = final and event.id == include
                     await uow.inbox.save(self._failed(event, error, now, final_here))
@@ -236,7 +236,7 @@ class ProcessInbox:
     ) -> BatchOutcome:
         """The database refused part of the page: apply each half on its own; an event
         refused alone gets the refusal as its error."""
-        suspects = [e.id for e in plan.applied]
+        suspects = [e.id for e in plan.applied if e.id is not None]
         if len(suspects) == 1:
             now = self.clock.now()
             errors: dict[int, Exception] = {suspects[0]: exc}  # type: ignore[dict-item]
