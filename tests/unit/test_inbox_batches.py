@@ -83,8 +83,12 @@ class _World:
         self.inbox = ProcessInbox(
             self.factory, ingest, FakeGateway(), self.decoder, self.clock, switches
         )
+        # One event at a time for real: a batch of one claims only the delivery's own event.
+        self.single = ProcessInbox(
+            self.factory, ingest, FakeGateway(), self.decoder, self.clock, switches, batch_size=1
+        )
         self.one = ProcessWebhookEvent(
-            self.factory, ingest, FakeGateway(), self.decoder, self.clock, switches, self.inbox
+            self.factory, ingest, FakeGateway(), self.decoder, self.clock, switches, self.single
         )
 
     async def members(self) -> None:

@@ -25,7 +25,7 @@ from src.application.ports import (
 from src.application.switches import Switches
 from src.application.use_cases.award import AwardBonus
 from src.application.use_cases.ingest import IngestRecords
-from src.domain.booking import BookingKey
+from src.domain.booking import BookingKey, BookingStatus
 from src.domain.inbox import EventState, WebhookEvent
 from src.domain.quarantine import QuarantinedRecord
 from src.domain.record import YClientsRecord
@@ -187,6 +187,7 @@ class ProcessInbox:
                 record = replace(record, deleted=True)
             read.append((event, record))
         bare = {_key(e) for e, record in read if e.event_status == "delete" and record is None}
+        pairs: list[tuple[WebhookEvent, YClientsRecord]] = []
         taken: set[BookingKey] = set()
         for event, record in read:
             key = _key(event)
@@ -205,6 +206,8 @@ class ProcessInbox:
                 except Exception as exc:
                     plan.failed[event.id] = (event, exc)  # type: ignore[index]
                     continue
+            pairs.append((event, record))
+        for event, record in _one_event_at_a_time(pairs, plan.deferred):
             plan.records.append(record)
             plan.applied.append(event)
         return plan
@@ -297,3 +300,39 @@ class ProcessInbox:
 
 def _key(event: WebhookEvent) -> BookingKey:
     return BookingKey(event.company_id, event.resource_id)
+
+
+def _one_event_at_a_time(
+    pairs: list[tuple[WebhookEvent, YClientsRecord]], deferred: list[WebhookEvent]
+) -> list[tuple[WebhookEvent, YClientsRecord]]:
+    """The events a page may apply together (in arrival order); the rest go to `deferred`.
+
+    A page writes only each record's newest version. That is what one event at a time gives,
+    except where a completed visit is followed by a newer version that is not completed (back
+    to pending, cancelled, a no-show): one at a time credits the visit first (and reverses it
+    or keeps it, as the newer status says), the page would never see it completed. So a
+    record's events after such a point wait for the next batch, which then starts from the
+    completed version as stored: the same ledger either way. Versions older than one already
+    seen change nothing, in a page or one at a time."""
+    taken: list[tuple[WebhookEvent, YClientsRecord]] = []
+    newest: dict[BookingKey, YClientsRecord] = {}
+    held: set[BookingKey] = set()
+    for event, record in pairs:
+        key = BookingKey(record.company_id, record.record_id)
+        seen = newest.get(key)
+        if key in held:
+            deferred.append(event)
+            continue
+        newer = seen is None or record.last_change_at > seen.last_change_at
+        if newer and seen is not None and _leaves_completed(seen, record):
+            held.add(key)
+            deferred.append(event)
+            continue
+        if newer:
+            newest[key] = record
+        taken.append((event, record))
+    return taken
+
+
+def _leaves_completed(before: YClientsRecord, after: YClientsRecord) -> bool:
+    return before.status is BookingStatus.COMPLETED and after.status is not BookingStatus.COMPLETED
