@@ -1,6 +1,6 @@
 """Run every benchmark, print the table, write bench/results.json.
 
-    python -m bench.run [--quick] [--only sync,webhook,receipt,upcoming]
+    python -m bench.run [--quick] [--only sync,webhook,receipt,drain,upcoming]
 
 Every throughput is a ratio against a ceiling measured in the same run on the same machine
 (absolute numbers on a shared machine are noise). `--quick` syncs 1k and 10k records (not
@@ -22,7 +22,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bench import receipt, sync, upcoming, webhook
+from bench import drain, receipt, sync, upcoming, webhook
 from bench.common import machine
 
 RESULTS = Path(__file__).with_name("results.json")
@@ -30,6 +30,7 @@ SUITES = {
     "sync": sync.run,
     "webhook": webhook.run,
     "receipt": receipt.run,
+    "drain": drain.run,
     "upcoming": upcoming.run,
 }
 
@@ -62,6 +63,12 @@ TARGETS = [
            "true"),
     Target("receipt → points p95 (ms)", "receipt_to_points_p95_ms", lambda v: v <= 1000,
            "≤ 1000"),
+    Target("receipt → points p95 at 200/s (ms)", "receipt_to_points_p95_ms_at_200",
+           lambda v: v <= 1000, "≤ 1000"),
+    Target("event drain (1 worker) / sync records/s", "event_drain_ratio",
+           lambda v: v >= 0.25, "≥ 0.25"),
+    Target("every drained event credited once", "event_drain_exactly_once",
+           lambda v: v is True, "true"),
     Target("upcoming list p95 (ms)", "upcoming_p95_ms", lambda v: v <= 10, "≤ 10"),
     Target("upcoming list uses an index", "upcoming_index_scan", lambda v: v is True, "true"),
 ]  # fmt: skip

@@ -16,11 +16,12 @@ from decimal import Decimal
 from types import TracebackType
 from typing import Self
 
-from src.application.errors import ConcurrentUpdate, DuplicateEmail
+from src.application.errors import ConcurrentUpdate, DuplicateEmail, WriteRejected
 from src.application.ports import BookingQuery, ContactMatches, NewUser, Page, RecordPage
 from src.domain.booking import Booking, BookingKey, BookingStatus, MatchMethod
 from src.domain.inbox import EventState, WebhookEvent
 from src.domain.loyalty import DEFAULT_LEVELS, LedgerEntry, LoyaltyAccount, LoyaltyLevel
+from src.domain.quarantine import QuarantinedRecord
 from src.domain.record import YClientsRecord
 from src.domain.sync_run import RunStatus, SyncRun
 from src.domain.user import User
@@ -37,6 +38,10 @@ class Store:
     levels: list[LoyaltyLevel] = field(default_factory=lambda: list(DEFAULT_LEVELS))
     events: dict[int, WebhookEvent] = field(default_factory=dict)
     runs: dict[int, SyncRun] = field(default_factory=dict)
+    quarantined: dict[tuple[int, int], QuarantinedRecord] = field(default_factory=dict)
+    # Keys (company, record) whose write the "database" refuses, as PostgreSQL refuses a
+    # value it cannot store: tests of the per-record quarantine.
+    refuse: set[tuple[int, int]] = field(default_factory=set)
     ids: itertools.count = field(default_factory=lambda: itertools.count(1))
 
     def next_id(self) -> int:
@@ -141,6 +146,8 @@ class FakeBookings:
         }
 
     def _upsert(self, bookings: Sequence[Booking]) -> dict[BookingKey, int]:
+        if any(tuple(b.key) in self.s.refuse for b in bookings):
+            raise WriteRejected("the database refused the write: a value was refused (test)")
         ids: dict[BookingKey, int] = {}
         for incoming in bookings:
             stored = self._by_key(incoming.key)
@@ -289,8 +296,62 @@ class FakeInbox:
             e.id for e in self.s.events.values()
             if e.state is EventState.PENDING and e.received_at < before
             and (e.attempted_at is None or e.attempted_at < before)
+            and (e.retry_at is None or e.retry_at < before)
         ]  # fmt: skip
         return sorted(rows)[:limit]  # type: ignore[type-var]
+
+    async def claim(
+        self,
+        limit: int,
+        *,
+        now: datetime,
+        include: int | None = None,
+        company_id: int | None = None,
+        ids: Collection[int] | None = None,
+    ) -> list[WebhookEvent]:
+        # One process, one transaction at a time: nothing is ever locked by someone else.
+        if include is not None:
+            owner = self.s.events.get(include)
+            if owner is None:
+                return []
+            company_id = owner.company_id
+        rows = [
+            e for e in self.s.events.values()
+            if e.state is EventState.PENDING
+            and (company_id is None or e.company_id == company_id)
+            and (e.id == include or e.retry_at is None or e.retry_at <= now)
+            and (ids is None or e.id in ids)
+        ]  # fmt: skip
+        rows.sort(key=lambda e: (e.id != include, e.id))
+        return [copy.copy(e) for e in rows[:limit]]
+
+    async def mark_processed(self, ids: Collection[int], at: datetime) -> None:
+        for i in ids:
+            e = self.s.events[i]
+            e.state, e.attempts, e.last_error = EventState.PROCESSED, e.attempts + 1, None
+            e.processed_at = e.attempted_at = at
+            e.retry_at = None
+
+
+class FakeQuarantine:
+    def __init__(self, store: Store) -> None:
+        self.s = store
+
+    async def add_many(self, records: Sequence[QuarantinedRecord]) -> None:
+        for r in records:
+            key = (r.company_id, r.record_id)
+            old = self.s.quarantined.get(key)
+            self.s.quarantined[key] = replace(r, id=old.id if old else self.s.next_id())
+
+    async def query(
+        self, company_id: int | None, limit: int, offset: int
+    ) -> Page[QuarantinedRecord]:
+        rows = [
+            copy.copy(r) for r in self.s.quarantined.values()
+            if company_id is None or r.company_id == company_id
+        ]  # fmt: skip
+        rows.sort(key=lambda r: (r.quarantined_at, r.id or 0), reverse=True)
+        return _page(rows, limit, offset)
 
 
 class FakeSyncRuns:
@@ -348,11 +409,14 @@ class FakeUnitOfWork:
         self.levels = FakeLevels(store)
         self.inbox = FakeInbox(store)
         self.sync_runs = FakeSyncRuns(store)
+        self.quarantine = FakeQuarantine(store)
         self.committed = False
         self._snapshot: dict[str, object] | None = None
 
     async def __aenter__(self) -> Self:
-        fields = ("users", "bookings", "accounts", "entries", "levels", "events", "runs")
+        fields = (
+            "users", "bookings", "accounts", "entries", "levels", "events", "runs", "quarantined"
+        )  # fmt: skip
         self._snapshot = {name: copy.deepcopy(getattr(self.store, name)) for name in fields}
         self.committed = False
         return self

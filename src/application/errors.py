@@ -58,5 +58,22 @@ class ConcurrentUpdate(AppError):
     code = "concurrent_update"
 
 
+class WriteRejected(AppError):
+    """The database refused a value of what was being written (too long, out of range, a
+    character it cannot store): retrying cannot help, so the record is set aside. The
+    message names the kind of problem only, never the value or the statement."""
+
+    code = "write_rejected"
+
+
 class Forbidden(AppError):
     code = "forbidden"
+
+
+def describe_error(exc: BaseException) -> str:
+    """An unexpected error as it may be shown (run errors, inbox `last_error`): its type and
+    the first line of its message, capped. A database driver's message puts the statement
+    and its parameters on later lines, so neither SQL nor a client's data is repeated."""
+    lines = str(exc).strip().splitlines()
+    first = lines[0][:300] if lines else ""
+    return f"{type(exc).__name__}: {first}" if first else type(exc).__name__

@@ -12,6 +12,7 @@ from typing import Generic, Protocol, Self, TypeVar
 from src.domain.booking import Booking, BookingKey, BookingStatus, MatchMethod
 from src.domain.inbox import EventState, WebhookEvent
 from src.domain.loyalty import LedgerEntry, LoyaltyAccount, LoyaltyLevel
+from src.domain.quarantine import QuarantinedRecord
 from src.domain.record import YClientsRecord
 from src.domain.sync_run import RunStatus, SyncRun
 from src.domain.user import Role, User
@@ -192,8 +193,39 @@ class InboxRepository(Protocol):
 
     async def pending_before(self, before: datetime, limit: int) -> list[int]:
         """PENDING events with no activity since `before`: received then, and not attempted
-        since (an event a worker is retrying is not swept into a second chain)."""
+        since (an event a worker is retrying is not swept into a second chain), and due
+        (`retry_at` passed)."""
         ...
+
+    async def claim(
+        self,
+        limit: int,
+        *,
+        now: datetime,
+        include: int | None = None,
+        company_id: int | None = None,
+        ids: Collection[int] | None = None,
+    ) -> list[WebhookEvent]:
+        """Lock up to `limit` PENDING events until commit, oldest first, in one statement,
+        skipping rows another transaction holds (FOR UPDATE SKIP LOCKED), so concurrent
+        workers share a backlog without overlap. All of one company: `include`'s (that
+        event first, whatever its `retry_at`), else `company_id`'s. Other events are taken
+        only when due (`retry_at` null or passed). `ids` limits the claim to those events."""
+        ...
+
+    async def mark_processed(self, ids: Collection[int], at: datetime) -> None:
+        """PROCESSED, one more attempt, error cleared, for all of `ids` in one statement."""
+        ...
+
+
+class QuarantineRepository(Protocol):
+    async def add_many(self, records: Sequence[QuarantinedRecord]) -> None:
+        """Store (or refresh the reason of) records set aside, keyed by company + record."""
+        ...
+
+    async def query(
+        self, company_id: int | None, limit: int, offset: int
+    ) -> Page[QuarantinedRecord]: ...
 
 
 class SyncRunRepository(Protocol):
@@ -230,6 +262,7 @@ class UnitOfWork(Protocol):
     levels: LevelRepository
     inbox: InboxRepository
     sync_runs: SyncRunRepository
+    quarantine: QuarantineRepository
 
     async def __aenter__(self) -> Self: ...
 

@@ -35,6 +35,7 @@ class WebhookEvent:
     last_error: str | None = None
     processed_at: datetime | None = None
     attempted_at: datetime | None = None  # when a worker last started or finished an attempt
+    retry_at: datetime | None = None  # a failed event is claimed by a batch again from then
     id: int | None = None
 
 

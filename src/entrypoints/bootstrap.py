@@ -32,6 +32,7 @@ from src.application.ports import (
 from src.application.switches import Switches
 from src.application.use_cases.bookings import LinkBookingManually, ListBookings, ListUnmatched
 from src.application.use_cases.codes import GenerateUniqueCodes, IssueBookingForm
+from src.application.use_cases.inbox import ProcessInbox
 from src.application.use_cases.ingest import IngestRecords
 from src.application.use_cases.loyalty import (
     AdjustPoints,
@@ -39,6 +40,7 @@ from src.application.use_cases.loyalty import (
     GetLoyaltyAccount,
     ListTransactions,
 )
+from src.application.use_cases.quarantine import QuarantineQueries
 from src.application.use_cases.sync import (
     ReapSyncRuns,
     RequestSync,
@@ -142,10 +144,12 @@ class Container:
     sync_runs: SyncRunQueries
     accept_webhook: AcceptWebhook
     process_webhook: ProcessWebhookEvent
+    process_inbox: ProcessInbox
     replay_webhook: ReplayWebhookEvent
     sweep_inbox: SweepInbox
     reap_sync_runs: ReapSyncRuns
     webhook_events: WebhookEventQueries
+    quarantined_records: QuarantineQueries
     closers: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
 
     def attach_queue(self, queue: TaskQueue) -> None:
@@ -215,6 +219,17 @@ def build_container(
     decoder = WebhookBodyDecoder()
     queue = _LateQueue()
     ingest = IngestRecords(uow_factory, clock, switches)
+    process_inbox = ProcessInbox(
+        uow_factory,
+        ingest,
+        gateway,
+        decoder,
+        clock,
+        switches,
+        batch_size=settings.INBOX_BATCH_SIZE,
+        max_attempts=settings.WEBHOOK_MAX_ATTEMPTS,
+        retry_delay=timedelta(seconds=settings.WEBHOOK_RETRY_DELAY_SECONDS),
+    )
     sync = SyncBookings(
         uow_factory,
         gateway,
@@ -260,7 +275,10 @@ def build_container(
         accept_webhook=AcceptWebhook(
             uow_factory, decoder, queue, clock, settings.YCLIENTS_COMPANY_IDS, switches
         ),
-        process_webhook=ProcessWebhookEvent(uow_factory, ingest, gateway, decoder, clock, switches),
+        process_webhook=ProcessWebhookEvent(
+            uow_factory, ingest, gateway, decoder, clock, switches, inbox=process_inbox
+        ),
+        process_inbox=process_inbox,
         replay_webhook=ReplayWebhookEvent(uow_factory, queue, clock),
         sweep_inbox=SweepInbox(
             uow_factory,
@@ -277,6 +295,7 @@ def build_container(
             stale_after=timedelta(minutes=settings.SYNC_STALE_MINUTES),
         ),
         webhook_events=WebhookEventQueries(uow_factory),
+        quarantined_records=QuarantineQueries(uow_factory),
         closers=closers,
     )
     queue.inline.container = container

@@ -6,6 +6,7 @@ import os
 from collections.abc import Mapping
 from decimal import Decimal
 from pathlib import Path
+from typing import Annotated
 
 import msgspec
 
@@ -50,6 +51,8 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True):
     TASK_REDELIVERY_SECONDS: int = 120  # a task unacknowledged this long goes to another worker
     INBOX_SWEEP_AFTER_SECONDS: int = 120  # an event PENDING this long is enqueued again
     INBOX_SWEEP_INTERVAL_SECONDS: int = 60
+    # Webhook batches: events of one company a worker claims and applies in one transaction.
+    INBOX_BATCH_SIZE: Annotated[int, msgspec.Meta(ge=1, le=5000)] = 200
     WORKER_METRICS_PORT: int = 0  # >0: a taskiq worker serves /metrics on this port
     TASK_QUEUE_NAME: str = "yclients-loyalty"  # Redis stream (and key prefix) of the tasks
     # Metrics access: set, GET /metrics answers only `Authorization: Bearer <METRICS_TOKEN>`.

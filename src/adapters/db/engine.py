@@ -62,6 +62,8 @@ def make_engine(url: str | URL, *, sqlite_foreign_keys: bool = True, **kwargs: A
         return _sqlite_engine(parsed, sqlite_foreign_keys, kwargs)
     options: dict[str, Any] = {
         "connect_args": {"server_settings": {"application_name": "yclients-loyalty"}},
+        # Errors and logs never repeat statement parameters (client names, phones, emails).
+        "hide_parameters": True,
     }
     if "poolclass" not in kwargs:  # the defaults below fit the queue pool only
         options.update(pool_size=10, max_overflow=20, pool_recycle=1800)
@@ -90,7 +92,7 @@ def _drop_closed_connections(engine: AsyncEngine) -> None:
 def _sqlite_engine(url: URL, foreign_keys: bool, kwargs: dict[str, Any]) -> AsyncEngine:
     if url.database and url.database != ":memory:" and not url.database.startswith("file:"):
         Path(url.database).parent.mkdir(parents=True, exist_ok=True)
-    engine = create_async_engine(url, **kwargs)
+    engine = create_async_engine(url, **{"hide_parameters": True, **kwargs})
 
     @event.listens_for(engine.sync_engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:

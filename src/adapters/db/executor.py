@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql import Executable
 from sqlalchemy.util.typing import TupleAny
 
-from src.application.errors import ConcurrentUpdate
+from src.application.errors import AppError, ConcurrentUpdate, WriteRejected
 
 # asyncpg and SQLite both cap the bind parameters of one statement (32,767 / 32,766).
 MAX_PARAMS = 32_000
@@ -39,6 +39,40 @@ def concurrency_error(exc: DBAPIError) -> ConcurrentUpdate | None:
         return ConcurrentUpdate(f"unique key taken by a concurrent transaction: {message}")
     if "database is locked" in message:
         return ConcurrentUpdate(f"SQLite busy: {message}")
+    return None
+
+
+# PostgreSQL classes of "this value cannot be stored": data exceptions (22xxx: too long,
+# out of range, NUL in text...), NOT NULL and CHECK violations.
+_REJECTED_SQLSTATE_CLASSES = ("22",)
+_REJECTED_SQLSTATES = {"23502": "a required value is missing", "23514": "a check failed"}
+_REJECTED_REASONS = {
+    "22001": "a text value is too long",
+    "22003": "a number is out of range",
+    "22021": "a text value holds a character the database cannot store",
+    "22P05": "a text value holds a character the database cannot store",
+}
+
+
+def storage_error(exc: DBAPIError) -> AppError | None:
+    """`ConcurrentUpdate` (retry) or `WriteRejected` (set the record aside), else None.
+
+    A rejection's message carries the SQLSTATE and a plain reason: never the driver's text,
+    which quotes the statement and the values (names, phones) it was given."""
+    translated = concurrency_error(exc)
+    if translated is not None:
+        return translated
+    sqlstate = str(getattr(exc.orig, "sqlstate", None) or getattr(exc.orig, "pgcode", None) or "")
+    if sqlstate in _REJECTED_SQLSTATES or sqlstate[:2] in _REJECTED_SQLSTATE_CLASSES:
+        reason = _REJECTED_REASONS.get(sqlstate) or _REJECTED_SQLSTATES.get(
+            sqlstate, "a value was refused"
+        )
+        return WriteRejected(f"the database refused the write: {reason} (SQLSTATE {sqlstate})")
+    # asyncpg refuses some values before sending them (an integer beyond int64...).
+    if type(exc.orig).__name__ == "DataError" or "DataError" in str(
+        type(getattr(exc.orig, "__cause__", None))
+    ):
+        return WriteRejected("the database driver refused a value (out of range or wrong type)")
     return None
 
 
@@ -95,7 +129,7 @@ class Executor:
         try:
             return await self.conn.exec_driver_sql(sql, tuple(merged[n] for n in names))
         except DBAPIError as exc:
-            translated = concurrency_error(exc)
+            translated = storage_error(exc)
             if translated is None:
                 raise
             raise translated from exc
@@ -104,7 +138,7 @@ class Executor:
         try:
             return await self.conn.execute(statement, params)
         except DBAPIError as exc:
-            translated = concurrency_error(exc)
+            translated = storage_error(exc)
             if translated is None:
                 raise
             raise translated from exc

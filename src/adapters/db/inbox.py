@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -12,6 +12,7 @@ from sqlalchemy import (
     Integer,
     LargeBinary,
     Text,
+    case,
     func,
     or_,
     select,
@@ -42,6 +43,7 @@ def to_event(row: Any) -> WebhookEvent:
         last_error=row.last_error,
         processed_at=row.processed_at,
         attempted_at=row.attempted_at,
+        retry_at=row.retry_at,
         id=row.id,
     )
 
@@ -127,6 +129,7 @@ class SqlInbox:
                 last_error=event.last_error,
                 processed_at=event.processed_at,
                 attempted_at=event.attempted_at,
+                retry_at=event.retry_at,
             )
         )
         await self.db.execute(stmt)
@@ -139,6 +142,56 @@ class SqlInbox:
         total = (await self.db.execute(count)).scalar_one()
         return Page(items=items, total=total, limit=limit, offset=offset)
 
+    async def claim(
+        self,
+        limit: int,
+        *,
+        now: datetime,
+        include: int | None = None,
+        company_id: int | None = None,
+        ids: Collection[int] | None = None,
+    ) -> list[WebhookEvent]:
+        pending = _c.state == EventState.PENDING.value
+        due = or_(_c.retry_at.is_(None), _c.retry_at <= now)
+        where: list[Any] = [pending]
+        order: list[Any] = []
+        if include is not None:
+            # The named event's company, in the same statement; that event first.
+            owner = select(events.c.company_id).where(events.c.id == include).scalar_subquery()
+            where += [_c.company_id == owner, or_(_c.id == include, due)]
+            order.append(case((_c.id == include, 0), else_=1))
+        else:
+            where.append(due)
+            if company_id is not None:
+                where.append(_c.company_id == company_id)
+        if ids is not None:
+            where.append(_c.id.in_(sorted(ids)))
+        stmt = (
+            select(events)
+            .where(*where)
+            .order_by(*order, _c.id)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+        return [to_event(row) for row in await self.db.execute(stmt)]
+
+    async def mark_processed(self, ids: Collection[int], at: datetime) -> None:
+        if not ids:
+            return
+        stmt = (
+            update(events)
+            .where(_c.id.in_(sorted(ids)))
+            .values(
+                state=EventState.PROCESSED.value,
+                attempts=_c.attempts + 1,
+                last_error=None,
+                processed_at=at,
+                attempted_at=at,
+                retry_at=None,
+            )
+        )
+        await self.db.execute(stmt)
+
     async def pending_before(self, before: datetime, limit: int) -> list[int]:
         stmt = (
             select(_c.id)
@@ -146,6 +199,8 @@ class SqlInbox:
                 _c.state == EventState.PENDING.value,
                 _c.received_at < before,
                 or_(_c.attempted_at.is_(None), _c.attempted_at < before),
+                # A failed event waits for its retry time (plus the sweep's own delay).
+                or_(_c.retry_at.is_(None), _c.retry_at < before),
             )
             .order_by(_c.id)
             .limit(limit)

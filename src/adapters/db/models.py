@@ -200,8 +200,28 @@ class WebhookEventRow(Base):
     last_error: Mapped[str | None] = mapped_column(Text)
     processed_at: Mapped[datetime | None]
     attempted_at: Mapped[datetime | None]
+    # A failed attempt is tried again by a batch no earlier than this (backoff per attempt).
+    retry_at: Mapped[datetime | None]
 
     __table_args__ = (Index("ix_webhook_events_state_received_at", "state", "received_at"),)
+
+
+class QuarantinedRecordRow(Base):
+    """A record set aside (see src/domain/quarantine.py): one row per record, the last reason."""
+
+    __tablename__ = "quarantined_records"
+
+    id: Mapped[int] = _id()
+    company_id: Mapped[int] = mapped_column(BigInteger)
+    record_id: Mapped[int] = mapped_column(BigInteger)
+    source: Mapped[str] = mapped_column(String(16))
+    field: Mapped[str | None] = mapped_column(String(128))
+    reason: Mapped[str] = mapped_column(Text)
+    quarantined_at: Mapped[datetime]
+
+    __table_args__ = (
+        UniqueConstraint("company_id", "record_id", name="uq_quarantined_records_company_record"),
+    )
 
 
 class SyncRunRow(Base):

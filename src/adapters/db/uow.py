@@ -10,9 +10,10 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 
 from src.adapters.db.bookings import SqlBookings
-from src.adapters.db.executor import Executor, concurrency_error
+from src.adapters.db.executor import Executor, storage_error
 from src.adapters.db.inbox import SqlInbox
 from src.adapters.db.ledger import SqlLedger, SqlLevels
+from src.adapters.db.quarantine import SqlQuarantine
 from src.adapters.db.sync_runs import SqlSyncRuns
 from src.adapters.db.users import SqlUsers
 
@@ -30,6 +31,7 @@ class SqlUnitOfWork:
         self.levels = SqlLevels(self._db)
         self.inbox = SqlInbox(self._db)
         self.sync_runs = SqlSyncRuns(self._db)
+        self.quarantine = SqlQuarantine(self._db)
 
     async def __aenter__(self) -> Self:
         if self._db.in_use:
@@ -58,7 +60,7 @@ class SqlUnitOfWork:
         try:
             await self._db.conn.commit()
         except DBAPIError as exc:
-            translated = concurrency_error(exc)
+            translated = storage_error(exc)
             if translated is None:
                 raise
             raise translated from exc

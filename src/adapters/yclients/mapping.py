@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from decimal import Decimal
 
 import msgspec
 
@@ -47,6 +48,19 @@ _STATUS_BY_ATTENDANCE = {
 
 _DELETE = "delete"
 
+# What our store keeps of a record's text (the `bookings` columns: staff and client name 255,
+# phone 64, email 320 characters). Longer values are cut here, at the boundary, so a
+# stranger's 10 KB "name" typed into the YClients widget can never fail a page's write; a
+# test pins these against the table. Service titles live in a JSON column: capped alike.
+TEXT_LIMITS = {"staff_name": 255, "client_name": 255, "client_phone": 64, "client_email": 320}
+TITLE_LIMIT = 255
+# The comment is only searched for the client code and shown to staff; 64 KB is far beyond
+# any real note and keeps a hostile one from bloating every row written.
+COMMENT_LIMIT = 65_536
+# Prices are NUMERIC(12, 2): below 10^10. A cost outside that (or `1e999999999`, whose sum
+# overflows the decimal context) is refused as this record's error, not the page's.
+MAX_COST = 10**10
+
 
 class RecordMappingError(ValueError):
     """A record that decoded but cannot become a domain record."""
@@ -81,21 +95,48 @@ def to_domain(wire: WireRecord) -> YClientsRecord:
         status = _STATUS_BY_ATTENDANCE.get(wire.attendance, BookingStatus.PENDING)  # type: ignore[arg-type]
     staff = wire.staff
     at = wire.datetime
+    services = _services(wire.services) if wire.services else ()
+    _check_costs(services)
     return YClientsRecord(
         company_id=wire.company_id,
         record_id=wire.id,
         status=status,
         appointment_at=at.astimezone(UTC),
         last_change_at=changed.astimezone(UTC),
-        services=_services(wire.services) if wire.services else (),
-        staff_name=(staff.name or None) if staff is not None else None,
+        services=services,
+        staff_name=_text(staff.name, TEXT_LIMITS["staff_name"]) if staff is not None else None,
         client=_client(wire.client) if wire.client is not None else None,
-        comment=wire.comment or "",
+        comment=_text(wire.comment, COMMENT_LIMIT) or "",
         deleted=wire.deleted,
         # The salon's wall clock: the offset the record's `datetime` was written with
         # (`+03:00` and `+0300` both decode to the same aware datetime).
         utc_offset_minutes=_offset_minutes(at),
     )
+
+
+def _text(value: str | None, limit: int) -> str | None:
+    """Text as we store it: NUL removed (PostgreSQL text cannot hold it), at most `limit`
+    characters; empty is None."""
+    if not value:
+        return None
+    if "\x00" in value:
+        value = value.replace("\x00", "")
+    return value[:limit] or None
+
+
+def _check_costs(services: tuple[ServiceLine, ...]) -> None:
+    total = Decimal(0)
+    for line in services:
+        cost = line.cost
+        if not cost.is_finite() or cost.copy_abs() >= MAX_COST:
+            raise RecordMappingError(
+                "services.cost", f"cost out of range (must be below {MAX_COST:.0e})"
+            )
+        total += cost
+    if abs(total) >= MAX_COST:
+        raise RecordMappingError(
+            "services", f"total cost out of range (must be below {MAX_COST:.0e})"
+        )
 
 
 def _offset_minutes(moment: datetime) -> int | None:
@@ -119,7 +160,7 @@ def _services(wires: list[WireService]) -> tuple[ServiceLine, ...]:
     if lines is None:
         # `cost` is the line's final price (after discount, for its whole `amount`), per the
         # doc's field table; the record's price is their sum (computed by the domain).
-        lines = tuple(ServiceLine(s.title or "", s.cost) for s in wires)
+        lines = tuple(ServiceLine(_text(s.title, TITLE_LIMIT) or "", s.cost) for s in wires)
         if len(_service_cache) >= _CACHE_LIMIT:
             _service_cache.clear()
         _service_cache[key] = lines
@@ -132,8 +173,10 @@ def _client(c: WireClient) -> ClientInfo | None:
     except KeyError:
         pass
     name = (c.display_name or "").strip() or " ".join(p for p in (c.name, c.surname) if p) or None
+    name = _text(name, TEXT_LIMITS["client_name"])
     # Empty strings are how YClients says "not given" (email `""` is in the doc examples).
-    phone, email = c.phone or None, c.email or None
+    phone = _text(c.phone, TEXT_LIMITS["client_phone"])
+    email = _text(c.email, TEXT_LIMITS["client_email"])
     # `client: {}`: the doc says a record may carry an empty client object.
     info = (
         None if name is None and phone is None and email is None else ClientInfo(name, phone, email)

@@ -4,20 +4,24 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from src.application.errors import ConcurrentUpdate
+from src.application.errors import ConcurrentUpdate, WriteRejected
 from src.application.ports import Clock, UnitOfWork, UnitOfWorkFactory
 from src.application.switches import Switches
 from src.application.use_cases.award import AwardBonus
 from src.application.use_cases.resolve import ResolveUser
 from src.domain.booking import Booking, BookingKey, BookingStatus, Freshness
 from src.domain.loyalty import REVERSING_STATUSES
+from src.domain.quarantine import QuarantinedRecord
 from src.domain.record import YClientsRecord
 from src.domain.sync_run import SyncCounts
 
 log = logging.getLogger(__name__)
+
+_EMAIL = re.compile(r"\S+@\S+")
 
 MAX_ATTEMPTS = 5
 
@@ -35,6 +39,11 @@ class IngestRecords:
     Per batch: one lookup of stored bookings, one user lookup, one upsert that returns the
     written rows locked, then the award step on them. A record older than the stored booking
     (by YClients `last_change_date`) changes nothing. Conflicts with concurrent writers are retried.
+
+    One bad record never fails its neighbours: when the database refuses a value
+    (`WriteRejected`), the batch is written again in halves until the record is alone; it is
+    then quarantined with its reason and counted in `errors`, and every other record commits.
+    That costs a few more transactions only for a page that holds such a record.
     """
 
     def __init__(
@@ -49,16 +58,55 @@ class IngestRecords:
         self.switches = switches
         self.award = award or AwardBonus()
 
-    async def __call__(self, records: Sequence[YClientsRecord]) -> SyncCounts:
-        batch = _freshest_per_key(records)
+    async def __call__(self, records: Sequence[YClientsRecord], source: str = "sync") -> SyncCounts:
+        counts = await self._isolating(_freshest_per_key(records), source)
+        counts.fetched = len(records)
+        if counts.points_awarded:
+            log.info("points_awarded", extra={"points": str(counts.points_awarded)})
+        return counts
+
+    async def write_page(self, uow: UnitOfWork, records: Sequence[YClientsRecord]) -> SyncCounts:
+        """The page write inside the caller's unit of work (the caller commits; a
+        `WriteRejected` or `ConcurrentUpdate` is the caller's to handle)."""
+        return await self._ingest(uow, _freshest_per_key(records))
+
+    async def quarantine(self, items: Sequence[QuarantinedRecord]) -> None:
+        """Set records aside with their reasons (own transaction), one log line each: ids and
+        the reason only, never the record's contents."""
+        if not items:
+            return
+        async with self.uow_factory() as uow:
+            await uow.quarantine.add_many(items)
+            await uow.commit()
+        for q in items:
+            log.warning(
+                "record_quarantined",
+                extra={"company_id": q.company_id, "record_id": q.record_id,
+                       "source": q.source, "field": q.field, "reason": q.reason},
+            )  # fmt: skip
+
+    async def _isolating(self, batch: list[YClientsRecord], source: str) -> SyncCounts:
+        try:
+            return await self._committed(batch)
+        except WriteRejected as exc:
+            if len(batch) == 1:
+                r = batch[0]
+                await self.quarantine([
+                    QuarantinedRecord(r.company_id, r.record_id, source, str(exc), self.clock.now())
+                ])  # fmt: skip
+                return SyncCounts(errors=1)
+            # Halves keep the key order, so concurrent writers still lock in the same order.
+            middle = len(batch) // 2
+            counts = await self._isolating(batch[:middle], source)
+            counts.add(await self._isolating(batch[middle:], source))
+            return counts
+
+    async def _committed(self, batch: list[YClientsRecord]) -> SyncCounts:
         for attempt in range(1, MAX_ATTEMPTS + 1):
             try:
                 async with self.uow_factory() as uow:
                     counts = await self._ingest(uow, batch)
                     await uow.commit()
-                counts.fetched = len(records)
-                if counts.points_awarded:
-                    log.info("points_awarded", extra={"points": str(counts.points_awarded)})
                 return counts
             except ConcurrentUpdate:
                 if attempt == MAX_ATTEMPTS:
@@ -111,6 +159,9 @@ class IngestRecords:
             if newly_unmatched:
                 # Why bookings stay unmatched, once per booking and reason (the reason is also
                 # stored on the booking): one line per batch, not one per booking per sync.
+                # The stored reason names the email for admins; logs never carry one.
+                for item in newly_unmatched:
+                    item["reason"] = _EMAIL.sub("(email)", str(item["reason"]))
                 log.info(
                     "bookings_unmatched",
                     extra={"count": len(newly_unmatched), "bookings": newly_unmatched},

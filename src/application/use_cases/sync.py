@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime, timedelta
 
-from src.application.errors import AppError, ValidationFailed, YClientsDisabled
+from src.application.errors import AppError, ValidationFailed, YClientsDisabled, describe_error
 from src.application.ports import (
     Clock,
     Page,
@@ -22,6 +22,7 @@ from src.application.ports import (
 from src.application.switches import Switches
 from src.application.use_cases.award import AwardBonus
 from src.application.use_cases.ingest import IngestRecords
+from src.domain.quarantine import QuarantinedRecord
 from src.domain.sync_run import WORKER_LOST, RunStatus, SyncCounts, SyncRun
 
 log = logging.getLogger(__name__)
@@ -144,6 +145,12 @@ class SyncBookings:
                         extra={"company_id": company_id, "record_id": err.record_id,
                                "field": err.field, "reason": err.reason},
                     )  # fmt: skip
+                # Set aside where we know which record it was, so staff can see it.
+                await ingest.quarantine([
+                    QuarantinedRecord(company_id, int(err.record_id), "sync",
+                                      f"could not be read: {err.reason}", now, err.field)
+                    for err in page.errors if err.record_id and err.record_id.isdigit()
+                ])  # fmt: skip
                 run.counts.errors += len(page.errors)
                 run.counts.fetched += len(page.errors)
                 if page.records:
@@ -156,7 +163,7 @@ class SyncBookings:
         except AppError as exc:
             run.status, run.error = RunStatus.FAILED, str(exc)
         except Exception as exc:
-            run.status, run.error = RunStatus.FAILED, f"{type(exc).__name__}: {exc}"
+            run.status, run.error = RunStatus.FAILED, describe_error(exc)
             log.exception("sync_crashed", extra={"company_id": company_id, "run_id": run.id})
         except asyncio.CancelledError as exc:
             # Shutdown: the final state is still saved below, then the cancellation goes on.

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Collection
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Literal
 
@@ -19,9 +19,8 @@ from src.application.ports import (
     YClientsGateway,
 )
 from src.application.switches import Switches
-from src.application.use_cases.award import AwardBonus
+from src.application.use_cases.inbox import ProcessInbox
 from src.application.use_cases.ingest import IngestRecords
-from src.domain.booking import BookingKey
 from src.domain.inbox import (
     MAX_RESOURCE_LENGTH,
     MAX_STATUS_LENGTH,
@@ -35,6 +34,9 @@ log = logging.getLogger(__name__)
 
 # YClients ids are positive; the inbox stores them as 64-bit integers.
 MAX_RESOURCE_ID = 2**63 - 1
+
+# How often one event's task lets the batch before it go first (see ProcessWebhookEvent).
+MAX_DEFERRALS = 5
 
 AcceptStatus = Literal["accepted", "duplicate", "ignored"]
 
@@ -116,7 +118,9 @@ class AcceptWebhook:
 
 
 class ProcessWebhookEvent:
-    """Apply one stored event: ingest its record (or mark the booking deleted)."""
+    """Apply one stored event, as the head of a batch of its company's PENDING events
+    (`ProcessInbox`): with no backlog the batch is that event alone (low latency); with one,
+    the first task drains up to a batch and the tasks of the events it took find them done."""
 
     def __init__(
         self,
@@ -126,93 +130,29 @@ class ProcessWebhookEvent:
         decoder: WebhookDecoder,
         clock: Clock,
         switches: Switches,
+        inbox: ProcessInbox | None = None,
     ) -> None:
         self.uow_factory = uow_factory
-        self.ingest = ingest
-        self.gateway = gateway
-        self.decoder = decoder
-        self.clock = clock
         self.switches = switches
+        self.inbox = inbox or ProcessInbox(uow_factory, ingest, gateway, decoder, clock, switches)
 
     async def __call__(self, event_id: int, *, final_attempt: bool = True) -> EventState:
         """Returns the event's state afterwards. On failure the error is recorded (the event
         goes DEAD on the final attempt, stays PENDING otherwise) and re-raised for retry."""
+        if self.switches.yclients_enabled:
+            # An event left for the next batch (a later version of a record deleted without
+            # `data` in the same batch) is taken by the next one.
+            for _ in range(MAX_DEFERRALS):
+                outcome = await self.inbox.batch(include=event_id, final=final_attempt)
+                if event_id in outcome.failed:
+                    raise outcome.failed[event_id]
+                if event_id not in outcome.deferred:
+                    break
         async with self.uow_factory() as uow:
             event = await uow.inbox.get(event_id)
         if event is None:
             raise NotFound(f"webhook event {event_id} does not exist")
-        if event.state is not EventState.PENDING or not self.switches.yclients_enabled:
-            return event.state
-        await self._touch(event)
-        try:
-            await self._apply(event)
-        except Exception as exc:
-            state = EventState.DEAD if final_attempt else EventState.PENDING
-            await self._finish(event, state, error=f"{type(exc).__name__}: {exc}")
-            log.warning(
-                "webhook_event_failed",
-                extra={"event_id": event_id, "state": state.value, "attempts": event.attempts,
-                       "error": str(exc)},
-            )  # fmt: skip
-            raise
-        await self._finish(event, EventState.PROCESSED, error=None)
-        log.info(
-            "webhook_event_processed",
-            extra={"event_id": event_id, "company_id": event.company_id,
-                   "record_id": event.resource_id, "event_status": event.event_status},
-        )  # fmt: skip
-        return EventState.PROCESSED
-
-    async def _apply(self, event: WebhookEvent) -> None:
-        record = self.decoder.record(event.body)
-        if event.event_status == "delete":
-            if record is not None:
-                await self.ingest.one(replace(record, deleted=True))
-            else:
-                await self._mark_deleted(event)
-            return
-        if record is None:
-            # `data` was partial: ask YClients for the record itself.
-            record = await self.gateway.get_record(event.company_id, event.resource_id)
-            if record is None:
-                raise NotFound(
-                    f"record {event.resource_id} of company {event.company_id} is not in YClients"
-                )
-        await self.ingest.one(record)
-
-    async def _mark_deleted(self, event: WebhookEvent) -> None:
-        key = BookingKey(event.company_id, event.resource_id)
-        async with self.uow_factory() as uow:
-            booking_id = await uow.bookings.mark_deleted(key, at=event.received_at)
-            if booking_id is not None:
-                await AwardBonus()(
-                    uow, [booking_id], loyalty_enabled=self.switches.loyalty_enabled,
-                    now=self.clock.now(),
-                )  # fmt: skip
-            await uow.commit()
-
-    async def _touch(self, event: WebhookEvent) -> None:
-        """Mark the attempt as started, so the sweeper leaves this event to us."""
-        async with self.uow_factory() as uow:
-            current = await uow.inbox.get(event.id)  # type: ignore[arg-type]
-            assert current is not None
-            current.attempted_at = self.clock.now()
-            await uow.inbox.save(current)
-            await uow.commit()
-
-    async def _finish(self, event: WebhookEvent, state: EventState, error: str | None) -> None:
-        async with self.uow_factory() as uow:
-            current = await uow.inbox.get(event.id)  # type: ignore[arg-type]
-            assert current is not None
-            current.attempts += 1
-            current.attempted_at = self.clock.now()
-            current.state = state
-            current.last_error = error
-            if state is EventState.PROCESSED:
-                current.processed_at = self.clock.now()
-            await uow.inbox.save(current)
-            await uow.commit()
-        event.attempts = current.attempts
+        return event.state
 
 
 class ReplayWebhookEvent:

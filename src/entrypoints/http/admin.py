@@ -1,4 +1,5 @@
-"""Admin: unmatched bookings and manual links, point adjustments, the webhook inbox."""
+"""Admin: unmatched bookings and manual links, point adjustments, the webhook inbox, records
+set aside."""
 
 from __future__ import annotations
 
@@ -20,10 +21,12 @@ from src.entrypoints.http.schemas import (
     AdminBookingOut,
     LinkIn,
     PageOut,
+    QuarantinedRecordOut,
     WebhookEventOut,
     adjustment_out,
     admin_booking_out,
     page_of,
+    quarantined_record_out,
     webhook_event_out,
 )
 
@@ -109,6 +112,25 @@ async def replay_webhook_event(container: UseCases, event_id: PathId) -> Webhook
     return webhook_event_out(await container.replay_webhook(event_id))
 
 
+@get(
+    "/quarantined-records",
+    responses=error_responses(401, 403),
+    summary="YClients records set aside (could not be read or stored)",
+)
+async def list_quarantined_records(
+    container: UseCases,
+    company_id: Annotated[int | None, QueryParameter(ge=1, le=2**63 - 1)] = None,
+    limit: Limit = 20,
+    offset: Offset = 0,
+) -> PageOut[QuarantinedRecordOut]:
+    """Newest first, optionally one company's. A sync page or a webhook batch sets a record
+    aside here, with the reason, instead of failing its neighbours; it is counted in the run's
+    `errors` (or its event keeps the error). The next version of the record that can be
+    stored replaces it in `bookings`; the row here stays as history of the last failure."""
+    page = await container.quarantined_records.list(company_id, limit, offset)
+    return page_of(page, [quarantined_record_out(q) for q in page.items])
+
+
 admin_router = Router(
     "/api/v1/admin",
     route_handlers=[
@@ -117,6 +139,7 @@ admin_router = Router(
         adjust_points,
         list_webhook_events,
         replay_webhook_event,
+        list_quarantined_records,
     ],
     guards=[admin_only],
     tags=["admin"],

@@ -22,6 +22,7 @@ from src.domain.booking import Booking
 from src.domain.inbox import WebhookEvent
 from src.domain.loyalty import LedgerEntry, LoyaltyLevel
 from src.domain.money import quantize
+from src.domain.quarantine import QuarantinedRecord
 from src.domain.sync_run import SyncRun
 from src.domain.user import User
 
@@ -447,3 +448,28 @@ class HealthOut(Struct):
 class ReadyOut(Struct):
     status: Literal["ok"]
     checks: dict[str, str]
+
+
+class QuarantinedRecordOut(Struct):
+    """A YClients record set aside: which one, where it came from and why (never its data)."""
+
+    id: int
+    company_id: int
+    record_id: int
+    source: str  # sync | webhook
+    field: str | None
+    reason: str
+    quarantined_at: datetime
+
+
+def quarantined_record_out(q: QuarantinedRecord) -> QuarantinedRecordOut:
+    assert q.id is not None
+    return QuarantinedRecordOut(
+        id=q.id,
+        company_id=q.company_id,
+        record_id=q.record_id,
+        source=q.source,
+        field=q.field,
+        reason=q.reason,
+        quarantined_at=q.quarantined_at,
+    )
