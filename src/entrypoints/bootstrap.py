@@ -39,6 +39,7 @@ from src.application.use_cases.loyalty import (
     GetLoyaltyAccount,
     ListTransactions,
 )
+from src.application.use_cases.members import ChangeRole, EnsureAdmin, SearchMembers
 from src.application.use_cases.sync import RequestSync, SyncAll, SyncBookings, SyncRunQueries
 from src.application.use_cases.users import Authenticate, GetProfile, RegisterUser
 from src.application.use_cases.webhooks import (
@@ -139,6 +140,9 @@ class Container:
     replay_webhook: ReplayWebhookEvent
     sweep_inbox: SweepInbox
     webhook_events: WebhookEventQueries
+    search_members: SearchMembers
+    change_role: ChangeRole
+    ensure_admin: EnsureAdmin
     closers: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
 
     def attach_queue(self, queue: TaskQueue) -> None:
@@ -261,6 +265,9 @@ def build_container(
             older_than=timedelta(seconds=settings.INBOX_SWEEP_AFTER_SECONDS),
         ),
         webhook_events=WebhookEventQueries(uow_factory),
+        search_members=SearchMembers(uow_factory),
+        change_role=ChangeRole(uow_factory),
+        ensure_admin=EnsureAdmin(uow_factory, hasher),
         closers=closers,
     )
     queue.inline.container = container
