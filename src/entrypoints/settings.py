@@ -57,6 +57,10 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True):
     SIMULATOR_PORT: int = 8100
     LOG_LEVEL: str = "INFO"
     LOG_FORMAT: str = "console"  # console | json
+    # Admin console (/admin)
+    ADMIN_SESSION_HOURS: float = 12.0  # a console sign-in lasts this long
+    ADMIN_LANGUAGE: str = "ru"  # ru | en: the console's labels, dates and money format
+    ADMIN_TIMEZONE: str = "Europe/Moscow"  # the salon's zone: times shown in the console
 
     @property
     def is_dev(self) -> bool:

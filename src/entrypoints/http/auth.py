@@ -31,6 +31,7 @@ PUBLIC_PATHS = [
     "^/ready$",
     "^/metrics",
     "^/schema",
+    "^/admin(/|$)",  # the console signs in with its own session (src/entrypoints/console)
 ]
 
 

@@ -87,7 +87,7 @@ async def test_member_search_refuses_a_long_query(api: Api) -> None:
 
 
 async def test_a_member_cannot_search_or_change_roles(api: Api) -> None:
-    _, maria, other = await _scene(api)
+    _, maria, _other = await _scene(api)
     assert_error(
         await api.client.get("/api/v1/admin/users?q=oleg", headers=maria.headers), 403, "admin"
     )
