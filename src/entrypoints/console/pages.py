@@ -10,7 +10,7 @@ from typing import Annotated, Any
 from urllib.parse import quote
 
 from litestar import Request, get, post
-from litestar.enums import RequestEncodingType
+from litestar.enums import MediaType, RequestEncodingType
 from litestar.exceptions import TooManyRequestsException
 from litestar.params import Body, PathParameter, QueryParameter
 from litestar.plugins.htmx import ClientRedirect, HTMXRequest
@@ -30,6 +30,7 @@ Offset = Annotated[int, QueryParameter(ge=0, le=MAX_OFFSET)]
 Query = Annotated[str | None, QueryParameter(max_length=100)]
 Id = Annotated[int, PathParameter(ge=1, le=2**63 - 1)]
 FLASH = "flash"
+HTML = MediaType.HTML  # handlers that answer a page or a redirect (`-> Any`) say so
 
 # The navigation, in order: (endpoint path, label key). A new page is one line here.
 NAV = [
@@ -94,7 +95,7 @@ def login_handlers(throttle: LoginThrottle) -> list[Any]:
     ) -> Template:
         return page(request, "login.html", next=_safe_next(next_), error=None, email="")
 
-    @post("/login", opt={PUBLIC: True}, status_code=200, name="console_login")
+    @post("/login", opt={PUBLIC: True}, status_code=200, name="console_login", media_type=HTML)
     async def login(
         request: Request[Any, Any, Any],
         container: UseCases,
@@ -205,7 +206,7 @@ class LinkForm:
     user_id: int
 
 
-@post("/bookings/{booking_id:int}/link", status_code=200)
+@post("/bookings/{booking_id:int}/link", status_code=200, media_type=HTML)
 async def link(
     request: Request[Any, Any, Any],
     container: UseCases,
@@ -249,7 +250,7 @@ async def webhooks(
     )  # fmt: skip
 
 
-@post("/webhooks/{event_id:int}/replay", status_code=200)
+@post("/webhooks/{event_id:int}/replay", status_code=200, media_type=HTML)
 async def replay(request: Request[Any, Any, Any], container: UseCases, event_id: Id) -> Any:
     words = request.app.state.console_words
     try:
@@ -274,7 +275,7 @@ async def members(
     return page(request, "members.html", page_=found, q=q or "", error=error)
 
 
-@get("/members/{user_id:int}")
+@get("/members/{user_id:int}", media_type=HTML)
 async def member(
     request: Request[Any, Any, Any],
     container: UseCases,
@@ -301,7 +302,7 @@ class AdjustForm:
     reason: str = ""
 
 
-@post("/members/{user_id:int}/points", status_code=200)
+@post("/members/{user_id:int}/points", status_code=200, media_type=HTML)
 async def adjust(
     request: Request[Any, Any, Any],
     container: UseCases,

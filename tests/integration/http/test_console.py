@@ -138,6 +138,7 @@ async def test_every_page_renders_for_an_admin(api: Api) -> None:
     ]:  # fmt: skip
         response = await api.client.get(path)
         assert response.status_code == 200, (path, response.text)
+        assert response.headers["content-type"].startswith("text/html"), path
     members = await api.client.get("/admin/members?q=8 916 555 12 34")
     assert "Мария" in members.text
     settings = (await api.client.get("/admin/settings")).text
