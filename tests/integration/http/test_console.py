@@ -171,3 +171,33 @@ async def test_adjusting_points_and_linking_change_the_members_balance(api: Api)
     )
     page = (await api.client.get(refused.headers["location"])).text
     assert "amount" in page
+
+
+async def test_english_labels_and_a_secure_cookie_outside_dev(api: Api, pg_url: str) -> None:
+    from src.entrypoints.http.app import create_app
+    from tests.integration.http.conftest import NO_LIMIT, make_settings
+
+    admin = await api.admin()
+    settings = make_settings(pg_url, ADMIN_LANGUAGE="en", APP_ENV="prod")
+    app = create_app(api.container, settings, login_rate_limit=NO_LIMIT)
+    transport = httpx.ASGITransport(app=app)  # https: Secure cookies are sent back
+    async with httpx.AsyncClient(transport=transport, base_url="https://testserver") as client:
+        login = await client.get("/admin/login")
+        assert "Sign in" in login.text and "Войти" not in login.text
+        signed = await sign_in(client, admin.user.email)
+        assert signed.status_code in (302, 303), signed.text
+        cookie = next(c for c in signed.headers.get_list("set-cookie") if "admin_session=" in c)
+        assert "Secure" in cookie
+
+
+async def test_sign_in_is_throttled_like_the_api(api: Api, pg_url: str) -> None:
+    from src.entrypoints.http.app import create_app
+    from tests.integration.http.conftest import app_client
+
+    admin = await api.admin()
+    app = create_app(api.container, login_rate_limit=("minute", 2))
+    async with app_client(app) as client:
+        token = await csrf_token(client)
+        form = {"email": admin.user.email, "password": "wrong", "_csrf_token": token}
+        statuses = [(await client.post("/admin/login", data=form)).status_code for _ in range(3)]
+    assert statuses == [401, 401, 429]
