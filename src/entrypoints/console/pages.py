@@ -22,13 +22,14 @@ from src.domain.sync_run import RunStatus
 from src.domain.user import Role
 from src.entrypoints.console.auth import PUBLIC, SESSION_USER, signed_in_admin
 from src.entrypoints.http.dependencies import UseCases
+from src.entrypoints.http.schemas import MAX_ID
 from src.entrypoints.http.throttle import LoginThrottle
 
 PAGE = 20
 MAX_OFFSET = 2**31 - 1
 Offset = Annotated[int, QueryParameter(ge=0, le=MAX_OFFSET)]
 Query = Annotated[str | None, QueryParameter(max_length=100)]
-Id = Annotated[int, PathParameter(ge=1, le=2**63 - 1)]
+Id = Annotated[int, PathParameter(ge=1, le=MAX_ID)]
 FLASH = "flash"
 HTML = MediaType.HTML  # handlers that answer a page or a redirect (`-> Any`) say so
 
@@ -172,7 +173,7 @@ async def sync_now(request: Request[Any, Any, Any], container: UseCases) -> Temp
 async def sync_progress(
     container: UseCases, ids: Annotated[str, QueryParameter(max_length=200)]
 ) -> Template:
-    wanted = [int(i) for i in ids.split(",") if i.isdigit()][:20]
+    wanted = [int(i) for i in ids.split(",") if i.isdigit() and 0 < int(i) <= MAX_ID][:20]
     runs = [r for r in [await container.sync_runs.get(i) for i in wanted] if r]
     running = any(r.status in (RunStatus.QUEUED, RunStatus.RUNNING) for r in runs)
     return fragment("_sync_progress.html", runs=runs, error=None, ids=ids, running=running)
@@ -214,6 +215,10 @@ async def link(
     data: Annotated[LinkForm, Body(media_type=RequestEncodingType.URL_ENCODED)],
 ) -> Any:
     words = request.app.state.console_words
+    if not 0 < data.user_id <= MAX_ID:
+        return done(
+            request, f"{words('could_not')}: user_id: no such member", "/admin/unmatched", False
+        )
     try:
         booking = await container.link_booking(
             booking_id, data.user_id, admin_id=signed_in_admin(request).id

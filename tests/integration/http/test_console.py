@@ -201,3 +201,16 @@ async def test_sign_in_is_throttled_like_the_api(api: Api, pg_url: str) -> None:
         form = {"email": admin.user.email, "password": "wrong", "_csrf_token": token}
         statuses = [(await client.post("/admin/login", data=form)).status_code for _ in range(3)]
     assert statuses == [401, 401, 429]
+
+
+async def test_hostile_ids_get_an_answer_not_a_crash(api: Api) -> None:
+    await _signed_in(api)
+    runs = await api.client.get("/admin/sync-runs?ids=99999999999999999999999,abc,0")
+    assert runs.status_code == 200, runs.text
+    linked = await request(
+        api.client, "POST", "/admin/bookings/1/link", {"user_id": "99999999999999999999999"}
+    )
+    assert linked.status_code in (302, 303), linked.text
+    page = (await api.client.get(linked.headers["location"])).text
+    assert "user_id" in page
+    assert (await api.client.get("/admin/members/99999999999999999999999")).status_code == 400
