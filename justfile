@@ -57,9 +57,9 @@ generate-codes: setup
 sync-bookings: setup
     {{py}} -m src.entrypoints.cli sync-bookings
 
-# Create an admin user.
-create-admin email password: setup
-    {{py}} -m src.entrypoints.cli create-admin {{email}} {{password}}
+# Promote a member to admin, or create an admin: password from ADMIN_PASSWORD or stdin.
+create-admin email: setup
+    {{py}} -m src.entrypoints.cli create-admin {{email}}
 
 # Production API (uvicorn, one worker per core); needs DATABASE_URL and REDIS_URL.
 serve: setup

@@ -17,14 +17,22 @@ from types import TracebackType
 from typing import Self
 
 from src.application.errors import ConcurrentUpdate, DuplicateEmail, WriteRejected
-from src.application.ports import BookingQuery, ContactMatches, NewUser, Page, RecordPage
+from src.application.ports import (
+    BookingQuery,
+    ContactMatches,
+    MemberQuery,
+    MemberSummary,
+    NewUser,
+    Page,
+    RecordPage,
+)
 from src.domain.booking import Booking, BookingKey, BookingStatus, MatchMethod
 from src.domain.inbox import EventState, WebhookEvent
 from src.domain.loyalty import DEFAULT_LEVELS, LedgerEntry, LoyaltyAccount, LoyaltyLevel
 from src.domain.quarantine import QuarantinedRecord
 from src.domain.record import YClientsRecord
 from src.domain.sync_run import RunStatus, SyncRun
-from src.domain.user import User
+from src.domain.user import Role, User
 
 
 @dataclass
@@ -103,6 +111,29 @@ class FakeUsers:
             self._group({e.lower() for e in emails}, lambda u: u.email.lower()),
             self._group(set(phone_keys), lambda u: u.phone_key),
         )
+
+    async def search(self, query: MemberQuery) -> Page[MemberSummary]:
+        text = query.text.lower()
+
+        def hit(u: User) -> bool:
+            fields = (u.email, u.name, u.unique_code, u.phone_key)
+            return not text or any(text in f.lower() for f in fields if f)
+
+        found = sorted((u for u in self.s.users.values() if hit(u)), key=lambda u: -u.id)
+        items = [
+            MemberSummary(
+                copy.copy(u),
+                self.s.accounts[u.id].balance if u.id in self.s.accounts else Decimal(0),
+            )
+            for u in found
+        ]
+        return _page(items, query.limit, query.offset)
+
+    async def lock_admin_ids(self) -> list[int]:
+        return sorted(u.id for u in self.s.users.values() if u.role is Role.ADMIN)
+
+    async def set_role(self, user_id: int, role: Role) -> None:
+        self.s.users[user_id].role = role
 
     def _group(self, wanted: set[str], attr) -> dict[str, list[int]]:  # type: ignore[no-untyped-def]
         out: dict[str, list[int]] = {}

@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator, Collection, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from decimal import Decimal
 from types import TracebackType
 from typing import Generic, Protocol, Self, TypeVar
 
@@ -39,6 +40,24 @@ class NewUser:
     phone_key: str | None = None
     name: str | None = None
     unique_code: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class MemberQuery:
+    """Admin member search: `text` is matched (case-insensitive, substring) against email,
+    name, unique code and the phone's last 10 digits; empty lists everyone. Newest first."""
+
+    text: str = ""
+    limit: int = 20
+    offset: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class MemberSummary:
+    """A member as admins list them: the user and their points balance."""
+
+    user: User
+    balance: Decimal
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,6 +101,16 @@ class UserRepository(Protocol):
     ) -> ContactMatches:
         """The three lookups above in one query (ids in id order)."""
         ...
+
+    async def search(self, query: MemberQuery) -> Page[MemberSummary]:
+        """Members matching `query.text` (see `MemberQuery`), with balances."""
+        ...
+
+    async def lock_admin_ids(self) -> list[int]:
+        """Ids of every admin, locked until commit (two demotions cannot both pass)."""
+        ...
+
+    async def set_role(self, user_id: int, role: Role) -> None: ...
 
 
 @dataclass(frozen=True, slots=True)

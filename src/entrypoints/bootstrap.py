@@ -40,6 +40,7 @@ from src.application.use_cases.loyalty import (
     GetLoyaltyAccount,
     ListTransactions,
 )
+from src.application.use_cases.members import ChangeRole, EnsureAdmin, SearchMembers
 from src.application.use_cases.quarantine import QuarantineQueries
 from src.application.use_cases.sync import (
     ReapSyncRuns,
@@ -150,6 +151,9 @@ class Container:
     reap_sync_runs: ReapSyncRuns
     webhook_events: WebhookEventQueries
     quarantined_records: QuarantineQueries
+    search_members: SearchMembers
+    change_role: ChangeRole
+    ensure_admin: EnsureAdmin
     closers: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
 
     def attach_queue(self, queue: TaskQueue) -> None:
@@ -296,6 +300,9 @@ def build_container(
         ),
         webhook_events=WebhookEventQueries(uow_factory),
         quarantined_records=QuarantineQueries(uow_factory),
+        search_members=SearchMembers(uow_factory),
+        change_role=ChangeRole(uow_factory),
+        ensure_admin=EnsureAdmin(uow_factory, hasher),
         closers=closers,
     )
     queue.inline.container = container

@@ -5,7 +5,8 @@ serve                  the production API (uvicorn, one worker per core)
 migrate                apply database migrations
 generate-unique-codes  the seed's script: a code for every user without one
 sync-bookings          sync every configured company now
-create-admin E P       create an admin user (or promote an existing one)
+create-admin EMAIL     promote a member to admin, or create an admin (password from
+                       ADMIN_PASSWORD or standard input, never the command line)
 check-config           exit 2 unless the settings (secrets) would let a production process start
 """
 
@@ -25,7 +26,6 @@ import msgspec
 from src.adapters.db.engine import DatabaseUnavailable, check_database, describe, is_sqlite
 from src.adapters.db.migrate import upgrade
 from src.application.errors import AppError
-from src.domain.user import Role
 from src.entrypoints.bootstrap import (
     SIMULATOR_PARTNER_TOKEN,
     SIMULATOR_USER_TOKEN,
@@ -82,10 +82,28 @@ async def cmd_sync(settings: Settings, _: argparse.Namespace) -> int:
     return 0 if all(r.status.value in ("SUCCEEDED", "SKIPPED") for r in runs) else 1
 
 
+def read_admin_password() -> str | None:
+    """ADMIN_PASSWORD, else standard input (a prompt on a terminal, the first line of a
+    pipe). Never argv: arguments land in shell history and `ps`."""
+    password = os.environ.get("ADMIN_PASSWORD")
+    if password:
+        return password
+    if sys.stdin is None:
+        return None
+    if sys.stdin.isatty():
+        import getpass
+
+        return getpass.getpass("password (only used for a new account): ") or None
+    return sys.stdin.readline().rstrip("\r\n") or None
+
+
 async def cmd_create_admin(settings: Settings, args: argparse.Namespace) -> int:
     async with _container(settings) as container:
-        user = await container.register(args.email, args.password, role=Role.ADMIN)
-    print(f"created admin {user.email} (id {user.id})")
+        user, created = await container.ensure_admin(args.email, read_admin_password())
+    if created:
+        print(f"created admin {user.email} (id {user.id})")
+    else:
+        print(f"{user.email} (id {user.id}) is an admin (existing account, password unchanged)")
     return 0
 
 
@@ -197,7 +215,6 @@ def main(argv: list[str] | None = None) -> int:
         p = sub.add_parser(name)
         if name == "create-admin":
             p.add_argument("email")
-            p.add_argument("password")
     args = parser.parse_args(argv)
     try:
         settings = load_settings()

@@ -71,6 +71,10 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True):
     LOG_FORMAT: str = "console"  # console | json
     # CORS, for web apps served from another origin.
     CORS_ALLOW_ORIGINS: tuple[str, ...] = ()  # e.g. https://app.example.com; empty = no CORS
+    # Admin console (/admin)
+    ADMIN_SESSION_HOURS: float = 12.0  # a console sign-in lasts this long
+    ADMIN_LANGUAGE: str = "ru"  # ru | en: the console's labels, dates and money format
+    ADMIN_TIMEZONE: str = "Europe/Moscow"  # the salon's zone: times shown in the console
 
     @property
     def is_dev(self) -> bool:

@@ -6,6 +6,8 @@ import functools
 from collections.abc import Collection
 from typing import Any
 
+from advanced_alchemy.filters import LimitOffset, OrderBy, SearchFilter, StatementFilter
+from advanced_alchemy.repository import SQLAlchemyAsyncRepository
 from sqlalchemy import (
     String,
     any_,
@@ -19,14 +21,17 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.dialects import postgresql
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from src.adapters.db.executor import Executor, chunks
-from src.adapters.db.models import UserRow, table, utcnow
+from src.adapters.db.models import AccountRow, UserRow, table, utcnow
 from src.application.errors import DuplicateEmail
-from src.application.ports import ContactMatches, NewUser
+from src.application.ports import ContactMatches, MemberQuery, MemberSummary, NewUser, Page
+from src.domain.money import ZERO
 from src.domain.user import Role, User
 
 users = table(UserRow)
+accounts = table(AccountRow)
 _email_key = func.lower(users.c.email)
 
 
@@ -66,6 +71,16 @@ def _contacts_statement(postgres: bool, kinds: tuple[bool, ...]) -> Any:
             match = key.in_(bindparam(name, expanding=True))
         parts.append(select(literal(n), key, users.c.id).where(match))
     return union_all(*parts).order_by(literal_column("3"))
+
+
+class _UserRepository(SQLAlchemyAsyncRepository[UserRow]):
+    """advanced-alchemy's repository over the users table (the member search)."""
+
+    model_type = UserRow
+
+
+# The columns the admin search looks in (phones by their last 10 digits).
+_SEARCH_FIELDS = {"email", "name", "unique_code", "phone_key"}
 
 
 class SqlUsers:
@@ -163,6 +178,41 @@ class SqlUsers:
             else:
                 grouped[n - 1].setdefault(value, []).append(uid)
         return found
+
+    async def search(self, query: MemberQuery) -> Page[MemberSummary]:
+        # A session on the unit of work's own connection: same transaction, no second pool.
+        session = AsyncSession(bind=self.db.conn, expire_on_commit=False)
+        try:
+            repo = _UserRepository(session=session, auto_expunge=True, auto_refresh=False)
+            filters: list[StatementFilter] = [
+                OrderBy(field_name="id", sort_order="desc"),
+                LimitOffset(limit=query.limit, offset=query.offset),
+            ]
+            if query.text:
+                filters.insert(0, SearchFilter(_SEARCH_FIELDS, query.text, ignore_case=True))
+            rows, total = await repo.get_many_and_count(*filters)
+        finally:
+            await session.close()
+        found = [to_user(r) for r in rows]
+        balances: dict[int, Any] = {}
+        if found:
+            stmt = select(accounts.c.user_id, accounts.c.balance).where(
+                accounts.c.user_id.in_([u.id for u in found])
+            )
+            balances = {uid: bal for uid, bal in await self.db.execute(stmt)}
+        items = [MemberSummary(u, balances.get(u.id, ZERO)) for u in found]
+        return Page(items=items, total=total, limit=query.limit, offset=query.offset)
+
+    async def lock_admin_ids(self) -> list[int]:
+        stmt = select(users.c.id).where(users.c.role == Role.ADMIN.value).order_by(users.c.id)
+        if self.db.is_postgres:
+            stmt = stmt.with_for_update()
+        return list((await self.db.execute(stmt)).scalars())
+
+    async def set_role(self, user_id: int, role: Role) -> None:
+        await self.db.execute(
+            update(users).where(users.c.id == user_id).values(role=role.value, updated_at=utcnow())
+        )
 
     async def _group(self, key: Any, wanted: list[str]) -> dict[str, list[int]]:
         out: dict[str, list[int]] = {}

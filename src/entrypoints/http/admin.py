@@ -1,16 +1,17 @@
-"""Admin: unmatched bookings and manual links, point adjustments, the webhook inbox, records
-set aside."""
+"""Admin: unmatched bookings and manual links, member search and roles, point adjustments,
+the webhook inbox, records set aside."""
 
 from __future__ import annotations
 
 from decimal import Decimal
 from typing import Annotated
 
-from litestar import Router, get, post
+from litestar import Router, get, patch, post
 from litestar.params import JSONBody, QueryParameter
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_202_ACCEPTED
 
 from src.domain.inbox import EventState
+from src.domain.user import Role
 from src.entrypoints.http.auth import admin_only
 from src.entrypoints.http.dependencies import Caller, UseCases
 from src.entrypoints.http.errors import error_responses
@@ -20,13 +21,18 @@ from src.entrypoints.http.schemas import (
     AdjustmentOut,
     AdminBookingOut,
     LinkIn,
+    MemberOut,
     PageOut,
     QuarantinedRecordOut,
+    RoleIn,
+    UserOut,
     WebhookEventOut,
     adjustment_out,
     admin_booking_out,
+    member_out,
     page_of,
     quarantined_record_out,
+    user_out,
     webhook_event_out,
 )
 
@@ -68,6 +74,36 @@ async def link_booking(
     """Points the booking earned for another member move to this one (REVERSAL there)."""
     booking = await container.link_booking(booking_id, data.user_id, admin_id=me.id)
     return admin_booking_out(booking)
+
+
+SearchParam = Annotated[
+    str | None,
+    QueryParameter(
+        name="q",
+        description="email, phone (any format), unique code or name; a substring, any case",
+        max_length=100,
+    ),
+]
+
+
+@get("/users", responses=error_responses(401, 403), summary="Find members")
+async def search_users(
+    container: UseCases, q: SearchParam = None, limit: Limit = 20, offset: Offset = 0
+) -> PageOut[MemberOut]:
+    """By email, phone (matched by its last 10 digits), unique code or name; newest first.
+    Without `q`, every member."""
+    page = await container.search_members(q, limit, offset)
+    return page_of(page, [member_out(m) for m in page.items])
+
+
+@patch(
+    "/users/{user_id:int}",
+    responses=error_responses(401, 403, 404, 409, 422),
+    summary="Change a member's role",
+)
+async def update_user(container: UseCases, user_id: PathId, data: JSONBody[RoleIn]) -> UserOut:
+    """`{"role": "admin"}` or `{"role": "user"}`; demoting the last admin is a 409."""
+    return user_out(await container.change_role(user_id, Role(data.role)))
 
 
 @post(
@@ -136,6 +172,8 @@ admin_router = Router(
     route_handlers=[
         list_unmatched_bookings,
         link_booking,
+        search_users,
+        update_user,
         adjust_points,
         list_webhook_events,
         replay_webhook_event,

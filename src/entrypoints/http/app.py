@@ -24,6 +24,7 @@ from litestar.plugins.prometheus import PrometheusConfig, PrometheusController
 from litestar.types import ControllerRouterHandler, Middleware
 
 from src.entrypoints.bootstrap import Container, build_container
+from src.entrypoints.console.app import build_console
 from src.entrypoints.http.admin import admin_router
 from src.entrypoints.http.auth import make_jwt_auth, metrics_token_guard
 from src.entrypoints.http.booking import booking_router
@@ -87,6 +88,7 @@ def create_app(
     if container is None and settings.REDIS_URL and "broker" not in checks:
         checks["broker"] = redis_check(settings.REDIS_URL)
     jwt_auth = make_jwt_auth(settings)
+    console = build_console(settings, login_rate_limit)
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
@@ -115,6 +117,7 @@ def create_app(
         loyalty_router,
         yclients_router,
         admin_router,
+        *console.routes,
     ]
     middleware: list[Middleware] = []
     if metrics:
@@ -138,7 +141,14 @@ def create_app(
         on_app_init=[jwt_auth.on_app_init],
         middleware=middleware,
         lifespan=[lifespan],
-        state=State({"container": container, "ready_checks": checks}),
+        on_shutdown=[console.aclose],
+        state=State(
+            {"container": container, "ready_checks": checks, "console_words": console.words}
+        ),
+        stores=console.stores,
+        template_config=console.template_config,
+        csrf_config=console.csrf_config,
+        plugins=console.plugins,
         openapi_config=OpenAPIConfig(
             title=API_TITLE,
             version=API_VERSION,

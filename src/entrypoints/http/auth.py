@@ -33,6 +33,7 @@ PUBLIC_PATHS = [
     "^/ready$",
     "^/metrics",
     "^/schema",
+    "^/admin(/|$)",  # the console signs in with its own session (src/entrypoints/console)
 ]
 
 

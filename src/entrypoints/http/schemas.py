@@ -13,7 +13,7 @@ from typing import Annotated, Any, Generic, Literal, TypeVar
 
 from msgspec import Meta, Struct
 
-from src.application.ports import Page
+from src.application.ports import MemberSummary, Page
 from src.application.use_cases.codes import BookingForm
 from src.application.use_cases.loyalty import LoyaltyView
 from src.application.use_cases.users import MIN_PASSWORD_LENGTH, Profile
@@ -174,6 +174,35 @@ def me_out(profile: Profile) -> MeOut:
         level=level_out(profile.level),
         balance=money(profile.account.balance),
     )
+
+
+class MemberOut(Struct, kw_only=True):
+    """A member in the admin search."""
+
+    id: int
+    email: str
+    phone: str | None
+    name: str | None
+    code: str | None
+    role: Literal["user", "admin"]
+    balance: Money
+
+
+def member_out(member: MemberSummary) -> MemberOut:
+    u = member.user
+    return MemberOut(
+        id=u.id,
+        email=u.email,
+        phone=u.phone,
+        name=u.name,
+        code=u.unique_code,
+        role=u.role.value,  # type: ignore[arg-type]
+        balance=money(member.balance),
+    )
+
+
+class RoleIn(Struct):
+    role: Literal["user", "admin"]
 
 
 # -- bookings -------------------------------------------------------------------------------

@@ -55,8 +55,8 @@ def create_admin(stack: Stack, email: str = "admin@example.com") -> None:
     import subprocess
 
     done = subprocess.run(
-        [sys.executable, "-m", "src.entrypoints.cli", "create-admin", email, PASSWORD],
-        env=stack.env, capture_output=True, cwd=ROOT, text=True,
+        [sys.executable, "-m", "src.entrypoints.cli", "create-admin", email],
+        env={**stack.env, "ADMIN_PASSWORD": PASSWORD}, capture_output=True, cwd=ROOT, text=True,
     )  # fmt: skip
     assert done.returncode == 0, done.stdout + done.stderr
 

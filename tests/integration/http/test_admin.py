@@ -13,6 +13,8 @@ ADMIN_ROUTES = [
     ("GET", "/api/v1/admin/bookings/unmatched", None),
     ("POST", "/api/v1/admin/bookings/1/link", {"user_id": 1}),
     ("POST", "/api/v1/admin/users/1/points", {"amount": "10.00", "reason": "gift"}),
+    ("GET", "/api/v1/admin/users?q=x", None),
+    ("PATCH", "/api/v1/admin/users/1", {"role": "admin"}),
     ("GET", "/api/v1/admin/webhook-events", None),
     ("POST", "/api/v1/admin/webhook-events/1/replay", None),
 ]

@@ -258,6 +258,8 @@ async def test_rejected_delivery_with_a_body_that_is_not_json_is_logged_without_
     assert [(r.getMessage(), r.company_id) for r in _server_lines(caplog)] == [  # type: ignore[attr-defined]
         ("webhook_rejected", None)
     ]
+
+
 def _envelope(record_id: int, **fields: object) -> bytes:
     body = webhook_fixture()
     body["resource_id"] = body["data"]["id"] = record_id

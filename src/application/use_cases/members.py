@@ -1,0 +1,103 @@
+"""Admins find members and manage who is an admin."""
+
+from __future__ import annotations
+
+import re
+
+from src.application.errors import Conflict, NotFound, ValidationFailed
+from src.application.ports import (
+    MemberQuery,
+    MemberSummary,
+    NewUser,
+    Page,
+    PasswordHasher,
+    UnitOfWorkFactory,
+)
+from src.application.use_cases.users import MIN_PASSWORD_LENGTH
+from src.domain.contacts import normalize_email, phone_key
+from src.domain.user import Role, User
+
+MAX_QUERY_LENGTH = 100
+_PHONE_LIKE = re.compile(r"^[\d\s()+\-.]+$")
+
+
+def search_text(q: str | None) -> str:
+    """What to look for: a phone typed in any format becomes its last 10 digits (how phones
+    are stored for matching); anything else is trimmed."""
+    text = (q or "").strip()
+    if len(text) > MAX_QUERY_LENGTH:
+        raise ValidationFailed(f"q: at most {MAX_QUERY_LENGTH} characters")
+    if _PHONE_LIKE.match(text):
+        key = phone_key(text)
+        if key is not None:
+            return key
+        return re.sub(r"\D", "", text)  # a partial phone: its digits
+    return text
+
+
+class SearchMembers:
+    """Members by email, phone, unique code or name (substring, any case), with balances."""
+
+    def __init__(self, uow_factory: UnitOfWorkFactory) -> None:
+        self.uow_factory = uow_factory
+
+    async def __call__(
+        self, q: str | None, limit: int = 20, offset: int = 0
+    ) -> Page[MemberSummary]:
+        query = MemberQuery(text=search_text(q), limit=limit, offset=offset)
+        async with self.uow_factory() as uow:
+            return await uow.users.search(query)
+
+
+class ChangeRole:
+    """Make a member an admin or an admin a member; the last admin cannot be demoted."""
+
+    def __init__(self, uow_factory: UnitOfWorkFactory) -> None:
+        self.uow_factory = uow_factory
+
+    async def __call__(self, user_id: int, role: Role) -> User:
+        async with self.uow_factory() as uow:
+            admins = await uow.users.lock_admin_ids()
+            user = await uow.users.get(user_id)
+            if user is None:
+                raise NotFound(f"user {user_id} does not exist")
+            if user.role is Role.ADMIN and role is not Role.ADMIN and admins == [user_id]:
+                raise Conflict("role: cannot demote the last admin")
+            if user.role is not role:
+                await uow.users.set_role(user_id, role)
+                user.role = role
+            await uow.commit()
+        return user
+
+
+class EnsureAdmin:
+    """`create-admin`: promote the member with this email, or create an admin with it.
+
+    Returns (user, created). An existing member keeps their password."""
+
+    def __init__(self, uow_factory: UnitOfWorkFactory, hasher: PasswordHasher) -> None:
+        self.uow_factory = uow_factory
+        self.hasher = hasher
+
+    async def __call__(self, email: str, password: str | None) -> tuple[User, bool]:
+        normalized = normalize_email(email)
+        if normalized is None or normalized.startswith("@") or normalized.endswith("@"):
+            raise ValidationFailed("email: not a valid email address")
+        async with self.uow_factory() as uow:
+            user = await uow.users.get_by_email(normalized)
+            if user is not None:
+                if user.role is not Role.ADMIN:
+                    await uow.users.set_role(user.id, Role.ADMIN)
+                    user.role = Role.ADMIN
+                await uow.commit()
+                return user, False
+            if not password or len(password) < MIN_PASSWORD_LENGTH:
+                raise ValidationFailed(
+                    f"password: a new admin needs one of at least {MIN_PASSWORD_LENGTH} "
+                    "characters (ADMIN_PASSWORD or standard input)"
+                )
+            user = await uow.users.add(
+                NewUser(email=normalized, password_hash=self.hasher.hash(password), role=Role.ADMIN)
+            )
+            await uow.commit()
+        return user, True

@@ -1,0 +1,1 @@
+"""The admin console: server-rendered pages (Jinja2 + HTMX) for salon staff at /admin."""

@@ -1,0 +1,150 @@
+"""The console's share of the Litestar app: routes, templates, static files, sessions, CSRF.
+
+`build_console(settings)` gives what `create_app` passes to Litestar. Sessions live in Redis
+when `REDIS_URL` is set (every worker sees them), otherwise in the process's memory (one
+worker then). CSRF covers every unsafe request under /admin; the JSON API (Bearer tokens)
+and the YClients webhook carry no cookies to forge and are exempt."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+from jinja2 import Environment
+from litestar import Request, Response, Router
+from litestar.config.csrf import CSRFConfig
+from litestar.exceptions import PermissionDeniedException
+from litestar.middleware.session.server_side import ServerSideSessionConfig
+from litestar.plugins.htmx import HTMXPlugin, HTMXRequest
+from litestar.plugins.jinja import JinjaTemplateEngine
+from litestar.response import Redirect, Template
+from litestar.static_files import create_static_files_router
+from litestar.stores.base import Store
+from litestar.stores.memory import MemoryStore
+from litestar.stores.redis import RedisStore
+from litestar.template.config import TemplateConfig
+from litestar.types import ControllerRouterHandler
+
+from src.entrypoints.console.auth import SignInRequired, console_admin
+from src.entrypoints.console.i18n import Words
+from src.entrypoints.console.pages import HANDLERS, NAV, login_handlers
+from src.entrypoints.http.throttle import DURATION_SECONDS, LoginThrottle
+from src.entrypoints.settings import Settings, SettingsError
+
+HERE = Path(__file__).parent
+SESSION_STORE = "admin_sessions"
+SESSION_COOKIE = "admin_session"
+CSRF_COOKIE = "admin_csrf"
+# Paths the CSRF middleware leaves alone: they take Bearer tokens or the webhook secret.
+CSRF_EXEMPT = ["^/api/", "^/health$", "^/ready$", "^/metrics", "^/schema"]
+
+
+@dataclass
+class Console:
+    """What `create_app` hands to Litestar."""
+
+    routes: list[ControllerRouterHandler]
+    template_config: TemplateConfig[JinjaTemplateEngine]
+    csrf_config: CSRFConfig
+    stores: dict[str, Store]
+    words: Words
+    plugins: list[Any] = field(default_factory=lambda: [HTMXPlugin()])
+    closers: list[Callable[[], Awaitable[object]]] = field(default_factory=list)
+
+    async def aclose(self) -> None:
+        for close in self.closers:
+            await close()
+
+
+def _csrf_secret(settings: Settings) -> str:
+    """Derived from the JWT secret (one secret to rotate), but never equal to it."""
+    return hmac.new(settings.JWT_SECRET.encode(), b"admin-console-csrf", hashlib.sha256).hexdigest()
+
+
+def _store(settings: Settings) -> tuple[Store, list[Callable[[], Awaitable[object]]]]:
+    if settings.REDIS_URL:
+        store = RedisStore.with_client(
+            url=settings.REDIS_URL, namespace=f"{settings.TASK_QUEUE_NAME}:admin-sessions"
+        )
+        return store, [store._redis.aclose]
+    return MemoryStore(), []
+
+
+def _sign_in(request: Request[Any, Any, Any], _: SignInRequired) -> Response[Any]:
+    target = "/admin/login?next=" + quote(request.url.path, safe="/")
+    if isinstance(request, HTMXRequest) and request.htmx:
+        return Response(content=None, status_code=200, headers={"HX-Redirect": target})
+    return Redirect(target)
+
+
+def _forbidden(request: Request[Any, Any, Any], exc: PermissionDeniedException) -> Response[Any]:
+    return Template(
+        "forbidden.html",
+        context={"nav": NAV, "path": request.url.path, "admin": None, "flash": None},
+        status_code=403,
+    )
+
+
+def build_console(settings: Settings, login_limit: tuple[str, int] = ("minute", 10)) -> Console:
+    try:
+        words = Words(settings.ADMIN_LANGUAGE, settings.ADMIN_TIMEZONE)
+    except (ValueError, KeyError) as exc:
+        raise SettingsError(f"ADMIN_LANGUAGE/ADMIN_TIMEZONE: {exc}") from exc
+    unit, count = login_limit
+    throttle = LoginThrottle(count, DURATION_SECONDS[unit])
+    sessions = ServerSideSessionConfig(
+        key=SESSION_COOKIE,
+        max_age=int(settings.ADMIN_SESSION_HOURS * 3600),
+        path="/admin",
+        httponly=True,
+        samesite="lax",
+        secure=not settings.is_dev,
+        store=SESSION_STORE,
+    )
+    console_router = Router(
+        "/admin",
+        route_handlers=[*login_handlers(throttle), *HANDLERS],
+        middleware=[sessions.middleware],
+        guards=[console_admin],
+        request_class=HTMXRequest,
+        exception_handlers={
+            SignInRequired: _sign_in,  # type: ignore[dict-item]
+            PermissionDeniedException: _forbidden,  # type: ignore[dict-item]
+        },
+        include_in_schema=False,
+    )
+    static = create_static_files_router(
+        path="/admin/static", directories=[HERE / "static"], include_in_schema=False,
+        name="console_static",
+    )  # fmt: skip
+
+    def configure(engine: JinjaTemplateEngine) -> None:
+        env: Environment = engine.engine
+        env.globals["t"] = words
+        env.filters["money"] = words.money
+        env.filters["when"] = words.when
+        env.globals["lang"] = words.language
+
+    store, closers = _store(settings)
+    return Console(
+        routes=[console_router, static],
+        template_config=TemplateConfig(
+            directory=HERE / "templates", engine=JinjaTemplateEngine, engine_callback=configure
+        ),
+        csrf_config=CSRFConfig(
+            secret=_csrf_secret(settings),
+            cookie_name=CSRF_COOKIE,
+            cookie_path="/admin",
+            cookie_secure=not settings.is_dev,
+            cookie_httponly=True,  # the token reaches forms and HTMX through the page
+            exclude=CSRF_EXEMPT,
+        ),
+        stores={SESSION_STORE: store},
+        words=words,
+        closers=closers,
+    )

@@ -1,0 +1,135 @@
+"""The console's words, dates and money: Russian (the salons' language) or English."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+LANGUAGES = ("ru", "en")
+
+# key → (Russian, English). Templates say t("key"); a missing key shows itself.
+LABELS: dict[str, tuple[str, str]] = {
+    "console": ("Панель салона", "Salon console"),
+    "overview": ("Обзор", "Overview"),
+    "unmatched": ("Неопознанные записи", "Unmatched bookings"),
+    "webhooks": ("Вебхуки", "Webhook events"),
+    "members": ("Клиенты", "Members"),
+    "settings": ("Настройки", "Settings"),
+    "sign_in": ("Войти", "Sign in"),
+    "sign_out": ("Выйти", "Sign out"),
+    "email": ("Эл. почта", "Email"),
+    "password": ("Пароль", "Password"),
+    "phone": ("Телефон", "Phone"),
+    "name": ("Имя", "Name"),
+    "code": ("Код клиента", "Client code"),
+    "role": ("Роль", "Role"),
+    "balance": ("Баланс баллов", "Points balance"),
+    "level": ("Уровень", "Level"),
+    "spend": ("Сумма визитов", "Completed spend"),
+    "not_admin": ("Это не администратор", "Not an admin"),
+    "wrong_credentials": ("Неверная почта или пароль", "Wrong email or password"),
+    "too_many": ("Слишком много попыток, попробуйте позже", "Too many attempts; try later"),
+    "forbidden": ("Нужны права администратора", "This page needs the admin role"),
+    "company": ("Салон", "Company"),
+    "sync_runs": ("Последние синхронизации", "Last sync runs"),
+    "status": ("Статус", "Status"),
+    "trigger": ("Запуск", "Trigger"),
+    "started": ("Начало", "Started"),
+    "duration": ("Длительность", "Duration"),
+    "counts": ("Записи", "Records"),
+    "error": ("Ошибка", "Error"),
+    "sync_now": ("Синхронизировать", "Sync now"),
+    "sync_running": ("Синхронизация идёт…", "Sync running…"),
+    "sync_done": ("Синхронизация завершена", "Sync finished"),
+    "inbox": ("Входящие вебхуки", "Webhook inbox"),
+    "last_webhook": ("Последний вебхук", "Last webhook"),
+    "never": ("никогда", "never"),
+    "switches": ("Переключатели", "Switches"),
+    "yclients_enabled": ("Синхронизация с YClients", "YClients sync"),
+    "loyalty_enabled": ("Начисление баллов", "Loyalty points"),
+    "on": ("включено", "on"),
+    "off": ("выключено", "off"),
+    "nothing": ("Пусто", "Nothing here"),
+    "booking": ("Запись", "Booking"),
+    "visit": ("Визит", "Visit"),
+    "client": ("Клиент", "Client"),
+    "reason": ("Причина", "Reason"),
+    "search_member": ("Найти клиента", "Find a member"),
+    "search_hint": (
+        "почта, телефон, код или имя",
+        "email, phone, code or name",
+    ),
+    "search": ("Найти", "Search"),
+    "link": ("Привязать", "Link"),
+    "linked": (
+        "Запись {booking} привязана к клиенту {member}",
+        "Booking {booking} linked to {member}",
+    ),
+    "state": ("Состояние", "State"),
+    "all": ("Все", "All"),
+    "received": ("Получен", "Received"),
+    "attempts": ("Попытки", "Attempts"),
+    "body": ("Тело", "Body"),
+    "replay": ("Повторить", "Replay"),
+    "replayed": ("Событие {event} поставлено в очередь", "Event {event} queued again"),
+    "contacts": ("Контакты", "Contacts"),
+    "bookings": ("Записи", "Bookings"),
+    "ledger": ("История баллов", "Points history"),
+    "amount": ("Баллы (+/−)", "Points (+/−)"),
+    "adjust": ("Изменить баллы", "Adjust points"),
+    "adjusted": ("Баллы изменены: {amount}", "Points adjusted: {amount}"),
+    "kind": ("Операция", "Kind"),
+    "when": ("Когда", "When"),
+    "price": ("Стоимость", "Price"),
+    "points": ("Баллы", "Points"),
+    "levels": ("Уровни лояльности", "Loyalty levels"),
+    "min_spend": ("От суммы визитов", "From spend"),
+    "cashback": ("Кешбэк, %", "Cashback, %"),
+    "webhook_url": ("Адрес вебхука для YClients", "Webhook URL for YClients"),
+    "webhook_url_hint": (
+        "YClients → Настройки → Интеграции → Вебхуки → Добавить адрес",
+        "YClients → Settings → Integrations → Webhooks → Add URL",
+    ),
+    "copy": ("Копировать", "Copy"),
+    "copied": ("Скопировано", "Copied"),
+    "previous": ("← Назад", "← Previous"),
+    "next": ("Дальше →", "Next →"),
+    "of": ("из", "of"),
+    "not_found": ("Не найдено", "Not found"),
+    "could_not": ("Не получилось", "Could not do it"),
+    "verified": ("подтверждён", "verified"),
+    "sync_requested": ("Синхронизация запрошена", "Sync requested"),
+}
+
+
+class Words:
+    """Labels, dates and money for one language and the salon's time zone."""
+
+    def __init__(self, language: str, timezone: str) -> None:
+        if language not in LANGUAGES:
+            raise ValueError(f"ADMIN_LANGUAGE: must be one of {', '.join(LANGUAGES)}")
+        self.language = language
+        self.index = LANGUAGES.index(language)
+        self.zone = ZoneInfo(timezone)
+
+    def __call__(self, key: str, **values: object) -> str:
+        pair = LABELS.get(key)
+        text = pair[self.index] if pair else key
+        return text.format(**values) if values else text
+
+    def money(self, value: Decimal | None) -> str:
+        """`1 234,50` in Russian (a narrow no-break space between thousands), `1,234.50`."""
+        if value is None:
+            return ""
+        text = f"{value:,.2f}"
+        if self.language == "ru":
+            return text.replace(",", "\u202f").replace(".", ",")
+        return text
+
+    def when(self, moment: datetime | None) -> str:
+        """The salon's wall-clock time: `15.01.2030 12:00` / `2030-01-15 12:00`."""
+        if moment is None:
+            return "—"
+        local = moment.astimezone(self.zone)
+        return local.strftime("%d.%m.%Y %H:%M" if self.language == "ru" else "%Y-%m-%d %H:%M")

@@ -1,0 +1,356 @@
+"""Console pages and actions. Each handler calls use cases from the container and renders a
+template; what to show is decided by the use cases, how to show it by the templates."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from typing import Annotated, Any
+from urllib.parse import quote
+
+from litestar import Request, get, post
+from litestar.enums import MediaType, RequestEncodingType
+from litestar.exceptions import TooManyRequestsException
+from litestar.params import Body, PathParameter, QueryParameter
+from litestar.plugins.htmx import ClientRedirect, HTMXRequest
+from litestar.response import Redirect, Template
+
+from src.application.errors import AppError, InvalidCredentials
+from src.domain.inbox import EventState
+from src.domain.sync_run import RunStatus
+from src.domain.user import Role
+from src.entrypoints.console.auth import PUBLIC, SESSION_USER, signed_in_admin
+from src.entrypoints.http.dependencies import UseCases
+from src.entrypoints.http.schemas import MAX_ID
+from src.entrypoints.http.throttle import LoginThrottle
+
+PAGE = 20
+MAX_OFFSET = 2**31 - 1
+Offset = Annotated[int, QueryParameter(ge=0, le=MAX_OFFSET)]
+Query = Annotated[str | None, QueryParameter(max_length=100)]
+Id = Annotated[int, PathParameter(ge=1, le=MAX_ID)]
+FLASH = "flash"
+HTML = MediaType.HTML  # handlers that answer a page or a redirect (`-> Any`) say so
+
+# The navigation, in order: (endpoint path, label key). A new page is one line here.
+NAV = [
+    ("/admin", "overview"),
+    ("/admin/unmatched", "unmatched"),
+    ("/admin/webhooks", "webhooks"),
+    ("/admin/members", "members"),
+    ("/admin/settings", "settings"),
+]
+
+
+def page(request: Request[Any, Any, Any], template: str, **context: Any) -> Template:
+    """A full page (or, for an HTMX request, the same template: it extends the layout only
+    when asked for a full page)."""
+    flash = request.session.pop(FLASH, None) if request.session else None
+    return Template(
+        template,
+        context={
+            "nav": NAV,
+            "path": request.url.path,
+            "admin": getattr(request.state, "admin", None),
+            "flash": flash,
+            **context,
+        },
+    )
+
+
+def done(request: Request[Any, Any, Any], message: str, to: str, ok: bool = True) -> Any:
+    """After an action: remember what happened and show `to` (HTMX follows a client redirect)."""
+    request.session[FLASH] = {"ok": ok, "text": message}
+    if isinstance(request, HTMXRequest) and request.htmx:
+        return ClientRedirect(to)
+    return Redirect(to)
+
+
+def fragment(template: str, **context: Any) -> Template:
+    return Template(template, context=context)
+
+
+# -- sign-in --------------------------------------------------------------------------------
+
+
+@dataclass
+class LoginForm:
+    email: str = ""
+    password: str = ""
+    next: str = ""
+
+
+def _safe_next(target: str) -> str:
+    """Only a console path: never an open redirect to another site."""
+    if target.startswith("/admin") and not target.startswith("//"):
+        return target
+    return "/admin"
+
+
+def login_handlers(throttle: LoginThrottle) -> list[Any]:
+    @get("/login", opt={PUBLIC: True}, name="console_login_form")
+    async def login_form(
+        request: Request[Any, Any, Any],
+        next_: Annotated[str, QueryParameter(name="next", max_length=200)] = "",
+    ) -> Template:
+        return page(request, "login.html", next=_safe_next(next_), error=None, email="")
+
+    @post("/login", opt={PUBLIC: True}, status_code=200, name="console_login", media_type=HTML)
+    async def login(
+        request: Request[Any, Any, Any],
+        container: UseCases,
+        data: Annotated[LoginForm, Body(media_type=RequestEncodingType.URL_ENCODED)],
+    ) -> Any:
+        words = request.app.state.console_words
+        target = _safe_next(data.next)
+        error, status = None, 200
+        try:
+            throttle.hit(request.client.host if request.client else "unknown", data.email)
+            user = await container.authenticate(data.email[:254], data.password[:128])
+        except TooManyRequestsException:
+            error, status = words("too_many"), 429
+        except InvalidCredentials:
+            error, status = words("wrong_credentials"), 401
+        else:
+            if user.role is not Role.ADMIN:
+                error, status = words("not_admin"), 403
+            else:
+                request.clear_session()  # a fresh session id on sign-in (no fixation)
+                request.set_session({SESSION_USER: user.id})
+                return Redirect(target)
+        return Template(
+            "login.html",
+            context={"next": target, "error": error, "email": data.email, "nav": NAV},
+            status_code=status,
+        )
+
+    return [login_form, login]
+
+
+@post("/logout", status_code=200)
+async def logout(request: Request[Any, Any, Any]) -> Redirect:
+    request.clear_session()
+    return Redirect("/admin/login")
+
+
+# -- overview and sync ----------------------------------------------------------------------
+
+
+async def _overview(container: UseCases) -> dict[str, Any]:
+    companies = []
+    for cid in container.settings.YCLIENTS_COMPANY_IDS:
+        runs = await container.sync_runs.list(cid, 5, 0)
+        companies.append({"id": cid, "runs": runs.items})
+    inbox = {}
+    for state in EventState:
+        inbox[state.value] = (await container.webhook_events.list(state, 1, 0)).total
+    latest = (await container.webhook_events.list(None, 1, 0)).items
+    return {
+        "companies": companies,
+        "inbox": inbox,
+        "last_webhook": latest[0].received_at if latest else None,
+        "switches": container.switches,
+    }
+
+
+@get("/")
+async def overview(request: Request[Any, Any, Any], container: UseCases) -> Template:
+    return page(request, "overview.html", **await _overview(container))
+
+
+@post("/sync", status_code=200)
+async def sync_now(request: Request[Any, Any, Any], container: UseCases) -> Template:
+    try:
+        runs = await container.request_sync(trigger="manual")
+    except AppError as exc:
+        return fragment("_sync_progress.html", runs=[], error=str(exc), ids="")
+    ids = ",".join(str(r.id) for r in runs)
+    return fragment("_sync_progress.html", runs=runs, error=None, ids=ids, running=True)
+
+
+@get("/sync-runs")
+async def sync_progress(
+    container: UseCases, ids: Annotated[str, QueryParameter(max_length=200)]
+) -> Template:
+    wanted = [int(i) for i in ids.split(",") if i.isdigit() and 0 < int(i) <= MAX_ID][:20]
+    runs = [r for r in [await container.sync_runs.get(i) for i in wanted] if r]
+    running = any(r.status in (RunStatus.QUEUED, RunStatus.RUNNING) for r in runs)
+    return fragment("_sync_progress.html", runs=runs, error=None, ids=ids, running=running)
+
+
+# -- unmatched bookings ---------------------------------------------------------------------
+
+
+@get("/unmatched")
+async def unmatched(
+    request: Request[Any, Any, Any], container: UseCases, offset: Offset = 0
+) -> Template:
+    bookings = await container.list_unmatched(PAGE, offset)
+    return page(request, "unmatched.html", page_=bookings)
+
+
+@get("/unmatched/{booking_id:int}/candidates")
+async def candidates(container: UseCases, booking_id: Id, q: Query = None) -> Template:
+    try:
+        found = await container.search_members(q, 10, 0) if q and q.strip() else None
+    except AppError as exc:
+        return fragment("_candidates.html", booking_id=booking_id, members=None, error=str(exc))
+    return fragment(
+        "_candidates.html", booking_id=booking_id, members=found.items if found else None,
+        error=None,
+    )  # fmt: skip
+
+
+@dataclass
+class LinkForm:
+    user_id: int
+
+
+@post("/bookings/{booking_id:int}/link", status_code=200, media_type=HTML)
+async def link(
+    request: Request[Any, Any, Any],
+    container: UseCases,
+    booking_id: Id,
+    data: Annotated[LinkForm, Body(media_type=RequestEncodingType.URL_ENCODED)],
+) -> Any:
+    words = request.app.state.console_words
+    if not 0 < data.user_id <= MAX_ID:
+        return done(
+            request, f"{words('could_not')}: user_id: no such member", "/admin/unmatched", False
+        )
+    try:
+        booking = await container.link_booking(
+            booking_id, data.user_id, admin_id=signed_in_admin(request).id
+        )
+    except AppError as exc:
+        return done(request, f"{words('could_not')}: {exc}", "/admin/unmatched", ok=False)
+    message = words("linked", booking=booking.record_id, member=f"#{data.user_id}")
+    return done(request, message, f"/admin/members/{data.user_id}")
+
+
+# -- webhook events -------------------------------------------------------------------------
+
+
+def pretty_body(body: bytes) -> str:
+    """The stored body, indented when it is JSON, as received otherwise."""
+    try:
+        return json.dumps(json.loads(body), indent=2, ensure_ascii=False)
+    except ValueError:
+        return body.decode("utf-8", "replace")
+
+
+@get("/webhooks")
+async def webhooks(
+    request: Request[Any, Any, Any],
+    container: UseCases,
+    state_: Annotated[str | None, QueryParameter(name="state", max_length=16)] = None,
+    offset: Offset = 0,
+) -> Template:
+    chosen = next((s for s in EventState if s.value == (state_ or "").upper()), None)
+    events = await container.webhook_events.list(chosen, PAGE, offset)
+    return page(
+        request, "webhooks.html", page_=events, state=chosen.value if chosen else "",
+        states=[s.value for s in EventState], pretty_body=pretty_body,
+    )  # fmt: skip
+
+
+@post("/webhooks/{event_id:int}/replay", status_code=200, media_type=HTML)
+async def replay(request: Request[Any, Any, Any], container: UseCases, event_id: Id) -> Any:
+    words = request.app.state.console_words
+    try:
+        await container.replay_webhook(event_id)
+    except AppError as exc:
+        return done(request, f"{words('could_not')}: {exc}", "/admin/webhooks", ok=False)
+    return done(request, words("replayed", event=event_id), "/admin/webhooks")
+
+
+# -- members --------------------------------------------------------------------------------
+
+
+@get("/members")
+async def members(
+    request: Request[Any, Any, Any], container: UseCases, q: Query = None, offset: Offset = 0
+) -> Template:
+    error = None
+    try:
+        found = await container.search_members(q, PAGE, offset)
+    except AppError as exc:
+        found, error = None, str(exc)
+    return page(request, "members.html", page_=found, q=q or "", error=error)
+
+
+@get("/members/{user_id:int}", media_type=HTML)
+async def member(
+    request: Request[Any, Any, Any],
+    container: UseCases,
+    user_id: Id,
+    bookings_offset: Offset = 0,
+    ledger_offset: Offset = 0,
+) -> Any:
+    try:
+        profile = await container.profile(user_id)
+    except AppError:
+        return done(request, request.app.state.console_words("not_found"), "/admin/members", False)
+    loyalty = await container.loyalty(user_id)
+    bookings = await container.list_bookings(user_id, limit=PAGE, offset=bookings_offset)
+    ledger = await container.transactions(user_id, PAGE, ledger_offset)
+    return page(
+        request, "member.html", profile=profile, loyalty=loyalty, bookings=bookings,
+        ledger=ledger,
+    )  # fmt: skip
+
+
+@dataclass
+class AdjustForm:
+    amount: str = ""
+    reason: str = ""
+
+
+@post("/members/{user_id:int}/points", status_code=200, media_type=HTML)
+async def adjust(
+    request: Request[Any, Any, Any],
+    container: UseCases,
+    user_id: Id,
+    data: Annotated[AdjustForm, Body(media_type=RequestEncodingType.URL_ENCODED)],
+) -> Any:
+    words = request.app.state.console_words
+    to = f"/admin/members/{user_id}"
+    try:
+        amount = Decimal(data.amount.strip().replace(",", ".").replace(" ", ""))
+        if not amount.is_finite() or abs(amount) >= Decimal("1e9"):
+            raise InvalidOperation
+    except InvalidOperation:
+        return done(request, f"{words('could_not')}: amount: not a number", to, ok=False)
+    try:
+        entry = await container.adjust_points(
+            user_id, amount, data.reason[:500], signed_in_admin(request).id
+        )
+    except AppError as exc:
+        return done(request, f"{words('could_not')}: {exc}", to, ok=False)
+    return done(request, words("adjusted", amount=words.money(entry.amount)), to)
+
+
+# -- settings -------------------------------------------------------------------------------
+
+
+def mask(secret: str) -> str:
+    """Enough to recognise it, not enough to use it."""
+    return secret[:2] + "•" * 8 + secret[-2:] if len(secret) > 8 else "•" * 8
+
+
+@get("/settings")
+async def settings_page(request: Request[Any, Any, Any], container: UseCases) -> Template:
+    settings = container.settings
+    base = str(request.base_url).rstrip("/") + "/api/v1/yclients/webhook?secret="
+    return page(
+        request, "settings.html", levels=settings.LOYALTY_LEVELS, switches=container.switches,
+        webhook_url=base + quote(settings.YCLIENTS_WEBHOOK_SECRET, safe=""),
+        webhook_url_masked=base + mask(settings.YCLIENTS_WEBHOOK_SECRET),
+    )  # fmt: skip
+
+
+HANDLERS = [
+    logout, overview, sync_now, sync_progress, unmatched, candidates, link, webhooks, replay,
+    members, member, adjust, settings_page,
+]  # fmt: skip
