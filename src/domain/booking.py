@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING, NamedTuple
 
@@ -23,6 +23,10 @@ class BookingStatus(enum.StrEnum):
 
 
 UPCOMING_STATUSES = frozenset({BookingStatus.PENDING, BookingStatus.CONFIRMED})
+# A delete without `data` is dated by our receive time, the version by YClients' clock,
+# written to the second: a delete received this soon "before" the stored version is the
+# same moment (rounding, clock skew) and still deletes. Replays come minutes later.
+DELETE_CLOCK_SKEW = timedelta(seconds=5)
 
 
 class MatchMethod(enum.StrEnum):
