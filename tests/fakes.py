@@ -26,7 +26,7 @@ from src.application.ports import (
     Page,
     RecordPage,
 )
-from src.domain.booking import Booking, BookingKey, BookingStatus, MatchMethod
+from src.domain.booking import DELETE_CLOCK_SKEW, Booking, BookingKey, BookingStatus, MatchMethod
 from src.domain.inbox import EventState, WebhookEvent
 from src.domain.loyalty import DEFAULT_LEVELS, LedgerEntry, LoyaltyAccount, LoyaltyLevel
 from src.domain.quarantine import QuarantinedRecord
@@ -223,10 +223,10 @@ class FakeBookings:
 
     async def mark_deleted(self, key: BookingKey, at: datetime) -> int | None:
         b = self._by_key(key)
-        if b is None or b.last_change_at > at:
+        if b is None or b.last_change_at > at + DELETE_CLOCK_SKEW:
             return None
         b.deleted, b.status = True, BookingStatus.CANCELLED
-        b.last_change_at = at
+        b.last_change_at = max(b.last_change_at, at)
         return b.id
 
     async def query(self, q: BookingQuery) -> Page[Booking]:

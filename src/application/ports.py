@@ -169,7 +169,8 @@ class BookingRepository(Protocol):
 
     async def mark_deleted(self, key: BookingKey, at: datetime) -> int | None:
         """Cancel a booking YClients deleted at `at`; returns its id, None if we never had
-        it or the stored version is newer than `at` (an old delete replayed changes nothing)."""
+        it or the stored version is newer than `at` (an old delete replayed changes nothing;
+        `DELETE_CLOCK_SKEW` of tolerance for clocks and rounding)."""
         ...
 
     async def query(self, q: BookingQuery) -> Page[Booking]: ...

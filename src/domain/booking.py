@@ -13,6 +13,7 @@ from src.domain.record import YClientsRecord
 from src.domain.status import UPCOMING_STATUSES, BookingStatus
 
 __all__ = [
+    "DELETE_CLOCK_SKEW",
     "UPCOMING_STATUSES",
     "Booking",
     "BookingKey",
@@ -20,6 +21,11 @@ __all__ = [
     "Freshness",
     "MatchMethod",
 ]
+
+# A delete without `data` is dated by our receive time, the version by YClients' clock,
+# written to the second: a delete received this soon "before" the stored version is the
+# same moment (rounding, clock skew) and still deletes. Replays come minutes later.
+DELETE_CLOCK_SKEW = timedelta(seconds=5)
 
 
 class MatchMethod(enum.StrEnum):

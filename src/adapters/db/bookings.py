@@ -34,7 +34,13 @@ from src.adapters.db.arrays import as_arrays, insert_from_arrays
 from src.adapters.db.executor import Executor, chunks
 from src.adapters.db.models import BookingRow, table, utcnow
 from src.application.ports import BookingQuery, Page
-from src.domain.booking import Booking, BookingKey, BookingStatus, MatchMethod
+from src.domain.booking import (
+    DELETE_CLOCK_SKEW,
+    Booking,
+    BookingKey,
+    BookingStatus,
+    MatchMethod,
+)
 
 bookings = table(BookingRow)
 _json = msgspec.json.Encoder()
@@ -440,6 +446,9 @@ class SqlBookings:
 
     async def mark_deleted(self, key: BookingKey, at: datetime) -> int | None:
         at_ = bindparam("at", at, type_=DateTimeUTC(timezone=True))
+        fresh_until = bindparam(
+            "fresh_until", at + DELETE_CLOCK_SKEW, type_=DateTimeUTC(timezone=True)
+        )
         stmt = (
             update(bookings)
             .where(
@@ -447,12 +456,12 @@ class SqlBookings:
                 _c.yclients_record_id == key.record_id,
                 # Freshness, as for full records (a deletion wins a tie): a delete replayed
                 # after a newer update must not cancel the booking.
-                _c.last_change_at <= at_,
+                _c.last_change_at <= fresh_until,
             )
             .values(
                 deleted=True,
                 status=BookingStatus.CANCELLED.value,
-                last_change_at=at_,
+                last_change_at=case((_c.last_change_at < at_, at_), else_=_c.last_change_at),
                 updated_at=utcnow(),
             )
             .returning(_c.id)

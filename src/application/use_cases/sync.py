@@ -178,6 +178,8 @@ class SyncBookings:
                 pages.get_nowait()
             await asyncio.gather(*tasks, return_exceptions=True)
         run.finished_at = self.clock.now()
+        # A plain save on purpose: if the reaper took this run for lost (heartbeats failed
+        # for SYNC_STALE_MINUTES, say a database hiccup), the real outcome replaces its guess.
         async with self.uow_factory() as uow:
             await uow.sync_runs.save(run)
             await uow.commit()
