@@ -68,14 +68,14 @@ serve: setup
 # taskiq worker(s) processing webhooks and syncs; needs REDIS_URL (without it the API
 # process runs the tasks itself and a worker would never receive one).
 worker *args: setup
-    @test -n "${REDIS_URL:-}" || { echo "just worker: set REDIS_URL (workers take their tasks from Redis; without it \`just serve\` runs them)" >&2; exit 2; }
     {{py}} -m src.entrypoints.cli check-config
+    @test -n "${REDIS_URL:-}" || { echo "just worker: set REDIS_URL (workers take their tasks from Redis; without it \`just serve\` runs them)" >&2; exit 2; }
     .venv/bin/taskiq worker src.entrypoints.worker:broker {{args}}
 
 # taskiq scheduler (run exactly one); needs REDIS_URL, like the workers.
 scheduler: setup
-    @test -n "${REDIS_URL:-}" || { echo "just scheduler: set REDIS_URL (without it \`just serve\` runs the schedule itself)" >&2; exit 2; }
     {{py}} -m src.entrypoints.cli check-config
+    @test -n "${REDIS_URL:-}" || { echo "just scheduler: set REDIS_URL (without it \`just serve\` runs the schedule itself)" >&2; exit 2; }
     .venv/bin/taskiq scheduler src.entrypoints.worker:scheduler
 
 # A standalone YClients simulator on 127.0.0.1:8100.

@@ -44,6 +44,9 @@ NO_LIMIT = ("minute", 100_000)
 
 def make_settings(pg_url: str, **overrides: Any) -> Settings:
     values: dict[str, Any] = {
+        # Development rules (plain http test client: the console's cookies are not Secure);
+        # tests of production rules pass APP_ENV="prod".
+        "APP_ENV": "dev",
         "DATABASE_URL": pg_url,
         "JWT_SECRET": JWT_SECRET,
         "YCLIENTS_WEBHOOK_SECRET": WEBHOOK_SECRET,
