@@ -430,10 +430,14 @@ class FakeCodes:
 
 
 class FakeHasher:
-    def hash(self, password: str) -> str:
+    def __init__(self) -> None:
+        self.verified: list[str] = []  # the hashes checked, dummy ones included
+
+    async def hash(self, password: str) -> str:
         return "plain$" + password
 
-    def verify(self, password_hash: str, password: str) -> bool:
+    async def verify(self, password_hash: str, password: str) -> bool:
+        self.verified.append(password_hash)
         return password_hash == "plain$" + password
 
 

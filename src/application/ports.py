@@ -291,9 +291,20 @@ class CodeGenerator(Protocol):
 
 
 class PasswordHasher(Protocol):
-    def hash(self, password: str) -> str: ...
+    """Slow by design: implementations keep the work off the event loop."""
 
-    def verify(self, password_hash: str, password: str) -> bool: ...
+    async def hash(self, password: str) -> str: ...
+
+    async def verify(self, password_hash: str, password: str) -> bool: ...
+
+
+class AttemptCounters(Protocol):
+    """Throttling counters over a sliding window, O(1) per attempt, bounded memory."""
+
+    async def hit(self, limits: Sequence[tuple[str, int]], window: float) -> int | None:
+        """Count one attempt against every `(key, limit)` unless one is at its limit: then
+        count nothing and return the seconds to wait (None = allowed and counted)."""
+        ...
 
 
 class TaskQueue(Protocol):

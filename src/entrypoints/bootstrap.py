@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any, cast
 
+from src.adapters.attempts import MemoryAttemptCounters, RedisAttemptCounters
 from src.adapters.clock import SystemClock
 from src.adapters.db.engine import is_sqlite, make_engine
 from src.adapters.db.uow import SqlUnitOfWorkFactory
@@ -21,6 +22,7 @@ from src.adapters.sync_lock import AdvisorySyncLock, LocalSyncLock
 from src.adapters.yclients.client import RetryPolicy, YClientsClient
 from src.adapters.yclients.mapping import WebhookBodyDecoder
 from src.application.ports import (
+    AttemptCounters,
     Clock,
     PasswordHasher,
     SyncLock,
@@ -115,6 +117,7 @@ class Container:
     gateway: YClientsGateway
     decoder: WebhookDecoder
     hasher: PasswordHasher
+    attempts: AttemptCounters
     queue: _LateQueue
     sync_lock: SyncLock
     register: RegisterUser
@@ -183,6 +186,7 @@ def build_container(
     hasher: PasswordHasher | None = None,
     sync_lock: SyncLock | None = None,
     switches: Switches | None = None,
+    attempts: AttemptCounters | None = None,
 ) -> Container:
     """Wire everything from settings; any adapter can be replaced (tests, benchmarks)."""
     closers: list[Callable[[], Awaitable[None]]] = []
@@ -202,6 +206,16 @@ def build_container(
         gateway = client
     clock = clock or SystemClock()
     hasher = hasher or Argon2Hasher()
+    if attempts is None:
+        if settings.REDIS_URL:
+            # Shared by every API process: a throttle per process multiplies the guesses.
+            redis_attempts = RedisAttemptCounters.from_url(
+                settings.REDIS_URL, f"{settings.TASK_QUEUE_NAME}:throttle"
+            )
+            closers.append(redis_attempts.aclose)
+            attempts = redis_attempts
+        else:
+            attempts = MemoryAttemptCounters()
     switches = switches or Switches(
         yclients_enabled=settings.YCLIENTS_ENABLED, loyalty_enabled=settings.LOYALTY_ENABLED
     )
@@ -225,6 +239,7 @@ def build_container(
         gateway=gateway,
         decoder=decoder,
         hasher=hasher,
+        attempts=attempts,
         queue=queue,
         sync_lock=sync_lock,
         register=RegisterUser(uow_factory, hasher),

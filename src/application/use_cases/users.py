@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from dataclasses import dataclass
 
 from src.application.errors import InvalidCredentials, NotFound, ValidationFailed
@@ -43,7 +44,7 @@ class RegisterUser:
             raise ValidationFailed("phone: must contain at least 10 digits")
         new = NewUser(
             email=normalized,
-            password_hash=self.hasher.hash(password),
+            password_hash=await self.hasher.hash(password),
             role=role,
             phone=phone.strip() if phone else None,
             phone_key=key,
@@ -56,15 +57,28 @@ class RegisterUser:
 
 
 class Authenticate:
+    """Checks a password. An unknown email is verified against a dummy hash, so it costs the
+    same as a wrong password and the answer's timing does not tell which emails exist."""
+
     def __init__(self, uow_factory: UnitOfWorkFactory, hasher: PasswordHasher) -> None:
         self.uow_factory = uow_factory
         self.hasher = hasher
+        self._dummy_hash: str | None = None
+
+    async def dummy_hash(self) -> str:
+        """A hash of a random password with the hasher's own parameters (made once)."""
+        if self._dummy_hash is None:
+            self._dummy_hash = await self.hasher.hash(secrets.token_urlsafe(16))
+        return self._dummy_hash
 
     async def __call__(self, email: str, password: str) -> User:
         normalized = normalize_email(email) or ""
         async with self.uow_factory() as uow:
             user = await uow.users.get_by_email(normalized)
-        if user is None or not self.hasher.verify(user.password_hash, password):
+        if user is None:
+            await self.hasher.verify(await self.dummy_hash(), password)
+            raise InvalidCredentials("wrong email or password")
+        if not await self.hasher.verify(user.password_hash, password):
             raise InvalidCredentials("wrong email or password")
         return user
 

@@ -9,6 +9,7 @@ import pytest
 from dirty_equals import IsInt, IsStr
 from litestar.exceptions import TooManyRequestsException
 
+from src.adapters.attempts import MemoryAttemptCounters
 from src.adapters.db.uow import SqlUnitOfWorkFactory
 from src.domain.user import Role
 from src.entrypoints.bootstrap import build_container
@@ -189,16 +190,38 @@ async def test_login_is_rate_limited_per_client_and_account(
         assert (await client.post(REGISTER, json=register)).status_code == 201
 
 
-def test_throttle_window_slides() -> None:
+async def test_throttle_window_slides() -> None:
     now = [0.0]
-    throttle = LoginThrottle(2, 60, clock=lambda: now[0])
-    throttle.hit("10.0.0.1", "a@example.com")
-    throttle.hit("10.0.0.1", "a@example.com")
+    counters = MemoryAttemptCounters(clock=lambda: now[0])
+    throttle = LoginThrottle(2, 60)
+    await throttle.hit(counters, "10.0.0.1", "a@example.com")
+    await throttle.hit(counters, "10.0.0.1", "a@example.com")
     with pytest.raises(TooManyRequestsException):
-        throttle.hit("10.0.0.1", "a@example.com")
-    throttle.hit("10.0.0.2", "a@example.com")  # another address
-    now[0] = 60.5
-    throttle.hit("10.0.0.1", "a@example.com")  # the window moved on
+        await throttle.hit(counters, "10.0.0.1", "a@example.com")
+    await throttle.hit(counters, "10.0.0.2", "a@example.com")  # another address
+    now[0] = 120.5
+    await throttle.hit(counters, "10.0.0.1", "a@example.com")  # the window moved on
+
+
+async def test_registration_is_rate_limited_per_address(
+    settings: Settings, pg_uow_factory: SqlUnitOfWorkFactory
+) -> None:
+    container = build_container(
+        settings, uow_factory=pg_uow_factory, gateway=FakeGateway(), hasher=FakeHasher()
+    )
+    app = create_app(container, register_rate_limit=("minute", 2))
+    async with app_client(app) as client:
+        statuses = [
+            (
+                await client.post(
+                    REGISTER, json={"email": f"r{i}@example.com", "password": PASSWORD}
+                )
+            ).status_code
+            for i in range(3)
+        ]
+        assert statuses == [201, 201, 429]
+        async with pg_uow_factory() as uow:
+            assert await uow.users.get_by_email("r2@example.com") is None
 
 
 async def test_real_argon2_hashing(
