@@ -60,3 +60,9 @@ class ConcurrentUpdate(AppError):
 
 class Forbidden(AppError):
     code = "forbidden"
+
+
+class NotificationFailed(AppError):
+    """An email or SMS could not be sent (the message names the channel and the reason)."""
+
+    code = "notification_failed"

@@ -57,6 +57,16 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True):
     SIMULATOR_PORT: int = 8100
     LOG_LEVEL: str = "INFO"
     LOG_FORMAT: str = "console"  # console | json
+    # Notifications (verification codes): unset SMTP_HOST / SMS_PROVIDER=console = log lines
+    SMTP_HOST: str | None = None
+    SMTP_PORT: int = 587
+    SMTP_USER: str | None = None
+    SMTP_PASSWORD: str | None = None
+    SMTP_FROM: str | None = None
+    SMTP_STARTTLS: bool = True  # false only for a relay on localhost
+    SMS_PROVIDER: str = "console"  # console | smsru
+    SMSRU_API_ID: str | None = None
+    SMSRU_FROM: str | None = None  # an approved sender name; unset = the account's default
 
     @property
     def is_dev(self) -> bool:
@@ -75,6 +85,16 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True):
             raise SettingsError("JWT_SECRET: set a random secret of 32+ characters (APP_ENV!=dev)")
         if self.YCLIENTS_WEBHOOK_SECRET == DEV_WEBHOOK_SECRET:
             raise SettingsError("YCLIENTS_WEBHOOK_SECRET: set a random secret (APP_ENV!=dev)")
+
+
+def check_notifications(settings: Settings) -> None:
+    """The notification settings hang together (called by the composition root)."""
+    if settings.SMTP_HOST and not settings.SMTP_FROM:
+        raise SettingsError("SMTP_FROM: set the sender address when SMTP_HOST is set")
+    if settings.SMS_PROVIDER not in ("console", "smsru"):
+        raise SettingsError("SMS_PROVIDER: expected console or smsru")
+    if settings.SMS_PROVIDER == "smsru" and not settings.SMSRU_API_ID:
+        raise SettingsError("SMSRU_API_ID: required when SMS_PROVIDER=smsru")
 
 
 def _parse_levels(raw: str) -> tuple[LoyaltyLevel, ...]:
