@@ -68,6 +68,9 @@ class FakeUsers:
             (copy.copy(u) for u in self.s.users.values() if u.email.lower() == wanted), None
         )
 
+    async def set_password_hash(self, user_id: int, password_hash: str) -> None:
+        self.s.users[user_id].password_hash = password_hash
+
     async def set_unique_code(self, user_id: int, code: str) -> bool:
         if any(u.unique_code == code for u in self.s.users.values() if u.id != user_id):
             return False

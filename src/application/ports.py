@@ -58,6 +58,10 @@ class UserRepository(Protocol):
 
     async def get_by_email(self, email: str) -> User | None: ...
 
+    async def set_password_hash(self, user_id: int, password_hash: str) -> None:
+        """Replace the user's password hash (tokens made for the old one stop working)."""
+        ...
+
     async def set_unique_code(self, user_id: int, code: str) -> bool:
         """Set the code if the user has none yet. False if the code belongs to someone else."""
         ...

@@ -51,7 +51,7 @@ from src.application.use_cases.loyalty import (
     ListTransactions,
 )
 from src.application.use_cases.sync import RequestSync, SyncAll, SyncBookings, SyncRunQueries
-from src.application.use_cases.users import Authenticate, GetProfile, RegisterUser
+from src.application.use_cases.users import Authenticate, ChangePassword, GetProfile, RegisterUser
 from src.application.use_cases.webhooks import (
     AcceptWebhook,
     ProcessWebhookEvent,
@@ -132,6 +132,7 @@ class Container:
     sync_lock: SyncLock
     register: RegisterUser
     authenticate: Authenticate
+    change_password: ChangePassword
     profile: GetProfile
     issue_booking_form: IssueBookingForm
     generate_unique_codes: GenerateUniqueCodes
@@ -285,6 +286,7 @@ def build_container(
         sync_lock=sync_lock,
         register=RegisterUser(uow_factory, hasher),
         authenticate=Authenticate(uow_factory, hasher),
+        change_password=ChangePassword(uow_factory, hasher),
         profile=GetProfile(uow_factory),
         issue_booking_form=IssueBookingForm(
             uow_factory, generate_code, settings.YCLIENTS_WIDGET_URL

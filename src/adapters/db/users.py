@@ -105,6 +105,13 @@ class SqlUsers:
         row = (await self.db.execute(stmt)).first()
         return to_user(row) if row else None
 
+    async def set_password_hash(self, user_id: int, password_hash: str) -> None:
+        await self.db.execute(
+            update(users)
+            .where(users.c.id == user_id)
+            .values(password_hash=password_hash, updated_at=utcnow())
+        )
+
     async def set_unique_code(self, user_id: int, code: str) -> bool:
         taken = exists().where(users.c.unique_code == code, users.c.id != user_id)
         stmt = (

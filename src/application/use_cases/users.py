@@ -83,6 +83,34 @@ class Authenticate:
         return user
 
 
+class ChangePassword:
+    """A member changes their password, proving the current one (a stolen token alone is not
+    enough). The new hash makes every token issued before it stop working."""
+
+    def __init__(self, uow_factory: UnitOfWorkFactory, hasher: PasswordHasher) -> None:
+        self.uow_factory = uow_factory
+        self.hasher = hasher
+
+    async def __call__(self, user_id: int, current_password: str, new_password: str) -> User:
+        if len(new_password) < MIN_PASSWORD_LENGTH:
+            raise ValidationFailed(
+                f"new_password: must be at least {MIN_PASSWORD_LENGTH} characters"
+            )
+        async with self.uow_factory() as uow:
+            user = await uow.users.get(user_id)
+        if user is None:
+            raise NotFound(f"user {user_id} does not exist")
+        if not await self.hasher.verify(user.password_hash, current_password):
+            raise ValidationFailed("current_password: wrong password")
+        new_hash = await self.hasher.hash(new_password)
+        async with self.uow_factory() as uow:
+            await uow.users.set_password_hash(user_id, new_hash)
+            await uow.commit()
+            changed = await uow.users.get(user_id)
+        assert changed is not None
+        return changed
+
+
 class GetProfile:
     def __init__(self, uow_factory: UnitOfWorkFactory) -> None:
         self.uow_factory = uow_factory

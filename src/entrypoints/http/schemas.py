@@ -120,6 +120,11 @@ class LoginIn(Struct):
     password: Annotated[str, Meta(max_length=128, pattern=NO_NUL)]
 
 
+class PasswordChangeIn(Struct):
+    current_password: Annotated[str, Meta(max_length=128, pattern=NO_NUL)]
+    new_password: Annotated[str, Meta(min_length=8, max_length=128, pattern=NO_NUL)]
+
+
 class TokenOut(Struct):
     access_token: str
     token_type: Literal["bearer"]

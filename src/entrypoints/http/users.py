@@ -16,6 +16,7 @@ from src.entrypoints.http.openapi import PublicOperation
 from src.entrypoints.http.schemas import (
     LoginIn,
     MeOut,
+    PasswordChangeIn,
     RegisterIn,
     TokenOut,
     UserOut,
@@ -80,4 +81,30 @@ def users_router(
             expires_in=settings.JWT_TTL_MINUTES * 60,
         )
 
-    return Router("/api/v1", route_handlers=[register, login, read_me], tags=["members"])
+    @post(
+        "/users/me/password",
+        status_code=HTTP_200_OK,
+        responses=error_responses(401, 422, 429),
+        summary="Change the caller's password: a new token; every older token stops working",
+    )
+    async def change_password(
+        request: Request[Any, Any, Any],
+        me: Caller,
+        data: JSONBody[PasswordChangeIn],
+        container: UseCases,
+    ) -> TokenOut:
+        # Guessing the current password with a stolen token counts like guessing at login.
+        await throttle.hit(container.attempts, _client(request), me.email)
+        user = await container.change_password(me.id, data.current_password, data.new_password)
+        settings = container.settings
+        return TokenOut(
+            access_token=issue_token(settings, user),
+            token_type="bearer",
+            expires_in=settings.JWT_TTL_MINUTES * 60,
+        )
+
+    return Router(
+        "/api/v1",
+        route_handlers=[register, login, read_me, change_password],
+        tags=["members"],
+    )

@@ -14,6 +14,7 @@ from src.adapters.db.uow import SqlUnitOfWorkFactory
 from src.domain.user import Role
 from src.entrypoints.bootstrap import build_container
 from src.entrypoints.http.app import create_app
+from src.entrypoints.http.auth import password_stamp
 from src.entrypoints.http.throttle import LoginThrottle
 from src.entrypoints.settings import Settings, SettingsError
 from tests.fakes import FakeGateway, FakeHasher
@@ -95,7 +96,7 @@ async def test_login_returns_a_bearer_token_for_me(api: Api) -> None:
     assert body == {"access_token": IsStr(), "token_type": "bearer", "expires_in": 24 * 60 * 60}
     claims = jwt.decode(body["access_token"], JWT_SECRET, algorithms=["HS256"])
     assert claims["sub"] == str(member.id)
-    assert claims["extras"] == {"role": "user"}
+    assert claims["extras"] == {"role": "user", "pwd": IsStr(min_length=16, max_length=16)}
     me = await api.client.get(ME, headers={"Authorization": f"Bearer {body['access_token']}"})
     assert me.status_code == 200
     assert me.json()["email"] == "login@example.com"
@@ -152,7 +153,12 @@ async def test_bad_or_missing_token_is_401(api: Api, header: str | None) -> None
 async def test_role_comes_from_the_database_not_the_token(api: Api) -> None:
     member = await api.member()
     forged = jwt.encode(
-        {"sub": str(member.id), "exp": 4102444800, "iat": 946684800, "extras": {"role": "admin"}},
+        {
+            "sub": str(member.id),
+            "exp": 4102444800,
+            "iat": 946684800,
+            "extras": {"role": "admin", "pwd": password_stamp(member.user)},
+        },
         JWT_SECRET,
         "HS256",
     )
@@ -246,7 +252,7 @@ async def test_admin_role_is_in_the_token(api: Api) -> None:
     assert admin.user.role is Role.ADMIN
     response = await api.client.post(LOGIN, json={"email": admin.user.email, "password": PASSWORD})
     claims = jwt.decode(response.json()["access_token"], JWT_SECRET, algorithms=["HS256"])
-    assert claims["extras"] == {"role": "admin"}
+    assert claims["extras"] == {"role": "admin", "pwd": IsStr()}
 
 
 def test_refuses_to_start_outside_dev_with_default_secrets(pg_url: str) -> None:
