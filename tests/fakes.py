@@ -93,14 +93,44 @@ class FakeUsers:
         return self._group(set(keys), lambda u: u.phone_key)
 
     async def find_contacts(
-        self, codes: Collection[str], emails: Collection[str], phone_keys: Collection[str]
+        self,
+        codes: Collection[str],
+        emails: Collection[str],
+        phone_keys: Collection[str],
+        verified_only: bool = False,
     ) -> ContactMatches:
         wanted = set(codes)
         return ContactMatches(
             {u.unique_code: u.id for u in self.s.users.values() if u.unique_code in wanted},
-            self._group({e.lower() for e in emails}, lambda u: u.email.lower()),
-            self._group(set(phone_keys), lambda u: u.phone_key),
+            self._group(
+                {e.lower() for e in emails},
+                lambda u: u.email.lower() if u.email_verified_at or not verified_only else None,
+            ),
+            self._group(
+                set(phone_keys),
+                lambda u: u.phone_key if u.phone_verified_at or not verified_only else None,
+            ),
         )
+
+    async def trust_contacts(self, at: datetime) -> tuple[int, int, int, int]:
+        users = list(self.s.users.values())
+        holders: dict[str, list[User]] = {}
+        for u in users:
+            if u.phone_key:
+                holders.setdefault(u.phone_key, []).append(u)
+        shared = {
+            k for k, us in holders.items() if len(us) > 1 or any(u.phone_verified_at for u in us)
+        }
+        emails = phones = skipped = 0
+        for u in users:
+            if u.email_verified_at is None:
+                u.email_verified_at, emails = at, emails + 1
+            if u.phone_key and u.phone_verified_at is None:
+                if u.phone_key in shared:
+                    skipped += 1
+                else:
+                    u.phone_verified_at, phones = at, phones + 1
+        return emails, phones, skipped, len(shared)
 
     def _group(self, wanted: set[str], attr) -> dict[str, list[int]]:  # type: ignore[no-untyped-def]
         out: dict[str, list[int]] = {}

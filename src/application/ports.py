@@ -38,6 +38,8 @@ class NewUser:
     phone_key: str | None = None
     name: str | None = None
     unique_code: str | None = None
+    email_verified_at: datetime | None = None
+    phone_verified_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,9 +83,20 @@ class UserRepository(Protocol):
         ...
 
     async def find_contacts(
-        self, codes: Collection[str], emails: Collection[str], phone_keys: Collection[str]
+        self,
+        codes: Collection[str],
+        emails: Collection[str],
+        phone_keys: Collection[str],
+        verified_only: bool = False,
     ) -> ContactMatches:
-        """The three lookups above in one query (ids in id order)."""
+        """The three lookups above in one query (ids in id order). `verified_only`: emails
+        and phones count only where their owner verified them (codes always count)."""
+        ...
+
+    async def trust_contacts(self, at: datetime) -> tuple[int, int, int, int]:
+        """Mark every unverified email and phone verified, except phones several members
+        share (and phones another member already verified): (emails marked, phones marked,
+        phones skipped as shared, phone keys skipped)."""
         ...
 
 

@@ -51,7 +51,13 @@ from src.application.use_cases.loyalty import (
     ListTransactions,
 )
 from src.application.use_cases.sync import RequestSync, SyncAll, SyncBookings, SyncRunQueries
-from src.application.use_cases.users import Authenticate, ChangePassword, GetProfile, RegisterUser
+from src.application.use_cases.users import (
+    Authenticate,
+    ChangePassword,
+    GetProfile,
+    RegisterUser,
+    TrustContacts,
+)
 from src.application.use_cases.webhooks import (
     AcceptWebhook,
     ProcessWebhookEvent,
@@ -133,6 +139,7 @@ class Container:
     register: RegisterUser
     authenticate: Authenticate
     change_password: ChangePassword
+    trust_contacts: TrustContacts
     profile: GetProfile
     issue_booking_form: IssueBookingForm
     generate_unique_codes: GenerateUniqueCodes
@@ -258,7 +265,9 @@ def build_container(
         else:
             attempts = MemoryAttemptCounters()
     switches = switches or Switches(
-        yclients_enabled=settings.YCLIENTS_ENABLED, loyalty_enabled=settings.LOYALTY_ENABLED
+        yclients_enabled=settings.YCLIENTS_ENABLED,
+        loyalty_enabled=settings.LOYALTY_ENABLED,
+        verified_contacts_only=settings.CONTACT_VERIFICATION != "off",
     )
     decoder = WebhookBodyDecoder()
     queue = _LateQueue()
@@ -287,6 +296,7 @@ def build_container(
         register=RegisterUser(uow_factory, hasher),
         authenticate=Authenticate(uow_factory, hasher),
         change_password=ChangePassword(uow_factory, hasher),
+        trust_contacts=TrustContacts(uow_factory, clock),
         profile=GetProfile(uow_factory),
         issue_booking_form=IssueBookingForm(
             uow_factory, generate_code, settings.YCLIENTS_WIDGET_URL

@@ -6,6 +6,7 @@ migrate                apply database migrations
 generate-unique-codes  the seed's script: a code for every user without one
 sync-bookings          sync every configured company now
 create-admin E P       create an admin user (or promote an existing one)
+trust-contacts         mark existing members' emails and phones verified (shared phones skipped)
 """
 
 from __future__ import annotations
@@ -62,6 +63,18 @@ async def cmd_generate_codes(settings: Settings, _: argparse.Namespace) -> int:
     async with _container(settings) as container:
         filled = await container.generate_unique_codes()
     print(f"filled {filled} missing unique codes")
+    return 0
+
+
+async def cmd_trust_contacts(settings: Settings, _: argparse.Namespace) -> int:
+    async with _container(settings) as container:
+        done = await container.trust_contacts()
+    print(f"marked {done.emails} emails and {done.phones} phones verified")
+    if done.phones_skipped:
+        print(
+            f"skipped {done.phones_skipped} phones shared by several members (or verified by "
+            f"another) across {done.shared_phone_keys} numbers: those members verify them"
+        )
     return 0
 
 
@@ -175,6 +188,7 @@ ASYNC_COMMANDS: dict[str, Command] = {
     "generate-unique-codes": cmd_generate_codes,
     "sync-bookings": cmd_sync,
     "create-admin": cmd_create_admin,
+    "trust-contacts": cmd_trust_contacts,
 }
 
 

@@ -57,6 +57,9 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True):
     SIMULATOR_PORT: int = 8100
     LOG_LEVEL: str = "INFO"
     LOG_FORMAT: str = "console"  # console | json
+    # Contact verification: required = email/phone link bookings only once verified; off =
+    # any stored contact links (for apps that verified contacts in their own sign-up)
+    CONTACT_VERIFICATION: str = "required"
     # Notifications (verification codes): unset SMTP_HOST / SMS_PROVIDER=console = log lines
     SMTP_HOST: str | None = None
     SMTP_PORT: int = 587
@@ -88,7 +91,9 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True):
 
 
 def check_notifications(settings: Settings) -> None:
-    """The notification settings hang together (called by the composition root)."""
+    """The notification and verification settings hang together (the composition root)."""
+    if settings.CONTACT_VERIFICATION not in ("required", "off"):
+        raise SettingsError("CONTACT_VERIFICATION: expected required or off")
     if settings.SMTP_HOST and not settings.SMTP_FROM:
         raise SettingsError("SMTP_FROM: set the sender address when SMTP_HOST is set")
     if settings.SMS_PROVIDER not in ("console", "smsru"):

@@ -6,7 +6,7 @@ import secrets
 from dataclasses import dataclass
 
 from src.application.errors import InvalidCredentials, NotFound, ValidationFailed
-from src.application.ports import NewUser, PasswordHasher, UnitOfWorkFactory
+from src.application.ports import Clock, NewUser, PasswordHasher, UnitOfWorkFactory
 from src.domain.contacts import normalize_email, phone_key
 from src.domain.loyalty import LoyaltyAccount, LoyaltyLevel, level_for
 from src.domain.user import Role, User
@@ -109,6 +109,29 @@ class ChangePassword:
             changed = await uow.users.get(user_id)
         assert changed is not None
         return changed
+
+
+@dataclass(frozen=True, slots=True)
+class TrustedContacts:
+    emails: int  # emails marked verified
+    phones: int  # phones marked verified
+    phones_skipped: int  # members whose phone is shared (or verified by another): left alone
+    shared_phone_keys: int
+
+
+class TrustContacts:
+    """`just trust-contacts`: mark existing members' contacts verified, for salons moving from
+    a system that verified them. A phone several members share proves nothing: skipped."""
+
+    def __init__(self, uow_factory: UnitOfWorkFactory, clock: Clock) -> None:
+        self.uow_factory = uow_factory
+        self.clock = clock
+
+    async def __call__(self) -> TrustedContacts:
+        async with self.uow_factory() as uow:
+            counts = await uow.users.trust_contacts(self.clock.now())
+            await uow.commit()
+        return TrustedContacts(*counts)
 
 
 class GetProfile:

@@ -170,6 +170,8 @@ def user_out(user: User) -> UserOut:
 class MeOut(UserOut, kw_only=True):
     level: LevelOut
     balance: Money
+    email_verified: bool  # only verified contacts link bookings (CONTACT_VERIFICATION)
+    phone_verified: bool
 
 
 def me_out(profile: Profile) -> MeOut:
@@ -177,6 +179,8 @@ def me_out(profile: Profile) -> MeOut:
         **_user_fields(profile.user),  # type: ignore[arg-type]
         level=level_out(profile.level),
         balance=money(profile.account.balance),
+        email_verified=profile.user.email_verified_at is not None,
+        phone_verified=profile.user.phone_verified_at is not None,
     )
 
 
