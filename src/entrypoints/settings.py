@@ -60,6 +60,7 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True):
     # Contact verification: required = email/phone link bookings only once verified; off =
     # any stored contact links (for apps that verified contacts in their own sign-up)
     CONTACT_VERIFICATION: str = "required"
+    REGISTER_RATE_LIMIT_PER_HOUR: int = 30  # registrations per client address (and IPv6 /64)
     # Notifications (verification codes): unset SMTP_HOST / SMS_PROVIDER=console = log lines
     SMTP_HOST: str | None = None
     SMTP_PORT: int = 587
