@@ -53,6 +53,11 @@ migrate: setup
 generate-codes: setup
     {{py}} -m src.entrypoints.cli generate-unique-codes
 
+# Mark existing members' emails and phones verified (salons whose old system verified them);
+# phones shared by several members are skipped and counted.
+trust-contacts: setup
+    {{py}} -m src.entrypoints.cli trust-contacts
+
 # Sync bookings from YClients now (all configured companies).
 sync-bookings: setup
     {{py}} -m src.entrypoints.cli sync-bookings

@@ -81,6 +81,9 @@ class FakeUsers:
             (copy.copy(u) for u in self.s.users.values() if u.email.lower() == wanted), None
         )
 
+    async def set_password_hash(self, user_id: int, password_hash: str) -> None:
+        self.s.users[user_id].password_hash = password_hash
+
     async def set_unique_code(self, user_id: int, code: str) -> bool:
         if any(u.unique_code == code for u in self.s.users.values() if u.id != user_id):
             return False
@@ -103,13 +106,23 @@ class FakeUsers:
         return self._group(set(keys), lambda u: u.phone_key)
 
     async def find_contacts(
-        self, codes: Collection[str], emails: Collection[str], phone_keys: Collection[str]
+        self,
+        codes: Collection[str],
+        emails: Collection[str],
+        phone_keys: Collection[str],
+        verified_only: bool = False,
     ) -> ContactMatches:
         wanted = set(codes)
         return ContactMatches(
             {u.unique_code: u.id for u in self.s.users.values() if u.unique_code in wanted},
-            self._group({e.lower() for e in emails}, lambda u: u.email.lower()),
-            self._group(set(phone_keys), lambda u: u.phone_key),
+            self._group(
+                {e.lower() for e in emails},
+                lambda u: u.email.lower() if u.email_verified_at or not verified_only else None,
+            ),
+            self._group(
+                set(phone_keys),
+                lambda u: u.phone_key if u.phone_verified_at or not verified_only else None,
+            ),
         )
 
     async def search(self, query: MemberQuery) -> Page[MemberSummary]:
@@ -134,6 +147,26 @@ class FakeUsers:
 
     async def set_role(self, user_id: int, role: Role) -> None:
         self.s.users[user_id].role = role
+
+    async def trust_contacts(self, at: datetime) -> tuple[int, int, int, int]:
+        users = list(self.s.users.values())
+        holders: dict[str, list[User]] = {}
+        for u in users:
+            if u.phone_key:
+                holders.setdefault(u.phone_key, []).append(u)
+        shared = {
+            k for k, us in holders.items() if len(us) > 1 or any(u.phone_verified_at for u in us)
+        }
+        emails = phones = skipped = 0
+        for u in users:
+            if u.email_verified_at is None:
+                u.email_verified_at, emails = at, emails + 1
+            if u.phone_key and u.phone_verified_at is None:
+                if u.phone_key in shared:
+                    skipped += 1
+                else:
+                    u.phone_verified_at, phones = at, phones + 1
+        return emails, phones, skipped, len(shared)
 
     def _group(self, wanted: set[str], attr) -> dict[str, list[int]]:  # type: ignore[no-untyped-def]
         out: dict[str, list[int]] = {}
@@ -547,10 +580,14 @@ class FakeCodes:
 
 
 class FakeHasher:
-    def hash(self, password: str) -> str:
+    def __init__(self) -> None:
+        self.verified: list[str] = []  # the hashes checked, dummy ones included
+
+    async def hash(self, password: str) -> str:
         return "plain$" + password
 
-    def verify(self, password_hash: str, password: str) -> bool:
+    async def verify(self, password_hash: str, password: str) -> bool:
+        self.verified.append(password_hash)
         return password_hash == "plain$" + password
 
 
@@ -632,3 +669,17 @@ class FakeDecoder:
 
     def record(self, body: bytes) -> YClientsRecord | None:
         return self.records.get(body)
+
+
+class FakeNotifier:
+    """Records every message; `codes` is what a member would read."""
+
+    def __init__(self) -> None:
+        self.emails: list[tuple[str, str, str, str | None]] = []
+        self.sms: list[tuple[str, str, str | None]] = []
+
+    async def send_email(self, to: str, subject: str, text: str, code: str | None = None) -> None:
+        self.emails.append((to, subject, text, code))
+
+    async def send_sms(self, to: str, text: str, code: str | None = None) -> None:
+        self.sms.append((to, text, code))

@@ -77,3 +77,9 @@ def describe_error(exc: BaseException) -> str:
     lines = str(exc).strip().splitlines()
     first = lines[0][:300] if lines else ""
     return f"{type(exc).__name__}: {first}" if first else type(exc).__name__
+
+
+class NotificationFailed(AppError):
+    """An email or SMS could not be sent (the message names the channel and the reason)."""
+
+    code = "notification_failed"

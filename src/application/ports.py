@@ -40,6 +40,8 @@ class NewUser:
     phone_key: str | None = None
     name: str | None = None
     unique_code: str | None = None
+    email_verified_at: datetime | None = None
+    phone_verified_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,6 +80,10 @@ class UserRepository(Protocol):
 
     async def get_by_email(self, email: str) -> User | None: ...
 
+    async def set_password_hash(self, user_id: int, password_hash: str) -> None:
+        """Replace the user's password hash (tokens made for the old one stop working)."""
+        ...
+
     async def set_unique_code(self, user_id: int, code: str) -> bool:
         """Set the code if the user has none yet. False if the code belongs to someone else."""
         ...
@@ -97,9 +103,20 @@ class UserRepository(Protocol):
         ...
 
     async def find_contacts(
-        self, codes: Collection[str], emails: Collection[str], phone_keys: Collection[str]
+        self,
+        codes: Collection[str],
+        emails: Collection[str],
+        phone_keys: Collection[str],
+        verified_only: bool = False,
     ) -> ContactMatches:
-        """The three lookups above in one query (ids in id order)."""
+        """The three lookups above in one query (ids in id order). `verified_only`: emails
+        and phones count only where their owner verified them (codes always count)."""
+        ...
+
+    async def trust_contacts(self, at: datetime) -> tuple[int, int, int, int]:
+        """Mark every unverified email and phone verified, except phones several members
+        share (and phones another member already verified): (emails marked, phones marked,
+        phones skipped as shared, phone keys skipped)."""
         ...
 
     async def search(self, query: MemberQuery) -> Page[MemberSummary]:
@@ -370,9 +387,31 @@ class CodeGenerator(Protocol):
 
 
 class PasswordHasher(Protocol):
-    def hash(self, password: str) -> str: ...
+    """Slow by design: implementations keep the work off the event loop."""
 
-    def verify(self, password_hash: str, password: str) -> bool: ...
+    async def hash(self, password: str) -> str: ...
+
+    async def verify(self, password_hash: str, password: str) -> bool: ...
+
+
+class AttemptCounters(Protocol):
+    """Throttling counters over a sliding window, O(1) per attempt, bounded memory."""
+
+    async def hit(self, limits: Sequence[tuple[str, int]], window: float) -> int | None:
+        """Count one attempt against every `(key, limit)` unless one is at its limit: then
+        count nothing and return the seconds to wait (None = allowed and counted)."""
+        ...
+
+
+class Notifier(Protocol):
+    """Sends messages to members. `code` is the verification code a message carries, if any
+    (the development adapter logs it as a field). Failures raise NotificationFailed."""
+
+    async def send_email(
+        self, to: str, subject: str, text: str, code: str | None = None
+    ) -> None: ...
+
+    async def send_sms(self, to: str, text: str, code: str | None = None) -> None: ...
 
 
 class TaskQueue(Protocol):

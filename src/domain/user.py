@@ -25,3 +25,7 @@ class User:
     name: str | None = None
     unique_code: str | None = None
     created_at: datetime | None = None
+    # When the member proved they own the contact (None = not verified): only a verified
+    # email or phone links bookings (CONTACT_VERIFICATION=required).
+    email_verified_at: datetime | None = None
+    phone_verified_at: datetime | None = None

@@ -13,15 +13,26 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any, cast
 
+from src.adapters.attempts import MemoryAttemptCounters, RedisAttemptCounters
 from src.adapters.clock import SystemClock
 from src.adapters.db.engine import is_sqlite, make_engine
 from src.adapters.db.uow import SqlUnitOfWorkFactory
+from src.adapters.notifications.console import (
+    ConsoleNotifier,
+    EmailSender,
+    SmsSender,
+    SplitNotifier,
+)
+from src.adapters.notifications.smsru import SmsRuSender
+from src.adapters.notifications.smtp import SmtpEmailSender
 from src.adapters.passwords import Argon2Hasher
 from src.adapters.sync_lock import AdvisorySyncLock, LocalSyncLock
 from src.adapters.yclients.client import RetryPolicy, YClientsClient
 from src.adapters.yclients.mapping import WebhookBodyDecoder
 from src.application.ports import (
+    AttemptCounters,
     Clock,
+    Notifier,
     PasswordHasher,
     SyncLock,
     TaskQueue,
@@ -49,7 +60,13 @@ from src.application.use_cases.sync import (
     SyncBookings,
     SyncRunQueries,
 )
-from src.application.use_cases.users import Authenticate, GetProfile, RegisterUser
+from src.application.use_cases.users import (
+    Authenticate,
+    ChangePassword,
+    GetProfile,
+    RegisterUser,
+    TrustContacts,
+)
 from src.application.use_cases.webhooks import (
     AcceptWebhook,
     ProcessWebhookEvent,
@@ -58,7 +75,7 @@ from src.application.use_cases.webhooks import (
     WebhookEventQueries,
 )
 from src.domain.codes import generate_code
-from src.entrypoints.settings import Settings
+from src.entrypoints.settings import Settings, check_notifications
 
 log = logging.getLogger(__name__)
 
@@ -124,10 +141,14 @@ class Container:
     gateway: YClientsGateway
     decoder: WebhookDecoder
     hasher: PasswordHasher
+    attempts: AttemptCounters
+    notifier: Notifier
     queue: _LateQueue
     sync_lock: SyncLock
     register: RegisterUser
     authenticate: Authenticate
+    change_password: ChangePassword
+    trust_contacts: TrustContacts
     profile: GetProfile
     issue_booking_form: IssueBookingForm
     generate_unique_codes: GenerateUniqueCodes
@@ -189,6 +210,32 @@ def build_gateway(settings: Settings) -> YClientsClient:
     )
 
 
+def build_notifier(settings: Settings) -> tuple[Notifier, list[Callable[[], Awaitable[None]]]]:
+    """Email over SMTP when SMTP_HOST is set, SMS through SMS.ru when SMS_PROVIDER=smsru;
+    otherwise each message is a `notification_sent` log line (development)."""
+    check_notifications(settings)
+    closers: list[Callable[[], Awaitable[None]]] = []
+    console = ConsoleNotifier()
+    email: EmailSender = console
+    sms: SmsSender = console
+    if settings.SMTP_HOST:
+        email = SmtpEmailSender(
+            settings.SMTP_HOST,
+            settings.SMTP_PORT,
+            settings.SMTP_FROM or "",
+            username=settings.SMTP_USER,
+            password=settings.SMTP_PASSWORD,
+            start_tls=settings.SMTP_STARTTLS,
+        )
+    if settings.SMS_PROVIDER == "smsru":
+        smsru = SmsRuSender(settings.SMSRU_API_ID or "", sender=settings.SMSRU_FROM)
+        closers.append(smsru.aclose)
+        sms = smsru
+    if email is console and sms is console:
+        return console, closers
+    return SplitNotifier(email, sms), closers
+
+
 def build_container(
     settings: Settings,
     *,
@@ -198,6 +245,8 @@ def build_container(
     hasher: PasswordHasher | None = None,
     sync_lock: SyncLock | None = None,
     switches: Switches | None = None,
+    attempts: AttemptCounters | None = None,
+    notifier: Notifier | None = None,
 ) -> Container:
     """Wire everything from settings; any adapter can be replaced (tests, benchmarks)."""
     closers: list[Callable[[], Awaitable[None]]] = []
@@ -217,8 +266,23 @@ def build_container(
         gateway = client
     clock = clock or SystemClock()
     hasher = hasher or Argon2Hasher()
+    if notifier is None:
+        notifier, notifier_closers = build_notifier(settings)
+        closers.extend(notifier_closers)
+    if attempts is None:
+        if settings.REDIS_URL:
+            # Shared by every API process: a throttle per process multiplies the guesses.
+            redis_attempts = RedisAttemptCounters.from_url(
+                settings.REDIS_URL, f"{settings.TASK_QUEUE_NAME}:throttle"
+            )
+            closers.append(redis_attempts.aclose)
+            attempts = redis_attempts
+        else:
+            attempts = MemoryAttemptCounters()
     switches = switches or Switches(
-        yclients_enabled=settings.YCLIENTS_ENABLED, loyalty_enabled=settings.LOYALTY_ENABLED
+        yclients_enabled=settings.YCLIENTS_ENABLED,
+        loyalty_enabled=settings.LOYALTY_ENABLED,
+        verified_contacts_only=settings.CONTACT_VERIFICATION != "off",
     )
     decoder = WebhookBodyDecoder()
     queue = _LateQueue()
@@ -253,10 +317,14 @@ def build_container(
         gateway=gateway,
         decoder=decoder,
         hasher=hasher,
+        attempts=attempts,
+        notifier=notifier,
         queue=queue,
         sync_lock=sync_lock,
         register=RegisterUser(uow_factory, hasher),
         authenticate=Authenticate(uow_factory, hasher),
+        change_password=ChangePassword(uow_factory, hasher),
+        trust_contacts=TrustContacts(uow_factory, clock),
         profile=GetProfile(uow_factory),
         issue_booking_form=IssueBookingForm(
             uow_factory, generate_code, settings.YCLIENTS_WIDGET_URL

@@ -8,6 +8,7 @@ sync-bookings          sync every configured company now
 create-admin EMAIL     promote a member to admin, or create an admin (password from
                        ADMIN_PASSWORD or standard input, never the command line)
 check-config           exit 2 unless the settings (secrets) would let a production process start
+trust-contacts         mark existing members' emails and phones verified (shared phones skipped)
 """
 
 from __future__ import annotations
@@ -65,6 +66,18 @@ async def cmd_generate_codes(settings: Settings, _: argparse.Namespace) -> int:
     async with _container(settings) as container:
         filled = await container.generate_unique_codes()
     print(f"filled {filled} missing unique codes")
+    return 0
+
+
+async def cmd_trust_contacts(settings: Settings, _: argparse.Namespace) -> int:
+    async with _container(settings) as container:
+        done = await container.trust_contacts()
+    print(f"marked {done.emails} emails and {done.phones} phones verified")
+    if done.phones_skipped:
+        print(
+            f"skipped {done.phones_skipped} phones shared by several members (or verified by "
+            f"another) across {done.shared_phone_keys} numbers: those members verify them"
+        )
     return 0
 
 
@@ -203,6 +216,7 @@ ASYNC_COMMANDS: dict[str, Command] = {
     "generate-unique-codes": cmd_generate_codes,
     "sync-bookings": cmd_sync,
     "create-admin": cmd_create_admin,
+    "trust-contacts": cmd_trust_contacts,
 }
 # The commands that serve with the secrets (the one-shot admin commands use neither).
 SECRET_COMMANDS = ("run", "serve", "check-config")

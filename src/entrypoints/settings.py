@@ -75,6 +75,20 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True):
     ADMIN_SESSION_HOURS: float = 12.0  # a console sign-in lasts this long
     ADMIN_LANGUAGE: str = "ru"  # ru | en: the console's labels, dates and money format
     ADMIN_TIMEZONE: str = "Europe/Moscow"  # the salon's zone: times shown in the console
+    # Contact verification: required = email/phone link bookings only once verified; off =
+    # any stored contact links (for apps that verified contacts in their own sign-up)
+    CONTACT_VERIFICATION: str = "required"
+    REGISTER_RATE_LIMIT_PER_HOUR: int = 30  # registrations per client address (and IPv6 /64)
+    # Notifications (verification codes): unset SMTP_HOST / SMS_PROVIDER=console = log lines
+    SMTP_HOST: str | None = None
+    SMTP_PORT: int = 587
+    SMTP_USER: str | None = None
+    SMTP_PASSWORD: str | None = None
+    SMTP_FROM: str | None = None
+    SMTP_STARTTLS: bool = True  # false only for a relay on localhost
+    SMS_PROVIDER: str = "console"  # console | smsru
+    SMSRU_API_ID: str | None = None
+    SMSRU_FROM: str | None = None  # an approved sender name; unset = the account's default
 
     @property
     def is_dev(self) -> bool:
@@ -99,6 +113,18 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True):
                     f"{name}: set a random secret of {MIN_SECRET_LENGTH}+ bytes "
                     "(or APP_ENV=dev for development only)"
                 )
+
+
+def check_notifications(settings: Settings) -> None:
+    """The notification and verification settings hang together (the composition root)."""
+    if settings.CONTACT_VERIFICATION not in ("required", "off"):
+        raise SettingsError("CONTACT_VERIFICATION: expected required or off")
+    if settings.SMTP_HOST and not settings.SMTP_FROM:
+        raise SettingsError("SMTP_FROM: set the sender address when SMTP_HOST is set")
+    if settings.SMS_PROVIDER not in ("console", "smsru"):
+        raise SettingsError("SMS_PROVIDER: expected console or smsru")
+    if settings.SMS_PROVIDER == "smsru" and not settings.SMSRU_API_ID:
+        raise SettingsError("SMSRU_API_ID: required when SMS_PROVIDER=smsru")
 
 
 def _parse_levels(raw: str) -> tuple[LoyaltyLevel, ...]:

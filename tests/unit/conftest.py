@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -27,6 +27,8 @@ from tests.fakes import (
     FakeUnitOfWorkFactory,
     Store,
 )
+
+VERIFIED_AT = datetime(2026, 1, 1, tzinfo=UTC)  # members of these tests proved their contacts
 
 
 @pytest.fixture(autouse=True)
@@ -62,7 +64,11 @@ class World:
         )
 
     async def user(
-        self, email: str = "maria@example.com", phone: str | None = None, code: str | None = None
+        self,
+        email: str = "maria@example.com",
+        phone: str | None = None,
+        code: str | None = None,
+        verified: bool = True,
     ) -> User:
         async with self.uow_factory() as uow:
             user = await uow.users.add(
@@ -72,6 +78,8 @@ class World:
                     phone=phone,
                     phone_key=phone_key(phone),
                     unique_code=code,
+                    email_verified_at=VERIFIED_AT if verified else None,
+                    phone_verified_at=VERIFIED_AT if verified and phone else None,
                 )
             )
             await uow.commit()

@@ -81,15 +81,32 @@ class UserRow(Base):
     unique_code: Mapped[str | None] = mapped_column(String(8))
     created_at: Mapped[datetime] = _created()
     updated_at: Mapped[datetime] = _updated()
+    email_verified_at: Mapped[datetime | None] = mapped_column()
+    phone_verified_at: Mapped[datetime | None] = mapped_column()
 
     __table_args__ = (
         Index("ix_users_phone_key", "phone_key"),
         Index("ix_users_unique_code", "unique_code", unique=True),
+        # One member at a time may hold a verified phone (emails are unique anyway).
+        Index(
+            "ix_users_verified_phone_key",
+            "phone_key",
+            unique=True,
+            postgresql_where=text("phone_verified_at IS NOT NULL"),
+            sqlite_where=text("phone_verified_at IS NOT NULL"),
+        ),
     )
 
 
 # Emails are unique whatever their case; lookups use the same expression.
 Index("ix_users_email_lower", func.lower(UserRow.email), unique=True)
+Index(
+    "ix_users_verified_email_lower",
+    func.lower(UserRow.email),
+    unique=True,
+    postgresql_where=text("email_verified_at IS NOT NULL"),
+    sqlite_where=text("email_verified_at IS NOT NULL"),
+)
 
 
 class BookingRow(Base):

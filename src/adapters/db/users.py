@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Collection
+from datetime import datetime
 from typing import Any
 
 from advanced_alchemy.filters import LimitOffset, OrderBy, SearchFilter, StatementFilter
@@ -46,29 +47,33 @@ def to_user(row: Any) -> User:
         name=row.name,
         unique_code=row.unique_code,
         created_at=row.created_at,
+        email_verified_at=row.email_verified_at,
+        phone_verified_at=row.phone_verified_at,
     )
 
 
 _CONTACT_KEYS = (
-    ("codes", users.c.unique_code),
-    ("emails", _email_key),
-    ("phones", users.c.phone_key),
+    ("codes", users.c.unique_code, None),
+    ("emails", _email_key, users.c.email_verified_at),
+    ("phones", users.c.phone_key, users.c.phone_verified_at),
 )
 
 
 @functools.cache
-def _contacts_statement(postgres: bool, kinds: tuple[bool, ...]) -> Any:
+def _contacts_statement(postgres: bool, kinds: tuple[bool, ...], verified_only: bool) -> Any:
     """UNION ALL of the lookups asked for (codes, emails, phones), each served by its index;
     rows are (lookup number, value, user id), in user id order. PostgreSQL takes each list as
     one array (`= ANY($1)`), so the statement is the same whatever the lengths."""
     parts = []
-    for n, ((name, key), wanted) in enumerate(zip(_CONTACT_KEYS, kinds, strict=True)):
+    for n, ((name, key, verified), wanted) in enumerate(zip(_CONTACT_KEYS, kinds, strict=True)):
         if not wanted:
             continue
         if postgres:
             match = key == any_(bindparam(name, type_=postgresql.ARRAY(String)))
         else:
             match = key.in_(bindparam(name, expanding=True))
+        if verified_only and verified is not None:
+            match = match & verified.is_not(None)
         parts.append(select(literal(n), key, users.c.id).where(match))
     return union_all(*parts).order_by(literal_column("3"))
 
@@ -100,6 +105,8 @@ class SqlUsers:
                 phone_key=user.phone_key,
                 name=user.name,
                 unique_code=user.unique_code,
+                email_verified_at=user.email_verified_at,
+                phone_verified_at=user.phone_verified_at,
                 created_at=now,
                 updated_at=now,
             )
@@ -119,6 +126,13 @@ class SqlUsers:
         stmt = select(users).where(_email_key == func.lower(email))
         row = (await self.db.execute(stmt)).first()
         return to_user(row) if row else None
+
+    async def set_password_hash(self, user_id: int, password_hash: str) -> None:
+        await self.db.execute(
+            update(users)
+            .where(users.c.id == user_id)
+            .values(password_hash=password_hash, updated_at=utcnow())
+        )
 
     async def set_unique_code(self, user_id: int, code: str) -> bool:
         taken = exists().where(users.c.unique_code == code, users.c.id != user_id)
@@ -158,7 +172,11 @@ class SqlUsers:
         return await self._group(users.c.phone_key, sorted(set(keys)))
 
     async def find_contacts(
-        self, codes: Collection[str], emails: Collection[str], phone_keys: Collection[str]
+        self,
+        codes: Collection[str],
+        emails: Collection[str],
+        phone_keys: Collection[str],
+        verified_only: bool = False,
     ) -> ContactMatches:
         found = ContactMatches()
         wanted = {
@@ -169,7 +187,7 @@ class SqlUsers:
         kinds = tuple(bool(v) for v in wanted.values())
         if not any(kinds):
             return found
-        stmt = _contacts_statement(self.db.is_postgres, kinds)
+        stmt = _contacts_statement(self.db.is_postgres, kinds, verified_only)
         params = {k: v for k, v in wanted.items() if v}
         grouped = (found.by_email, found.by_phone)
         for n, value, uid in await self.db.execute(stmt, params):
@@ -213,6 +231,43 @@ class SqlUsers:
         await self.db.execute(
             update(users).where(users.c.id == user_id).values(role=role.value, updated_at=utcnow())
         )
+
+    async def trust_contacts(self, at: datetime) -> tuple[int, int, int, int]:
+        emails = await self.db.execute(
+            update(users)
+            .where(users.c.email_verified_at.is_(None))
+            .values(email_verified_at=at, updated_at=at)
+            .returning(users.c.id)
+        )
+        marked_emails = len(emails.all())
+        # A phone key held by several members (or already verified by one) proves nothing.
+        shared = (
+            select(users.c.phone_key)
+            .where(users.c.phone_key.is_not(None))
+            .group_by(users.c.phone_key)
+            .having((func.count() > 1) | (func.count(users.c.phone_verified_at) > 0))
+        )
+        shared_keys = [k for (k,) in await self.db.execute(shared)]
+        skipped = (
+            (
+                await self.db.execute(
+                    select(func.count())
+                    .select_from(users)
+                    .where(users.c.phone_key.in_(shared_keys), users.c.phone_verified_at.is_(None))
+                )
+            ).scalar_one()
+            if shared_keys
+            else 0
+        )
+        stmt = update(users).where(
+            users.c.phone_key.is_not(None), users.c.phone_verified_at.is_(None)
+        )
+        if shared_keys:
+            stmt = stmt.where(users.c.phone_key.not_in(shared_keys))
+        phones = await self.db.execute(
+            stmt.values(phone_verified_at=at, updated_at=at).returning(users.c.id)
+        )
+        return marked_emails, len(phones.all()), int(skipped), len(shared_keys)
 
     async def _group(self, key: Any, wanted: list[str]) -> dict[str, list[int]]:
         out: dict[str, list[int]] = {}

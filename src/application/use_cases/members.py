@@ -97,7 +97,11 @@ class EnsureAdmin:
                     "characters (ADMIN_PASSWORD or standard input)"
                 )
             user = await uow.users.add(
-                NewUser(email=normalized, password_hash=self.hasher.hash(password), role=Role.ADMIN)
+                NewUser(
+                    email=normalized,
+                    password_hash=await self.hasher.hash(password),
+                    role=Role.ADMIN,
+                )
             )
             await uow.commit()
         return user, True

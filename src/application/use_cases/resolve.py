@@ -26,8 +26,11 @@ class ResolveUser:
     still tried) and the reason says so; a code that belongs to nobody falls through too.
     """
 
-    def __init__(self, users: UserRepository) -> None:
+    def __init__(self, users: UserRepository, verified_only: bool = True) -> None:
         self.users = users
+        # Email and phone are typed by whoever books (and by whoever registers): only a
+        # contact its member proved they own may link a visit and its points to them.
+        self.verified_only = verified_only
 
     async def many(self, bookings: Sequence[Booking]) -> dict[BookingKey, Resolution]:
         contacts = {
@@ -40,7 +43,7 @@ class ResolveUser:
         emails = {e for _, e, _ in contacts.values() if e}
         phones = {p for _, _, p in contacts.values() if p}
         found = (
-            await self.users.find_contacts(codes, emails, phones)
+            await self.users.find_contacts(codes, emails, phones, self.verified_only)
             if codes or emails or phones
             else ContactMatches()
         )

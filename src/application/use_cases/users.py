@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import secrets
 from dataclasses import dataclass
 
 from src.application.errors import InvalidCredentials, NotFound, ValidationFailed
-from src.application.ports import NewUser, PasswordHasher, UnitOfWorkFactory
+from src.application.ports import Clock, NewUser, PasswordHasher, UnitOfWorkFactory
 from src.domain.contacts import normalize_email, phone_key
 from src.domain.loyalty import LoyaltyAccount, LoyaltyLevel, level_for
 from src.domain.user import Role, User
@@ -43,7 +44,7 @@ class RegisterUser:
             raise ValidationFailed("phone: must contain at least 10 digits")
         new = NewUser(
             email=normalized,
-            password_hash=self.hasher.hash(password),
+            password_hash=await self.hasher.hash(password),
             role=role,
             phone=phone.strip() if phone else None,
             phone_key=key,
@@ -56,17 +57,81 @@ class RegisterUser:
 
 
 class Authenticate:
+    """Checks a password. An unknown email is verified against a dummy hash, so it costs the
+    same as a wrong password and the answer's timing does not tell which emails exist."""
+
     def __init__(self, uow_factory: UnitOfWorkFactory, hasher: PasswordHasher) -> None:
         self.uow_factory = uow_factory
         self.hasher = hasher
+        self._dummy_hash: str | None = None
+
+    async def dummy_hash(self) -> str:
+        """A hash of a random password with the hasher's own parameters (made once)."""
+        if self._dummy_hash is None:
+            self._dummy_hash = await self.hasher.hash(secrets.token_urlsafe(16))
+        return self._dummy_hash
 
     async def __call__(self, email: str, password: str) -> User:
         normalized = normalize_email(email) or ""
         async with self.uow_factory() as uow:
             user = await uow.users.get_by_email(normalized)
-        if user is None or not self.hasher.verify(user.password_hash, password):
+        if user is None:
+            await self.hasher.verify(await self.dummy_hash(), password)
+            raise InvalidCredentials("wrong email or password")
+        if not await self.hasher.verify(user.password_hash, password):
             raise InvalidCredentials("wrong email or password")
         return user
+
+
+class ChangePassword:
+    """A member changes their password, proving the current one (a stolen token alone is not
+    enough). The new hash makes every token issued before it stop working."""
+
+    def __init__(self, uow_factory: UnitOfWorkFactory, hasher: PasswordHasher) -> None:
+        self.uow_factory = uow_factory
+        self.hasher = hasher
+
+    async def __call__(self, user_id: int, current_password: str, new_password: str) -> User:
+        if len(new_password) < MIN_PASSWORD_LENGTH:
+            raise ValidationFailed(
+                f"new_password: must be at least {MIN_PASSWORD_LENGTH} characters"
+            )
+        async with self.uow_factory() as uow:
+            user = await uow.users.get(user_id)
+        if user is None:
+            raise NotFound(f"user {user_id} does not exist")
+        if not await self.hasher.verify(user.password_hash, current_password):
+            raise ValidationFailed("current_password: wrong password")
+        new_hash = await self.hasher.hash(new_password)
+        async with self.uow_factory() as uow:
+            await uow.users.set_password_hash(user_id, new_hash)
+            await uow.commit()
+            changed = await uow.users.get(user_id)
+        assert changed is not None
+        return changed
+
+
+@dataclass(frozen=True, slots=True)
+class TrustedContacts:
+    emails: int  # emails marked verified
+    phones: int  # phones marked verified
+    phones_skipped: int  # members whose phone is shared (or verified by another): left alone
+    shared_phone_keys: int
+
+
+class TrustContacts:
+    """`just trust-contacts`: mark existing members' contacts verified, for salons moving from
+    a system that verified them. A phone several members share proves nothing: skipped."""
+
+    def __init__(self, uow_factory: UnitOfWorkFactory, clock: Clock) -> None:
+        self.uow_factory = uow_factory
+        self.clock = clock
+
+    async def __call__(self) -> TrustedContacts:
+        async with self.uow_factory() as uow:
+            counts = await uow.users.trust_contacts(self.clock.now())
+            await uow.commit()
+        return TrustedContacts(*counts)
 
 
 class GetProfile:

@@ -106,7 +106,8 @@ def login_handlers(throttle: LoginThrottle) -> list[Any]:
         target = _safe_next(data.next)
         error, status = None, 200
         try:
-            throttle.hit(request.client.host if request.client else "unknown", data.email)
+            client = request.client.host if request.client else "unknown"
+            await throttle.hit(container.attempts, client, data.email)
             user = await container.authenticate(data.email[:254], data.password[:128])
         except TooManyRequestsException:
             error, status = words("too_many"), 429

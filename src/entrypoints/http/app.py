@@ -74,6 +74,7 @@ def create_app(
     on_shutdown: Sequence[Hook] = (),
     ready_checks: Mapping[str, ReadyCheck] | None = None,
     login_rate_limit: tuple[DurationUnit, int] = ("minute", 10),
+    register_rate_limit: tuple[DurationUnit, int] | None = None,
     metrics: bool = True,
 ) -> Litestar:
     """The API app. Refuses to start outside dev mode with the default secrets.
@@ -112,7 +113,10 @@ def create_app(
 
     route_handlers: list[ControllerRouterHandler] = [
         health_router,
-        users_router(login_rate_limit),
+        users_router(
+            login_rate_limit,
+            register_rate_limit or ("hour", settings.REGISTER_RATE_LIMIT_PER_HOUR),
+        ),
         booking_router,
         loyalty_router,
         yclients_router,

@@ -2,11 +2,13 @@
 
 A token's subject is the user id; its extras carry the role for clients to read. The role
 that guards check is the one stored now (the user is loaded on every authenticated request),
-so demoting an admin takes effect at once.
+so demoting an admin takes effect at once. A token also carries a stamp of the password hash
+it was issued under (`pwd`): changing the password makes every older token a 401.
 """
 
 from __future__ import annotations
 
+import hashlib
 import hmac
 from datetime import timedelta
 from typing import Any
@@ -49,7 +51,18 @@ async def retrieve_user(
         return None
     container: Container = connection.app.state.container
     async with container.uow_factory() as uow:
-        return await uow.users.get(user_id)
+        user = await uow.users.get(user_id)
+    stamp = token.extras.get("pwd")
+    if user is None or not isinstance(stamp, str):
+        return None
+    if not hmac.compare_digest(stamp, password_stamp(user)):
+        return None  # issued before the password was changed
+    return user
+
+
+def password_stamp(user: User) -> str:
+    """A short digest of the password hash (new salt on every change): never the hash."""
+    return hashlib.sha256(user.password_hash.encode()).hexdigest()[:16]
 
 
 def make_jwt_auth(settings: Settings) -> JWTAuth[User, Token]:
@@ -68,7 +81,7 @@ def issue_token(settings: Settings, user: User) -> str:
     """A signed access token for `user` (login, the CLI, tests): the same secret, algorithm
     and lifetime as the API checks."""
     return make_jwt_auth(settings).create_token(
-        identifier=str(user.id), token_extras={"role": user.role.value}
+        identifier=str(user.id), token_extras={"role": user.role.value, "pwd": password_stamp(user)}
     )
 
 

@@ -32,6 +32,7 @@ from src.application.errors import (
     InvalidCredentials,
     MalformedPayload,
     NotFound,
+    NotificationFailed,
     ValidationFailed,
 )
 from src.entrypoints.http.schemas import ErrorBody, ErrorDetail, ErrorInfo
@@ -48,6 +49,7 @@ APP_ERROR_STATUS: tuple[tuple[type[AppError], int], ...] = (
     (Forbidden, 403),
     (ConcurrentUpdate, 409),
     (GatewayError, 502),
+    (NotificationFailed, 502),
 )
 
 _HTTP_CODES = {

@@ -121,6 +121,11 @@ class LoginIn(Struct):
     password: Annotated[str, Meta(max_length=128, pattern=NO_NUL)]
 
 
+class PasswordChangeIn(Struct):
+    current_password: Annotated[str, Meta(max_length=128, pattern=NO_NUL)]
+    new_password: Annotated[str, Meta(min_length=8, max_length=128, pattern=NO_NUL)]
+
+
 class TokenOut(Struct):
     access_token: str
     token_type: Literal["bearer"]
@@ -166,6 +171,8 @@ def user_out(user: User) -> UserOut:
 class MeOut(UserOut, kw_only=True):
     level: LevelOut
     balance: Money
+    email_verified: bool  # only verified contacts link bookings (CONTACT_VERIFICATION)
+    phone_verified: bool
 
 
 def me_out(profile: Profile) -> MeOut:
@@ -173,6 +180,8 @@ def me_out(profile: Profile) -> MeOut:
         **_user_fields(profile.user),  # type: ignore[arg-type]
         level=level_out(profile.level),
         balance=money(profile.account.balance),
+        email_verified=profile.user.email_verified_at is not None,
+        phone_verified=profile.user.phone_verified_at is not None,
     )
 
 

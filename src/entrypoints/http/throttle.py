@@ -1,62 +1,86 @@
-"""Login throttling: attempts per client address and account, and per client address.
+"""Login and registration throttling.
 
-Per account and address, so a member behind a shared (carrier NAT) address is not locked out
-by strangers, and one address cannot try many passwords on one account; the looser per-
-address limit stops one address trying a few passwords on very many accounts. Counters live in
-the process (one worker's share of the traffic), which is enough to make guessing slow.
+Login attempts are counted per client address and account (a member behind a shared carrier
+NAT address is not locked out by strangers, and one address cannot try many passwords on one
+account), per address (ten times looser: one address trying a few passwords on very many
+accounts) and per account across all addresses (three times looser: an attacker rotating
+addresses, or the 2^64 addresses of one IPv6 /64, still gets a bounded number of guesses).
+IPv6 clients are counted by their /64. Registration is counted per address.
+
+The counters (`AttemptCounters`) are O(1) per attempt with bounded memory; with `REDIS_URL`
+they live in Redis and are shared by every process. The per-account limit lets a stranger
+keep one account's logins at 429 by spending its budget; that costs them the attempts and
+keeps the account's password safe, which is the trade we choose.
 """
 
 from __future__ import annotations
 
-import math
-import time
-from collections import deque
-from collections.abc import Callable
+import hashlib
+import ipaddress
 
 from litestar.exceptions import TooManyRequestsException
 
+from src.application.ports import AttemptCounters
+
 DURATION_SECONDS = {"second": 1, "minute": 60, "hour": 3600, "day": 86400}
 CLIENT_FACTOR = 10  # an address may try this many times more, across all accounts
-_PRUNE_AT = 10_000  # keys kept before old ones are dropped
+ACCOUNT_FACTOR = 3  # an account may be tried this many times more, across all addresses
+
+
+def client_key(host: str) -> str:
+    """The address an attempt is counted against: IPv6 by its /64 (one subscriber's prefix)."""
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return host[:64]
+    if isinstance(address, ipaddress.IPv6Address):
+        if address.ipv4_mapped is not None:
+            return str(address.ipv4_mapped)
+        return str(ipaddress.IPv6Network(f"{address}/64", strict=False))
+    return str(address)
+
+
+def _digest(*parts: str) -> str:
+    # Fixed-size keys: no email addresses in Redis, and a hostile 1 MB "email" costs nothing.
+    return hashlib.sha256("\x00".join(parts).encode()).hexdigest()[:32]
 
 
 class LoginThrottle:
-    """Sliding-window counters; `hit` raises 429 (with Retry-After) over a limit."""
+    """`hit` raises 429 (with Retry-After) when any of the caller's counters is at its limit."""
 
-    def __init__(
-        self, limit: int, window_seconds: float, clock: Callable[[], float] = time.monotonic
-    ) -> None:
+    def __init__(self, limit: int, window_seconds: float) -> None:
         self.limit = limit
         self.window = window_seconds
-        self.clock = clock
-        self._hits: dict[tuple[str, ...], deque[float]] = {}
 
-    def hit(self, client: str, account: str) -> None:
-        now = self.clock()
-        for key, limit in (
-            (("account", client, account.strip().lower()), self.limit),
-            (("client", client), self.limit * CLIENT_FACTOR),
-        ):
-            hits = self._recent(key, now)
-            if len(hits) >= limit:
-                retry = max(1, math.ceil(hits[0] + self.window - now))
-                raise TooManyRequestsException(
-                    "too many login attempts; try again later",
-                    headers={"Retry-After": str(retry)},
-                )
-        for key in (("account", client, account.strip().lower()), ("client", client)):
-            self._hits.setdefault(key, deque()).append(now)
-        if len(self._hits) > _PRUNE_AT:
-            self._prune(now)
+    async def hit(self, counters: AttemptCounters, client: str, account: str) -> None:
+        address = client_key(client)
+        email = account.strip().lower()
+        retry = await counters.hit(
+            [
+                ("login:" + _digest(address, email), self.limit),
+                ("login-client:" + _digest(address), self.limit * CLIENT_FACTOR),
+                ("login-account:" + _digest(email), self.limit * ACCOUNT_FACTOR),
+            ],
+            self.window,
+        )
+        if retry is not None:
+            raise TooManyRequestsException(
+                "too many login attempts; try again later", headers={"Retry-After": str(retry)}
+            )
 
-    def _recent(self, key: tuple[str, ...], now: float) -> deque[float]:
-        hits = self._hits.get(key, deque())
-        while hits and hits[0] <= now - self.window:
-            hits.popleft()
-        return hits
 
-    def _prune(self, now: float) -> None:
-        for key in [
-            k for k, hits in self._hits.items() if not hits or hits[-1] <= now - self.window
-        ]:
-            del self._hits[key]
+class RegisterThrottle:
+    """Registrations per client address (each costs a password hash and a stored row)."""
+
+    def __init__(self, limit: int, window_seconds: float) -> None:
+        self.limit = limit
+        self.window = window_seconds
+
+    async def hit(self, counters: AttemptCounters, client: str) -> None:
+        key = "register-client:" + _digest(client_key(client))
+        retry = await counters.hit([(key, self.limit)], self.window)
+        if retry is not None:
+            raise TooManyRequestsException(
+                "too many registrations from this address; try again later",
+                headers={"Retry-After": str(retry)},
+            )

@@ -21,10 +21,19 @@ async def add_user(
     *,
     phone_key: str | None = None,
     code: str | None = None,
+    verified: bool = True,
 ) -> User:
+    at = datetime(2026, 1, 1, tzinfo=UTC) if verified else None
     async with factory() as uow:
         user = await uow.users.add(
-            NewUser(email=email, password_hash="h", phone_key=phone_key, unique_code=code)
+            NewUser(
+                email=email,
+                password_hash="h",
+                phone_key=phone_key,
+                unique_code=code,
+                email_verified_at=at,
+                phone_verified_at=at if phone_key else None,
+            )
         )
         await uow.commit()
     return user

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -89,6 +89,9 @@ async def _users(factory: SqlUnitOfWorkFactory) -> None:
                     password_hash="h",
                     phone_key=f"916555{u:02d}00",
                     unique_code=_code(u),
+                    # verified: these members may be linked by email and phone
+                    email_verified_at=datetime(2026, 1, 1, tzinfo=UTC),
+                    phone_verified_at=datetime(2026, 1, 1, tzinfo=UTC),
                 )
             )
         await uow.commit()

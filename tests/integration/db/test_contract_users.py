@@ -75,7 +75,9 @@ async def test_ids_without_code_in_id_order_with_limit(uow_factory: UnitOfWorkFa
 
 async def test_find_by_codes_emails_and_phone_keys(uow_factory: UnitOfWorkFactory) -> None:
     a = await add_user(uow_factory, "a@example.com", phone_key="9165551234", code="AAAA2222")
-    b = await add_user(uow_factory, "b@example.com", phone_key="9165551234", code="BBBB3333")
+    b = await add_user(
+        uow_factory, "b@example.com", phone_key="9165551234", code="BBBB3333", verified=False
+    )
     c = await add_user(uow_factory, "c@example.com", phone_key="9031112233")
     async with uow_factory() as uow:
         codes = await uow.users.find_by_codes(["AAAA2222", "BBBB3333", "CCCC4444"])
@@ -95,7 +97,9 @@ async def test_find_by_codes_emails_and_phone_keys(uow_factory: UnitOfWorkFactor
 
 async def test_find_contacts_is_the_three_lookups_in_one(uow_factory: UnitOfWorkFactory) -> None:
     a = await add_user(uow_factory, "A@example.com", phone_key="9165551234", code="AAAA2222")
-    b = await add_user(uow_factory, "b@example.com", phone_key="9165551234", code="BBBB3333")
+    b = await add_user(
+        uow_factory, "b@example.com", phone_key="9165551234", code="BBBB3333", verified=False
+    )
     async with uow_factory() as uow:
         found = await uow.users.find_contacts(
             ["AAAA2222", "CCCC4444"], ["a@example.com", "x@y.z"], ["9165551234", "0000000000"]

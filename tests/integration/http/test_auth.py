@@ -9,10 +9,12 @@ import pytest
 from dirty_equals import IsInt, IsStr
 from litestar.exceptions import TooManyRequestsException
 
+from src.adapters.attempts import MemoryAttemptCounters
 from src.adapters.db.uow import SqlUnitOfWorkFactory
 from src.domain.user import Role
 from src.entrypoints.bootstrap import build_container
 from src.entrypoints.http.app import create_app
+from src.entrypoints.http.auth import password_stamp
 from src.entrypoints.http.throttle import LoginThrottle
 from src.entrypoints.settings import Settings, SettingsError
 from tests.fakes import FakeGateway, FakeHasher
@@ -94,7 +96,7 @@ async def test_login_returns_a_bearer_token_for_me(api: Api) -> None:
     assert body == {"access_token": IsStr(), "token_type": "bearer", "expires_in": 24 * 60 * 60}
     claims = jwt.decode(body["access_token"], JWT_SECRET, algorithms=["HS256"])
     assert claims["sub"] == str(member.id)
-    assert claims["extras"] == {"role": "user"}
+    assert claims["extras"] == {"role": "user", "pwd": IsStr(min_length=16, max_length=16)}
     me = await api.client.get(ME, headers={"Authorization": f"Bearer {body['access_token']}"})
     assert me.status_code == 200
     assert me.json()["email"] == "login@example.com"
@@ -151,7 +153,12 @@ async def test_bad_or_missing_token_is_401(api: Api, header: str | None) -> None
 async def test_role_comes_from_the_database_not_the_token(api: Api) -> None:
     member = await api.member()
     forged = jwt.encode(
-        {"sub": str(member.id), "exp": 4102444800, "iat": 946684800, "extras": {"role": "admin"}},
+        {
+            "sub": str(member.id),
+            "exp": 4102444800,
+            "iat": 946684800,
+            "extras": {"role": "admin", "pwd": password_stamp(member.user)},
+        },
         JWT_SECRET,
         "HS256",
     )
@@ -189,16 +196,38 @@ async def test_login_is_rate_limited_per_client_and_account(
         assert (await client.post(REGISTER, json=register)).status_code == 201
 
 
-def test_throttle_window_slides() -> None:
+async def test_throttle_window_slides() -> None:
     now = [0.0]
-    throttle = LoginThrottle(2, 60, clock=lambda: now[0])
-    throttle.hit("10.0.0.1", "a@example.com")
-    throttle.hit("10.0.0.1", "a@example.com")
+    counters = MemoryAttemptCounters(clock=lambda: now[0])
+    throttle = LoginThrottle(2, 60)
+    await throttle.hit(counters, "10.0.0.1", "a@example.com")
+    await throttle.hit(counters, "10.0.0.1", "a@example.com")
     with pytest.raises(TooManyRequestsException):
-        throttle.hit("10.0.0.1", "a@example.com")
-    throttle.hit("10.0.0.2", "a@example.com")  # another address
-    now[0] = 60.5
-    throttle.hit("10.0.0.1", "a@example.com")  # the window moved on
+        await throttle.hit(counters, "10.0.0.1", "a@example.com")
+    await throttle.hit(counters, "10.0.0.2", "a@example.com")  # another address
+    now[0] = 120.5
+    await throttle.hit(counters, "10.0.0.1", "a@example.com")  # the window moved on
+
+
+async def test_registration_is_rate_limited_per_address(
+    settings: Settings, pg_uow_factory: SqlUnitOfWorkFactory
+) -> None:
+    container = build_container(
+        settings, uow_factory=pg_uow_factory, gateway=FakeGateway(), hasher=FakeHasher()
+    )
+    app = create_app(container, register_rate_limit=("minute", 2))
+    async with app_client(app) as client:
+        statuses = [
+            (
+                await client.post(
+                    REGISTER, json={"email": f"r{i}@example.com", "password": PASSWORD}
+                )
+            ).status_code
+            for i in range(3)
+        ]
+        assert statuses == [201, 201, 429]
+        async with pg_uow_factory() as uow:
+            assert await uow.users.get_by_email("r2@example.com") is None
 
 
 async def test_real_argon2_hashing(
@@ -223,7 +252,7 @@ async def test_admin_role_is_in_the_token(api: Api) -> None:
     assert admin.user.role is Role.ADMIN
     response = await api.client.post(LOGIN, json={"email": admin.user.email, "password": PASSWORD})
     claims = jwt.decode(response.json()["access_token"], JWT_SECRET, algorithms=["HS256"])
-    assert claims["extras"] == {"role": "admin"}
+    assert claims["extras"] == {"role": "admin", "pwd": IsStr()}
 
 
 def test_refuses_to_start_outside_dev_with_default_secrets(pg_url: str) -> None:

@@ -88,7 +88,8 @@ async def test_schema_is_served(api: Api) -> None:
     schema = response.json()
     expected = {
         ("post", "/api/v1/auth/register"), ("post", "/api/v1/auth/login"),
-        ("get", "/api/v1/users/me"), ("get", "/api/v1/booking/form"), ("get", "/api/v1/booking"),
+        ("get", "/api/v1/users/me"), ("post", "/api/v1/users/me/password"),
+        ("get", "/api/v1/booking/form"), ("get", "/api/v1/booking"),
         ("get", "/api/v1/loyalty"), ("get", "/api/v1/loyalty/transactions"),
         ("post", "/api/v1/yclients/webhook"), ("post", "/api/v1/yclients/sync-bookings"),
         ("get", "/api/v1/yclients/sync-runs"), ("get", "/api/v1/yclients/sync-runs/{run_id}"),

@@ -63,8 +63,16 @@ async def test_me(api: Api) -> None:
         "created_at": IsStr(),
         "level": {"name": "Bronze", "cashback_percent": "3.00", "min_spend": "0.00"},
         "balance": "0.00",
+        "email_verified": True,  # api.member verifies by default
+        "phone_verified": True,
     }
     assert "password" not in response.text
+
+
+async def test_me_shows_unverified_contacts(api: Api) -> None:
+    member = await api.member("new@example.com", phone="+79165551234", verified=False)
+    me = (await api.client.get(ME, headers=member.headers)).json()
+    assert (me["email_verified"], me["phone_verified"]) == (False, False)
 
 
 async def test_booking_form_creates_the_code_once(api: Api) -> None:

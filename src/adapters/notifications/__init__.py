@@ -1,0 +1,1 @@
+"""Notifier adapters: console (development), email over SMTP, SMS through SMS.ru."""

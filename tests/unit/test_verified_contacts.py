@@ -1,0 +1,73 @@
+"""Issue 12: email and phone link a booking only to a member who verified that contact."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from decimal import Decimal
+
+import pytest
+
+from src.application.use_cases.users import TrustContacts
+from src.domain.booking import BookingStatus, MatchMethod
+from tests.fakes import FakeClock
+from tests.unit.conftest import World
+
+CLIENT_PHONE = "+7 916 111-22-33"
+STRANGER_PHONE = "89161112233"  # the same last 10 digits, typed differently
+
+
+@pytest.mark.parametrize("contact", ["phone", "email"])
+async def test_a_stranger_registering_a_clients_contact_sees_and_earns_nothing(
+    world: World, contact: str
+) -> None:
+    """The reproduction: a stranger registers with the salon client's phone (or email); the
+    client's completed visit must not become theirs, nor its points."""
+    stranger = await world.user(
+        "client@example.com" if contact == "email" else "stranger@example.com",
+        phone=STRANGER_PHONE if contact == "phone" else None,
+        verified=False,
+    )
+    visit = world.record(
+        phone=CLIENT_PHONE, email="client@example.com", status=BookingStatus.COMPLETED, price=2000
+    )
+    await world.ingest.one(visit)
+    booking = world.booking()
+    assert booking.user_id is None
+    assert world.balance(stranger.id) == Decimal("0.00")
+    assert world.ledger_sum(stranger.id) == Decimal("0.00")
+
+    # A second unverified account with the same phone cannot block the real client either.
+    await world.user("other@example.com", phone=STRANGER_PHONE, verified=False)
+    if contact == "phone":
+        client = await world.user("real@example.com", phone=CLIENT_PHONE, verified=True)
+    else:
+        # Emails are unique: only whoever can read client@example.com can verify it (the
+        # verification code goes there), which makes that account the client's.
+        client = stranger
+        world.store.users[client.id].email_verified_at = datetime.now(UTC)
+    await world.ingest.one(world.newer(visit))  # the next sync or webhook
+    booking = world.booking()
+    expected = MatchMethod.PHONE if contact == "phone" else MatchMethod.EMAIL
+    assert (booking.user_id, booking.match_method) == (client.id, expected)
+    assert world.balance(client.id) > 0
+    if contact == "phone":
+        assert world.balance(stranger.id) == Decimal("0.00")
+
+
+async def test_contact_verification_off_keeps_the_old_rule(world: World) -> None:
+    world.switches.verified_contacts_only = False
+    maria = await world.user("maria@example.com", phone=CLIENT_PHONE, verified=False)
+    await world.ingest.one(world.record(phone=STRANGER_PHONE))
+    assert world.booking().user_id == maria.id
+
+
+async def test_trust_contacts_skips_shared_phones(world: World) -> None:
+    a = await world.user("a@example.com", phone=CLIENT_PHONE, verified=False)
+    b = await world.user("b@example.com", phone=STRANGER_PHONE, verified=False)
+    c = await world.user("c@example.com", phone="+7 903 000-00-01", verified=False)
+    done = await TrustContacts(world.uow_factory, FakeClock())()
+    assert (done.emails, done.phones, done.phones_skipped, done.shared_phone_keys) == (3, 1, 2, 1)
+    users = world.store.users
+    assert users[c.id].phone_verified_at is not None
+    assert users[a.id].phone_verified_at is None and users[b.id].phone_verified_at is None
+    assert all(users[u.id].email_verified_at is not None for u in (a, b, c))
