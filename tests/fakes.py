@@ -22,6 +22,7 @@ from src.domain.booking import Booking, BookingKey, BookingStatus, MatchMethod
 from src.domain.inbox import EventState, WebhookEvent
 from src.domain.loyalty import DEFAULT_LEVELS, LedgerEntry, LoyaltyAccount, LoyaltyLevel
 from src.domain.record import YClientsRecord
+from src.domain.redemption import Redemption, RedemptionState
 from src.domain.sync_run import SyncRun
 from src.domain.user import User
 
@@ -37,6 +38,7 @@ class Store:
     levels: list[LoyaltyLevel] = field(default_factory=lambda: list(DEFAULT_LEVELS))
     events: dict[int, WebhookEvent] = field(default_factory=dict)
     runs: dict[int, SyncRun] = field(default_factory=dict)
+    redemptions: dict[int, Redemption] = field(default_factory=dict)
     ids: itertools.count = field(default_factory=lambda: itertools.count(1))
 
     def next_id(self) -> int:
@@ -238,10 +240,67 @@ class FakeLedger:
             taken.add((e.booking_id, e.step))
             self.s.entries.append(replace(e, id=self.s.next_id()))
 
+    async def add(self, entry: LedgerEntry) -> LedgerEntry:
+        if entry.redemption_id is not None and any(
+            (e.redemption_id, e.kind) == (entry.redemption_id, entry.kind) for e in self.s.entries
+        ):
+            raise ConcurrentUpdate(f"{entry.kind} of redemption {entry.redemption_id} twice")
+        await self.append([entry])
+        return self.s.entries[-1]
+
     async def entries(self, user_id: int, limit: int, offset: int) -> Page[LedgerEntry]:
         rows = sorted(
             (e for e in self.s.entries if e.user_id == user_id),
             key=lambda e: (e.created_at, e.id or 0), reverse=True,
+        )  # fmt: skip
+        return _page(rows, limit, offset)
+
+
+class FakeRedemptions:
+    def __init__(self, store: Store) -> None:
+        self.s = store
+
+    async def add(self, redemption: Redemption) -> Redemption:
+        if redemption.state is RedemptionState.HELD and any(
+            r.booking_id == redemption.booking_id and r.state is RedemptionState.HELD
+            for r in self.s.redemptions.values()
+        ):
+            raise ConcurrentUpdate(f"booking {redemption.booking_id} already has a hold")
+        stored = replace(redemption, id=self.s.next_id())
+        self.s.redemptions[stored.id] = stored  # type: ignore[index]
+        return replace(stored)
+
+    async def get(self, redemption_id: int) -> Redemption | None:
+        r = self.s.redemptions.get(redemption_id)
+        return replace(r) if r else None
+
+    async def lock(self, redemption_id: int) -> Redemption | None:
+        return await self.get(redemption_id)
+
+    async def lock_held(self, booking_ids: Collection[int]) -> list[Redemption]:
+        wanted = set(booking_ids)
+        return [
+            replace(r)
+            for _, r in sorted(self.s.redemptions.items())
+            if r.booking_id in wanted and r.state is RedemptionState.HELD
+        ]
+
+    async def save(self, redemptions: Sequence[Redemption]) -> None:
+        for r in redemptions:
+            self.s.redemptions[r.id] = replace(r)  # type: ignore[index]
+
+    async def held_points(self, booking_ids: Collection[int]) -> dict[int, Decimal]:
+        wanted = set(booking_ids)
+        return {
+            r.booking_id: r.points
+            for r in self.s.redemptions.values()
+            if r.booking_id in wanted and r.state is RedemptionState.HELD
+        }
+
+    async def query(self, user_id: int, limit: int, offset: int) -> Page[Redemption]:
+        rows = sorted(
+            (replace(r) for r in self.s.redemptions.values() if r.user_id == user_id),
+            key=lambda r: (r.created_at, r.id or 0), reverse=True,
         )  # fmt: skip
         return _page(rows, limit, offset)
 
@@ -324,13 +383,16 @@ class FakeUnitOfWork:
         self.bookings = FakeBookings(store)
         self.ledger = FakeLedger(store)
         self.levels = FakeLevels(store)
+        self.redemptions = FakeRedemptions(store)
         self.inbox = FakeInbox(store)
         self.sync_runs = FakeSyncRuns(store)
         self.committed = False
         self._snapshot: dict[str, object] | None = None
 
     async def __aenter__(self) -> Self:
-        fields = ("users", "bookings", "accounts", "entries", "levels", "events", "runs")
+        fields = (
+            "users", "bookings", "accounts", "entries", "levels", "events", "runs", "redemptions",
+        )  # fmt: skip
         self._snapshot = {name: copy.deepcopy(getattr(self.store, name)) for name in fields}
         self.committed = False
         return self

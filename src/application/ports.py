@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator, Collection, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from decimal import Decimal
 from types import TracebackType
 from typing import Generic, Protocol, Self, TypeVar
 
@@ -13,6 +14,7 @@ from src.domain.booking import Booking, BookingKey, BookingStatus, MatchMethod
 from src.domain.inbox import EventState, WebhookEvent
 from src.domain.loyalty import LedgerEntry, LoyaltyAccount, LoyaltyLevel
 from src.domain.record import YClientsRecord
+from src.domain.redemption import Redemption
 from src.domain.sync_run import SyncRun
 from src.domain.user import Role, User
 
@@ -157,7 +159,41 @@ class LedgerRepository(Protocol):
         """Insert entries. (booking_id, step) is unique: a duplicate step raises."""
         ...
 
+    async def add(self, entry: LedgerEntry) -> LedgerEntry:
+        """Insert one entry and return it as stored (with its id). (redemption_id, kind) is
+        unique: a second HOLD / RELEASE / REDEMPTION of one redemption raises."""
+        ...
+
     async def entries(self, user_id: int, limit: int, offset: int) -> Page[LedgerEntry]: ...
+
+
+class RedemptionRepository(Protocol):
+    async def add(self, redemption: Redemption) -> Redemption:
+        """Insert; returns it with its id. A second HELD one for a booking raises
+        `ConcurrentUpdate` (the database keeps one active redemption per booking)."""
+        ...
+
+    async def get(self, redemption_id: int) -> Redemption | None: ...
+
+    async def lock(self, redemption_id: int) -> Redemption | None:
+        """The current row, locked until commit."""
+        ...
+
+    async def lock_held(self, booking_ids: Collection[int]) -> list[Redemption]:
+        """The HELD redemptions of these bookings, locked until commit, in id order."""
+        ...
+
+    async def save(self, redemptions: Sequence[Redemption]) -> None:
+        """Write the state of locked rows."""
+        ...
+
+    async def held_points(self, booking_ids: Collection[int]) -> dict[int, Decimal]:
+        """booking id → points held on it (bookings without a hold are left out)."""
+        ...
+
+    async def query(self, user_id: int, limit: int, offset: int) -> Page[Redemption]:
+        """A member's redemptions, newest first."""
+        ...
 
 
 class LevelRepository(Protocol):
@@ -212,6 +248,7 @@ class UnitOfWork(Protocol):
     bookings: BookingRepository
     ledger: LedgerRepository
     levels: LevelRepository
+    redemptions: RedemptionRepository
     inbox: InboxRepository
     sync_runs: SyncRunRepository
 

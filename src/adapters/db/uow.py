@@ -13,6 +13,7 @@ from src.adapters.db.bookings import SqlBookings
 from src.adapters.db.executor import Executor, concurrency_error
 from src.adapters.db.inbox import SqlInbox
 from src.adapters.db.ledger import SqlLedger, SqlLevels
+from src.adapters.db.redemptions import SqlRedemptions
 from src.adapters.db.sync_runs import SqlSyncRuns
 from src.adapters.db.users import SqlUsers
 
@@ -28,6 +29,7 @@ class SqlUnitOfWork:
         self.bookings = SqlBookings(self._db)
         self.ledger = SqlLedger(self._db)
         self.levels = SqlLevels(self._db)
+        self.redemptions = SqlRedemptions(self._db)
         self.inbox = SqlInbox(self._db)
         self.sync_runs = SqlSyncRuns(self._db)
 
