@@ -57,6 +57,10 @@ generate-codes: setup
 sync-bookings: setup
     {{py}} -m src.entrypoints.cli sync-bookings
 
+# Bring every booking's points in line with its entitlement (after LOYALTY_ENABLED changed).
+reconcile-points: setup
+    {{py}} -m src.entrypoints.cli reconcile-points
+
 # Create an admin user.
 create-admin email password: setup
     {{py}} -m src.entrypoints.cli create-admin {{email}} {{password}}

@@ -39,6 +39,7 @@ class Store:
     events: dict[int, WebhookEvent] = field(default_factory=dict)
     runs: dict[int, SyncRun] = field(default_factory=dict)
     redemptions: dict[int, Redemption] = field(default_factory=dict)
+    app_state: dict[str, str] = field(default_factory=dict)
     ids: itertools.count = field(default_factory=lambda: itertools.count(1))
 
     def next_id(self) -> int:
@@ -207,11 +208,28 @@ class FakeBookings:
             rows.sort(key=lambda b: (b.appointment_at, b.id), reverse=True)
         return _page([b.copy() for b in rows], q.limit, q.offset)
 
+    async def points_candidates(self, after_id: int, limit: int) -> list[int]:
+        ids = sorted(
+            i for i, b in self.s.bookings.items() if i > after_id and b.user_id is not None
+        )  # every linked booking: a superset, as the port allows
+        return ids[:limit]
+
 
 _DATA_FIELDS = (
     "status", "appointment_at", "last_change_at", "price", "services", "staff_name",
     "client_name", "client_phone", "client_email", "comment", "deleted",
 )  # fmt: skip
+
+
+class FakeAppState:
+    def __init__(self, store: Store) -> None:
+        self.s = store
+
+    async def get(self, name: str) -> str | None:
+        return self.s.app_state.get(name)
+
+    async def put(self, name: str, value: str, at: datetime) -> None:
+        self.s.app_state[name] = value
 
 
 class FakeLedger:
@@ -386,12 +404,14 @@ class FakeUnitOfWork:
         self.redemptions = FakeRedemptions(store)
         self.inbox = FakeInbox(store)
         self.sync_runs = FakeSyncRuns(store)
+        self.app_state = FakeAppState(store)
         self.committed = False
         self._snapshot: dict[str, object] | None = None
 
     async def __aenter__(self) -> Self:
         fields = (
             "users", "bookings", "accounts", "entries", "levels", "events", "runs", "redemptions",
+            "app_state",
         )  # fmt: skip
         self._snapshot = {name: copy.deepcopy(getattr(self.store, name)) for name in fields}
         self.committed = False

@@ -145,6 +145,11 @@ class BookingRepository(Protocol):
 
     async def query(self, q: BookingQuery) -> Page[Booking]: ...
 
+    async def points_candidates(self, after_id: int, limit: int) -> list[int]:
+        """Ids above `after_id` (ascending, at most `limit`) of linked bookings whose points
+        may differ from their entitlement. A superset is fine: the award decides."""
+        ...
+
 
 class LedgerRepository(Protocol):
     async def lock_accounts(self, user_ids: Collection[int]) -> dict[int, LoyaltyAccount]:
@@ -241,6 +246,14 @@ class SyncRunRepository(Protocol):
     async def query(self, company_id: int | None, limit: int, offset: int) -> Page[SyncRun]: ...
 
 
+class AppStateRepository(Protocol):
+    """Small named values the service remembers between runs (say, the loyalty switch)."""
+
+    async def get(self, name: str) -> str | None: ...
+
+    async def put(self, name: str, value: str, at: datetime) -> None: ...
+
+
 class UnitOfWork(Protocol):
     """One transaction. `async with uow:` rolls back unless `commit()` was called."""
 
@@ -251,6 +264,7 @@ class UnitOfWork(Protocol):
     redemptions: RedemptionRepository
     inbox: InboxRepository
     sync_runs: SyncRunRepository
+    app_state: AppStateRepository
 
     async def __aenter__(self) -> Self: ...
 

@@ -39,6 +39,7 @@ from src.application.use_cases.loyalty import (
     GetLoyaltyAccount,
     ListTransactions,
 )
+from src.application.use_cases.reconcile_points import ReconcilePoints
 from src.application.use_cases.sync import RequestSync, SyncAll, SyncBookings, SyncRunQueries
 from src.application.use_cases.users import Authenticate, GetProfile, RegisterUser
 from src.application.use_cases.webhooks import (
@@ -129,6 +130,7 @@ class Container:
     transactions: ListTransactions
     adjust_points: AdjustPoints
     configure_levels: ConfigureLevels
+    reconcile_points: ReconcilePoints
     ingest: IngestRecords
     sync: SyncBookings
     sync_all: SyncAll
@@ -241,6 +243,7 @@ def build_container(
         transactions=ListTransactions(uow_factory),
         adjust_points=AdjustPoints(uow_factory, clock),
         configure_levels=ConfigureLevels(uow_factory),
+        reconcile_points=ReconcilePoints(uow_factory, clock, switches),
         ingest=ingest,
         sync=sync,
         sync_all=SyncAll(sync, settings.YCLIENTS_COMPANY_IDS),

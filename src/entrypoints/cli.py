@@ -6,6 +6,7 @@ migrate                apply database migrations
 generate-unique-codes  the seed's script: a code for every user without one
 sync-bookings          sync every configured company now
 create-admin E P       create an admin user (or promote an existing one)
+reconcile-points       bring every booking's points in line with its entitlement
 """
 
 from __future__ import annotations
@@ -77,6 +78,17 @@ async def cmd_sync(settings: Settings, _: argparse.Namespace) -> int:
             f"errors={c.errors}" + (f" error={run.error}" if run.error else "")
         )
     return 0 if all(r.status.value in ("SUCCEEDED", "SKIPPED") for r in runs) else 1
+
+
+async def cmd_reconcile_points(settings: Settings, _: argparse.Namespace) -> int:
+    async with _container(settings) as container:
+        result = await container.reconcile_points()
+    print(
+        f"checked {result.checked} bookings in {result.batches} batches, "
+        f"net points written {result.points}"
+        + ("" if settings.LOYALTY_ENABLED else " (LOYALTY_ENABLED=false: nothing to do)")
+    )
+    return 0
 
 
 async def cmd_create_admin(settings: Settings, args: argparse.Namespace) -> int:
@@ -175,6 +187,7 @@ ASYNC_COMMANDS: dict[str, Command] = {
     "generate-unique-codes": cmd_generate_codes,
     "sync-bookings": cmd_sync,
     "create-admin": cmd_create_admin,
+    "reconcile-points": cmd_reconcile_points,
 }
 
 

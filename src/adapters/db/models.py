@@ -258,3 +258,13 @@ class SyncRunRow(Base):
     unmatched: Mapped[int] = mapped_column(Integer, server_default="0")
     points_awarded: Mapped[Decimal] = mapped_column(server_default="0")
     errors: Mapped[int] = mapped_column(Integer, server_default="0")
+
+
+class AppStateRow(Base):
+    """Small named values remembered between runs (the last reconciled loyalty switch)."""
+
+    __tablename__ = "app_state"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[str] = mapped_column(String(255))
+    updated_at: Mapped[datetime]

@@ -9,6 +9,7 @@ from typing import Any, Self
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 
+from src.adapters.db.app_state import SqlAppState
 from src.adapters.db.bookings import SqlBookings
 from src.adapters.db.executor import Executor, concurrency_error
 from src.adapters.db.inbox import SqlInbox
@@ -32,6 +33,7 @@ class SqlUnitOfWork:
         self.redemptions = SqlRedemptions(self._db)
         self.inbox = SqlInbox(self._db)
         self.sync_runs = SqlSyncRuns(self._db)
+        self.app_state = SqlAppState(self._db)
 
     async def __aenter__(self) -> Self:
         if self._db.in_use:
