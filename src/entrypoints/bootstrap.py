@@ -40,6 +40,13 @@ from src.application.use_cases.loyalty import (
     ListTransactions,
 )
 from src.application.use_cases.reconcile_points import ReconcilePoints
+from src.application.use_cases.redemptions import (
+    HoldPoints,
+    ListRedemptions,
+    PointsHeld,
+    RedeemPoints,
+    ReleaseHold,
+)
 from src.application.use_cases.sync import RequestSync, SyncAll, SyncBookings, SyncRunQueries
 from src.application.use_cases.users import Authenticate, GetProfile, RegisterUser
 from src.application.use_cases.webhooks import (
@@ -130,6 +137,11 @@ class Container:
     transactions: ListTransactions
     adjust_points: AdjustPoints
     configure_levels: ConfigureLevels
+    hold_points: HoldPoints
+    release_hold: ReleaseHold
+    list_redemptions: ListRedemptions
+    redeem_points: RedeemPoints
+    points_held: PointsHeld
     reconcile_points: ReconcilePoints
     ingest: IngestRecords
     sync: SyncBookings
@@ -241,8 +253,13 @@ def build_container(
         link_booking=LinkBookingManually(uow_factory, clock, switches),
         loyalty=GetLoyaltyAccount(uow_factory),
         transactions=ListTransactions(uow_factory),
-        adjust_points=AdjustPoints(uow_factory, clock),
+        adjust_points=AdjustPoints(uow_factory, clock, settings.ADJUSTMENT_MAX_POINTS),
         configure_levels=ConfigureLevels(uow_factory),
+        hold_points=HoldPoints(uow_factory, clock, settings.REDEMPTION_MAX_PERCENT),
+        release_hold=ReleaseHold(uow_factory, clock),
+        list_redemptions=ListRedemptions(uow_factory),
+        redeem_points=RedeemPoints(uow_factory, clock),
+        points_held=PointsHeld(uow_factory),
         reconcile_points=ReconcilePoints(uow_factory, clock, switches),
         ingest=ingest,
         sync=sync,

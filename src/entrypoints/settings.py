@@ -57,6 +57,9 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True):
     SIMULATOR_PORT: int = 8100
     LOG_LEVEL: str = "INFO"
     LOG_FORMAT: str = "console"  # console | json
+    # Spending points (redemptions) and bounds on point amounts
+    REDEMPTION_MAX_PERCENT: Decimal = Decimal(30)  # of a booking's price, payable with points
+    ADJUSTMENT_MAX_POINTS: Decimal = Decimal(100_000)  # one admin adjustment, either way
     # CORS, for web apps served from another origin.
     CORS_ALLOW_ORIGINS: tuple[str, ...] = ()  # e.g. https://app.example.com; empty = no CORS
 

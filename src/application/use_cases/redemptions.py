@@ -196,6 +196,19 @@ class ListRedemptions:
             return await uow.redemptions.query(user_id, limit, offset)
 
 
+class PointsHeld:
+    """booking id → points held on it, for showing bookings."""
+
+    def __init__(self, uow_factory: UnitOfWorkFactory) -> None:
+        self.uow_factory = uow_factory
+
+    async def __call__(self, booking_ids: list[int]) -> dict[int, Decimal]:
+        if not booking_ids:
+            return {}
+        async with self.uow_factory() as uow:
+            return await uow.redemptions.held_points(booking_ids)
+
+
 async def _write(
     uow: UnitOfWork, r: Redemption, kind: EntryKind, amount: Decimal, now: datetime
 ) -> None:

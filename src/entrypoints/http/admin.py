@@ -20,10 +20,13 @@ from src.entrypoints.http.schemas import (
     AdminBookingOut,
     LinkIn,
     PageOut,
+    StaffRedemptionIn,
+    StaffRedemptionOut,
     WebhookEventOut,
     adjustment_out,
     admin_booking_out,
     page_of,
+    staff_redemption_out,
     webhook_event_out,
 )
 
@@ -84,6 +87,26 @@ async def adjust_points(
     return adjustment_out(entry)
 
 
+@post(
+    "/users/{user_id:int}/redemptions",
+    status_code=HTTP_201_CREATED,
+    responses=error_responses(401, 403, 404, 422),
+    summary="Spend a member's points now (walk-ins, corrections)",
+)
+async def redeem_points(
+    container: UseCases,
+    me: Caller,
+    user_id: PathId,
+    data: JSONBody[StaffRedemptionIn],
+) -> StaffRedemptionOut:
+    """A REDEMPTION ledger entry signed by the calling admin, at most the member's balance;
+    `booking_id`, when given, must be one of the member's bookings."""
+    r = await container.redeem_points(
+        user_id, Decimal(data.points), data.reason, me.id, booking_id=data.booking_id
+    )
+    return staff_redemption_out(r)
+
+
 @get("/webhook-events", responses=error_responses(401, 403), summary="The webhook inbox")
 async def list_webhook_events(
     container: UseCases,
@@ -115,6 +138,7 @@ admin_router = Router(
         list_unmatched_bookings,
         link_booking,
         adjust_points,
+        redeem_points,
         list_webhook_events,
         replay_webhook_event,
     ],

@@ -22,6 +22,7 @@ from src.domain.booking import Booking
 from src.domain.inbox import WebhookEvent
 from src.domain.loyalty import LedgerEntry, LoyaltyLevel
 from src.domain.money import quantize
+from src.domain.redemption import Redemption
 from src.domain.sync_run import SyncRun
 from src.domain.user import User
 
@@ -213,6 +214,7 @@ class BookingOut(Struct, kw_only=True):
     deleted: bool
     created_at: datetime | None
     updated_at: datetime | None
+    points_held: Money = "0.00"  # points a HELD redemption sets aside for this visit
 
 
 def _booking_fields(b: Booking) -> dict[str, object]:
@@ -235,8 +237,11 @@ def _booking_fields(b: Booking) -> dict[str, object]:
     }
 
 
-def booking_out(b: Booking) -> BookingOut:
-    return BookingOut(**_booking_fields(b))  # type: ignore[arg-type]
+def booking_out(b: Booking, points_held: Decimal | None = None) -> BookingOut:
+    out = BookingOut(**_booking_fields(b))  # type: ignore[arg-type]
+    if points_held is not None:
+        out.points_held = money(points_held)
+    return out
 
 
 class AdminBookingOut(BookingOut, kw_only=True):
@@ -292,7 +297,7 @@ def loyalty_out(view: LoyaltyView) -> LoyaltyOut:
 
 class TransactionOut(Struct):
     id: int | None
-    kind: Literal["ACCRUAL", "REVERSAL", "ADJUSTMENT"]
+    kind: Literal["ACCRUAL", "REVERSAL", "ADJUSTMENT", "HOLD", "RELEASE", "REDEMPTION", "EXPIRY"]
     amount: Money
     percent: Money | None
     reason: str
@@ -434,6 +439,67 @@ def webhook_event_out(e: WebhookEvent) -> WebhookEventOut:
         last_error=e.last_error,
         received_at=e.received_at,
         processed_at=e.processed_at,
+    )
+
+
+# -- redemptions (spending points) ----------------------------------------------------------
+
+PositivePoints = Annotated[
+    str,
+    Meta(
+        description="Points as a decimal string, at most two places, above zero",
+        examples=["150.00", "20"],
+        pattern=r"^\+?\d{1,9}(\.\d{1,2})?$",
+    ),
+]
+RedemptionStateName = Literal["HELD", "CAPTURED", "RELEASED", "REDEEMED"]
+
+
+class RedemptionIn(Struct):
+    booking_id: Id
+    points: PositivePoints
+
+
+class StaffRedemptionIn(Struct):
+    points: PositivePoints
+    reason: Annotated[str, Meta(max_length=500, pattern=r"^[^\x00]*[^\s\x00][^\x00]*$")]
+    booking_id: Id | None = None
+
+
+class RedemptionOut(Struct):
+    id: int
+    booking_id: int | None
+    points: Money
+    state: RedemptionStateName
+    reason: str
+    created_at: datetime
+    updated_at: datetime | None
+
+
+def redemption_out(r: Redemption) -> RedemptionOut:
+    assert r.id is not None
+    return RedemptionOut(
+        id=r.id,
+        booking_id=r.booking_id,
+        points=money(r.points),
+        state=r.state.value,  # type: ignore[arg-type]
+        reason=r.reason,
+        created_at=r.created_at,
+        updated_at=r.updated_at,
+    )
+
+
+class StaffRedemptionOut(RedemptionOut):
+    user_id: int
+    actor_id: int | None
+
+
+def staff_redemption_out(r: Redemption) -> StaffRedemptionOut:
+    base = redemption_out(r)
+    return StaffRedemptionOut(
+        **{f: getattr(base, f) for f in base.__struct_fields__},
+        user_id=r.user_id,
+        actor_id=r.actor_id,
     )
 
 

@@ -118,6 +118,7 @@ async def test_booking_shape(api: Api) -> None:
         "deleted": False,
         "created_at": IsStr(),
         "updated_at": IsStr(),
+        "points_held": "0.00",
     }
     utc(booking["appointment_datetime"])
     utc(booking["created_at"])
