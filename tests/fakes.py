@@ -322,6 +322,18 @@ class FakeRedemptions:
         )  # fmt: skip
         return _page(rows, limit, offset)
 
+    async def for_visits(
+        self, state: RedemptionState, start: datetime, end: datetime
+    ) -> list[Redemption]:
+        found = [
+            (b.appointment_at, r.id or 0, r)
+            for r in self.s.redemptions.values()
+            if r.state is state
+            and (b := self.s.bookings.get(r.booking_id or 0)) is not None
+            and start <= b.appointment_at < end
+        ]
+        return [replace(r) for _, _, r in sorted(found, key=lambda t: t[:2])]
+
 
 class FakeLevels:
     def __init__(self, store: Store) -> None:

@@ -14,7 +14,7 @@ from src.domain.booking import Booking, BookingKey, BookingStatus, MatchMethod
 from src.domain.inbox import EventState, WebhookEvent
 from src.domain.loyalty import LedgerEntry, LoyaltyAccount, LoyaltyLevel
 from src.domain.record import YClientsRecord
-from src.domain.redemption import Redemption
+from src.domain.redemption import Redemption, RedemptionState
 from src.domain.sync_run import SyncRun
 from src.domain.user import Role, User
 
@@ -198,6 +198,12 @@ class RedemptionRepository(Protocol):
 
     async def query(self, user_id: int, limit: int, offset: int) -> Page[Redemption]:
         """A member's redemptions, newest first."""
+        ...
+
+    async def for_visits(
+        self, state: RedemptionState, start: datetime, end: datetime
+    ) -> list[Redemption]:
+        """Redemptions in `state` whose booking is at [start, end), by appointment time."""
         ...
 
 

@@ -41,6 +41,7 @@ from src.application.use_cases.loyalty import (
 )
 from src.application.use_cases.reconcile_points import ReconcilePoints
 from src.application.use_cases.redemptions import (
+    CheckoutList,
     HoldPoints,
     ListRedemptions,
     PointsHeld,
@@ -142,6 +143,7 @@ class Container:
     list_redemptions: ListRedemptions
     redeem_points: RedeemPoints
     points_held: PointsHeld
+    checkout_list: CheckoutList
     reconcile_points: ReconcilePoints
     ingest: IngestRecords
     sync: SyncBookings
@@ -260,6 +262,7 @@ def build_container(
         list_redemptions=ListRedemptions(uow_factory),
         redeem_points=RedeemPoints(uow_factory, clock),
         points_held=PointsHeld(uow_factory),
+        checkout_list=CheckoutList(uow_factory, clock),
         reconcile_points=ReconcilePoints(uow_factory, clock, switches),
         ingest=ingest,
         sync=sync,

@@ -192,3 +192,21 @@ async def test_reversal_after_spending_may_go_negative_and_blocks_holds(world: W
     await world.ingest.one(world.record(2, comment=f"Код клиента: {CODE}"))
     with pytest.raises(ValidationFailed, match=r"^points: nothing to spend"):
         await HoldPoints(world.uow_factory, world.clock)(maria.id, world.booking(2).id, D(1))  # type: ignore[arg-type]
+
+
+async def test_checkout_list_shows_the_days_held_visits_in_salon_time(world: World) -> None:
+    from datetime import timedelta
+
+    from src.application.use_cases.redemptions import CheckoutList
+
+    uid, bid, _ = await _member_with_booking(world)  # at clock + 10 days, UTC
+    await HoldPoints(world.uow_factory, world.clock)(uid, bid, D(200))
+    day = world.booking(1).local_appointment_at.date()
+    lines = await CheckoutList(world.uow_factory, world.clock)(day=day)
+    assert [(x.redemption.points, x.booking.id, x.member.id) for x in lines] == [  # type: ignore[union-attr]
+        (D("200.00"), bid, uid)
+    ]
+    assert await CheckoutList(world.uow_factory, world.clock)(day=day + timedelta(days=1)) == []
+    assert await CheckoutList(world.uow_factory, world.clock)() == []  # not today
+    captured = await CheckoutList(world.uow_factory, world.clock)(RedemptionState.CAPTURED, day)
+    assert captured == []

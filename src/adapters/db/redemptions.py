@@ -4,17 +4,19 @@ from __future__ import annotations
 
 from collections.abc import Collection, Sequence
 from dataclasses import replace
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import bindparam, func, select, update
 
 from src.adapters.db.executor import Executor
-from src.adapters.db.models import RedemptionRow, table
+from src.adapters.db.models import BookingRow, RedemptionRow, table
 from src.application.ports import Page
 from src.domain.redemption import Redemption, RedemptionState
 
 redemptions = table(RedemptionRow)
+bookings = table(BookingRow)
 _c = redemptions.c
 _HELD = RedemptionState.HELD.value
 
@@ -107,3 +109,15 @@ class SqlRedemptions:
         count = select(func.count()).select_from(redemptions).where(mine)
         total = (await self.db.execute(count)).scalar_one()
         return Page(items=items, total=total, limit=limit, offset=offset)
+
+    async def for_visits(
+        self, state: RedemptionState, start: datetime, end: datetime
+    ) -> list[Redemption]:
+        b = bookings.c
+        stmt = (
+            select(redemptions)
+            .join(bookings, b.id == _c.booking_id)
+            .where(_c.state == state.value, b.appointment_at >= start, b.appointment_at < end)
+            .order_by(b.appointment_at, _c.id)
+        )
+        return [to_redemption(row) for row in await self.db.execute(stmt)]

@@ -10,12 +10,13 @@ its booking, so a hold racing the booking's completion is either captured or nev
 from __future__ import annotations
 
 import logging
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 
 from src.application.errors import Conflict, NotFound, ValidationFailed
 from src.application.ports import Clock, Page, UnitOfWork, UnitOfWorkFactory
-from src.domain.booking import UPCOMING_STATUSES
+from src.domain.booking import UPCOMING_STATUSES, Booking
 from src.domain.loyalty import EntryKind, LedgerEntry, LoyaltyAccount
 from src.domain.money import ZERO, quantize
 from src.domain.redemption import (
@@ -24,6 +25,7 @@ from src.domain.redemption import (
     RedemptionState,
     hold_refusal,
 )
+from src.domain.user import User
 
 log = logging.getLogger(__name__)
 
@@ -194,6 +196,48 @@ class ListRedemptions:
     async def __call__(self, user_id: int, limit: int = 20, offset: int = 0) -> Page[Redemption]:
         async with self.uow_factory() as uow:
             return await uow.redemptions.query(user_id, limit, offset)
+
+
+@dataclass(frozen=True, slots=True)
+class CheckoutLine:
+    """One visit whose points staff deduct at payment (as a discount in YClients)."""
+
+    redemption: Redemption
+    booking: Booking
+    member: User | None
+
+
+# Salon offsets range from UTC-12 to UTC+14: a local day lies within this UTC window.
+_WIDEST_OFFSET = timedelta(hours=14)
+
+
+class CheckoutList:
+    """Admin: the redemptions (HELD by default) of visits on a salon-local date (today by
+    default), with the member's name and phone, the visit's time, services and price."""
+
+    def __init__(self, uow_factory: UnitOfWorkFactory, clock: Clock) -> None:
+        self.uow_factory = uow_factory
+        self.clock = clock
+
+    async def __call__(
+        self, state: RedemptionState = RedemptionState.HELD, day: date | None = None
+    ) -> list[CheckoutLine]:
+        now = self.clock.now()
+        around = day or now.date()
+        start = datetime.combine(around, time(), tzinfo=UTC) - _WIDEST_OFFSET
+        end = start + timedelta(days=1) + 2 * _WIDEST_OFFSET
+        lines = []
+        async with self.uow_factory() as uow:
+            for r in await uow.redemptions.for_visits(state, start, end):
+                booking = await uow.bookings.get(r.booking_id)  # type: ignore[arg-type]
+                if booking is None:
+                    continue
+                local = booking.local_appointment_at
+                wanted = day or now.astimezone(local.tzinfo).date()
+                if local.date() != wanted:
+                    continue
+                lines.append(CheckoutLine(r, booking, await uow.users.get(r.user_id)))
+        return lines
 
 
 class PointsHeld:

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+from datetime import date
 from decimal import Decimal
 from typing import Annotated
 
 from litestar import Router, get, post
+from litestar.exceptions import ValidationException
 from litestar.params import JSONBody, QueryParameter
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_202_ACCEPTED
 
 from src.domain.inbox import EventState
+from src.domain.redemption import RedemptionState
 from src.entrypoints.http.auth import admin_only
 from src.entrypoints.http.dependencies import Caller, UseCases
 from src.entrypoints.http.errors import error_responses
@@ -18,6 +21,7 @@ from src.entrypoints.http.schemas import (
     AdjustmentIn,
     AdjustmentOut,
     AdminBookingOut,
+    CheckoutLineOut,
     LinkIn,
     PageOut,
     StaffRedemptionIn,
@@ -25,6 +29,7 @@ from src.entrypoints.http.schemas import (
     WebhookEventOut,
     adjustment_out,
     admin_booking_out,
+    checkout_line_out,
     page_of,
     staff_redemption_out,
     webhook_event_out,
@@ -107,6 +112,45 @@ async def redeem_points(
     return staff_redemption_out(r)
 
 
+RedemptionStateParam = Annotated[
+    str | None,
+    QueryParameter(
+        name="state",
+        description="held|captured|released|redeemed (case-insensitive; default held)",
+        pattern=any_case_pattern(RedemptionState),
+    ),
+]
+DateParam = Annotated[
+    str | None,
+    QueryParameter(
+        name="date",
+        description="YYYY-MM-DD, the salon's local date of the visits (default today)",
+        pattern=r"^\d{4}-\d{2}-\d{2}$",
+    ),
+]
+
+
+@get(
+    "/redemptions",
+    responses=error_responses(400, 401, 403),
+    summary="Checkout list: points to deduct at payment",
+)
+async def checkout_list(
+    container: UseCases, state_: RedemptionStateParam = None, date_: DateParam = None
+) -> list[CheckoutLineOut]:
+    """Visits on a salon-local date whose member holds points on them, earliest first: the
+    member's name and phone, the visit's time, services and price, the points to deduct.
+    Staff enter the points as a discount in YClients at payment."""
+    state = parse_choice(state_, RedemptionState, "state") or RedemptionState.HELD
+    day = None
+    if date_:
+        try:
+            day = date.fromisoformat(date_)
+        except ValueError:
+            raise ValidationException("date: not a calendar date (YYYY-MM-DD)") from None
+    return [checkout_line_out(line) for line in await container.checkout_list(state, day)]
+
+
 @get("/webhook-events", responses=error_responses(401, 403), summary="The webhook inbox")
 async def list_webhook_events(
     container: UseCases,
@@ -139,6 +183,7 @@ admin_router = Router(
         link_booking,
         adjust_points,
         redeem_points,
+        checkout_list,
         list_webhook_events,
         replay_webhook_event,
     ],

@@ -16,6 +16,7 @@ from msgspec import Meta, Struct
 from src.application.ports import Page
 from src.application.use_cases.codes import BookingForm
 from src.application.use_cases.loyalty import LoyaltyView
+from src.application.use_cases.redemptions import CheckoutLine
 from src.application.use_cases.users import MIN_PASSWORD_LENGTH, Profile
 from src.application.use_cases.webhooks import Accepted
 from src.domain.booking import Booking
@@ -500,6 +501,40 @@ def staff_redemption_out(r: Redemption) -> StaffRedemptionOut:
         **{f: getattr(base, f) for f in base.__struct_fields__},
         user_id=r.user_id,
         actor_id=r.actor_id,
+    )
+
+
+class CheckoutLineOut(Struct):
+    """A visit whose points staff deduct at payment, as a discount in YClients."""
+
+    redemption_id: int
+    points: Money
+    state: RedemptionStateName
+    booking_id: int
+    yclients_record_id: int
+    appointment_datetime: datetime
+    services: list[ServiceOut]
+    price: Money
+    member_id: int
+    member_name: str | None
+    member_phone: str | None
+
+
+def checkout_line_out(line: CheckoutLine) -> CheckoutLineOut:
+    r, b, m = line.redemption, line.booking, line.member
+    assert r.id is not None and b.id is not None
+    return CheckoutLineOut(
+        redemption_id=r.id,
+        points=money(r.points),
+        state=r.state.value,  # type: ignore[arg-type]
+        booking_id=b.id,
+        yclients_record_id=b.record_id,
+        appointment_datetime=b.local_appointment_at,
+        services=[ServiceOut(title, money(cost)) for title, cost in b.services],
+        price=money(b.price),
+        member_id=r.user_id,
+        member_name=m.name if m else None,
+        member_phone=m.phone if m else None,
     )
 
 

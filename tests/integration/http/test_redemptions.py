@@ -138,3 +138,31 @@ async def test_staff_redemption_is_admin_only_and_bounded(api: Api) -> None:
     assert (done.json()["user_id"], done.json()["actor_id"]) == (member.id, admin.id)
     loyalty = (await api.client.get("/api/v1/loyalty", headers=member.headers)).json()
     assert loyalty["balance"] == "60.00"
+
+
+async def test_checkout_list_is_admin_only_and_lists_the_days_holds(api: Api) -> None:
+    admin, member = await _member_with_points(api)
+    booking_id = await _booking_of(api, member)
+    booking = await api.client.get("/api/v1/booking", headers=member.headers)
+    day = booking.json()["items"][0]["appointment_datetime"][:10]
+    made = await api.client.post(
+        URL, json={"booking_id": booking_id, "points": "300"}, headers=member.headers
+    )
+    url = f"/api/v1/admin/redemptions?state=held&date={day}"
+    assert (await api.client.get(url, headers=member.headers)).status_code == 403
+    assert (await api.client.get(url)).status_code == 401
+    lines = await api.client.get(url, headers=admin.headers)
+    assert lines.status_code == 200, lines.text
+    assert lines.json() == [
+        {
+            "redemption_id": made.json()["id"], "points": "300.00", "state": "HELD",
+            "booking_id": booking_id, "yclients_record_id": IsInt(),
+            "appointment_datetime": IsStr(), "services": [{"title": "Manicure", "cost": "2500.00"}],
+            "price": "2500.00", "member_id": member.id, "member_name": None,
+            "member_phone": None,
+        }
+    ]  # fmt: skip
+    bad = await api.client.get("/api/v1/admin/redemptions?date=2026-02-30", headers=admin.headers)
+    assert_error(bad, 400, "date")
+    bad = await api.client.get("/api/v1/admin/redemptions?state=nope", headers=admin.headers)
+    assert_error(bad, 400, "state")
