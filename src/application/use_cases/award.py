@@ -7,6 +7,7 @@ from collections.abc import Collection, Sequence
 from datetime import datetime
 from decimal import Decimal
 
+from src.application.ledger_log import log_ledger_writes
 from src.application.ports import UnitOfWork
 from src.application.use_cases.redemptions import capture, release
 from src.domain.booking import Booking, BookingStatus
@@ -101,6 +102,7 @@ class AwardBonus:
         if not changed:
             return ZERO
         await uow.ledger.append(entries)
+        log_ledger_writes(entries)
         await uow.bookings.save_loyalty(changed)
         await uow.ledger.save_accounts([accounts[uid] for uid in {b.user_id for b in changed}])  # type: ignore[index]
         return sum((e.amount for e in entries), ZERO)

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from src.application.errors import NotFound, ValidationFailed
+from src.application.ledger_log import log_ledger_writes
 from src.application.ports import Clock, Page, UnitOfWorkFactory
 from src.domain.loyalty import (
     MAX_POINTS,
@@ -98,6 +99,7 @@ class AdjustPoints:
             )
             account.balance += amount
             entry = await uow.ledger.add(entry)
+            log_ledger_writes([entry])
             await uow.ledger.save_accounts([account])
             await uow.commit()
         return entry

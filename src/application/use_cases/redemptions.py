@@ -15,6 +15,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 
 from src.application.errors import Conflict, NotFound, ValidationFailed
+from src.application.ledger_log import log_ledger_writes
 from src.application.ports import Clock, Page, UnitOfWork, UnitOfWorkFactory
 from src.domain.booking import UPCOMING_STATUSES, Booking
 from src.domain.loyalty import EntryKind, LedgerEntry, LoyaltyAccount
@@ -258,7 +259,7 @@ async def _write(
 ) -> None:
     # HOLD / RELEASE / REDEMPTION entries carry the redemption, not the booking: a booking's
     # own entries (and `bonus_points`) stay what it earned.
-    await uow.ledger.add(
+    entry = await uow.ledger.add(
         LedgerEntry(
             user_id=r.user_id,
             kind=kind,
@@ -269,6 +270,7 @@ async def _write(
             redemption_id=r.id,
         )
     )
+    log_ledger_writes([entry])
 
 
 def _log(event: str, r: Redemption) -> None:

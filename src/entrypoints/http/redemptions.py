@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from litestar import Router, delete, get, post
+from litestar import HttpMethod, Response, Router, delete, get, post, route
 from litestar.params import JSONBody
-from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
+from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_204_NO_CONTENT
 
 from src.entrypoints.http.dependencies import Caller, UseCases
 from src.entrypoints.http.errors import error_responses
@@ -55,8 +55,15 @@ async def list_redemptions(
     return page_of(page, [redemption_out(r) for r in page.items])
 
 
+@route("/", http_method=[HttpMethod.OPTIONS], include_in_schema=False, sync_to_thread=False)
+def redemptions_options() -> Response[None]:
+    # Litestar builds the automatic OPTIONS answer when a path's first handler is added, so
+    # with GET and POST on one path it would announce only the first.
+    return Response(None, status_code=HTTP_204_NO_CONTENT, headers={"Allow": "GET, OPTIONS, POST"})
+
+
 redemptions_router = Router(
     "/api/v1/loyalty/redemptions",
-    route_handlers=[hold_points, release_hold, list_redemptions],
+    route_handlers=[redemptions_options, hold_points, release_hold, list_redemptions],
     tags=["loyalty"],
 )
