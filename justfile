@@ -61,6 +61,10 @@ sync-bookings: setup
 reconcile-points: setup
     {{py}} -m src.entrypoints.cli reconcile-points
 
+# Expire the points whose lots are due (POINTS_TTL_DAYS), once per lot; send reminders.
+expire-points: setup
+    {{py}} -m src.entrypoints.cli expire-points
+
 # Create an admin user.
 create-admin email password: setup
     {{py}} -m src.entrypoints.cli create-admin {{email}} {{password}}

@@ -40,6 +40,8 @@ class Store:
     runs: dict[int, SyncRun] = field(default_factory=dict)
     redemptions: dict[int, Redemption] = field(default_factory=dict)
     app_state: dict[str, str] = field(default_factory=dict)
+    lot_expiries: dict[int, tuple[int, int]] = field(default_factory=dict)  # lot → entry, user
+    lot_reminders: dict[int, int] = field(default_factory=dict)  # lot → user
     ids: itertools.count = field(default_factory=lambda: itertools.count(1))
 
     def next_id(self) -> int:
@@ -232,6 +234,57 @@ class FakeAppState:
         self.s.app_state[name] = value
 
 
+class FakeExpiry:
+    def __init__(self, store: Store) -> None:
+        self.s = store
+
+    async def candidate_users(
+        self, credited_before: datetime, after_user_id: int, limit: int
+    ) -> list[int]:
+        users = {
+            e.user_id
+            for e in self.s.entries
+            if e.user_id > after_user_id
+            and e.amount > 0
+            and e.kind.value in ("ACCRUAL", "ADJUSTMENT")
+            and e.created_at <= credited_before
+            and e.id not in self.s.lot_expiries
+        }
+        return sorted(users)[:limit]
+
+    async def ledger(self, user_id: int) -> list[LedgerEntry]:
+        return sorted((e for e in self.s.entries if e.user_id == user_id), key=lambda e: e.id or 0)
+
+    async def expired_lots(self, user_id: int) -> dict[int, int]:
+        return {entry: lot for lot, (entry, uid) in self.s.lot_expiries.items() if uid == user_id}
+
+    async def record_expiry(
+        self, lot_entry_id: int, entry_id: int, user_id: int, points: Decimal, at: datetime
+    ) -> None:
+        if lot_entry_id in self.s.lot_expiries:
+            raise ConcurrentUpdate(f"lot {lot_entry_id} expired twice")
+        self.s.lot_expiries[lot_entry_id] = (entry_id, user_id)
+
+    async def reminded_lots(self, user_id: int) -> set[int]:
+        return {lot for lot, uid in self.s.lot_reminders.items() if uid == user_id}
+
+    async def record_reminder(
+        self, lot_entry_id: int, user_id: int, expires_at: datetime, at: datetime
+    ) -> bool:
+        if lot_entry_id in self.s.lot_reminders:
+            return False
+        self.s.lot_reminders[lot_entry_id] = user_id
+        return True
+
+
+class FakeExpiryReminders:
+    def __init__(self) -> None:
+        self.sent: list[tuple[int, Decimal, datetime]] = []
+
+    async def points_expiring(self, user_id: int, points: Decimal, expires_at: datetime) -> None:
+        self.sent.append((user_id, points, expires_at))
+
+
 class FakeLedger:
     def __init__(self, store: Store) -> None:
         self.s = store
@@ -417,13 +470,14 @@ class FakeUnitOfWork:
         self.inbox = FakeInbox(store)
         self.sync_runs = FakeSyncRuns(store)
         self.app_state = FakeAppState(store)
+        self.expiry = FakeExpiry(store)
         self.committed = False
         self._snapshot: dict[str, object] | None = None
 
     async def __aenter__(self) -> Self:
         fields = (
             "users", "bookings", "accounts", "entries", "levels", "events", "runs", "redemptions",
-            "app_state",
+            "app_state", "lot_expiries", "lot_reminders",
         )  # fmt: skip
         self._snapshot = {name: copy.deepcopy(getattr(self.store, name)) for name in fields}
         self.committed = False

@@ -16,12 +16,14 @@ from typing import Any, cast
 from src.adapters.clock import SystemClock
 from src.adapters.db.engine import is_sqlite, make_engine
 from src.adapters.db.uow import SqlUnitOfWorkFactory
+from src.adapters.expiry_reminders import LogExpiryReminders
 from src.adapters.passwords import Argon2Hasher
 from src.adapters.sync_lock import AdvisorySyncLock, LocalSyncLock
 from src.adapters.yclients.client import RetryPolicy, YClientsClient
 from src.adapters.yclients.mapping import WebhookBodyDecoder
 from src.application.ports import (
     Clock,
+    ExpiryReminders,
     PasswordHasher,
     SyncLock,
     TaskQueue,
@@ -32,6 +34,7 @@ from src.application.ports import (
 from src.application.switches import Switches
 from src.application.use_cases.bookings import LinkBookingManually, ListBookings, ListUnmatched
 from src.application.use_cases.codes import GenerateUniqueCodes, IssueBookingForm
+from src.application.use_cases.expire_points import ExpirePoints, RecordTtl
 from src.application.use_cases.ingest import IngestRecords
 from src.application.use_cases.loyalty import (
     AdjustPoints,
@@ -145,6 +148,8 @@ class Container:
     points_held: PointsHeld
     checkout_list: CheckoutList
     reconcile_points: ReconcilePoints
+    expire_points: ExpirePoints
+    record_ttl: RecordTtl
     ingest: IngestRecords
     sync: SyncBookings
     sync_all: SyncAll
@@ -199,6 +204,7 @@ def build_container(
     hasher: PasswordHasher | None = None,
     sync_lock: SyncLock | None = None,
     switches: Switches | None = None,
+    expiry_reminders: ExpiryReminders | None = None,
 ) -> Container:
     """Wire everything from settings; any adapter can be replaced (tests, benchmarks)."""
     closers: list[Callable[[], Awaitable[None]]] = []
@@ -264,6 +270,14 @@ def build_container(
         points_held=PointsHeld(uow_factory),
         checkout_list=CheckoutList(uow_factory, clock),
         reconcile_points=ReconcilePoints(uow_factory, clock, switches),
+        expire_points=ExpirePoints(
+            uow_factory,
+            clock,
+            expiry_reminders or LogExpiryReminders(),
+            ttl_days=settings.POINTS_TTL_DAYS,
+            reminder_days=settings.POINTS_EXPIRY_REMINDER_DAYS,
+        ),
+        record_ttl=RecordTtl(uow_factory, clock, settings.POINTS_TTL_DAYS),
         ingest=ingest,
         sync=sync,
         sync_all=SyncAll(sync, settings.YCLIENTS_COMPANY_IDS),

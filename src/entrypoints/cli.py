@@ -7,6 +7,7 @@ generate-unique-codes  the seed's script: a code for every user without one
 sync-bookings          sync every configured company now
 create-admin E P       create an admin user (or promote an existing one)
 reconcile-points       bring every booking's points in line with its entitlement
+expire-points          expire the points whose lots are due (POINTS_TTL_DAYS), send reminders
 """
 
 from __future__ import annotations
@@ -87,6 +88,17 @@ async def cmd_reconcile_points(settings: Settings, _: argparse.Namespace) -> int
         f"checked {result.checked} bookings in {result.batches} batches, "
         f"net points written {result.points}"
         + ("" if settings.LOYALTY_ENABLED else " (LOYALTY_ENABLED=false: nothing to do)")
+    )
+    return 0
+
+
+async def cmd_expire_points(settings: Settings, _: argparse.Namespace) -> int:
+    async with _container(settings) as container:
+        result = await container.expire_points()
+    print(
+        f"expired {result.lots} lots ({result.points} points) of {result.members} members, "
+        f"{result.reminders} reminders"
+        + ("" if settings.POINTS_TTL_DAYS else " (POINTS_TTL_DAYS=0: new points never expire)")
     )
     return 0
 
@@ -188,6 +200,7 @@ ASYNC_COMMANDS: dict[str, Command] = {
     "sync-bookings": cmd_sync,
     "create-admin": cmd_create_admin,
     "reconcile-points": cmd_reconcile_points,
+    "expire-points": cmd_expire_points,
 }
 
 

@@ -62,6 +62,9 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True):
     ADJUSTMENT_MAX_POINTS: Decimal = Decimal(100_000)  # one admin adjustment, either way
     # CORS, for web apps served from another origin.
     CORS_ALLOW_ORIGINS: tuple[str, ...] = ()  # e.g. https://app.example.com; empty = no CORS
+    # Points expiry
+    POINTS_TTL_DAYS: int = 0  # a credit expires this many days later; 0 = never (new lots only)
+    POINTS_EXPIRY_REMINDER_DAYS: int = 7  # remind the member this many days before, once
 
     @property
     def is_dev(self) -> bool:

@@ -44,6 +44,8 @@ SYNC_ALL = "sync_all"
 SWEEP_INBOX = "sweep_inbox"
 RECONCILE_POINTS = "reconcile_points"
 RECONCILE_POINTS_CRON = "15 3 * * *"  # daily, 03:15 UTC: a quiet hour for the salons
+EXPIRE_POINTS = "expire_points"
+EXPIRE_POINTS_CRON = "45 3 * * *"  # daily, 03:45 UTC
 
 
 class DelayedRetryMiddleware(SmartRetryMiddleware):
@@ -127,6 +129,7 @@ async def _worker_startup(state: TaskiqState) -> None:
         start_http_server(settings.WORKER_METRICS_PORT, addr=settings.HOST)
     container = build_container(settings)
     await container.configure_levels(settings.LOYALTY_LEVELS)
+    await container.record_ttl()  # POINTS_TTL_DAYS applies to lots credited from now on
     state.container = container
     state.owns_container = True
     container.queue.target = TaskiqQueue(state.broker)
@@ -216,6 +219,12 @@ def _register_tasks(broker: AsyncBroker, settings: Settings) -> None:
             "skipped": result.skipped,
         }
 
+    @broker.task(task_name=EXPIRE_POINTS, schedule=[{"cron": EXPIRE_POINTS_CRON, "args": []}])
+    async def expire_points(context: Context = TaskiqDepends()) -> dict[str, Any]:
+        """One EXPIRY entry per lot whose time has come; reminders once per lot."""
+        result = await _container(context).expire_points()
+        return {"lots": result.lots, "points": str(result.points), "reminders": result.reminders}
+
 
 class InProcessScheduler:
     """The embedded run's scheduler: the same schedule, as asyncio tasks in the web process."""
@@ -234,6 +243,7 @@ class InProcessScheduler:
             (SWEEP_INBOX, sweep_every, (), ()),
             # At start only if LOYALTY_ENABLED changed (True), then daily in full (False).
             (RECONCILE_POINTS, timedelta(days=1), (False,), (True,)),
+            (EXPIRE_POINTS, timedelta(days=1), (), ()),
         ]
         for name, interval, args, first in every:
             self._tasks.append(asyncio.create_task(self._every(name, interval, args, first)))

@@ -268,3 +268,37 @@ class AppStateRow(Base):
     name: Mapped[str] = mapped_column(String(64), primary_key=True)
     value: Mapped[str] = mapped_column(String(255))
     updated_at: Mapped[datetime]
+
+
+class LotExpiryRow(Base):
+    """An expired lot (a positive ACCRUAL / ADJUSTMENT entry): the primary key keeps its
+    EXPIRY entry to one."""
+
+    __tablename__ = "points_lot_expiries"
+
+    lot_entry_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("loyalty_transactions.id", ondelete="CASCADE"), primary_key=True
+    )
+    entry_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("loyalty_transactions.id", ondelete="CASCADE")
+    )
+    user_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("users.id", ondelete="CASCADE"), index=True
+    )
+    points: Mapped[Decimal]
+    expired_at: Mapped[datetime]
+
+
+class LotReminderRow(Base):
+    """A lot whose expiry reminder went out (once per lot)."""
+
+    __tablename__ = "points_lot_reminders"
+
+    lot_entry_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("loyalty_transactions.id", ondelete="CASCADE"), primary_key=True
+    )
+    user_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("users.id", ondelete="CASCADE"), index=True
+    )
+    expires_at: Mapped[datetime]
+    sent_at: Mapped[datetime]

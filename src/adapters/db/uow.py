@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 from src.adapters.db.app_state import SqlAppState
 from src.adapters.db.bookings import SqlBookings
 from src.adapters.db.executor import Executor, concurrency_error
+from src.adapters.db.expiry import SqlExpiry
 from src.adapters.db.inbox import SqlInbox
 from src.adapters.db.ledger import SqlLedger, SqlLevels
 from src.adapters.db.redemptions import SqlRedemptions
@@ -34,6 +35,7 @@ class SqlUnitOfWork:
         self.inbox = SqlInbox(self._db)
         self.sync_runs = SqlSyncRuns(self._db)
         self.app_state = SqlAppState(self._db)
+        self.expiry = SqlExpiry(self._db)
 
     async def __aenter__(self) -> Self:
         if self._db.in_use:
