@@ -7,7 +7,6 @@ from decimal import Decimal
 from typing import Annotated
 
 from litestar import Router, get, post
-from litestar.exceptions import ValidationException
 from litestar.params import JSONBody, QueryParameter
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_202_ACCEPTED
 
@@ -121,11 +120,9 @@ RedemptionStateParam = Annotated[
     ),
 ]
 DateParam = Annotated[
-    str | None,
+    date | None,
     QueryParameter(
-        name="date",
-        description="YYYY-MM-DD, the salon's local date of the visits (default today)",
-        pattern=r"^\d{4}-\d{2}-\d{2}$",
+        name="date", description="YYYY-MM-DD, the salon's local date of the visits (default today)"
     ),
 ]
 
@@ -142,13 +139,7 @@ async def checkout_list(
     member's name and phone, the visit's time, services and price, the points to deduct.
     Staff enter the points as a discount in YClients at payment."""
     state = parse_choice(state_, RedemptionState, "state") or RedemptionState.HELD
-    day = None
-    if date_:
-        try:
-            day = date.fromisoformat(date_)
-        except ValueError:
-            raise ValidationException("date: not a calendar date (YYYY-MM-DD)") from None
-    return [checkout_line_out(line) for line in await container.checkout_list(state, day)]
+    return [checkout_line_out(line) for line in await container.checkout_list(state, date_)]
 
 
 @get("/webhook-events", responses=error_responses(401, 403), summary="The webhook inbox")
