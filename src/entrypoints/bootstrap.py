@@ -34,7 +34,7 @@ from src.application.ports import (
 from src.application.switches import Switches
 from src.application.use_cases.bookings import LinkBookingManually, ListBookings, ListUnmatched
 from src.application.use_cases.codes import GenerateUniqueCodes, IssueBookingForm
-from src.application.use_cases.expire_points import ExpirePoints, RecordTtl
+from src.application.use_cases.expire_points import ExpirePoints, ExpiringSoon, RecordTtl
 from src.application.use_cases.ingest import IngestRecords
 from src.application.use_cases.loyalty import (
     AdjustPoints,
@@ -150,6 +150,7 @@ class Container:
     reconcile_points: ReconcilePoints
     expire_points: ExpirePoints
     record_ttl: RecordTtl
+    expiring_soon: ExpiringSoon
     ingest: IngestRecords
     sync: SyncBookings
     sync_all: SyncAll
@@ -278,6 +279,7 @@ def build_container(
             reminder_days=settings.POINTS_EXPIRY_REMINDER_DAYS,
         ),
         record_ttl=RecordTtl(uow_factory, clock, settings.POINTS_TTL_DAYS),
+        expiring_soon=ExpiringSoon(uow_factory, clock),
         ingest=ingest,
         sync=sync,
         sync_all=SyncAll(sync, settings.YCLIENTS_COMPANY_IDS),

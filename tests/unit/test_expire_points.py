@@ -4,9 +4,10 @@ lots only; the reminder goes out once per lot."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from decimal import Decimal
 
-from src.application.use_cases.expire_points import ExpirePoints
+from src.application.use_cases.expire_points import ExpirePoints, ExpiringSoon
 from src.application.use_cases.loyalty import AdjustPoints
 from src.application.use_cases.redemptions import RedeemPoints
 from src.domain.booking import BookingStatus
@@ -84,3 +85,18 @@ async def test_ttl_zero_never_expires_and_a_change_applies_to_new_lots_only(
     expiries = [e.amount for e in world.store.entries if e.kind is EntryKind.EXPIRY]
     assert expiries == [D("-10.00")]
     assert world.balance(maria.id) == D("40.00")
+
+
+async def test_expiring_soon_lists_open_lots_of_the_next_30_days(world: World) -> None:
+    await expirer(world, FakeExpiryReminders())()
+    maria = await world.user(code="ABC23456")
+    await _admin_adjust(world, maria.id, "40")
+    world.clock.advance(days=20)
+    await _admin_adjust(world, maria.id, "10")
+    await RedeemPoints(world.uow_factory, world.clock)(maria.id, D("15"), "walk-in", maria.id)
+    world.clock.advance(days=5)  # lot 1 expires in 5 days, lot 2 in 25, both within 30
+    soon = await ExpiringSoon(world.uow_factory, world.clock)(maria.id)
+    assert [(s.points, s.expires_at - world.clock.now()) for s in soon] == [
+        (D("25.00"), timedelta(days=5)),
+        (D("10.00"), timedelta(days=25)),
+    ]

@@ -18,6 +18,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 
 from src.application.errors import ConcurrentUpdate
+from src.application.ledger_log import log_ledger_writes
 from src.application.ports import Clock, ExpiryReminders, UnitOfWorkFactory
 from src.domain.expiry import TtlHistory, due, expiring_within, replay
 from src.domain.loyalty import EntryKind, LedgerEntry
@@ -137,6 +138,7 @@ class ExpirePoints:
 
     async def _expire(self, user_id: int, history: TtlHistory, now: datetime) -> _Member:
         out = _Member()
+        written: list[LedgerEntry] = []
         async with self.uow_factory() as uow:
             account = (await uow.ledger.lock_accounts([user_id]))[user_id]
             book = replay(
@@ -159,10 +161,7 @@ class ExpirePoints:
                 lot.expired = True
                 out.lots += 1
                 out.points -= points
-                log.info(
-                    "ledger_entry_written",
-                    extra={"kind": "EXPIRY", "user_id": user_id, "points": str(-points)},
-                )
+                written.append(entry)
             if out.lots:
                 await uow.ledger.save_accounts([account])
             reminded = await uow.expiry.reminded_lots(user_id)
@@ -172,4 +171,37 @@ class ExpirePoints:
                 if await uow.expiry.record_reminder(lot.entry_id, user_id, lot.expires_at, now):
                     out.reminders.append(_Reminder(user_id, lot.remaining, lot.expires_at))
             await uow.commit()
+        log_ledger_writes(written)
+        if written:
+            # counted as loyalty_points_spending_total{flow="expired"}
+            log.info("points_expired", extra={"user_id": user_id, "points": str(-out.points)})
         return out
+
+
+SOON_DAYS = 30
+
+
+@dataclass(frozen=True, slots=True)
+class Expiring:
+    points: Decimal
+    expires_at: datetime
+
+
+class ExpiringSoon:
+    """A member's points that expire within the next 30 days, per lot, soonest first (the
+    lots as the expiry run will see them: the stored TTL history, the member's ledger)."""
+
+    def __init__(self, uow_factory: UnitOfWorkFactory, clock: Clock) -> None:
+        self.uow_factory = uow_factory
+        self.clock = clock
+
+    async def __call__(self, user_id: int) -> list[Expiring]:
+        async with self.uow_factory() as uow:
+            history = TtlHistory.load(await uow.app_state.get(TTL_HISTORY))
+            if all(days == 0 for _, days in history.changes):
+                return []
+            book = replay(
+                await uow.expiry.ledger(user_id), history, await uow.expiry.expired_lots(user_id)
+            )
+        lots = expiring_within(book, self.clock.now(), SOON_DAYS)
+        return [Expiring(lot.remaining, lot.expires_at) for lot in lots if lot.expires_at]

@@ -7,6 +7,7 @@ clients expect; the shapes are the ones README.md documents: extend them, never 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, Any, Generic, Literal, TypeVar
@@ -15,6 +16,7 @@ from msgspec import Meta, Struct
 
 from src.application.ports import Page
 from src.application.use_cases.codes import BookingForm
+from src.application.use_cases.expire_points import Expiring
 from src.application.use_cases.loyalty import LoyaltyView
 from src.application.use_cases.redemptions import CheckoutLine
 from src.application.use_cases.users import MIN_PASSWORD_LENGTH, Profile
@@ -276,15 +278,21 @@ class LinkIn(Struct):
 # -- loyalty --------------------------------------------------------------------------------
 
 
+class ExpiringOut(Struct):
+    points: Money
+    expires_at: datetime
+
+
 class LoyaltyOut(Struct):
     balance: Money
     level: LevelOut
     next_level: LevelOut | None
     spend_to_next_level: Money | None
     completed_spend: Money
+    expiring_soon: list[ExpiringOut]  # points expiring in the next 30 days, soonest first
 
 
-def loyalty_out(view: LoyaltyView) -> LoyaltyOut:
+def loyalty_out(view: LoyaltyView, expiring: Sequence[Expiring] = ()) -> LoyaltyOut:
     return LoyaltyOut(
         balance=money(view.account.balance),
         level=level_out(view.level),
@@ -293,6 +301,7 @@ def loyalty_out(view: LoyaltyView) -> LoyaltyOut:
             money(view.spend_to_next_level) if view.spend_to_next_level is not None else None
         ),
         completed_spend=money(view.account.completed_spend),
+        expiring_soon=[ExpiringOut(money(e.points), e.expires_at) for e in expiring],
     )
 
 
