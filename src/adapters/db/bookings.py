@@ -32,13 +32,14 @@ from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 
 from src.adapters.db.arrays import as_arrays, insert_from_arrays
 from src.adapters.db.executor import Executor, chunks
-from src.adapters.db.models import BookingRow, table, utcnow
+from src.adapters.db.models import BookingRow, RedemptionRow, table, utcnow
 from src.application.ports import BookingQuery, Page
 from src.domain.booking import Booking, BookingKey, BookingStatus, MatchMethod
 
 bookings = table(BookingRow)
 _json = msgspec.json.Encoder()
 _c = bookings.c
+_r = table(RedemptionRow).c
 
 # Columns an upsert copies from YClients; the link and the loyalty state are handled apart.
 _DATA_COLUMNS = (
@@ -491,7 +492,12 @@ class SqlBookings:
                 or_(
                     and_(
                         _c.status.in_(reversing),
-                        or_(_c.bonus_points != 0, _c.bonus_basis != 0),
+                        or_(
+                            _c.bonus_points != 0,
+                            _c.bonus_basis != 0,
+                            # a hold its cancelled visit did not release (loyalty was off)
+                            _c.id.in_(select(_r.booking_id).where(_r.state == "HELD")),
+                        ),
                     ),
                     and_(
                         _c.status == BookingStatus.COMPLETED.value,

@@ -117,3 +117,26 @@ async def test_a_hold_racing_the_completed_webhook_is_captured_once(
     accruals = [e for e in entries if e.kind is EntryKind.ACCRUAL]
     assert len(accruals) == len(records)  # every visit earned once
     assert account.balance == sum(e.amount for e in entries)
+
+
+async def test_a_hold_on_a_visit_cancelled_while_loyalty_was_off_is_released_by_reconcile(
+    pg_uow_factory: SqlUnitOfWorkFactory,
+) -> None:
+    from src.application.use_cases.reconcile_points import ReconcilePoints
+
+    record = upcoming(1)
+    user_id, [booking_id] = await _scene(pg_uow_factory, record)
+    r = await HoldPoints(pg_uow_factory, FakeClock())(user_id, booking_id, Decimal(100))
+    off = Switches(loyalty_enabled=False)
+    cancelled = replace(
+        record,
+        status=BookingStatus.CANCELLED,
+        last_change_at=record.last_change_at + timedelta(minutes=1),
+    )
+    await IngestRecords(pg_uow_factory, FakeClock(), off)([cancelled])
+    _, _, [still] = await _ledger(pg_uow_factory, user_id)
+    assert still.state is RedemptionState.HELD  # loyalty off: nothing written
+    await ReconcilePoints(pg_uow_factory, FakeClock(), Switches())()
+    account, entries, [released] = await _ledger(pg_uow_factory, user_id)
+    assert (released.id, released.state) == (r.id, RedemptionState.RELEASED)
+    assert account.balance == sum(e.amount for e in entries) == Decimal("5000.00")
