@@ -6,7 +6,8 @@ each booking's earned entries sum to its granted points and, for bookings just i
 loyalty on, to the entitlement of its newest version; each balance equals the sum of that
 member's ledger; no ledger step is written twice; every redemption has exactly the entries
 its state implies (held points = the HELD redemptions); a cancelled or no-show booking whose
-newest version was applied with loyalty on holds nothing.
+newest version was applied with loyalty on holds nothing. Expiry runs at random clock times
+(TTL 30 days): no lot is consumed or expired beyond its amount, and no lot expires twice.
 """
 
 from __future__ import annotations
@@ -25,14 +26,16 @@ from hypothesis import strategies as st
 from src.application.errors import AppError
 from src.application.ports import NewUser
 from src.application.switches import Switches
+from src.application.use_cases.expire_points import TTL_HISTORY, ExpirePoints
 from src.application.use_cases.ingest import IngestRecords
 from src.application.use_cases.loyalty import AdjustPoints
 from src.application.use_cases.redemptions import HoldPoints, RedeemPoints, ReleaseHold
 from src.domain.booking import BookingStatus
+from src.domain.expiry import TtlHistory, replay
 from src.domain.loyalty import REVERSING_STATUSES, EntryKind, points_for
 from src.domain.record import ServiceLine, YClientsRecord
 from src.domain.redemption import RedemptionState
-from tests.fakes import FakeClock, FakeUnitOfWorkFactory, Store
+from tests.fakes import FakeClock, FakeExpiryReminders, FakeUnitOfWorkFactory, Store
 
 T0 = datetime(2026, 11, 1, tzinfo=UTC)
 CODES = ["AAAA2222", "BBBB3333"]
@@ -88,6 +91,8 @@ steps = st.lists(
             st.just("adjust"),
             st.tuples(st.sampled_from([0, 1]), st.sampled_from(["500", "-40", "-1000"])),
         ),
+        # an expiry run after the clock moved on by this many days (lots live 30 days)
+        st.tuples(st.just("expire"), st.sampled_from([0, 3, 12, 29, 31, 45])),
     ),
     min_size=1,
     max_size=14,
@@ -148,6 +153,19 @@ def _newest(seen: list[Version]) -> Version:
         ("ingest", [Version(3, 2, BookingStatus.CANCELLED, 40000, False, 0)]),
     ]
 )
+# A partly spent lot expiring, then a held lot released after its lot expired.
+@example(
+    [
+        ("adjust", (0, "500")),
+        ("redeem", (0, "75")),
+        ("ingest", [Version(1, 0, BookingStatus.PENDING, 2500, False, 0)]),
+        ("hold", (1, 0, "75")),
+        ("expire", 31),
+        ("release", (1, 0)),
+        ("adjust", (0, "-40")),
+        ("expire", 45),
+    ]
+)
 def test_ledger_always_matches_bookings(program: list) -> None:  # type: ignore[type-arg]
     asyncio.run(_run(program))
 
@@ -160,6 +178,8 @@ async def _run(program: list) -> None:  # type: ignore[type-arg]
     ingest = IngestRecords(factory, clock, switches)
     hold, release = HoldPoints(factory, clock), ReleaseHold(factory, clock)
     redeem, adjust = RedeemPoints(factory, clock), AdjustPoints(factory, clock)
+    expire = ExpirePoints(factory, clock, FakeExpiryReminders(), ttl_days=30, reminder_days=7)
+    await expire()  # TTL 30 days in force from the start
     users: list[int] = []
     async with factory() as uow:
         for i, code in enumerate(CODES):
@@ -178,6 +198,13 @@ async def _run(program: list) -> None:  # type: ignore[type-arg]
         entries_before = len(store.entries)
         if action == "loyalty":
             switches.loyalty_enabled = arg
+            continue
+        if action == "expire":
+            clock.advance(days=arg)
+            await expire()
+            _check_global(store)
+            _check_redemptions(store, applied_on)
+            _check_lots(store)
             continue
         if action != "ingest":
             # A refusal (not upcoming, over the cap or the balance, ...) writes nothing.
@@ -270,6 +297,24 @@ def _check_global(store: Store) -> None:
         assert b.ledger_step == sum(1 for s in steps_seen if s[0] == b.id)
     for uid, acc in store.accounts.items():
         assert acc.balance == by_user[uid]
+
+
+def _check_lots(store: Store) -> None:
+    history = TtlHistory.load(store.app_state[TTL_HISTORY])
+    expiries = [e for e in store.entries if e.kind is EntryKind.EXPIRY]
+    # one EXPIRY entry per lot, each recorded against exactly one lot
+    assert len(expiries) == len(store.lot_expiries)
+    assert sorted(e.id for e in expiries) == sorted(v[0] for v in store.lot_expiries.values())
+    for uid in {e.user_id for e in store.entries}:
+        mine = [e for e in store.entries if e.user_id == uid]
+        expired = {entry: lot for lot, (entry, u) in store.lot_expiries.items() if u == uid}
+        credits = {e.id: e.amount for e in mine}
+        for entry_id, lot_id in expired.items():
+            amount = next(e.amount for e in mine if e.id == entry_id)
+            assert 0 < -amount <= credits[lot_id], "a lot expired beyond its amount"
+        book = replay(mine, history, expired)
+        for lot in book.lots:
+            assert 0 <= lot.consumed <= lot.amount, f"lot {lot.entry_id} over-consumed"
 
 
 def _check_entitlement(store: Store, newest: Version) -> None:
