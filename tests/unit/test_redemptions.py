@@ -210,3 +210,34 @@ async def test_checkout_list_shows_the_days_held_visits_in_salon_time(world: Wor
     assert await CheckoutList(world.uow_factory, world.clock)() == []  # not today
     captured = await CheckoutList(world.uow_factory, world.clock)(RedemptionState.CAPTURED, day)
     assert captured == []
+
+
+async def test_relinking_a_booking_gives_the_old_members_hold_back(world: World) -> None:
+    from src.application.use_cases.bookings import LinkBookingManually
+
+    uid, bid, _ = await _member_with_booking(world)
+    r = await HoldPoints(world.uow_factory, world.clock)(uid, bid, D(300))
+    other = await world.user("other@example.com")
+    await LinkBookingManually(world.uow_factory, world.clock, world.switches)(bid, other.id, 7)
+    assert world.store.redemptions[r.id].state is RedemptionState.RELEASED  # type: ignore[index]
+    assert world.balance(uid) == world.ledger_sum(uid) == D("1000.00")
+
+
+async def test_relinking_a_zero_percent_visit_moves_its_spend(world: World) -> None:
+    from src.application.use_cases.bookings import LinkBookingManually
+    from src.domain.loyalty import LoyaltyLevel
+
+    world.store.levels = [LoyaltyLevel("Basic", D(0), D(0)), LoyaltyLevel("Silver", D(5000), D(5))]
+    maria = await world.user(code=CODE)
+    await world.ingest.one(
+        world.record(1, status=BookingStatus.COMPLETED, price=6000, comment=f"Код клиента: {CODE}")
+    )
+    other = await world.user("other@example.com")
+    await LinkBookingManually(world.uow_factory, world.clock, world.switches)(
+        world.booking(1).id,  # type: ignore[arg-type]
+        other.id,
+        7,
+    )
+    assert world.store.accounts[maria.id].completed_spend == 0
+    assert world.store.accounts[other.id].completed_spend == D("6000.00")
+    assert world.store.entries == []
