@@ -62,6 +62,14 @@ trust-contacts: setup
 sync-bookings: setup
     {{py}} -m src.entrypoints.cli sync-bookings
 
+# Bring every booking's points in line with its entitlement (after LOYALTY_ENABLED changed).
+reconcile-points: setup
+    {{py}} -m src.entrypoints.cli reconcile-points
+
+# Expire the points whose lots are due (POINTS_TTL_DAYS), once per lot; send reminders.
+expire-points: setup
+    {{py}} -m src.entrypoints.cli expire-points
+
 # Promote a member to admin, or create an admin: password from ADMIN_PASSWORD or stdin.
 create-admin email: setup
     {{py}} -m src.entrypoints.cli create-admin {{email}}

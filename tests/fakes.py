@@ -31,6 +31,7 @@ from src.domain.inbox import EventState, WebhookEvent
 from src.domain.loyalty import DEFAULT_LEVELS, LedgerEntry, LoyaltyAccount, LoyaltyLevel
 from src.domain.quarantine import QuarantinedRecord
 from src.domain.record import YClientsRecord
+from src.domain.redemption import Redemption, RedemptionState
 from src.domain.sync_run import RunStatus, SyncRun
 from src.domain.user import Role, User
 
@@ -50,6 +51,10 @@ class Store:
     # Keys (company, record) whose write the "database" refuses, as PostgreSQL refuses a
     # value it cannot store: tests of the per-record quarantine.
     refuse: set[tuple[int, int]] = field(default_factory=set)
+    redemptions: dict[int, Redemption] = field(default_factory=dict)
+    app_state: dict[str, str] = field(default_factory=dict)
+    lot_expiries: dict[int, tuple[int, int]] = field(default_factory=dict)  # lot → entry, user
+    lot_reminders: dict[int, int] = field(default_factory=dict)  # lot → user
     ids: itertools.count = field(default_factory=lambda: itertools.count(1))
 
     def next_id(self) -> int:
@@ -276,11 +281,79 @@ class FakeBookings:
             rows.sort(key=lambda b: (b.appointment_at, b.id), reverse=True)
         return _page([b.copy() for b in rows], q.limit, q.offset)
 
+    async def points_candidates(self, after_id: int, limit: int) -> list[int]:
+        ids = sorted(
+            i for i, b in self.s.bookings.items() if i > after_id and b.user_id is not None
+        )  # every linked booking: a superset, as the port allows
+        return ids[:limit]
+
 
 _DATA_FIELDS = (
     "status", "appointment_at", "last_change_at", "price", "services", "staff_name",
     "client_name", "client_phone", "client_email", "comment", "deleted",
 )  # fmt: skip
+
+
+class FakeAppState:
+    def __init__(self, store: Store) -> None:
+        self.s = store
+
+    async def get(self, name: str) -> str | None:
+        return self.s.app_state.get(name)
+
+    async def put(self, name: str, value: str, at: datetime) -> None:
+        self.s.app_state[name] = value
+
+
+class FakeExpiry:
+    def __init__(self, store: Store) -> None:
+        self.s = store
+
+    async def candidate_users(
+        self, credited_before: datetime, after_user_id: int, limit: int
+    ) -> list[int]:
+        users = {
+            e.user_id
+            for e in self.s.entries
+            if e.user_id > after_user_id
+            and e.amount > 0
+            and e.kind.value in ("ACCRUAL", "ADJUSTMENT")
+            and e.created_at <= credited_before
+            and e.id not in self.s.lot_expiries
+        }
+        return sorted(users)[:limit]
+
+    async def ledger(self, user_id: int) -> list[LedgerEntry]:
+        return sorted((e for e in self.s.entries if e.user_id == user_id), key=lambda e: e.id or 0)
+
+    async def expired_lots(self, user_id: int) -> dict[int, int]:
+        return {entry: lot for lot, (entry, uid) in self.s.lot_expiries.items() if uid == user_id}
+
+    async def record_expiry(
+        self, lot_entry_id: int, entry_id: int, user_id: int, points: Decimal, at: datetime
+    ) -> None:
+        if lot_entry_id in self.s.lot_expiries:
+            raise ConcurrentUpdate(f"lot {lot_entry_id} expired twice")
+        self.s.lot_expiries[lot_entry_id] = (entry_id, user_id)
+
+    async def reminded_lots(self, user_id: int) -> set[int]:
+        return {lot for lot, uid in self.s.lot_reminders.items() if uid == user_id}
+
+    async def record_reminder(
+        self, lot_entry_id: int, user_id: int, expires_at: datetime, at: datetime
+    ) -> bool:
+        if lot_entry_id in self.s.lot_reminders:
+            return False
+        self.s.lot_reminders[lot_entry_id] = user_id
+        return True
+
+
+class FakeExpiryReminders:
+    def __init__(self) -> None:
+        self.sent: list[tuple[int, Decimal, datetime]] = []
+
+    async def points_expiring(self, user_id: int, points: Decimal, expires_at: datetime) -> None:
+        self.sent.append((user_id, points, expires_at))
 
 
 class FakeLedger:
@@ -309,12 +382,81 @@ class FakeLedger:
             taken.add((e.booking_id, e.step))
             self.s.entries.append(replace(e, id=self.s.next_id()))
 
+    async def add(self, entry: LedgerEntry) -> LedgerEntry:
+        if entry.redemption_id is not None and any(
+            (e.redemption_id, e.kind) == (entry.redemption_id, entry.kind) for e in self.s.entries
+        ):
+            raise ConcurrentUpdate(f"{entry.kind} of redemption {entry.redemption_id} twice")
+        await self.append([entry])
+        return self.s.entries[-1]
+
     async def entries(self, user_id: int, limit: int, offset: int) -> Page[LedgerEntry]:
         rows = sorted(
             (e for e in self.s.entries if e.user_id == user_id),
             key=lambda e: (e.created_at, e.id or 0), reverse=True,
         )  # fmt: skip
         return _page(rows, limit, offset)
+
+
+class FakeRedemptions:
+    def __init__(self, store: Store) -> None:
+        self.s = store
+
+    async def add(self, redemption: Redemption) -> Redemption:
+        if redemption.state is RedemptionState.HELD and any(
+            r.booking_id == redemption.booking_id and r.state is RedemptionState.HELD
+            for r in self.s.redemptions.values()
+        ):
+            raise ConcurrentUpdate(f"booking {redemption.booking_id} already has a hold")
+        stored = replace(redemption, id=self.s.next_id())
+        self.s.redemptions[stored.id] = stored  # type: ignore[index]
+        return replace(stored)
+
+    async def get(self, redemption_id: int) -> Redemption | None:
+        r = self.s.redemptions.get(redemption_id)
+        return replace(r) if r else None
+
+    async def lock(self, redemption_id: int) -> Redemption | None:
+        return await self.get(redemption_id)
+
+    async def lock_held(self, booking_ids: Collection[int]) -> list[Redemption]:
+        wanted = set(booking_ids)
+        return [
+            replace(r)
+            for _, r in sorted(self.s.redemptions.items())
+            if r.booking_id in wanted and r.state is RedemptionState.HELD
+        ]
+
+    async def save(self, redemptions: Sequence[Redemption]) -> None:
+        for r in redemptions:
+            self.s.redemptions[r.id] = replace(r)  # type: ignore[index]
+
+    async def held_points(self, booking_ids: Collection[int]) -> dict[int, Decimal]:
+        wanted = set(booking_ids)
+        return {
+            r.booking_id: r.points
+            for r in self.s.redemptions.values()
+            if r.booking_id in wanted and r.state is RedemptionState.HELD
+        }
+
+    async def query(self, user_id: int, limit: int, offset: int) -> Page[Redemption]:
+        rows = sorted(
+            (replace(r) for r in self.s.redemptions.values() if r.user_id == user_id),
+            key=lambda r: (r.created_at, r.id or 0), reverse=True,
+        )  # fmt: skip
+        return _page(rows, limit, offset)
+
+    async def for_visits(
+        self, state: RedemptionState, start: datetime, end: datetime
+    ) -> list[Redemption]:
+        found = [
+            (b.appointment_at, r.id or 0, r)
+            for r in self.s.redemptions.values()
+            if r.state is state
+            and (b := self.s.bookings.get(r.booking_id or 0)) is not None
+            and start <= b.appointment_at < end
+        ]
+        return [replace(r) for _, _, r in sorted(found, key=lambda t: t[:2])]
 
 
 class FakeLevels:
@@ -471,15 +613,19 @@ class FakeUnitOfWork:
         self.bookings = FakeBookings(store)
         self.ledger = FakeLedger(store)
         self.levels = FakeLevels(store)
+        self.redemptions = FakeRedemptions(store)
         self.inbox = FakeInbox(store)
         self.sync_runs = FakeSyncRuns(store)
         self.quarantine = FakeQuarantine(store)
+        self.app_state = FakeAppState(store)
+        self.expiry = FakeExpiry(store)
         self.committed = False
         self._snapshot: dict[str, object] | None = None
 
     async def __aenter__(self) -> Self:
         fields = (
-            "users", "bookings", "accounts", "entries", "levels", "events", "runs", "quarantined"
+            "users", "bookings", "accounts", "entries", "levels", "events", "runs", "quarantined",
+            "redemptions", "app_state", "lot_expiries", "lot_reminders",
         )  # fmt: skip
         self._snapshot = {name: copy.deepcopy(getattr(self.store, name)) for name in fields}
         self.committed = False

@@ -15,6 +15,7 @@ from src.domain.inbox import EventState, WebhookEvent
 from src.domain.loyalty import LedgerEntry, LoyaltyAccount, LoyaltyLevel
 from src.domain.quarantine import QuarantinedRecord
 from src.domain.record import YClientsRecord
+from src.domain.redemption import Redemption, RedemptionState
 from src.domain.sync_run import RunStatus, SyncRun
 from src.domain.user import Role, User
 
@@ -192,6 +193,11 @@ class BookingRepository(Protocol):
 
     async def query(self, q: BookingQuery) -> Page[Booking]: ...
 
+    async def points_candidates(self, after_id: int, limit: int) -> list[int]:
+        """Ids above `after_id` (ascending, at most `limit`) of linked bookings whose points
+        may differ from their entitlement. A superset is fine: the award decides."""
+        ...
+
 
 class LedgerRepository(Protocol):
     async def lock_accounts(self, user_ids: Collection[int]) -> dict[int, LoyaltyAccount]:
@@ -206,7 +212,47 @@ class LedgerRepository(Protocol):
         """Insert entries. (booking_id, step) is unique: a duplicate step raises."""
         ...
 
+    async def add(self, entry: LedgerEntry) -> LedgerEntry:
+        """Insert one entry and return it as stored (with its id). (redemption_id, kind) is
+        unique: a second HOLD / RELEASE / REDEMPTION of one redemption raises."""
+        ...
+
     async def entries(self, user_id: int, limit: int, offset: int) -> Page[LedgerEntry]: ...
+
+
+class RedemptionRepository(Protocol):
+    async def add(self, redemption: Redemption) -> Redemption:
+        """Insert; returns it with its id. A second HELD one for a booking raises
+        `ConcurrentUpdate` (the database keeps one active redemption per booking)."""
+        ...
+
+    async def get(self, redemption_id: int) -> Redemption | None: ...
+
+    async def lock(self, redemption_id: int) -> Redemption | None:
+        """The current row, locked until commit."""
+        ...
+
+    async def lock_held(self, booking_ids: Collection[int]) -> list[Redemption]:
+        """The HELD redemptions of these bookings, locked until commit, in id order."""
+        ...
+
+    async def save(self, redemptions: Sequence[Redemption]) -> None:
+        """Write the state of locked rows."""
+        ...
+
+    async def held_points(self, booking_ids: Collection[int]) -> dict[int, Decimal]:
+        """booking id → points held on it (bookings without a hold are left out)."""
+        ...
+
+    async def query(self, user_id: int, limit: int, offset: int) -> Page[Redemption]:
+        """A member's redemptions, newest first."""
+        ...
+
+    async def for_visits(
+        self, state: RedemptionState, start: datetime, end: datetime
+    ) -> list[Redemption]:
+        """Redemptions in `state` whose booking is at [start, end), by appointment time."""
+        ...
 
 
 class LevelRepository(Protocol):
@@ -300,6 +346,55 @@ class SyncRunRepository(Protocol):
     async def query(self, company_id: int | None, limit: int, offset: int) -> Page[SyncRun]: ...
 
 
+class AppStateRepository(Protocol):
+    """Small named values the service remembers between runs (say, the loyalty switch)."""
+
+    async def get(self, name: str) -> str | None: ...
+
+    async def put(self, name: str, value: str, at: datetime) -> None: ...
+
+
+class ExpiryRepository(Protocol):
+    """Points expiry's reads and its exactly-once records (one per expired / reminded lot)."""
+
+    async def candidate_users(
+        self, credited_before: datetime, after_user_id: int, limit: int
+    ) -> list[int]:
+        """Members (ids above `after_user_id`, ascending, at most `limit`) holding a credit
+        made at or before `credited_before` that has not expired. A superset is fine."""
+        ...
+
+    async def ledger(self, user_id: int) -> list[LedgerEntry]:
+        """All of the member's entries, in id order."""
+        ...
+
+    async def expired_lots(self, user_id: int) -> dict[int, int]:
+        """EXPIRY entry id → the lot (credit entry id) it expired."""
+        ...
+
+    async def record_expiry(
+        self, lot_entry_id: int, entry_id: int, user_id: int, points: Decimal, at: datetime
+    ) -> None:
+        """Raises `ConcurrentUpdate` if the lot has already expired (unique per lot)."""
+        ...
+
+    async def reminded_lots(self, user_id: int) -> set[int]: ...
+
+    async def record_reminder(
+        self, lot_entry_id: int, user_id: int, expires_at: datetime, at: datetime
+    ) -> bool:
+        """True if this call recorded the lot's reminder, False if it already was."""
+        ...
+
+
+class ExpiryReminders(Protocol):
+    """Tells a member that points are about to expire (a log event until a Notifier exists)."""
+
+    async def points_expiring(
+        self, user_id: int, points: Decimal, expires_at: datetime
+    ) -> None: ...
+
+
 class UnitOfWork(Protocol):
     """One transaction. `async with uow:` rolls back unless `commit()` was called."""
 
@@ -307,9 +402,12 @@ class UnitOfWork(Protocol):
     bookings: BookingRepository
     ledger: LedgerRepository
     levels: LevelRepository
+    redemptions: RedemptionRepository
     inbox: InboxRepository
     sync_runs: SyncRunRepository
     quarantine: QuarantineRepository
+    app_state: AppStateRepository
+    expiry: ExpiryRepository
 
     async def __aenter__(self) -> Self: ...
 

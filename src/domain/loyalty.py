@@ -12,6 +12,8 @@ from src.domain.booking import Booking, BookingStatus
 from src.domain.money import ZERO, quantize
 
 HUNDRED = Decimal(100)
+# Balances, spend and points live in NUMERIC(12, 2) columns: nothing may exceed this.
+MAX_POINTS = Decimal("9999999999.99")
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,6 +62,10 @@ class EntryKind(enum.StrEnum):
     ACCRUAL = "ACCRUAL"
     REVERSAL = "REVERSAL"
     ADJUSTMENT = "ADJUSTMENT"
+    HOLD = "HOLD"  # points set aside for a redemption on an upcoming visit (negative)
+    RELEASE = "RELEASE"  # a hold given back (positive, the hold's amount)
+    REDEMPTION = "REDEMPTION"  # points spent at once by staff (negative)
+    EXPIRY = "EXPIRY"  # the unspent remainder of an expired lot (negative)
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,6 +83,7 @@ class LedgerEntry:
     percent: Decimal | None = None
     actor_id: int | None = None
     id: int | None = None
+    redemption_id: int | None = None
 
 
 @dataclass(slots=True)
@@ -120,7 +127,8 @@ def reconcile(
     booking: Booking, account: LoyaltyAccount, levels: Sequence[LoyaltyLevel], loyalty_enabled: bool
 ) -> Award | None:
     """The entry (ACCRUAL / REVERSAL) that makes the booking's granted points equal its
-    entitlement, or None if they already agree.
+    entitlement and its counted spend equal what it should count, or None if both agree
+    (an award of 0 points only moves spend, as on a 0 % level).
 
     The percent is the member's level at the moment of the first accrual and stays frozen on
     the booking; the booking's own price counts toward the level only after its award.
@@ -130,18 +138,48 @@ def reconcile(
         percent = level_for(account.completed_spend, levels).cashback_percent
     target = entitlement(booking, percent, loyalty_enabled)
     delta = target - booking.bonus_points
-    if delta == ZERO:
+    spend = _spend(booking, target, loyalty_enabled)
+    spend_delta = spend - booking.bonus_basis
+    if delta == ZERO and spend_delta == ZERO:
         return None
-    # Spend follows the points: a visit counts toward the level while it holds points.
-    spend = booking.price if target > ZERO else ZERO
-    kind = EntryKind.ACCRUAL if delta > ZERO else EntryKind.REVERSAL
-    return Award(kind=kind, amount=delta, percent=percent, spend_delta=spend - booking.bonus_basis)
+    kind = EntryKind.ACCRUAL if delta >= ZERO else EntryKind.REVERSAL
+    return Award(kind=kind, amount=delta, percent=percent, spend_delta=spend_delta)
+
+
+def _spend(booking: Booking, target: Decimal, loyalty_enabled: bool) -> Decimal:
+    """What the visit adds to the member's level. A completed, linked visit counts whatever
+    its percent (a 0 % entry level earns nothing yet must still level the member up); a
+    cancelled one counts nothing; any other state keeps what it counted, or its price while
+    it holds points."""
+    if not loyalty_enabled:
+        return booking.bonus_basis
+    if booking.status is BookingStatus.COMPLETED and booking.is_linked:
+        return booking.price
+    if booking.status in REVERSING_STATUSES:
+        return ZERO
+    return booking.price if target > ZERO else booking.bonus_basis
+
+
+def award_fits(booking: Booking, account: LoyaltyAccount, award: Award) -> bool:
+    """Whether the award keeps every stored number within its column (`MAX_POINTS`). An
+    award that does not is skipped (and logged) rather than failing the caller's page."""
+    return all(
+        abs(value) <= MAX_POINTS
+        for value in (
+            account.balance + award.amount,
+            account.completed_spend + award.spend_delta,
+            booking.bonus_points + award.amount,
+            booking.bonus_basis + award.spend_delta,
+        )
+    )
 
 
 def apply_award(booking: Booking, account: LoyaltyAccount, award: Award) -> None:
-    """Record the award on the booking and the account (the caller appends the entry)."""
+    """Record the award on the booking and the account (the caller appends the entry when
+    the amount is not zero; a spend-only award takes no ledger step)."""
     booking.bonus_points += award.amount
-    booking.ledger_step += 1
+    if award.amount != ZERO:
+        booking.ledger_step += 1
     if booking.bonus_percent is None:
         booking.bonus_percent = award.percent
     booking.bonus_basis += award.spend_delta

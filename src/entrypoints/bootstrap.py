@@ -17,6 +17,7 @@ from src.adapters.attempts import MemoryAttemptCounters, RedisAttemptCounters
 from src.adapters.clock import SystemClock
 from src.adapters.db.engine import is_sqlite, make_engine
 from src.adapters.db.uow import SqlUnitOfWorkFactory
+from src.adapters.expiry_reminders import LogExpiryReminders
 from src.adapters.notifications.console import (
     ConsoleNotifier,
     EmailSender,
@@ -32,6 +33,7 @@ from src.adapters.yclients.mapping import WebhookBodyDecoder
 from src.application.ports import (
     AttemptCounters,
     Clock,
+    ExpiryReminders,
     Notifier,
     PasswordHasher,
     SyncLock,
@@ -43,6 +45,7 @@ from src.application.ports import (
 from src.application.switches import Switches
 from src.application.use_cases.bookings import LinkBookingManually, ListBookings, ListUnmatched
 from src.application.use_cases.codes import GenerateUniqueCodes, IssueBookingForm
+from src.application.use_cases.expire_points import ExpirePoints, ExpiringSoon, RecordTtl
 from src.application.use_cases.inbox import ProcessInbox
 from src.application.use_cases.ingest import IngestRecords
 from src.application.use_cases.loyalty import (
@@ -53,6 +56,15 @@ from src.application.use_cases.loyalty import (
 )
 from src.application.use_cases.members import ChangeRole, EnsureAdmin, SearchMembers
 from src.application.use_cases.quarantine import QuarantineQueries
+from src.application.use_cases.reconcile_points import ReconcilePoints
+from src.application.use_cases.redemptions import (
+    CheckoutList,
+    HoldPoints,
+    ListRedemptions,
+    PointsHeld,
+    RedeemPoints,
+    ReleaseHold,
+)
 from src.application.use_cases.sync import (
     ReapSyncRuns,
     RequestSync,
@@ -159,6 +171,16 @@ class Container:
     transactions: ListTransactions
     adjust_points: AdjustPoints
     configure_levels: ConfigureLevels
+    hold_points: HoldPoints
+    release_hold: ReleaseHold
+    list_redemptions: ListRedemptions
+    redeem_points: RedeemPoints
+    points_held: PointsHeld
+    checkout_list: CheckoutList
+    reconcile_points: ReconcilePoints
+    expire_points: ExpirePoints
+    record_ttl: RecordTtl
+    expiring_soon: ExpiringSoon
     ingest: IngestRecords
     sync: SyncBookings
     sync_all: SyncAll
@@ -247,6 +269,7 @@ def build_container(
     switches: Switches | None = None,
     attempts: AttemptCounters | None = None,
     notifier: Notifier | None = None,
+    expiry_reminders: ExpiryReminders | None = None,
 ) -> Container:
     """Wire everything from settings; any adapter can be replaced (tests, benchmarks)."""
     closers: list[Callable[[], Awaitable[None]]] = []
@@ -335,8 +358,24 @@ def build_container(
         link_booking=LinkBookingManually(uow_factory, clock, switches),
         loyalty=GetLoyaltyAccount(uow_factory),
         transactions=ListTransactions(uow_factory),
-        adjust_points=AdjustPoints(uow_factory, clock),
+        adjust_points=AdjustPoints(uow_factory, clock, settings.ADJUSTMENT_MAX_POINTS),
         configure_levels=ConfigureLevels(uow_factory),
+        hold_points=HoldPoints(uow_factory, clock, settings.REDEMPTION_MAX_PERCENT),
+        release_hold=ReleaseHold(uow_factory, clock),
+        list_redemptions=ListRedemptions(uow_factory),
+        redeem_points=RedeemPoints(uow_factory, clock),
+        points_held=PointsHeld(uow_factory),
+        checkout_list=CheckoutList(uow_factory, clock),
+        reconcile_points=ReconcilePoints(uow_factory, clock, switches),
+        expire_points=ExpirePoints(
+            uow_factory,
+            clock,
+            expiry_reminders or LogExpiryReminders(),
+            ttl_days=settings.POINTS_TTL_DAYS,
+            reminder_days=settings.POINTS_EXPIRY_REMINDER_DAYS,
+        ),
+        record_ttl=RecordTtl(uow_factory, clock, settings.POINTS_TTL_DAYS),
+        expiring_soon=ExpiringSoon(uow_factory, clock),
         ingest=ingest,
         sync=sync,
         sync_all=SyncAll(sync, settings.YCLIENTS_COMPANY_IDS),

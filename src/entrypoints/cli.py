@@ -9,6 +9,8 @@ create-admin EMAIL     promote a member to admin, or create an admin (password f
                        ADMIN_PASSWORD or standard input, never the command line)
 check-config           exit 2 unless the settings (secrets) would let a production process start
 trust-contacts         mark existing members' emails and phones verified (shared phones skipped)
+reconcile-points       bring every booking's points in line with its entitlement
+expire-points          expire the points whose lots are due (POINTS_TTL_DAYS), send reminders
 """
 
 from __future__ import annotations
@@ -108,6 +110,28 @@ def read_admin_password() -> str | None:
 
         return getpass.getpass("password (only used for a new account): ") or None
     return sys.stdin.readline().rstrip("\r\n") or None
+
+
+async def cmd_reconcile_points(settings: Settings, _: argparse.Namespace) -> int:
+    async with _container(settings) as container:
+        result = await container.reconcile_points()
+    print(
+        f"checked {result.checked} bookings in {result.batches} batches, "
+        f"net points written {result.points}"
+        + ("" if settings.LOYALTY_ENABLED else " (LOYALTY_ENABLED=false: nothing to do)")
+    )
+    return 0
+
+
+async def cmd_expire_points(settings: Settings, _: argparse.Namespace) -> int:
+    async with _container(settings) as container:
+        result = await container.expire_points()
+    print(
+        f"expired {result.lots} lots ({result.points} points) of {result.members} members, "
+        f"{result.reminders} reminders"
+        + ("" if settings.POINTS_TTL_DAYS else " (POINTS_TTL_DAYS=0: new points never expire)")
+    )
+    return 0
 
 
 async def cmd_create_admin(settings: Settings, args: argparse.Namespace) -> int:
@@ -217,6 +241,8 @@ ASYNC_COMMANDS: dict[str, Command] = {
     "sync-bookings": cmd_sync,
     "create-admin": cmd_create_admin,
     "trust-contacts": cmd_trust_contacts,
+    "reconcile-points": cmd_reconcile_points,
+    "expire-points": cmd_expire_points,
 }
 # The commands that serve with the secrets (the one-shot admin commands use neither).
 SECRET_COMMANDS = ("run", "serve", "check-config")

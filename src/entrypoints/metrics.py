@@ -30,6 +30,21 @@ SYNC_RECORDS = Counter(
     "yclients_sync_records_total", "Records seen by sync runs, by outcome", ["outcome"]
 )
 POINTS_AWARDED = Counter("loyalty_points_awarded_total", "Net loyalty points written")
+POINTS_SPENT = Counter(
+    "loyalty_points_spending_total",
+    "Points held, captured, released, redeemed (by staff) and expired",
+    ["flow"],
+)
+LEDGER_ENTRIES = Counter(
+    "loyalty_ledger_entries_total", "Ledger entries written, by kind", ["kind"]
+)
+_SPENDING_EVENTS = {
+    "points_held": "held",
+    "points_captured": "captured",
+    "points_released": "released",
+    "points_redeemed": "redeemed",
+    "points_expired": "expired",
+}
 YCLIENTS_ERRORS = Counter(
     "yclients_request_errors_total", "Failed YClients requests, by what followed", ["kind"]
 )
@@ -63,6 +78,12 @@ class MetricsHandler(logging.Handler):
                     SYNC_RECORDS.labels(outcome=outcome).inc(value)
         elif event == "points_awarded":
             POINTS_AWARDED.inc(float(Decimal(str(data.get("points", "0")))))
+        elif event in _SPENDING_EVENTS:
+            POINTS_SPENT.labels(flow=_SPENDING_EVENTS[event]).inc(
+                float(Decimal(str(data.get("points", "0"))))
+            )
+        elif event == "ledger_entry_written":
+            LEDGER_ENTRIES.labels(kind=str(data.get("kind"))).inc()
         elif event == "stamina.retry_scheduled":
             YCLIENTS_ERRORS.labels(kind="retried").inc()
         elif event == "yclients_request_failed":

@@ -69,6 +69,9 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True):
     SYNC_REAP_INTERVAL_SECONDS: int = 60  # how often the reaper looks
     LOG_LEVEL: str = "INFO"
     LOG_FORMAT: str = "console"  # console | json
+    # Spending points (redemptions) and bounds on point amounts
+    REDEMPTION_MAX_PERCENT: Decimal = Decimal(30)  # of a booking's price, payable with points
+    ADJUSTMENT_MAX_POINTS: Decimal = Decimal(100_000)  # one admin adjustment, either way
     # CORS, for web apps served from another origin.
     CORS_ALLOW_ORIGINS: tuple[str, ...] = ()  # e.g. https://app.example.com; empty = no CORS
     # Admin console (/admin)
@@ -89,6 +92,9 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True):
     SMS_PROVIDER: str = "console"  # console | smsru
     SMSRU_API_ID: str | None = None
     SMSRU_FROM: str | None = None  # an approved sender name; unset = the account's default
+    # Points expiry
+    POINTS_TTL_DAYS: int = 0  # a credit expires this many days later; 0 = never (new lots only)
+    POINTS_EXPIRY_REMINDER_DAYS: int = 7  # remind the member this many days before, once
 
     @property
     def is_dev(self) -> bool:

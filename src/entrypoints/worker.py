@@ -43,6 +43,10 @@ log = logging.getLogger(__name__)
 SYNC_ALL = "sync_all"
 SWEEP_INBOX = "sweep_inbox"
 REAP_SYNC_RUNS = "reap_sync_runs"
+RECONCILE_POINTS = "reconcile_points"
+RECONCILE_POINTS_CRON = "15 3 * * *"  # daily, 03:15 UTC: a quiet hour for the salons
+EXPIRE_POINTS = "expire_points"
+EXPIRE_POINTS_CRON = "45 3 * * *"  # daily, 03:45 UTC
 
 
 class DelayedRetryMiddleware(SmartRetryMiddleware):
@@ -135,9 +139,14 @@ async def _worker_startup(state: TaskiqState) -> None:
         start_http_server(settings.WORKER_METRICS_PORT, addr=settings.HOST)
     container = build_container(settings)
     await container.configure_levels(settings.LOYALTY_LEVELS)
+    await container.record_ttl()  # POINTS_TTL_DAYS applies to lots credited from now on
     state.container = container
     state.owns_container = True
     container.queue.target = TaskiqQueue(state.broker)
+    # Queued, not awaited: the task itself checks whether LOYALTY_ENABLED changed since the
+    # last complete reconciliation, so every worker may ask and the work is done once.
+    kicker: AsyncKicker[Any, Any] = AsyncKicker(RECONCILE_POINTS, state.broker, {})
+    await kicker.kiq(True)
     log.info("worker_started", extra={"redis": bool(settings.REDIS_URL)})
 
 
@@ -209,6 +218,30 @@ def _register_tasks(broker: AsyncBroker, settings: Settings) -> None:
         """Fail RUNNING runs whose worker is lost; enqueue again QUEUED runs left behind."""
         return list(await _container(context).reap_sync_runs())
 
+    @broker.task(
+        task_name=RECONCILE_POINTS,
+        schedule=[{"cron": RECONCILE_POINTS_CRON, "args": [False]}],
+    )
+    async def reconcile_points(
+        only_if_switch_changed: bool = False, context: Context = TaskiqDepends()
+    ) -> dict[str, Any]:
+        """Every booking's points brought in line with its entitlement (daily; at worker
+        startup only when `LOYALTY_ENABLED` changed since the last complete run)."""
+        result = await _container(context).reconcile_points(
+            only_if_switch_changed=only_if_switch_changed
+        )
+        return {
+            "checked": result.checked,
+            "points": str(result.points),
+            "skipped": result.skipped,
+        }
+
+    @broker.task(task_name=EXPIRE_POINTS, schedule=[{"cron": EXPIRE_POINTS_CRON, "args": []}])
+    async def expire_points(context: Context = TaskiqDepends()) -> dict[str, Any]:
+        """One EXPIRY entry per lot whose time has come; reminders once per lot."""
+        result = await _container(context).expire_points()
+        return {"lots": result.lots, "points": str(result.points), "reminders": result.reminders}
+
 
 class InProcessScheduler:
     """The embedded run's scheduler: the same schedule, as asyncio tasks in the web process."""
@@ -219,21 +252,30 @@ class InProcessScheduler:
         self._tasks: list[asyncio.Task[None]] = []
 
     def start(self) -> None:
-        every = [
-            (SYNC_ALL, timedelta(minutes=self.settings.SYNC_INTERVAL_MINUTES), ("schedule",)),
-            (SWEEP_INBOX, timedelta(seconds=self.settings.INBOX_SWEEP_INTERVAL_SECONDS), ()),
-            (REAP_SYNC_RUNS, timedelta(seconds=self.settings.SYNC_REAP_INTERVAL_SECONDS), ()),
+        sync_every = timedelta(minutes=self.settings.SYNC_INTERVAL_MINUTES)
+        sweep_every = timedelta(seconds=self.settings.INBOX_SWEEP_INTERVAL_SECONDS)
+        # (task, interval, args, args of the first kick at start)
+        every: list[tuple[str, timedelta, tuple[Any, ...], tuple[Any, ...]]] = [
+            (SYNC_ALL, sync_every, ("schedule",), ("schedule",)),
+            (SWEEP_INBOX, sweep_every, (), ()),
+            # At start only if LOYALTY_ENABLED changed (True), then daily in full (False).
+            (RECONCILE_POINTS, timedelta(days=1), (False,), (True,)),
+            (EXPIRE_POINTS, timedelta(days=1), (), ()),
+            (REAP_SYNC_RUNS, timedelta(seconds=self.settings.SYNC_REAP_INTERVAL_SECONDS), (), ()),
         ]
-        for name, interval, args in every:
-            self._tasks.append(asyncio.create_task(self._every(name, interval, args)))
+        for name, interval, args, first in every:
+            self._tasks.append(asyncio.create_task(self._every(name, interval, args, first)))
 
-    async def _every(self, name: str, interval: timedelta, args: tuple[Any, ...]) -> None:
+    async def _every(
+        self, name: str, interval: timedelta, args: tuple[Any, ...], first: tuple[Any, ...]
+    ) -> None:
         while True:
             started = datetime.now(UTC)
             try:
-                await AsyncKicker(name, self.broker, {}).kiq(*args)
+                await AsyncKicker(name, self.broker, {}).kiq(*first)
             except Exception:
                 log.exception("schedule_kick_failed", extra={"task": name})
+            first = args
             elapsed = datetime.now(UTC) - started
             await asyncio.sleep(max((interval - elapsed).total_seconds(), 1.0))
 

@@ -32,7 +32,7 @@ from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 
 from src.adapters.db.arrays import as_arrays, insert_from_arrays
 from src.adapters.db.executor import Executor, chunks
-from src.adapters.db.models import BookingRow, table, utcnow
+from src.adapters.db.models import BookingRow, RedemptionRow, table, utcnow
 from src.application.ports import BookingQuery, Page
 from src.domain.booking import (
     DELETE_CLOCK_SKEW,
@@ -45,6 +45,7 @@ from src.domain.booking import (
 bookings = table(BookingRow)
 _json = msgspec.json.Encoder()
 _c = bookings.c
+_r = table(RedemptionRow).c
 
 # Columns an upsert copies from YClients; the link and the loyalty state are handled apart.
 _DATA_COLUMNS = (
@@ -491,3 +492,39 @@ class SqlBookings:
             await self.db.execute(select(func.count()).select_from(bookings).where(*where))
         ).scalar_one()
         return Page(items=items, total=total, limit=q.limit, offset=q.offset)
+
+    async def points_candidates(self, after_id: int, limit: int) -> list[int]:
+        # Completed visits whose points, percent or counted spend may be off, and cancelled /
+        # no-show / deleted ones still holding points or spend. The award re-checks each on
+        # the locked row, so the float arithmetic SQLite does here only widens the net.
+        reversing = [BookingStatus.CANCELLED.value, BookingStatus.NO_SHOW.value]
+        entitled = func.round(_c.price * _c.bonus_percent / 100, 2)
+        stmt = (
+            select(_c.id)
+            .where(
+                _c.id > after_id,
+                _c.user_id.is_not(None),
+                or_(
+                    and_(
+                        _c.status.in_(reversing),
+                        or_(
+                            _c.bonus_points != 0,
+                            _c.bonus_basis != 0,
+                            # a hold its cancelled visit did not release (loyalty was off)
+                            _c.id.in_(select(_r.booking_id).where(_r.state == "HELD")),
+                        ),
+                    ),
+                    and_(
+                        _c.status == BookingStatus.COMPLETED.value,
+                        or_(
+                            _c.bonus_percent.is_(None),
+                            _c.bonus_basis != _c.price,
+                            _c.bonus_points != entitled,
+                        ),
+                    ),
+                ),
+            )
+            .order_by(_c.id)
+            .limit(limit)
+        )
+        return list((await self.db.execute(stmt)).scalars())

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
+from dataclasses import replace
 from typing import Any
 
 from sqlalchemy import (
@@ -47,6 +48,7 @@ def to_entry(row: Any) -> LedgerEntry:
         percent=row.percent,
         actor_id=row.actor_id,
         id=row.id,
+        redemption_id=row.redemption_id,
     )
 
 
@@ -119,6 +121,20 @@ class SqlLedger:
         else:  # executemany
             params = [dict(zip(_ENTRY_COLUMNS, r, strict=True)) for r in rows]
             await self.db.execute(entries.insert(), params)
+
+    async def add(self, entry: LedgerEntry) -> LedgerEntry:
+        # A second entry of one kind for a redemption violates UNIQUE (redemption_id, kind).
+        stmt = (
+            entries.insert()
+            .values(
+                user_id=entry.user_id, booking_id=entry.booking_id, step=entry.step,
+                kind=entry.kind.value, amount=entry.amount, percent=entry.percent,
+                reason=entry.reason, actor_id=entry.actor_id, created_at=entry.created_at,
+                redemption_id=entry.redemption_id,
+            )
+            .returning(entries.c.id)
+        )  # fmt: skip
+        return replace(entry, id=(await self.db.execute(stmt)).scalar_one())
 
     async def entries(self, user_id: int, limit: int, offset: int) -> Page[LedgerEntry]:
         mine = entries.c.user_id == user_id

@@ -193,11 +193,47 @@ class LedgerRow(Base):
         BigInteger, ForeignKey("users.id", ondelete="SET NULL")
     )
     created_at: Mapped[datetime]
+    redemption_id: Mapped[int | None] = mapped_column(
+        BigInteger, ForeignKey("loyalty_redemptions.id", ondelete="SET NULL")
+    )
 
     __table_args__ = (
         # Exactly once: a booking's ledger step can be written by one transaction only.
         UniqueConstraint("booking_id", "step", name="uq_loyalty_transactions_booking_step"),
+        # ... and a redemption's HOLD, RELEASE or REDEMPTION entry once only.
+        UniqueConstraint("redemption_id", "kind", name="uq_loyalty_transactions_redemption_kind"),
         Index("ix_loyalty_transactions_user_id_created_at", "user_id", "created_at"),
+    )
+
+
+class RedemptionRow(Base):
+    __tablename__ = "loyalty_redemptions"
+
+    id: Mapped[int] = _id()
+    user_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("users.id", ondelete="CASCADE"))
+    booking_id: Mapped[int | None] = mapped_column(
+        BigInteger, ForeignKey("bookings.id", ondelete="SET NULL")
+    )
+    points: Mapped[Decimal]
+    state: Mapped[str] = mapped_column(String(16))
+    reason: Mapped[str] = mapped_column(Text)
+    actor_id: Mapped[int | None] = mapped_column(
+        BigInteger, ForeignKey("users.id", ondelete="SET NULL")
+    )
+    created_at: Mapped[datetime] = _created()
+    updated_at: Mapped[datetime] = _updated()
+
+    __table_args__ = (
+        Index("ix_loyalty_redemptions_user_id_created_at", "user_id", "created_at"),
+        Index("ix_loyalty_redemptions_state_booking_id", "state", "booking_id"),
+        # At most one active (HELD) redemption per booking.
+        Index(
+            "ix_loyalty_redemptions_held_booking",
+            "booking_id",
+            unique=True,
+            postgresql_where=text("state = 'HELD'"),
+            sqlite_where=text("state = 'HELD'"),
+        ),
     )
 
 
@@ -260,3 +296,47 @@ class SyncRunRow(Base):
     unmatched: Mapped[int] = mapped_column(Integer, server_default="0")
     points_awarded: Mapped[Decimal] = mapped_column(server_default="0")
     errors: Mapped[int] = mapped_column(Integer, server_default="0")
+
+
+class AppStateRow(Base):
+    """Small named values remembered between runs (the last reconciled loyalty switch)."""
+
+    __tablename__ = "app_state"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[str] = mapped_column(String(255))
+    updated_at: Mapped[datetime]
+
+
+class LotExpiryRow(Base):
+    """An expired lot (a positive ACCRUAL / ADJUSTMENT entry): the primary key keeps its
+    EXPIRY entry to one."""
+
+    __tablename__ = "points_lot_expiries"
+
+    lot_entry_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("loyalty_transactions.id", ondelete="CASCADE"), primary_key=True
+    )
+    entry_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("loyalty_transactions.id", ondelete="CASCADE")
+    )
+    user_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("users.id", ondelete="CASCADE"), index=True
+    )
+    points: Mapped[Decimal]
+    expired_at: Mapped[datetime]
+
+
+class LotReminderRow(Base):
+    """A lot whose expiry reminder went out (once per lot)."""
+
+    __tablename__ = "points_lot_reminders"
+
+    lot_entry_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("loyalty_transactions.id", ondelete="CASCADE"), primary_key=True
+    )
+    user_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("users.id", ondelete="CASCADE"), index=True
+    )
+    expires_at: Mapped[datetime]
+    sent_at: Mapped[datetime]

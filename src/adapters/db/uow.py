@@ -9,11 +9,14 @@ from typing import Any, Self
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 
+from src.adapters.db.app_state import SqlAppState
 from src.adapters.db.bookings import SqlBookings
 from src.adapters.db.executor import Executor, storage_error
+from src.adapters.db.expiry import SqlExpiry
 from src.adapters.db.inbox import SqlInbox
 from src.adapters.db.ledger import SqlLedger, SqlLevels
 from src.adapters.db.quarantine import SqlQuarantine
+from src.adapters.db.redemptions import SqlRedemptions
 from src.adapters.db.sync_runs import SqlSyncRuns
 from src.adapters.db.users import SqlUsers
 
@@ -29,9 +32,12 @@ class SqlUnitOfWork:
         self.bookings = SqlBookings(self._db)
         self.ledger = SqlLedger(self._db)
         self.levels = SqlLevels(self._db)
+        self.redemptions = SqlRedemptions(self._db)
         self.inbox = SqlInbox(self._db)
         self.sync_runs = SqlSyncRuns(self._db)
         self.quarantine = SqlQuarantine(self._db)
+        self.app_state = SqlAppState(self._db)
+        self.expiry = SqlExpiry(self._db)
 
     async def __aenter__(self) -> Self:
         if self._db.in_use:

@@ -2,20 +2,28 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Collection, Sequence
 from datetime import datetime
 from decimal import Decimal
 
+from src.application.ledger_log import log_ledger_writes
 from src.application.ports import UnitOfWork
+from src.application.use_cases.redemptions import capture, release
 from src.domain.booking import Booking, BookingStatus
 from src.domain.loyalty import (
     EntryKind,
     LedgerEntry,
+    LoyaltyAccount,
     LoyaltyLevel,
     apply_award,
+    award_fits,
     reconcile,
 )
 from src.domain.money import ZERO
+from src.domain.redemption import Redemption, RedemptionState, hold_outcome
+
+log = logging.getLogger(__name__)
 
 
 class AwardBonus:
@@ -54,7 +62,11 @@ class AwardBonus:
         if not bookings:
             return ZERO
         levels = self._levels if self._levels is not None else await uow.levels.all()
-        accounts = await uow.ledger.lock_accounts({b.user_id for b in bookings})  # type: ignore[misc]
+        # Holds follow their booking; locked after the bookings and before the accounts, the
+        # order every money path takes.
+        holds = await uow.redemptions.lock_held([b.id for b in bookings])  # type: ignore[misc]
+        members = {b.user_id for b in bookings if b.user_id is not None}
+        accounts = await uow.ledger.lock_accounts(members | {r.user_id for r in holds})
         entries: list[LedgerEntry] = []
         changed: list[Booking] = []
         for booking in bookings:
@@ -62,7 +74,18 @@ class AwardBonus:
             award = reconcile(booking, account, levels, loyalty_enabled)
             if award is None:
                 continue
+            if not award_fits(booking, account, award):
+                # One member's absurd numbers must not fail everyone else's page: skip this
+                # booking (it stays as it was and is retried by the next sync) and say so.
+                log.warning(
+                    "points_award_overflow",
+                    extra={"booking_id": booking.id, "user_id": booking.user_id},
+                )
+                continue
             apply_award(booking, account, award)
+            changed.append(booking)
+            if award.amount == ZERO:
+                continue  # spend only (a 0 % level): no ledger step
             entries.append(
                 LedgerEntry(
                     user_id=account.user_id,
@@ -75,13 +98,49 @@ class AwardBonus:
                     percent=award.percent,
                 )
             )
-            changed.append(booking)
-        if not entries:
+        await self._follow_holds(uow, bookings, holds, accounts, now)
+        if not changed:
             return ZERO
         await uow.ledger.append(entries)
+        log_ledger_writes(entries)
         await uow.bookings.save_loyalty(changed)
-        await uow.ledger.save_accounts([accounts[uid] for uid in {e.user_id for e in entries}])
+        await uow.ledger.save_accounts([accounts[uid] for uid in {b.user_id for b in changed}])  # type: ignore[index]
         return sum((e.amount for e in entries), ZERO)
+
+    async def _follow_holds(
+        self,
+        uow: UnitOfWork,
+        bookings: Sequence[Booking],
+        holds: Sequence[Redemption],
+        accounts: dict[int, LoyaltyAccount],
+        now: datetime,
+    ) -> None:
+        """COMPLETED captures a booking's hold, CANCELLED / NO_SHOW / deleted releases it.
+        Exactly once: the redemption is locked and leaves HELD here, and its RELEASE entry
+        is unique per redemption in the database."""
+        if not holds:
+            return
+        by_id = {b.id: b for b in bookings}
+        to_capture, to_release = [], []
+        for r in holds:
+            outcome = hold_outcome(by_id[r.booking_id])
+            if outcome is RedemptionState.CAPTURED:
+                to_capture.append(r)
+            elif outcome is RedemptionState.RELEASED:
+                to_release.append(r)
+        clock = _Fixed(now)
+        await capture(uow, to_capture, clock)
+        await release(uow, to_release, clock, accounts)
+
+
+class _Fixed:
+    """The award's `now` as a clock."""
+
+    def __init__(self, now: datetime) -> None:
+        self._now = now
+
+    def now(self) -> datetime:
+        return self._now
 
 
 def _reason(booking: Booking, kind: EntryKind, percent: Decimal) -> str:

@@ -6,6 +6,7 @@ from src.application.errors import NotFound, ValidationFailed
 from src.application.ports import BookingQuery, Clock, Page, UnitOfWorkFactory
 from src.application.switches import Switches
 from src.application.use_cases.award import AwardBonus
+from src.application.use_cases.redemptions import release
 from src.domain.booking import UPCOMING_STATUSES, Booking, BookingStatus, MatchMethod
 from src.domain.loyalty import EntryKind, LedgerEntry
 from src.domain.money import ZERO
@@ -70,7 +71,11 @@ class LinkBookingManually:
             if not locked:
                 raise NotFound(f"booking {booking_id} does not exist")
             booking = locked[0]
-            if booking.user_id != user_id and booking.bonus_points != ZERO:
+            if booking.user_id != user_id:
+                # Another member's hold on this visit is theirs to get back.
+                holds = await uow.redemptions.lock_held([booking_id])
+                await release(uow, [r for r in holds if r.user_id != user_id], self.clock)
+            if booking.user_id != user_id and (booking.bonus_points or booking.bonus_basis):
                 await self._move_points_away(uow, booking, now, admin_id)
             await uow.bookings.relink(booking_id, user_id, MatchMethod.MANUAL)
             await AwardBonus()(
@@ -90,9 +95,11 @@ class LinkBookingManually:
         amount = -booking.bonus_points
         account.balance += amount
         account.completed_spend -= booking.bonus_basis
-        booking.ledger_step += 1
-        await uow.ledger.append(
-            [
+        # Spend only (a 0 % level) moves without a ledger entry.
+        entries: list[LedgerEntry] = []
+        if amount != ZERO:
+            booking.ledger_step += 1
+            entries.append(
                 LedgerEntry(
                     user_id=old_user,
                     kind=EntryKind.REVERSAL,
@@ -104,8 +111,8 @@ class LinkBookingManually:
                     percent=booking.bonus_percent,
                     actor_id=admin_id,
                 )
-            ]
-        )
+            )
+        await uow.ledger.append(entries)
         booking.bonus_points, booking.bonus_basis, booking.bonus_percent = ZERO, ZERO, None
         await uow.bookings.save_loyalty([booking])
         await uow.ledger.save_accounts([account])

@@ -7,8 +7,10 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from src.application.errors import NotFound, ValidationFailed
+from src.application.ledger_log import log_ledger_writes
 from src.application.ports import Clock, Page, UnitOfWorkFactory
 from src.domain.loyalty import (
+    MAX_POINTS,
     EntryKind,
     LedgerEntry,
     LoyaltyAccount,
@@ -50,12 +52,22 @@ class ListTransactions:
             return await uow.ledger.entries(user_id, limit, offset)
 
 
-class AdjustPoints:
-    """Admin: add or remove points with a reason, as an ADJUSTMENT entry in the ledger."""
+DEFAULT_MAX_ADJUSTMENT = Decimal(100_000)
 
-    def __init__(self, uow_factory: UnitOfWorkFactory, clock: Clock) -> None:
+
+class AdjustPoints:
+    """Admin: add or remove points with a reason, as an ADJUSTMENT entry in the ledger.
+    Returns the stored entry (with its id). `max_amount` bounds one adjustment either way."""
+
+    def __init__(
+        self,
+        uow_factory: UnitOfWorkFactory,
+        clock: Clock,
+        max_amount: Decimal = DEFAULT_MAX_ADJUSTMENT,
+    ) -> None:
         self.uow_factory = uow_factory
         self.clock = clock
+        self.max_amount = max_amount
 
     async def __call__(
         self, user_id: int, amount: Decimal, reason: str, admin_id: int
@@ -63,6 +75,8 @@ class AdjustPoints:
         amount = quantize(amount)
         if amount == ZERO:
             raise ValidationFailed("amount: must not be zero")
+        if abs(amount) > self.max_amount:
+            raise ValidationFailed(f"amount: must be at most {self.max_amount} either way")
         if not reason.strip():
             raise ValidationFailed("reason: must not be empty")
         async with self.uow_factory() as uow:
@@ -73,6 +87,8 @@ class AdjustPoints:
                 raise ValidationFailed(
                     f"amount: would make the balance negative (balance is {account.balance})"
                 )
+            if account.balance + amount > MAX_POINTS:
+                raise ValidationFailed(f"amount: the balance would exceed {MAX_POINTS}")
             entry = LedgerEntry(
                 user_id=user_id,
                 kind=EntryKind.ADJUSTMENT,
@@ -82,7 +98,8 @@ class AdjustPoints:
                 actor_id=admin_id,
             )
             account.balance += amount
-            await uow.ledger.append([entry])
+            entry = await uow.ledger.add(entry)
+            log_ledger_writes([entry])
             await uow.ledger.save_accounts([account])
             await uow.commit()
         return entry

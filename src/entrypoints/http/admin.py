@@ -3,6 +3,7 @@ the webhook inbox, records set aside."""
 
 from __future__ import annotations
 
+from datetime import date
 from decimal import Decimal
 from typing import Annotated
 
@@ -11,6 +12,7 @@ from litestar.params import JSONBody, QueryParameter
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_202_ACCEPTED
 
 from src.domain.inbox import EventState
+from src.domain.redemption import RedemptionState
 from src.domain.user import Role
 from src.entrypoints.http.auth import admin_only
 from src.entrypoints.http.dependencies import Caller, UseCases
@@ -20,18 +22,23 @@ from src.entrypoints.http.schemas import (
     AdjustmentIn,
     AdjustmentOut,
     AdminBookingOut,
+    CheckoutLineOut,
     LinkIn,
     MemberOut,
     PageOut,
     QuarantinedRecordOut,
     RoleIn,
+    StaffRedemptionIn,
+    StaffRedemptionOut,
     UserOut,
     WebhookEventOut,
     adjustment_out,
     admin_booking_out,
+    checkout_line_out,
     member_out,
     page_of,
     quarantined_record_out,
+    staff_redemption_out,
     user_out,
     webhook_event_out,
 )
@@ -123,6 +130,57 @@ async def adjust_points(
     return adjustment_out(entry)
 
 
+@post(
+    "/users/{user_id:int}/redemptions",
+    status_code=HTTP_201_CREATED,
+    responses=error_responses(401, 403, 404, 422),
+    summary="Spend a member's points now (walk-ins, corrections)",
+)
+async def redeem_points(
+    container: UseCases,
+    me: Caller,
+    user_id: PathId,
+    data: JSONBody[StaffRedemptionIn],
+) -> StaffRedemptionOut:
+    """A REDEMPTION ledger entry signed by the calling admin, at most the member's balance;
+    `booking_id`, when given, must be one of the member's bookings."""
+    r = await container.redeem_points(
+        user_id, Decimal(data.points), data.reason, me.id, booking_id=data.booking_id
+    )
+    return staff_redemption_out(r)
+
+
+RedemptionStateParam = Annotated[
+    str | None,
+    QueryParameter(
+        name="state",
+        description="held|captured|released|redeemed (case-insensitive; default held)",
+        pattern=any_case_pattern(RedemptionState),
+    ),
+]
+DateParam = Annotated[
+    date | None,
+    QueryParameter(
+        name="date", description="YYYY-MM-DD, the salon's local date of the visits (default today)"
+    ),
+]
+
+
+@get(
+    "/redemptions",
+    responses=error_responses(400, 401, 403),
+    summary="Checkout list: points to deduct at payment",
+)
+async def checkout_list(
+    container: UseCases, state_: RedemptionStateParam = None, date_: DateParam = None
+) -> list[CheckoutLineOut]:
+    """Visits on a salon-local date whose member holds points on them, earliest first: the
+    member's name and phone, the visit's time, services and price, the points to deduct.
+    Staff enter the points as a discount in YClients at payment."""
+    state = parse_choice(state_, RedemptionState, "state") or RedemptionState.HELD
+    return [checkout_line_out(line) for line in await container.checkout_list(state, date_)]
+
+
 @get("/webhook-events", responses=error_responses(401, 403), summary="The webhook inbox")
 async def list_webhook_events(
     container: UseCases,
@@ -175,6 +233,8 @@ admin_router = Router(
         search_users,
         update_user,
         adjust_points,
+        redeem_points,
+        checkout_list,
         list_webhook_events,
         replay_webhook_event,
         list_quarantined_records,

@@ -32,6 +32,7 @@ from src.entrypoints.http.dependencies import DEPENDENCIES
 from src.entrypoints.http.errors import EXCEPTION_HANDLERS
 from src.entrypoints.http.health import ReadyCheck, health_router, redis_check
 from src.entrypoints.http.loyalty import loyalty_router
+from src.entrypoints.http.redemptions import redemptions_router
 from src.entrypoints.http.users import users_router
 from src.entrypoints.http.yclients import yclients_router
 from src.entrypoints.metrics import install_metrics
@@ -119,6 +120,7 @@ def create_app(
         ),
         booking_router,
         loyalty_router,
+        redemptions_router,
         yclients_router,
         admin_router,
         *console.routes,

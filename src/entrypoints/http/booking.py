@@ -8,6 +8,7 @@ from litestar import Router, get
 from litestar.params import FromQuery, QueryParameter
 
 from src.domain.booking import BookingStatus
+from src.domain.money import ZERO
 from src.entrypoints.http.dependencies import Caller, UseCases
 from src.entrypoints.http.errors import error_responses
 from src.entrypoints.http.params import Limit, Offset, any_case_pattern, parse_choice
@@ -54,7 +55,8 @@ async def list_bookings(
         limit=limit,
         offset=offset,
     )
-    return page_of(page, [booking_out(b) for b in page.items])
+    held = await container.points_held([b.id for b in page.items if b.id is not None])
+    return page_of(page, [booking_out(b, held.get(b.id, ZERO)) for b in page.items])  # type: ignore[arg-type]
 
 
 booking_router = Router(

@@ -19,7 +19,7 @@ from src.entrypoints.http.schemas import (
 
 @get("/", responses=error_responses(401), summary="The caller's balance and level")
 async def loyalty_account(me: Caller, container: UseCases) -> LoyaltyOut:
-    return loyalty_out(await container.loyalty(me.id))
+    return loyalty_out(await container.loyalty(me.id), await container.expiring_soon(me.id))
 
 
 @get("/transactions", responses=error_responses(401), summary="The caller's ledger")

@@ -7,6 +7,7 @@ clients expect; the shapes are the ones README.md documents: extend them, never 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, Any, Generic, Literal, TypeVar
@@ -15,7 +16,9 @@ from msgspec import Meta, Struct
 
 from src.application.ports import MemberSummary, Page
 from src.application.use_cases.codes import BookingForm
+from src.application.use_cases.expire_points import Expiring
 from src.application.use_cases.loyalty import LoyaltyView
+from src.application.use_cases.redemptions import CheckoutLine
 from src.application.use_cases.users import MIN_PASSWORD_LENGTH, Profile
 from src.application.use_cases.webhooks import Accepted
 from src.domain.booking import Booking
@@ -23,6 +26,7 @@ from src.domain.inbox import WebhookEvent
 from src.domain.loyalty import LedgerEntry, LoyaltyLevel
 from src.domain.money import quantize
 from src.domain.quarantine import QuarantinedRecord
+from src.domain.redemption import Redemption
 from src.domain.sync_run import SyncRun
 from src.domain.user import User
 
@@ -252,6 +256,7 @@ class BookingOut(Struct, kw_only=True):
     deleted: bool
     created_at: datetime | None
     updated_at: datetime | None
+    points_held: Money = "0.00"  # points a HELD redemption sets aside for this visit
 
 
 def _booking_fields(b: Booking) -> dict[str, object]:
@@ -274,8 +279,11 @@ def _booking_fields(b: Booking) -> dict[str, object]:
     }
 
 
-def booking_out(b: Booking) -> BookingOut:
-    return BookingOut(**_booking_fields(b))  # type: ignore[arg-type]
+def booking_out(b: Booking, points_held: Decimal | None = None) -> BookingOut:
+    out = BookingOut(**_booking_fields(b))  # type: ignore[arg-type]
+    if points_held is not None:
+        out.points_held = money(points_held)
+    return out
 
 
 class AdminBookingOut(BookingOut, kw_only=True):
@@ -309,15 +317,21 @@ class LinkIn(Struct):
 # -- loyalty --------------------------------------------------------------------------------
 
 
+class ExpiringOut(Struct):
+    points: Money
+    expires_at: datetime
+
+
 class LoyaltyOut(Struct):
     balance: Money
     level: LevelOut
     next_level: LevelOut | None
     spend_to_next_level: Money | None
     completed_spend: Money
+    expiring_soon: list[ExpiringOut]  # points expiring in the next 30 days, soonest first
 
 
-def loyalty_out(view: LoyaltyView) -> LoyaltyOut:
+def loyalty_out(view: LoyaltyView, expiring: Sequence[Expiring] = ()) -> LoyaltyOut:
     return LoyaltyOut(
         balance=money(view.account.balance),
         level=level_out(view.level),
@@ -326,12 +340,13 @@ def loyalty_out(view: LoyaltyView) -> LoyaltyOut:
             money(view.spend_to_next_level) if view.spend_to_next_level is not None else None
         ),
         completed_spend=money(view.account.completed_spend),
+        expiring_soon=[ExpiringOut(money(e.points), e.expires_at) for e in expiring],
     )
 
 
 class TransactionOut(Struct):
     id: int | None
-    kind: Literal["ACCRUAL", "REVERSAL", "ADJUSTMENT"]
+    kind: Literal["ACCRUAL", "REVERSAL", "ADJUSTMENT", "HOLD", "RELEASE", "REDEMPTION", "EXPIRY"]
     amount: Money
     percent: Money | None
     reason: str
@@ -473,6 +488,101 @@ def webhook_event_out(e: WebhookEvent) -> WebhookEventOut:
         last_error=e.last_error,
         received_at=e.received_at,
         processed_at=e.processed_at,
+    )
+
+
+# -- redemptions (spending points) ----------------------------------------------------------
+
+PositivePoints = Annotated[
+    str,
+    Meta(
+        description="Points as a decimal string, at most two places, above zero",
+        examples=["150.00", "20"],
+        pattern=r"^\+?\d{1,9}(\.\d{1,2})?$",
+    ),
+]
+RedemptionStateName = Literal["HELD", "CAPTURED", "RELEASED", "REDEEMED"]
+
+
+class RedemptionIn(Struct):
+    booking_id: Id
+    points: PositivePoints
+
+
+class StaffRedemptionIn(Struct):
+    points: PositivePoints
+    reason: Annotated[str, Meta(max_length=500, pattern=r"^[^\x00]*[^\s\x00][^\x00]*$")]
+    booking_id: Id | None = None
+
+
+class RedemptionOut(Struct):
+    id: int
+    booking_id: int | None
+    points: Money
+    state: RedemptionStateName
+    reason: str
+    created_at: datetime
+    updated_at: datetime | None
+
+
+def redemption_out(r: Redemption) -> RedemptionOut:
+    assert r.id is not None
+    return RedemptionOut(
+        id=r.id,
+        booking_id=r.booking_id,
+        points=money(r.points),
+        state=r.state.value,  # type: ignore[arg-type]
+        reason=r.reason,
+        created_at=r.created_at,
+        updated_at=r.updated_at,
+    )
+
+
+class StaffRedemptionOut(RedemptionOut):
+    user_id: int
+    actor_id: int | None
+
+
+def staff_redemption_out(r: Redemption) -> StaffRedemptionOut:
+    base = redemption_out(r)
+    return StaffRedemptionOut(
+        **{f: getattr(base, f) for f in base.__struct_fields__},
+        user_id=r.user_id,
+        actor_id=r.actor_id,
+    )
+
+
+class CheckoutLineOut(Struct):
+    """A visit whose points staff deduct at payment, as a discount in YClients."""
+
+    redemption_id: int
+    points: Money
+    state: RedemptionStateName
+    booking_id: int
+    yclients_record_id: int
+    appointment_datetime: datetime
+    services: list[ServiceOut]
+    price: Money
+    member_id: int
+    member_name: str | None
+    member_phone: str | None
+
+
+def checkout_line_out(line: CheckoutLine) -> CheckoutLineOut:
+    r, b, m = line.redemption, line.booking, line.member
+    assert r.id is not None and b.id is not None
+    return CheckoutLineOut(
+        redemption_id=r.id,
+        points=money(r.points),
+        state=r.state.value,  # type: ignore[arg-type]
+        booking_id=b.id,
+        yclients_record_id=b.record_id,
+        appointment_datetime=b.local_appointment_at,
+        services=[ServiceOut(title, money(cost)) for title, cost in b.services],
+        price=money(b.price),
+        member_id=r.user_id,
+        member_name=m.name if m else None,
+        member_phone=m.phone if m else None,
     )
 
 

@@ -99,6 +99,10 @@ async def test_schema_is_served(api: Api) -> None:
         ("get", "/api/v1/admin/webhook-events"),
         ("post", "/api/v1/admin/webhook-events/{event_id}/replay"),
         ("get", "/health"), ("get", "/ready"),
+        ("post", "/api/v1/loyalty/redemptions"), ("get", "/api/v1/loyalty/redemptions"),
+        ("delete", "/api/v1/loyalty/redemptions/{redemption_id}"),
+        ("post", "/api/v1/admin/users/{user_id}/redemptions"),
+        ("get", "/api/v1/admin/redemptions"),
     }  # fmt: skip
     found = {(m, p) for p, ops in schema["paths"].items() for m in ops}
     assert found == expected

@@ -120,7 +120,12 @@ def test_member_routes_take_no_identifiers(pg_url: str) -> None:
         p for p in schema["paths"] if not p.startswith(("/api/v1/admin", "/api/v1/yclients"))
     ]
     assert "/api/v1/booking" in member_paths
+    # Issue 14 names the redemption to release in its path; that route answers 404 for
+    # anyone else's (test_redemptions.py::test_only_own_bookings_and_redemptions).
+    owned = {"/api/v1/loyalty/redemptions/{redemption_id}"}
     for path in member_paths:
+        if path in owned:
+            continue
         assert "{" not in path
         for operation in schema["paths"][path].values():
             names = {p["name"] for p in operation.get("parameters", [])}

@@ -126,6 +126,7 @@ async def test_booking_shape(api: Api) -> None:
         "deleted": False,
         "created_at": IsStr(),
         "updated_at": IsStr(),
+        "points_held": "0.00",
     }
     utc(booking["appointment_datetime"])
     utc(booking["created_at"])
@@ -212,6 +213,7 @@ async def test_loyalty_account_and_transactions(api: Api) -> None:
         "next_level": {"name": "Silver", "cashback_percent": "5.00", "min_spend": "30000.00"},
         "spend_to_next_level": "29000.00",
         "completed_spend": "1000.00",
+        "expiring_soon": [],  # POINTS_TTL_DAYS=0: nothing expires
     }
     body = (await api.client.get(TRANSACTIONS, headers=member.headers)).json()
     assert body["total"] == 1

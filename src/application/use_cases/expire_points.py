@@ -1,0 +1,207 @@
+"""ExpirePoints: write one EXPIRY entry per lot whose time has come, for its unspent
+remainder, and remind members once per lot before that.
+
+Invariant: a lot expires at most once, for at most what is left of it, and the balance stays
+the sum of the ledger. Enforced in the database: `points_lot_expiries` has the lot as its
+primary key (a second EXPIRY of one lot fails its transaction), and each member is handled
+in one transaction holding their account row locked (`lock_accounts`), so what is left of a
+lot is computed on the latest ledger; a racing run waits, then finds nothing due. Reminders:
+`points_lot_reminders` keyed by lot, inserted before the reminder goes out.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+from src.application.errors import ConcurrentUpdate
+from src.application.ledger_log import log_ledger_writes
+from src.application.ports import Clock, ExpiryReminders, UnitOfWorkFactory
+from src.domain.expiry import TtlHistory, due, expiring_within, replay
+from src.domain.loyalty import EntryKind, LedgerEntry
+from src.domain.money import ZERO
+
+log = logging.getLogger(__name__)
+
+TTL_HISTORY = "points_ttl_days"  # the app_state row: POINTS_TTL_DAYS over time
+MAX_ATTEMPTS = 5
+
+
+@dataclass(slots=True)
+class ExpiryResult:
+    members: int = 0
+    lots: int = 0
+    points: Decimal = ZERO
+    reminders: int = 0
+
+
+@dataclass(slots=True)
+class _Reminder:
+    user_id: int
+    points: Decimal
+    expires_at: datetime
+
+
+@dataclass(slots=True)
+class _Member:
+    lots: int = 0
+    points: Decimal = ZERO
+    reminders: list[_Reminder] = field(default_factory=list)
+
+
+class RecordTtl:
+    """Remember `POINTS_TTL_DAYS` with the moment it took effect (new lots only)."""
+
+    def __init__(self, uow_factory: UnitOfWorkFactory, clock: Clock, ttl_days: int) -> None:
+        self.uow_factory = uow_factory
+        self.clock = clock
+        self.ttl_days = ttl_days
+
+    async def __call__(self) -> TtlHistory:
+        async with self.uow_factory() as uow:
+            stored = await uow.app_state.get(TTL_HISTORY)
+            history = TtlHistory.load(stored)
+            current = history.with_current(self.ttl_days, self.clock.now())
+            if current is not history or stored is None:
+                await uow.app_state.put(TTL_HISTORY, current.dump(), self.clock.now())
+                await uow.commit()
+        return current
+
+
+class ExpirePoints:
+    """Daily (and `just expire-points`): expire due lots and send due reminders."""
+
+    def __init__(
+        self,
+        uow_factory: UnitOfWorkFactory,
+        clock: Clock,
+        reminders: ExpiryReminders,
+        *,
+        ttl_days: int,
+        reminder_days: int,
+        batch_size: int = 200,
+    ) -> None:
+        self.uow_factory = uow_factory
+        self.clock = clock
+        self.reminders = reminders
+        self.record_ttl = RecordTtl(uow_factory, clock, ttl_days)
+        self.reminder_days = reminder_days
+        self.batch_size = batch_size
+
+    async def __call__(self) -> ExpiryResult:
+        history = await self.record_ttl()
+        result = ExpiryResult()
+        ttls = [days for _, days in history.changes if days > 0]
+        if not ttls:
+            return result  # points never expired under any setting
+        now = self.clock.now()
+        cutoff = now + timedelta(days=self.reminder_days) - timedelta(days=min(ttls))
+        after = 0
+        while True:
+            async with self.uow_factory() as uow:
+                users = await uow.expiry.candidate_users(cutoff, after, self.batch_size)
+            if not users:
+                break
+            for user_id in users:
+                member = await self._member(user_id, history, now)
+                result.members += 1
+                result.lots += member.lots
+                result.points += member.points
+                for r in member.reminders:  # after the commit that recorded them: once
+                    await self.reminders.points_expiring(r.user_id, r.points, r.expires_at)
+                result.reminders += len(member.reminders)
+            after = users[-1]
+        log.info(
+            "points_expiry_run",
+            extra={
+                "members": result.members,
+                "lots": result.lots,
+                "points": str(result.points),
+                "reminders": result.reminders,
+            },
+        )
+        return result
+
+    async def _member(self, user_id: int, history: TtlHistory, now: datetime) -> _Member:
+        for attempt in range(1, MAX_ATTEMPTS + 1):
+            try:
+                return await self._expire(user_id, history, now)
+            except ConcurrentUpdate:
+                if attempt == MAX_ATTEMPTS:
+                    raise
+                log.info("points_expiry_retry", extra={"attempt": attempt, "user_id": user_id})
+                await asyncio.sleep(0.01 * attempt)
+        raise AssertionError("unreachable")
+
+    async def _expire(self, user_id: int, history: TtlHistory, now: datetime) -> _Member:
+        out = _Member()
+        written: list[LedgerEntry] = []
+        async with self.uow_factory() as uow:
+            account = (await uow.ledger.lock_accounts([user_id]))[user_id]
+            book = replay(
+                await uow.expiry.ledger(user_id), history, await uow.expiry.expired_lots(user_id)
+            )
+            for lot in due(book, now):
+                points = lot.remaining
+                entry = await uow.ledger.add(
+                    LedgerEntry(
+                        user_id=user_id,
+                        kind=EntryKind.EXPIRY,
+                        amount=-points,
+                        reason=f"points credited {lot.credited_at:%Y-%m-%d} expired",
+                        created_at=now,
+                    )
+                )
+                await uow.expiry.record_expiry(lot.entry_id, entry.id or 0, user_id, points, now)
+                account.balance -= points
+                lot.consumed += points
+                lot.expired = True
+                out.lots += 1
+                out.points -= points
+                written.append(entry)
+            if out.lots:
+                await uow.ledger.save_accounts([account])
+            reminded = await uow.expiry.reminded_lots(user_id)
+            for lot in expiring_within(book, now, self.reminder_days):
+                if lot.entry_id in reminded or lot.expires_at is None:
+                    continue
+                if await uow.expiry.record_reminder(lot.entry_id, user_id, lot.expires_at, now):
+                    out.reminders.append(_Reminder(user_id, lot.remaining, lot.expires_at))
+            await uow.commit()
+        log_ledger_writes(written)
+        if written:
+            # counted as loyalty_points_spending_total{flow="expired"}
+            log.info("points_expired", extra={"user_id": user_id, "points": str(-out.points)})
+        return out
+
+
+SOON_DAYS = 30
+
+
+@dataclass(frozen=True, slots=True)
+class Expiring:
+    points: Decimal
+    expires_at: datetime
+
+
+class ExpiringSoon:
+    """A member's points that expire within the next 30 days, per lot, soonest first (the
+    lots as the expiry run will see them: the stored TTL history, the member's ledger)."""
+
+    def __init__(self, uow_factory: UnitOfWorkFactory, clock: Clock) -> None:
+        self.uow_factory = uow_factory
+        self.clock = clock
+
+    async def __call__(self, user_id: int) -> list[Expiring]:
+        async with self.uow_factory() as uow:
+            history = TtlHistory.load(await uow.app_state.get(TTL_HISTORY))
+            if all(days == 0 for _, days in history.changes):
+                return []
+            book = replay(
+                await uow.expiry.ledger(user_id), history, await uow.expiry.expired_lots(user_id)
+            )
+        lots = expiring_within(book, self.clock.now(), SOON_DAYS)
+        return [Expiring(lot.remaining, lot.expires_at) for lot in lots if lot.expires_at]

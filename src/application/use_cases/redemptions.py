@@ -1,0 +1,286 @@
+"""Spending points: a member's hold on an upcoming visit (and its release), staff redemption.
+
+Invariant: every point spent is one ledger entry, written once. The database enforces it:
+at most one HELD redemption per booking (a unique partial index) and one entry per
+(redemption_id, kind). Decisions are made on rows locked in the same order everywhere
+(booking, then redemption, then account), the order `AwardBonus` uses when a hold follows
+its booking, so a hold racing the booking's completion is either captured or never made.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from decimal import Decimal
+
+from src.application.errors import Conflict, NotFound, ValidationFailed
+from src.application.ledger_log import log_ledger_writes
+from src.application.ports import Clock, Page, UnitOfWork, UnitOfWorkFactory
+from src.domain.booking import UPCOMING_STATUSES, Booking
+from src.domain.loyalty import EntryKind, LedgerEntry, LoyaltyAccount
+from src.domain.money import ZERO, quantize
+from src.domain.redemption import (
+    DEFAULT_MAX_PERCENT,
+    Redemption,
+    RedemptionState,
+    hold_refusal,
+)
+from src.domain.user import User
+
+log = logging.getLogger(__name__)
+
+
+class HoldPoints:
+    """Member: set points aside for one of their own upcoming visits (a HOLD entry)."""
+
+    def __init__(
+        self,
+        uow_factory: UnitOfWorkFactory,
+        clock: Clock,
+        max_percent: Decimal = DEFAULT_MAX_PERCENT,
+    ) -> None:
+        self.uow_factory = uow_factory
+        self.clock = clock
+        self.max_percent = max_percent
+
+    async def __call__(self, user_id: int, booking_id: int, points: Decimal) -> Redemption:
+        points = quantize(points)
+        if points <= ZERO:
+            raise ValidationFailed("points: must be positive")
+        async with self.uow_factory() as uow:
+            locked = await uow.bookings.lock_many([booking_id])
+            booking = locked[0] if locked else None
+            if booking is None or booking.user_id != user_id:
+                raise NotFound(f"booking {booking_id} does not exist")
+            if await uow.redemptions.lock_held([booking_id]):
+                raise Conflict("booking_id: the booking already has an active redemption")
+            account = (await uow.ledger.lock_accounts([user_id]))[user_id]
+            refusal = hold_refusal(booking, account.balance, points, self.max_percent)
+            if refusal is not None:
+                raise ValidationFailed(refusal)
+            now = self.clock.now()
+            redemption = await uow.redemptions.add(
+                Redemption(
+                    user_id=user_id,
+                    points=points,
+                    state=RedemptionState.HELD,
+                    reason=f"held for record {booking.record_id} (company {booking.company_id})",
+                    created_at=now,
+                    booking_id=booking_id,
+                    updated_at=now,
+                )
+            )
+            await _write(uow, redemption, EntryKind.HOLD, -points, now)
+            account.balance -= points
+            await uow.ledger.save_accounts([account])
+            await uow.commit()
+        _log("points_held", redemption)
+        return redemption
+
+
+class ReleaseHold:
+    """Member: give back a hold while the visit has not happened (a RELEASE entry)."""
+
+    def __init__(self, uow_factory: UnitOfWorkFactory, clock: Clock) -> None:
+        self.uow_factory = uow_factory
+        self.clock = clock
+
+    async def __call__(self, user_id: int, redemption_id: int) -> Redemption:
+        async with self.uow_factory() as uow:
+            seen = await uow.redemptions.get(redemption_id)
+            if seen is None or seen.user_id != user_id:
+                raise NotFound(f"redemption {redemption_id} does not exist")
+            # Lock in the order AwardBonus does: booking, redemption, account.
+            bookings = await uow.bookings.lock_many([seen.booking_id] if seen.booking_id else [])
+            redemption = await uow.redemptions.lock(redemption_id)
+            assert redemption is not None  # nothing deletes redemptions
+            if redemption.state is not RedemptionState.HELD:
+                raise Conflict(f"redemption {redemption_id} is {redemption.state.value}")
+            if bookings and bookings[0].status not in UPCOMING_STATUSES:
+                raise Conflict(f"booking {bookings[0].id} is {bookings[0].status.value}")
+            await release(uow, [redemption], self.clock)
+            await uow.commit()
+        return redemption
+
+
+async def release(
+    uow: UnitOfWork,
+    redemptions: list[Redemption],
+    clock: Clock,
+    accounts: dict[int, LoyaltyAccount] | None = None,
+) -> None:
+    """Release locked HELD redemptions: RELEASE entries, balances back, state RELEASED.
+    `accounts` the caller holds locked already are updated in place and saved."""
+    if not redemptions:
+        return
+    now = clock.now()
+    if accounts is None:
+        accounts = await uow.ledger.lock_accounts({r.user_id for r in redemptions})
+    for r in redemptions:
+        await _write(uow, r, EntryKind.RELEASE, r.points, now)
+        accounts[r.user_id].balance += r.points
+        r.state, r.updated_at = RedemptionState.RELEASED, now
+    await uow.redemptions.save(redemptions)
+    await uow.ledger.save_accounts([accounts[uid] for uid in {r.user_id for r in redemptions}])
+    for r in redemptions:
+        _log("points_released", r)
+
+
+async def capture(uow: UnitOfWork, redemptions: list[Redemption], clock: Clock) -> None:
+    """Capture locked HELD redemptions: the held points are spent as they are (no entry)."""
+    if not redemptions:
+        return
+    now = clock.now()
+    for r in redemptions:
+        r.state, r.updated_at = RedemptionState.CAPTURED, now
+    await uow.redemptions.save(redemptions)
+    for r in redemptions:
+        _log("points_captured", r)
+
+
+class RedeemPoints:
+    """Staff: spend a member's points at once (walk-ins, corrections), bounded by the balance."""
+
+    def __init__(self, uow_factory: UnitOfWorkFactory, clock: Clock) -> None:
+        self.uow_factory = uow_factory
+        self.clock = clock
+
+    async def __call__(
+        self,
+        user_id: int,
+        points: Decimal,
+        reason: str,
+        admin_id: int,
+        booking_id: int | None = None,
+    ) -> Redemption:
+        points = quantize(points)
+        if points <= ZERO:
+            raise ValidationFailed("points: must be positive")
+        if not reason.strip():
+            raise ValidationFailed("reason: must not be empty")
+        async with self.uow_factory() as uow:
+            if await uow.users.get(user_id) is None:
+                raise NotFound(f"user {user_id} does not exist")
+            if booking_id is not None:
+                booking = await uow.bookings.get(booking_id)
+                if booking is None or booking.user_id != user_id:
+                    raise NotFound(f"booking {booking_id} of user {user_id} does not exist")
+            account = (await uow.ledger.lock_accounts([user_id]))[user_id]
+            if points > account.balance:
+                raise ValidationFailed(f"points: more than the balance ({account.balance})")
+            now = self.clock.now()
+            redemption = await uow.redemptions.add(
+                Redemption(
+                    user_id=user_id,
+                    points=points,
+                    state=RedemptionState.REDEEMED,
+                    reason=reason.strip(),
+                    created_at=now,
+                    booking_id=booking_id,
+                    actor_id=admin_id,
+                    updated_at=now,
+                )
+            )
+            await _write(uow, redemption, EntryKind.REDEMPTION, -points, now)
+            account.balance -= points
+            await uow.ledger.save_accounts([account])
+            await uow.commit()
+        _log("points_redeemed", redemption)
+        return redemption
+
+
+class ListRedemptions:
+    def __init__(self, uow_factory: UnitOfWorkFactory) -> None:
+        self.uow_factory = uow_factory
+
+    async def __call__(self, user_id: int, limit: int = 20, offset: int = 0) -> Page[Redemption]:
+        async with self.uow_factory() as uow:
+            return await uow.redemptions.query(user_id, limit, offset)
+
+
+@dataclass(frozen=True, slots=True)
+class CheckoutLine:
+    """One visit whose points staff deduct at payment (as a discount in YClients)."""
+
+    redemption: Redemption
+    booking: Booking
+    member: User | None
+
+
+# Salon offsets range from UTC-12 to UTC+14: a local day lies within this UTC window.
+_WIDEST_OFFSET = timedelta(hours=14)
+
+
+class CheckoutList:
+    """Admin: the redemptions (HELD by default) of visits on a salon-local date (today by
+    default), with the member's name and phone, the visit's time, services and price."""
+
+    def __init__(self, uow_factory: UnitOfWorkFactory, clock: Clock) -> None:
+        self.uow_factory = uow_factory
+        self.clock = clock
+
+    async def __call__(
+        self, state: RedemptionState = RedemptionState.HELD, day: date | None = None
+    ) -> list[CheckoutLine]:
+        now = self.clock.now()
+        around = day or now.date()
+        start = datetime.combine(around, time(), tzinfo=UTC) - _WIDEST_OFFSET
+        end = start + timedelta(days=1) + 2 * _WIDEST_OFFSET
+        lines = []
+        async with self.uow_factory() as uow:
+            for r in await uow.redemptions.for_visits(state, start, end):
+                booking = await uow.bookings.get(r.booking_id)  # type: ignore[arg-type]
+                if booking is None:
+                    continue
+                local = booking.local_appointment_at
+                wanted = day or now.astimezone(local.tzinfo).date()
+                if local.date() != wanted:
+                    continue
+                lines.append(CheckoutLine(r, booking, await uow.users.get(r.user_id)))
+        return lines
+
+
+class PointsHeld:
+    """booking id → points held on it, for showing bookings."""
+
+    def __init__(self, uow_factory: UnitOfWorkFactory) -> None:
+        self.uow_factory = uow_factory
+
+    async def __call__(self, booking_ids: list[int]) -> dict[int, Decimal]:
+        if not booking_ids:
+            return {}
+        async with self.uow_factory() as uow:
+            return await uow.redemptions.held_points(booking_ids)
+
+
+async def _write(
+    uow: UnitOfWork, r: Redemption, kind: EntryKind, amount: Decimal, now: datetime
+) -> None:
+    # HOLD / RELEASE / REDEMPTION entries carry the redemption, not the booking: a booking's
+    # own entries (and `bonus_points`) stay what it earned.
+    entry = await uow.ledger.add(
+        LedgerEntry(
+            user_id=r.user_id,
+            kind=kind,
+            amount=amount,
+            reason=f"{kind.value.lower()}: {r.reason}",
+            created_at=now,
+            actor_id=r.actor_id,
+            redemption_id=r.id,
+        )
+    )
+    log_ledger_writes([entry])
+
+
+def _log(event: str, r: Redemption) -> None:
+    # Ids only, never contacts.
+    log.info(
+        event,
+        extra={
+            "redemption_id": r.id,
+            "booking_id": r.booking_id,
+            "user_id": r.user_id,
+            "points": str(r.points),
+        },
+    )

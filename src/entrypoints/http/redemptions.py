@@ -1,0 +1,69 @@
+"""A member spends points on an upcoming visit: holds, their release, the list."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from litestar import HttpMethod, Response, Router, delete, get, post, route
+from litestar.params import JSONBody
+from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_204_NO_CONTENT
+
+from src.entrypoints.http.dependencies import Caller, UseCases
+from src.entrypoints.http.errors import error_responses
+from src.entrypoints.http.params import Limit, Offset, PathId
+from src.entrypoints.http.schemas import (
+    PageOut,
+    RedemptionIn,
+    RedemptionOut,
+    page_of,
+    redemption_out,
+)
+
+
+@post(
+    "/",
+    status_code=HTTP_201_CREATED,
+    responses=error_responses(401, 404, 409, 422),
+    summary="Hold points for one of the caller's upcoming visits",
+)
+async def hold_points(
+    me: Caller, container: UseCases, data: JSONBody[RedemptionIn]
+) -> RedemptionOut:
+    """A HOLD entry sets the points aside: at most the balance and `REDEMPTION_MAX_PERCENT`
+    of the booking's price, one active redemption per booking (409 otherwise). Staff deduct
+    them at payment; the visit's completion captures them, a cancellation gives them back."""
+    r = await container.hold_points(me.id, data.booking_id, Decimal(data.points))
+    return redemption_out(r)
+
+
+@delete(
+    "/{redemption_id:int}",
+    status_code=HTTP_200_OK,
+    responses=error_responses(401, 404, 409),
+    summary="Give back a hold while the visit has not happened",
+)
+async def release_hold(me: Caller, container: UseCases, redemption_id: PathId) -> RedemptionOut:
+    return redemption_out(await container.release_hold(me.id, redemption_id))
+
+
+@get("/", responses=error_responses(401), summary="The caller's redemptions")
+async def list_redemptions(
+    me: Caller, container: UseCases, limit: Limit = 20, offset: Offset = 0
+) -> PageOut[RedemptionOut]:
+    """Newest first: HELD, CAPTURED (spent on the visit), RELEASED, REDEEMED (by staff)."""
+    page = await container.list_redemptions(me.id, limit, offset)
+    return page_of(page, [redemption_out(r) for r in page.items])
+
+
+@route("/", http_method=[HttpMethod.OPTIONS], include_in_schema=False, sync_to_thread=False)
+def redemptions_options() -> Response[None]:
+    # Litestar builds the automatic OPTIONS answer when a path's first handler is added, so
+    # with GET and POST on one path it would announce only the first.
+    return Response(None, status_code=HTTP_204_NO_CONTENT, headers={"Allow": "GET, OPTIONS, POST"})
+
+
+redemptions_router = Router(
+    "/api/v1/loyalty/redemptions",
+    route_handlers=[redemptions_options, hold_points, release_hold, list_redemptions],
+    tags=["loyalty"],
+)
