@@ -103,6 +103,8 @@ async def test_schema_is_served(api: Api) -> None:
         ("delete", "/api/v1/loyalty/redemptions/{redemption_id}"),
         ("post", "/api/v1/admin/users/{user_id}/redemptions"),
         ("get", "/api/v1/admin/redemptions"),
+        ("get", "/api/v1/admin/users"), ("patch", "/api/v1/admin/users/{user_id}"),
+        ("get", "/api/v1/admin/quarantined-records"),
     }  # fmt: skip
     found = {(m, p) for p, ops in schema["paths"].items() for m in ops}
     assert found == expected
