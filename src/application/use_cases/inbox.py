@@ -105,6 +105,7 @@ class ProcessInbox:
         self.batch_size = batch_size
         self.max_attempts = max_attempts
         self.retry_delay = retry_delay
+        self._one_batch_at_a_time = asyncio.Lock()
 
     async def drain(self, company_id: int | None = None, max_batches: int = 50) -> int:
         """Batches until none is full (the backlog is gone) or `max_batches`; returns the
@@ -126,9 +127,21 @@ class ProcessInbox:
         final: bool = False,
     ) -> BatchOutcome:
         """Claim and apply one batch (`include`: that event and others of its company;
-        `final`: a failure of `include` makes it DEAD, as on the last of its task's tries)."""
+        `final`: a failure of `include` makes it DEAD, as on the last of its task's tries).
+
+        One batch at a time per process: tasks of a worker that arrive while a batch runs wait
+        for it, and the next claim takes every event that arrived meanwhile. Running them side
+        by side would split the backlog into many small batches that then queue on the same
+        rows (a member's account) anyway. Other worker processes share the backlog through
+        SKIP LOCKED."""
         if not self.switches.yclients_enabled:
             return BatchOutcome()
+        async with self._one_batch_at_a_time:
+            return await self._retrying(include, company_id, ids, final)
+
+    async def _retrying(
+        self, include: int | None, company_id: int | None, ids: Collection[int] | None, final: bool
+    ) -> BatchOutcome:
         for attempt in range(1, MAX_CONFLICT_RETRIES + 1):
             try:
                 return await self._batch(include, company_id, ids, final)
@@ -260,8 +273,8 @@ class ProcessInbox:
         # records them again. Deferred ones stay PENDING for the next batch.
         middle = len(suspects) // 2
         for half in (suspects[:middle], suspects[middle:] + list(plan.failed)):
-            outcome.add(await self.batch(ids=half, include=include if include in half else None,
-                                         final=final))  # fmt: skip
+            outcome.add(await self._retrying(include if include in half else None, None, half,
+                                             final))  # fmt: skip
         return outcome
 
     def _failed(
