@@ -34,6 +34,7 @@ log = logging.getLogger(__name__)
 
 MAX_CONFLICT_RETRIES = 5
 MAX_RETRY_DELAY = timedelta(hours=1)
+DONE_HERE_LIMIT = 100_000
 
 
 @dataclass(slots=True)
@@ -105,6 +106,10 @@ class ProcessInbox:
         self.batch_size = batch_size
         self.max_attempts = max_attempts
         self.retry_delay = retry_delay
+        self._one_batch_at_a_time = asyncio.Lock()
+        # Events a batch here processed ahead of their own task, which is then a no-op. Each
+        # is used once (a replay of the event later is processed as usual); insertion order.
+        self._done_here: dict[int, bool] = {}
 
     async def drain(self, company_id: int | None = None, max_batches: int = 50) -> int:
         """Batches until none is full (the backlog is gone) or `max_batches`; returns the
@@ -126,9 +131,30 @@ class ProcessInbox:
         final: bool = False,
     ) -> BatchOutcome:
         """Claim and apply one batch (`include`: that event and others of its company;
-        `final`: a failure of `include` makes it DEAD, as on the last of its task's tries)."""
+        `final`: a failure of `include` makes it DEAD, as on the last of its task's tries).
+
+        One batch at a time per process: tasks of a worker that arrive while a batch runs wait
+        for it, and the next claim takes every event that arrived meanwhile. Running them side
+        by side would split the backlog into many small batches that then queue on the same
+        rows (a member's account) anyway. Other worker processes share the backlog through
+        SKIP LOCKED."""
         if not self.switches.yclients_enabled:
             return BatchOutcome()
+        async with self._one_batch_at_a_time:
+            if include is not None and self._done_here.pop(include, False):
+                # An earlier batch of this process took it: its own task costs no statement.
+                return BatchOutcome(processed=[include])
+            outcome = await self._retrying(include, company_id, ids, final)
+        for event_id in outcome.processed:
+            if event_id != include:
+                self._done_here[event_id] = True
+        while len(self._done_here) > DONE_HERE_LIMIT:  # tasks another process ran
+            del self._done_here[next(iter(self._done_here))]
+        return outcome
+
+    async def _retrying(
+        self, include: int | None, company_id: int | None, ids: Collection[int] | None, final: bool
+    ) -> BatchOutcome:
         for attempt in range(1, MAX_CONFLICT_RETRIES + 1):
             try:
                 return await self._batch(include, company_id, ids, final)
@@ -260,8 +286,8 @@ class ProcessInbox:
         # records them again. Deferred ones stay PENDING for the next batch.
         middle = len(suspects) // 2
         for half in (suspects[:middle], suspects[middle:] + list(plan.failed)):
-            outcome.add(await self.batch(ids=half, include=include if include in half else None,
-                                         final=final))  # fmt: skip
+            outcome.add(await self._retrying(include if include in half else None, None, half,
+                                             final))  # fmt: skip
         return outcome
 
     def _failed(

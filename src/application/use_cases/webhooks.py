@@ -146,6 +146,8 @@ class ProcessWebhookEvent:
                 outcome = await self.inbox.batch(include=event_id, final=final_attempt)
                 if event_id in outcome.failed:
                     raise outcome.failed[event_id]
+                if event_id in outcome.processed:
+                    return EventState.PROCESSED
                 if event_id not in outcome.deferred:
                     break
         async with self.uow_factory() as uow:

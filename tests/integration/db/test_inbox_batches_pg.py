@@ -22,8 +22,10 @@ from src.adapters.db.uow import SqlUnitOfWorkFactory
 from src.domain.codes import comment_line
 from src.domain.inbox import WebhookEvent, dedupe_key
 from src.entrypoints.bootstrap import Container, build_container
+from tests.factories import COMPANY_ID
 from tests.fakes import FakeGateway, FakeHasher
 from tests.integration.db.helpers import add_user
+from tests.integration.db.test_batching import counted
 from tests.integration.http.conftest import make_settings, webhook_body
 
 EVENTS = 1_000
@@ -150,3 +152,106 @@ async def test_two_workers_drain_one_backlog_each_event_once(
             assert net[record_id] == 0, (record_id, net[record_id])
         assert awards[record_id] == int(ends_completed), record_id  # credited once at most
     assert balance == ledger_sum == sum(net.values())
+
+
+def _events(bodies: list[bytes]) -> list[WebhookEvent]:
+    received = datetime.now(UTC) - timedelta(minutes=1)
+    out = []
+    for b in bodies:
+        envelope = json.loads(b)
+        out.append(
+            WebhookEvent(
+                COMPANY_ID,
+                "record",
+                envelope["resource_id"],
+                envelope["status"],
+                b,
+                dedupe_key(b),
+                received,
+            )
+        )
+    return out
+
+
+async def _store(factory: SqlUnitOfWorkFactory, bodies: list[bytes]) -> list[int]:
+    async with factory() as uow:
+        ids = [i for i, _ in await uow.inbox.add_many(_events(bodies))]
+        await uow.commit()
+    return ids
+
+
+@pytest.fixture
+async def container(pg_uow_factory: SqlUnitOfWorkFactory, pg_url: str) -> AsyncIterator[Container]:
+    container = build_container(
+        make_settings(pg_url, INBOX_BATCH_SIZE=500),
+        uow_factory=pg_uow_factory,
+        gateway=FakeGateway(),
+        hasher=FakeHasher(),
+    )
+    yield container
+    await container.aclose()
+
+
+async def test_a_batch_costs_the_same_statements_at_50_and_200_events(
+    pg_uow_factory: SqlUnitOfWorkFactory, container: Container
+) -> None:
+    await add_user(pg_uow_factory, code=CODE)
+    counts = []
+    for first, size in ((910_000_001, 50), (920_000_001, 200)):
+        # Completed visits of a member: every event links, awards and writes a ledger entry.
+        await _store(pg_uow_factory, [_version(first + n, 1, 1) for n in range(size)])
+        with counted(pg_uow_factory) as statements:
+            outcome = await container.process_inbox.batch(company_id=COMPANY_ID)
+        assert len(outcome.processed) == size and not outcome.failed
+        counts.append(len(statements))
+    assert counts[0] == counts[1], counts
+
+
+async def test_an_unreadable_body_and_a_refused_record_leave_the_rest_committed(
+    pg_uow_factory: SqlUnitOfWorkFactory, container: Container
+) -> None:
+    """One body that cannot be decoded and one record PostgreSQL refuses (a CHECK constraint
+    added for this test) in a batch of 12: the 10 others commit; the two stay PENDING with
+    their errors and retry times, the refused record is quarantined."""
+    await add_user(pg_uow_factory, code=CODE)
+    refused = 930_000_006
+    bodies = [_version(930_000_001 + n, 1, 1) for n in range(11) if n != 5]
+    bodies.insert(3, b'{"company_id": 873456, "resource": "record", "resource_id": 930000099,'
+                     b' "status": "update", "data": {"id": "not a number"}}')  # fmt: skip
+    bodies.insert(8, _version(refused, 1, 1))
+    ids = await _store(pg_uow_factory, bodies)
+    check = (
+        f"ALTER TABLE bookings ADD CONSTRAINT test_refuses CHECK (yclients_record_id <> {refused})"
+    )
+    async with pg_uow_factory.engine.begin() as conn:
+        await conn.execute(text(check))
+    try:
+        outcome = await container.process_inbox.batch(company_id=COMPANY_ID)
+    finally:
+        async with pg_uow_factory.engine.begin() as conn:
+            await conn.execute(text("ALTER TABLE bookings DROP CONSTRAINT test_refuses"))
+
+    by_record = {json.loads(b)["resource_id"]: i for b, i in zip(bodies, ids, strict=True)}
+    unreadable, rejected = by_record[930_000_099], by_record[refused]
+    assert set(outcome.failed) == {unreadable, rejected}
+    assert len(outcome.processed) == len(bodies) - 2
+    async with pg_uow_factory() as uow:
+        events = {i: await uow.inbox.get(i) for i in ids}
+        quarantined = await uow.quarantine.query(COMPANY_ID, 10, 0)
+    async with pg_uow_factory.engine.connect() as conn:
+        stored = set(
+            (await conn.execute(text("SELECT yclients_record_id FROM bookings"))).scalars()
+        )
+        entries = (await conn.execute(text("SELECT count(*) FROM loyalty_transactions"))).scalar()
+    assert stored == {r for r in by_record if r not in (930_000_099, refused)}
+    assert entries == len(bodies) - 2
+    for i, event in events.items():
+        assert event is not None
+        if i in (unreadable, rejected):
+            assert event.state.value == "PENDING" and event.attempts == 1
+            assert event.last_error and event.retry_at is not None
+        else:
+            assert event.state.value == "PROCESSED" and event.attempts == 1
+    assert "SQLSTATE 23514" in (events[rejected].last_error or "")  # type: ignore[union-attr]
+    assert "INSERT" not in (events[rejected].last_error or "")  # type: ignore[union-attr]
+    assert [(q.record_id, q.source) for q in quarantined.items] == [(refused, "webhook")]
