@@ -55,16 +55,42 @@ def run(coro: Coroutine[Any, Any, T]) -> T:
         return pool_.submit(asyncio.run, coro).result()
 
 
-@pytest.fixture(scope="session")
-def browser_type_launch_args(browser_type_launch_args: dict[str, Any]) -> dict[str, Any]:
+# pytest-playwright's browser fixtures, module-scoped here: the sync API runs an event loop of
+# its own in this thread, and a session-long one would stop every async test collected after
+# these (pytest-asyncio's loop "cannot run while another loop is running").
+@pytest.fixture(scope="module")
+def browser_type_launch_args() -> dict[str, Any]:
     path = shutil.which("chromium")
     if path is None:
         pytest.fail(f"chromium is not installed: {INSTALL_HINT}", pytrace=False)
-    return {**browser_type_launch_args, "executable_path": path, "args": CHROMIUM_ARGS,
-            "headless": True}  # fmt: skip
+    return {"executable_path": path, "args": CHROMIUM_ARGS, "headless": True}
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
+def playwright(_pw_api_request_contexts: Any) -> Iterator[Any]:
+    from playwright.sync_api import sync_playwright
+
+    pw = sync_playwright().start()
+    if _pw_api_request_contexts:
+        _pw_api_request_contexts.instrument(pw)
+    yield pw
+    pw.stop()
+
+
+@pytest.fixture(scope="module")
+def browser_type(playwright: Any, browser_name: str) -> Any:
+    return getattr(playwright, browser_name)
+
+
+@pytest.fixture(scope="module")
+def launch_browser(browser_type_launch_args: dict[str, Any], browser_type: Any) -> Any:
+    def launch(**kwargs: Any) -> Any:
+        return browser_type.launch(**{**browser_type_launch_args, **kwargs})
+
+    return launch
+
+
+@pytest.fixture(scope="module")
 def browser(launch_browser: Any) -> Iterator[Any]:
     try:
         browser = launch_browser()
@@ -75,9 +101,9 @@ def browser(launch_browser: Any) -> Iterator[Any]:
 
 
 @pytest.fixture
-def browser_context_args(browser_context_args: dict[str, Any]) -> dict[str, Any]:
-    return {**browser_context_args, "viewport": {"width": 1280, "height": 900},
-            "locale": "ru-RU", "timezone_id": "Europe/Moscow"}  # fmt: skip
+def browser_context_args() -> dict[str, Any]:
+    return {"viewport": {"width": 1280, "height": 900}, "locale": "ru-RU",
+            "timezone_id": "Europe/Moscow"}  # fmt: skip
 
 
 @dataclass
@@ -199,11 +225,11 @@ def console(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Console]:
     tmp = tmp_path_factory.mktemp(f"console-{uuid.uuid4().hex[:6]}")
     stack = Stack(tmp, env, api_port, sim_port, None)  # type: ignore[arg-type]
     try:
-        stack.start_simulator()
-        stack.start(
-            "api", sys.executable, "-m", "src.entrypoints.cli", "serve",
-        )  # fmt: skip
-        stack.wait_http(f"{stack.api}/health", stack.procs[-1])
+        # Generous waits: the machine is small and shared.
+        sim = stack.start("simulator", sys.executable, "-m", "src.entrypoints.simulator")
+        stack.wait_http(f"{stack.sim}/_control/stats", sim, timeout=120)
+        api = stack.start("api", sys.executable, "-m", "src.entrypoints.cli", "serve")
+        stack.wait_http(f"{stack.api}/health", api, timeout=120)
         with httpx.Client(timeout=10) as http:
             yield Console(stack, url, http)
     finally:
