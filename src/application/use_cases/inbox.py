@@ -27,6 +27,7 @@ from src.application.use_cases.award import AwardBonus
 from src.application.use_cases.ingest import IngestRecords
 from src.domain.booking import BookingKey, BookingStatus
 from src.domain.inbox import EventState, WebhookEvent
+from src.domain.loyalty import REVERSING_STATUSES
 from src.domain.quarantine import QuarantinedRecord
 from src.domain.record import YClientsRecord
 
@@ -334,12 +335,12 @@ def _one_event_at_a_time(
     """The events a page may apply together (in arrival order); the rest go to `deferred`.
 
     A page writes only each record's newest version. That is what one event at a time gives,
-    except where a completed visit is followed by a newer version that is not completed (back
-    to pending, cancelled, a no-show): one at a time credits the visit first (and reverses it
-    or keeps it, as the newer status says), the page would never see it completed. So a
-    record's events after such a point wait for the next batch, which then starts from the
-    completed version as stored: the same ledger either way. Versions older than one already
-    seen change nothing, in a page or one at a time."""
+    except where a version the ledger acts on (completed: credit; cancelled, deleted or a
+    no-show: reverse what was credited) is followed by a newer version with another status:
+    one at a time acts on it first, the page would never see it. So a record's events after
+    such a point wait for the next batch, which then starts from that version as stored: the
+    same ledger either way. Versions older than one already seen change nothing, in a page or
+    one at a time."""
     taken: list[tuple[WebhookEvent, YClientsRecord]] = []
     newest: dict[BookingKey, YClientsRecord] = {}
     held: set[BookingKey] = set()
@@ -350,7 +351,7 @@ def _one_event_at_a_time(
             deferred.append(event)
             continue
         newer = seen is None or record.last_change_at > seen.last_change_at
-        if newer and seen is not None and _leaves_completed(seen, record):
+        if newer and seen is not None and _leaves_a_ledger_state(seen, record):
             held.add(key)
             deferred.append(event)
             continue
@@ -360,5 +361,6 @@ def _one_event_at_a_time(
     return taken
 
 
-def _leaves_completed(before: YClientsRecord, after: YClientsRecord) -> bool:
-    return before.status is BookingStatus.COMPLETED and after.status is not BookingStatus.COMPLETED
+def _leaves_a_ledger_state(before: YClientsRecord, after: YClientsRecord) -> bool:
+    acts = before.status is BookingStatus.COMPLETED or before.status in REVERSING_STATUSES
+    return acts and (after.status is not before.status or after.deleted != before.deleted)

@@ -20,7 +20,7 @@ from litestar import Request, Response, Router
 from litestar.config.csrf import CSRFConfig
 from litestar.exceptions import PermissionDeniedException
 from litestar.middleware.session.server_side import ServerSideSessionConfig
-from litestar.plugins.htmx import HTMXConfig, HTMXPlugin, HTMXRequest
+from litestar.plugins.htmx import HTMXPlugin, HTMXRequest
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.response import Redirect, Template
 from litestar.static_files import create_static_files_router
@@ -53,10 +53,7 @@ class Console:
     csrf_config: CSRFConfig
     stores: dict[str, Store]
     words: Words
-    # HTMXRequest only under /admin (the console's router sets it): the API keeps its own.
-    plugins: list[Any] = field(
-        default_factory=lambda: [HTMXPlugin(HTMXConfig(set_request_class_globally=False))]
-    )
+    plugins: list[Any] = field(default_factory=lambda: [HTMXPlugin()])
     closers: list[Callable[[], Awaitable[object]]] = field(default_factory=list)
 
     async def aclose(self) -> None:
