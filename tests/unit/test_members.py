@@ -77,3 +77,9 @@ async def test_create_admin_creates_a_new_account_only_with_a_password(world: Wo
         await ensure("new@example.com", "short")
     user, created = await ensure("new@example.com", "long-enough-1")
     assert (user.role, created) == (Role.ADMIN, True)
+
+
+def test_member_search_with_a_nul_character_is_refused_not_a_500() -> None:
+    # Found by the schemathesis run: `q=...%00` reached PostgreSQL, which refuses NUL (500).
+    with pytest.raises(ValidationFailed, match="NUL"):
+        search_text("maria\x00")

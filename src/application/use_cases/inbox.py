@@ -350,7 +350,11 @@ def _one_event_at_a_time(
         if key in held:
             deferred.append(event)
             continue
-        newer = seen is None or record.last_change_at > seen.last_change_at
+        # The sync's order of versions: fresher by YClients' change time; a deletion wins a tie.
+        newer = seen is None or (record.last_change_at, record.deleted) > (
+            seen.last_change_at,
+            seen.deleted,
+        )
         if newer and seen is not None and _leaves_a_ledger_state(seen, record):
             held.add(key)
             deferred.append(event)

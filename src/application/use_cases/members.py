@@ -27,6 +27,9 @@ def search_text(q: str | None) -> str:
     text = (q or "").strip()
     if len(text) > MAX_QUERY_LENGTH:
         raise ValidationFailed(f"q: at most {MAX_QUERY_LENGTH} characters")
+    if "\x00" in text:
+        # Nothing stored holds one, and PostgreSQL refuses it in a query (a 500 before).
+        raise ValidationFailed("q: must not contain NUL characters")
     if _PHONE_LIKE.match(text):
         key = phone_key(text)
         if key is not None:
