@@ -740,10 +740,14 @@ class FakeHasher:
 class FakeQueue:
     def __init__(self) -> None:
         self.events: list[int] = []
+        self.drains: list[int] = []  # companies whose inbox drain was kicked
         self.syncs: list[tuple[int, str, int | None]] = []
 
     async def process_webhook_event(self, event_id: int) -> None:
         self.events.append(event_id)
+
+    async def process_inbox(self, company_id: int) -> None:
+        self.drains.append(company_id)
 
     async def sync_company(self, company_id: int, trigger: str, run_id: int | None = None) -> None:
         self.syncs.append((company_id, trigger, run_id))

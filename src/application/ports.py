@@ -513,7 +513,14 @@ class Notifier(Protocol):
 
 
 class TaskQueue(Protocol):
-    async def process_webhook_event(self, event_id: int) -> None: ...
+    async def process_webhook_event(self, event_id: int) -> None:
+        """Enqueue one event's processing (replay, the sweeper): a batch headed by it."""
+        ...
+
+    async def process_inbox(self, company_id: int) -> None:
+        """Make sure a drain of the company's PENDING events runs after this call: a new
+        task, unless one is queued that has not claimed yet (kicks are coalesced)."""
+        ...
 
     async def sync_company(self, company_id: int, trigger: str, run_id: int | None = None) -> None:
         """Enqueue a sync; `run_id` is a QUEUED run row the sync should fill in."""

@@ -28,6 +28,7 @@ from src.adapters.notifications.smsru import SmsRuSender
 from src.adapters.notifications.smtp import SmtpEmailSender
 from src.adapters.passwords import Argon2Hasher
 from src.adapters.sync_lock import AdvisorySyncLock, LocalSyncLock
+from src.adapters.task_queue import DrainMarkers
 from src.adapters.yclients.client import RetryPolicy, YClientsClient
 from src.adapters.yclients.mapping import WebhookBodyDecoder
 from src.application.ports import (
@@ -102,10 +103,23 @@ class _InlineQueue:
     def __init__(self) -> None:
         self.container: Container | None = None
         self._running: set[asyncio.Task[object]] = set()
+        self._markers = DrainMarkers()  # in this process only
 
     async def process_webhook_event(self, event_id: int) -> None:
         assert self.container is not None
         self._spawn(self.container.process_webhook(event_id, final_attempt=False))
+
+    async def process_inbox(self, company_id: int) -> None:
+        assert self.container is not None
+        if (await self._markers.mark([company_id]))[0]:
+            self._spawn(self._drain(self.container, company_id))
+
+    async def _drain(self, container: Container, company_id: int) -> None:
+        async def clear() -> None:
+            await self._markers.clear(company_id)
+
+        while (await container.process_inbox.drain(company_id, before_claim=clear)).more:
+            pass
 
     async def sync_company(self, company_id: int, trigger: str, run_id: int | None = None) -> None:
         assert self.container is not None
@@ -137,6 +151,9 @@ class _LateQueue:
 
     async def process_webhook_event(self, event_id: int) -> None:
         await self.target.process_webhook_event(event_id)
+
+    async def process_inbox(self, company_id: int) -> None:
+        await self.target.process_inbox(company_id)
 
     async def sync_company(self, company_id: int, trigger: str, run_id: int | None = None) -> None:
         await self.target.sync_company(company_id, trigger, run_id)

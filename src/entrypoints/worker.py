@@ -31,7 +31,13 @@ from taskiq.kicker import AsyncKicker
 from taskiq.schedule_sources import LabelScheduleSource
 from taskiq_redis import ListRedisScheduleSource, RedisAsyncResultBackend, RedisStreamBroker
 
-from src.adapters.task_queue import PROCESS_WEBHOOK_EVENT, SYNC_BOOKINGS, TaskiqQueue
+from src.adapters.task_queue import (
+    PROCESS_INBOX,
+    PROCESS_WEBHOOK_EVENT,
+    SYNC_BOOKINGS,
+    TaskiqQueue,
+    drain_markers,
+)
 from src.application.errors import NotFound, YClientsDisabled
 from src.entrypoints.bootstrap import Container, build_container
 from src.entrypoints.logs import configure_logging
@@ -178,6 +184,33 @@ def _register_tasks(broker: AsyncBroker, settings: Settings) -> None:
             raise
         return state.value
 
+    @broker.task(task_name=PROCESS_INBOX, retry_on_error=True, max_retries=max_attempts)
+    async def process_inbox(
+        company_id: int | None = None, context: Context = TaskiqDepends()
+    ) -> dict[str, Any]:
+        """Drain PENDING events (of one company, or of all) a batch at a time until none is
+        claimable. Kicked by the accept path, coalesced by the company's drain marker, which
+        is cleared before every claim (`DrainMarkers`). A drain that stops at its batch limit
+        queues the rest as a new task, so a steady stream does not hold one task forever.
+        An event that failed keeps its error and is handed to its own `process_webhook_event`
+        task, which retries it with the task's backoff and makes it DEAD after the last
+        attempt, as a lone delivery's task does."""
+        container = _container(context)
+        markers = drain_markers(context.broker)
+
+        async def clear() -> None:
+            if company_id is not None:
+                await markers.clear(company_id)
+
+        drained = await container.process_inbox.drain(company_id, before_claim=clear)
+        for event_id in drained.failed:
+            await container.queue.process_webhook_event(event_id)
+        if drained.more and company_id is not None:
+            await container.queue.process_inbox(company_id)  # unless one is queued meanwhile
+        elif drained.more:
+            await _kicker(context.broker, PROCESS_INBOX).kiq(None)
+        return {"processed": drained.processed, "failed": len(drained.failed), "more": drained.more}
+
     @broker.task(task_name=SYNC_BOOKINGS)
     async def sync_bookings(
         company_id: int, trigger: str = "schedule", run_id: int | None = None,
@@ -241,6 +274,11 @@ def _register_tasks(broker: AsyncBroker, settings: Settings) -> None:
         """One EXPIRY entry per lot whose time has come; reminders once per lot."""
         result = await _container(context).expire_points()
         return {"lots": result.lots, "points": str(result.points), "reminders": result.reminders}
+
+
+def _kicker(broker: AsyncBroker, name: str) -> AsyncKicker[Any, Any]:
+    task = broker.find_task(name)
+    return AsyncKicker(name, broker, dict(task.labels) if task else {})
 
 
 class InProcessScheduler:

@@ -246,7 +246,7 @@ async def test_a_batch_takes_no_more_than_its_size_and_drain_empties_the_backlog
             await uow.inbox.add(_raw_event(world, decoder.encode(world.record(i)), i))
         await uow.commit()
     assert len((await inbox.batch(company_id=COMPANY)).processed) == 3
-    assert await inbox.drain(COMPANY) == 5
+    assert (await inbox.drain(COMPANY)).processed == 5
     assert len(world.store.bookings) == 8
 
 

@@ -56,7 +56,9 @@ async def test_accept_stores_then_enqueues_and_dedupes(world: World, hooks: Hook
     second = await hooks.accept(body)
     assert (first.status, second.status) == ("accepted", "duplicate")
     assert first.event_id == second.event_id
-    assert hooks.queue.events == [first.event_id]
+    # A drain of its company is kicked (once: the duplicate kicks nothing).
+    assert hooks.queue.drains == [world.store.events[first.event_id].company_id]
+    assert hooks.queue.events == []
     assert world.store.events[first.event_id].state is EventState.PENDING
 
 
@@ -64,7 +66,7 @@ async def test_unknown_resource_is_stored_ignored(world: World, hooks: Hooks) ->
     result = await hooks.accept(hooks.decoder.encode(None, resource="client", resource_id=5))
     assert result.status == "ignored"
     assert world.store.events[result.event_id].state is EventState.IGNORED
-    assert hooks.queue.events == []
+    assert hooks.queue.events == [] and hooks.queue.drains == []
 
 
 async def test_bad_input_stores_nothing(world: World, hooks: Hooks) -> None:
@@ -165,7 +167,7 @@ async def test_out_of_order_webhooks_keep_newest(world: World, hooks: Hooks) -> 
 async def test_disabled_integration_stores_and_defers(world: World, hooks: Hooks) -> None:
     world.switches.yclients_enabled = False
     result = await hooks.accept(hooks.decoder.encode(world.record()))
-    assert result.status == "accepted" and hooks.queue.events == []
+    assert result.status == "accepted" and hooks.queue.drains == []
     assert await hooks.process(result.event_id) is EventState.PENDING
     world.switches.yclients_enabled = True
     world.clock.advance(minutes=5)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Collection
+from collections.abc import Awaitable, Callable, Collection
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
@@ -55,6 +55,16 @@ class BatchOutcome:
         self.processed += other.processed
         self.failed.update(other.failed)
         self.deferred += other.deferred
+
+
+@dataclass(slots=True)
+class Drained:
+    """What `ProcessInbox.drain` did: events processed, the events that failed (each kept its
+    error and retry time), and `more`: it stopped at `max_batches` with work left."""
+
+    processed: int = 0
+    failed: list[int] = field(default_factory=list)
+    more: bool = False
 
 
 @dataclass(slots=True)
@@ -112,16 +122,29 @@ class ProcessInbox:
         # is used once (a replay of the event later is processed as usual); insertion order.
         self._done_here: dict[int, bool] = {}
 
-    async def drain(self, company_id: int | None = None, max_batches: int = 50) -> int:
-        """Batches until none is full (the backlog is gone) or `max_batches`; returns the
-        number of events processed."""
-        processed = 0
+    async def drain(
+        self,
+        company_id: int | None = None,
+        max_batches: int = 50,
+        *,
+        before_claim: Callable[[], Awaitable[None]] | None = None,
+    ) -> Drained:
+        """Batches until none is claimable (a batch comes back short of `batch_size` and
+        left nothing deferred) or `max_batches` were run (`Drained.more`: the caller queues
+        the rest, so one task does not hold a worker forever under a steady stream).
+
+        `before_claim` runs before every claim, inside the batch lock: the task queue clears
+        its "a drain is queued" marker there, so an event committed after it is either seen
+        by this claim or kicks a new drain (see `TaskiqQueue.process_inbox`)."""
+        drained = Drained()
         for _ in range(max_batches):
-            outcome = await self.batch(company_id=company_id)
-            processed += len(outcome.processed)
-            if outcome.claimed < self.batch_size:
-                break
-        return processed
+            outcome = await self.batch(company_id=company_id, before_claim=before_claim)
+            drained.processed += len(outcome.processed)
+            drained.failed += list(outcome.failed)
+            if outcome.claimed < self.batch_size and not outcome.deferred:
+                return drained
+        drained.more = True
+        return drained
 
     async def batch(
         self,
@@ -130,6 +153,7 @@ class ProcessInbox:
         company_id: int | None = None,
         ids: Collection[int] | None = None,
         final: bool = False,
+        before_claim: Callable[[], Awaitable[None]] | None = None,
     ) -> BatchOutcome:
         """Claim and apply one batch (`include`: that event and others of its company;
         `final`: a failure of `include` makes it DEAD, as on the last of its task's tries).
@@ -145,6 +169,8 @@ class ProcessInbox:
             if include is not None and self._done_here.pop(include, False):
                 # An earlier batch of this process took it: its own task costs no statement.
                 return BatchOutcome(processed=[include])
+            if before_claim is not None:
+                await before_claim()
             outcome = await self._retrying(include, company_id, ids, final)
         for event_id in outcome.processed:
             if event_id != include:

@@ -48,7 +48,9 @@ class Accepted:
 
 
 class AcceptWebhook:
-    """Validate the envelope, store it in the inbox (committed), then enqueue processing.
+    """Validate the envelope, store it in the inbox (committed), then kick a drain of its
+    company's inbox (`TaskQueue.process_inbox`: coalesced, so a backlog is processed a batch
+    per task rather than a task per event, and a lone delivery is still taken at once).
 
     Identical deliveries are stored once. Resources other than records are stored as
     IGNORED. When the integration is switched off events are stored and left PENDING.
@@ -110,7 +112,7 @@ class AcceptWebhook:
             return Accepted("ignored", event_id)
         if self.switches.yclients_enabled:
             try:
-                await self.queue.process_webhook_event(event_id)
+                await self.queue.process_inbox(notice.company_id)
             except Exception:
                 # Stored and committed: the inbox sweeper enqueues it again.
                 log.exception("webhook_enqueue_failed", extra={"event_id": event_id})

@@ -224,6 +224,9 @@ class _StoreOnlyQueue:
     async def process_webhook_event(self, event_id: int) -> None:
         self.events.append(event_id)
 
+    async def process_inbox(self, company_id: int) -> None:
+        return None
+
     async def sync_company(self, company_id: int, trigger: str, run_id: int | None = None) -> None:
         await self.container.queue.inline.sync_company(company_id, trigger, run_id)
 

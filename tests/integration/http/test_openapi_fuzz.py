@@ -92,6 +92,9 @@ class _SyncNowQueue:
     async def process_webhook_event(self, event_id: int) -> None:
         return None
 
+    async def process_inbox(self, company_id: int) -> None:
+        return None
+
     async def sync_company(self, company_id: int, trigger: str, run_id: int | None = None) -> None:
         await self.container.sync(company_id, trigger, run_id)
 
