@@ -10,7 +10,13 @@ import uuid
 
 import redis.asyncio as redis
 
-from src.adapters.task_queue import PROCESS_WEBHOOK_EVENT, TaskiqQueue
+from src.adapters.task_queue import (
+    DRAIN_MARKER_SECONDS,
+    PROCESS_INBOX,
+    PROCESS_WEBHOOK_EVENT,
+    TaskiqQueue,
+    drain_markers,
+)
 from src.entrypoints.settings import load_settings
 from src.entrypoints.worker import build_broker
 
@@ -39,6 +45,47 @@ async def test_concurrent_webhook_tasks_are_each_sent_once_with_the_task_labels(
         assert messages[0]["labels"] == {
             "retry_on_error": "True", "max_retries": str(settings.WEBHOOK_MAX_ATTEMPTS),
         }  # fmt: skip
+    finally:
+        await broker.shutdown()
+        keys = [k async for k in client.scan_iter(f"{queue_name}*")]
+        if keys:
+            await client.delete(*keys)
+        await client.aclose()
+
+
+async def test_inbox_drains_are_kicked_once_until_the_drain_clears_its_marker() -> None:
+    """Concurrent kicks of one company's drain send one message while it waits; once the
+    drain clears the marker (before it claims), the next kick sends another."""
+    queue_name = f"test-queue-{uuid.uuid4().hex[:10]}"
+    settings = load_settings({"REDIS_URL": REDIS_URL, "TASK_QUEUE_NAME": queue_name})
+    broker = build_broker(settings)
+    client = redis.Redis.from_url(REDIS_URL)
+    await broker.startup()
+
+    async def messages(count: int) -> list[dict[str, object]]:
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + 5
+        while await client.xlen(queue_name) < count and loop.time() < deadline:
+            await asyncio.sleep(0.02)  # sent in the background
+        await asyncio.sleep(0.1)  # and nothing more comes
+        return [json.loads(f[b"data"]) for _, f in await client.xrange(queue_name)]
+
+    try:
+        queue = TaskiqQueue(broker)
+        await asyncio.gather(*(queue.process_inbox(873456) for _ in range(50)))
+        await asyncio.gather(*(queue.process_inbox(873457) for _ in range(3)))
+        sent = await messages(2)
+        assert sorted(m["args"] for m in sent) == [[873456], [873457]]  # type: ignore[type-var]
+        assert {m["task_name"] for m in sent} == {PROCESS_INBOX}
+        await queue.process_inbox(873456)
+        assert len(await messages(3)) == 2  # still queued: coalesced
+
+        await drain_markers(broker).clear(873456)  # what the drain does before each claim
+        await queue.process_inbox(873456)
+        assert [m["args"] for m in await messages(3)][-1] == [873456]
+        # The marker expires on its own: a lost message delays the next kick, no more.
+        ttl = await client.pttl(f"{queue_name}:inbox-drain:873456")
+        assert 0 < ttl <= DRAIN_MARKER_SECONDS * 1000
     finally:
         await broker.shutdown()
         keys = [k async for k in client.scan_iter(f"{queue_name}*")]

@@ -274,3 +274,95 @@ async def test_a_task_its_event_was_batched_ahead_of_is_a_no_op_and_a_replay_sti
     world.store.events[ids[1]] = replace(event, state=EventState.PENDING, attempts=0)
     assert await world.one(ids[1]) is EventState.PROCESSED  # a replay is processed again
     assert claims == 1
+
+
+async def test_drain_clears_the_marker_before_every_claim_until_none_is_claimable(
+    world: World,
+) -> None:
+    decoder = FakeDecoder()
+    inbox = ProcessInbox(
+        world.uow_factory, world.ingest, world.gateway, decoder, world.clock, world.switches,
+        batch_size=3,
+    )  # fmt: skip
+    async with world.uow_factory() as uow:
+        for i in range(1, 9):
+            await uow.inbox.add(_raw_event(world, decoder.encode(world.record(i)), i))
+        await uow.commit()
+    claims = 0
+
+    async def before_claim() -> None:
+        nonlocal claims
+        claims += 1
+
+    drained = await inbox.drain(COMPANY, before_claim=before_claim)
+
+    assert (drained.processed, drained.failed, drained.more) == (8, [], False)
+    assert claims == 3  # 3 + 3 + 2: the short batch ends the drain
+    assert all(e.state is EventState.PROCESSED for e in world.store.events.values())
+
+
+async def test_an_event_committed_when_the_marker_is_cleared_is_taken_by_that_drain(
+    world: World,
+) -> None:
+    """The coalescing rests on this: whatever is committed before the clear is claimed."""
+    decoder = FakeDecoder()
+    inbox = ProcessInbox(
+        world.uow_factory, world.ingest, world.gateway, decoder, world.clock, world.switches
+    )
+
+    async def an_event_arrives() -> None:
+        async with world.uow_factory() as uow:
+            await uow.inbox.add(_raw_event(world, decoder.encode(world.record(3)), 3))
+            await uow.commit()
+
+    drained = await inbox.drain(COMPANY, before_claim=an_event_arrives)
+    assert drained.processed == 1 and world.booking(3).record_id == 3
+
+
+async def test_drain_stops_at_its_batch_limit_and_says_more_is_left(world: World) -> None:
+    decoder = FakeDecoder()
+    inbox = ProcessInbox(
+        world.uow_factory, world.ingest, world.gateway, decoder, world.clock, world.switches,
+        batch_size=2,
+    )  # fmt: skip
+    async with world.uow_factory() as uow:
+        for i in range(1, 6):
+            await uow.inbox.add(_raw_event(world, decoder.encode(world.record(i)), i))
+        await uow.commit()
+    first = await inbox.drain(COMPANY, max_batches=2)
+    assert (first.processed, first.more) == (4, True)
+    rest = await inbox.drain(COMPANY, max_batches=2)
+    assert (rest.processed, rest.more) == (1, False)
+
+
+async def test_drain_goes_on_past_events_a_batch_left_for_the_next() -> None:
+    """A short batch that deferred events (a later version of a record deleted without
+    `data`) is not the end of the backlog: the next batch takes them."""
+    world = _World()
+    await world.members()
+    program = [
+        Delivery(1, 0, BookingStatus.COMPLETED, 2500, "update", None),
+        Delivery(1, 1, BookingStatus.PENDING, 0, "bare-delete", None),
+        Delivery(1, 2, BookingStatus.COMPLETED, 2500, "update", None),
+    ]
+    await world.deliver(program)
+    drained = await world.inbox.drain(COMPANY)
+    assert drained.processed == 3 and not drained.more
+    assert all(e.state is EventState.PROCESSED for e in world.store.events.values())
+
+
+async def test_a_failed_event_is_reported_by_the_drain_for_its_own_retrying_task(
+    world: World,
+) -> None:
+    decoder = FakeDecoder()
+    inbox = ProcessInbox(
+        world.uow_factory, world.ingest, world.gateway, decoder, world.clock, world.switches
+    )
+    async with world.uow_factory() as uow:
+        good = (await uow.inbox.add(_raw_event(world, decoder.encode(world.record(1)), 1)))[0]
+        bad = (await uow.inbox.add(_raw_event(world, b"{not json", 2)))[0]
+        await uow.commit()
+    drained = await inbox.drain(COMPANY)
+    assert (drained.processed, drained.failed) == (1, [bad])
+    assert world.store.events[good].state is EventState.PROCESSED
+    assert world.store.events[bad].state is EventState.PENDING
