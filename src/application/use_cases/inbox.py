@@ -35,7 +35,6 @@ log = logging.getLogger(__name__)
 
 MAX_CONFLICT_RETRIES = 5
 MAX_RETRY_DELAY = timedelta(hours=1)
-DONE_HERE_LIMIT = 100_000
 
 
 @dataclass(slots=True)
@@ -118,9 +117,6 @@ class ProcessInbox:
         self.max_attempts = max_attempts
         self.retry_delay = retry_delay
         self._one_batch_at_a_time = asyncio.Lock()
-        # Events a batch here processed ahead of their own task, which is then a no-op. Each
-        # is used once (a replay of the event later is processed as usual); insertion order.
-        self._done_here: dict[int, bool] = {}
 
     async def drain(
         self,
@@ -166,18 +162,9 @@ class ProcessInbox:
         if not self.switches.yclients_enabled:
             return BatchOutcome()
         async with self._one_batch_at_a_time:
-            if include is not None and self._done_here.pop(include, False):
-                # An earlier batch of this process took it: its own task costs no statement.
-                return BatchOutcome(processed=[include])
             if before_claim is not None:
                 await before_claim()
-            outcome = await self._retrying(include, company_id, ids, final)
-        for event_id in outcome.processed:
-            if event_id != include:
-                self._done_here[event_id] = True
-        while len(self._done_here) > DONE_HERE_LIMIT:  # tasks another process ran
-            del self._done_here[next(iter(self._done_here))]
-        return outcome
+            return await self._retrying(include, company_id, ids, final)
 
     async def _retrying(
         self, include: int | None, company_id: int | None, ids: Collection[int] | None, final: bool

@@ -120,9 +120,10 @@ class AcceptWebhook:
 
 
 class ProcessWebhookEvent:
-    """Apply one stored event, as the head of a batch of its company's PENDING events
-    (`ProcessInbox`): with no backlog the batch is that event alone (low latency); with one,
-    the first task drains up to a batch and the tasks of the events it took find them done."""
+    """Apply one stored event (a replay, the sweeper, a retry of an event that failed in a
+    drain), as the head of a batch of its company's PENDING events (`ProcessInbox`): the
+    event first, whatever its retry time, then others that are due. An event some other
+    batch processed meanwhile is found PROCESSED (one claim, one read)."""
 
     def __init__(
         self,
