@@ -150,7 +150,13 @@ class Console:
         return {"Authorization": f"Bearer {r.json()['access_token']}"}
 
     def record(
-        self, record_id: int, *, email: str, price: int, completed: bool, comment: str = "",
+        self,
+        record_id: int,
+        *,
+        email: str,
+        price: int,
+        completed: bool,
+        comment: str = "",
         at: str = "2030-01-15T12:00:00+03:00",
     ) -> None:
         """A visit in "YClients" (the simulator), which sends its webhooks to the app."""
