@@ -53,3 +53,8 @@ def test_every_label_a_template_uses_exists() -> None:
     }
     assert used, "no labels found: the pattern is out of date"
     assert not used - LABELS.keys(), sorted(used - LABELS.keys())
+
+
+def test_durations() -> None:
+    assert Words("ru", "Europe/Moscow").seconds(1.25) == "1,2"
+    assert Words("en", "Europe/Moscow").seconds(12) == "12.0"

@@ -130,6 +130,7 @@ def build_console(settings: Settings, login_limit: tuple[str, int] = ("minute", 
         env.filters["when"] = words.when
         env.filters["day"] = words.day
         env.filters["clock"] = words.clock
+        env.globals["seconds"] = words.seconds
         env.globals["lang"] = words.language
 
     store, closers = _store(settings)

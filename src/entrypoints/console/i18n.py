@@ -118,6 +118,14 @@ LABELS: dict[str, tuple[str, str]] = {
     "for_visit": ("За визит", "For the visit"),
     "no_visit": ("без визита", "no particular visit"),
     "member_page": ("Карточка", "Member"),
+    "seconds": ("с", "s"),
+    "n_fetched": ("получено", "fetched"),
+    "n_created": ("новых", "created"),
+    "n_updated": ("изменено", "updated"),
+    "n_linked": ("привязано", "linked"),
+    "n_unmatched": ("без клиента", "unmatched"),
+    "n_points": ("баллов", "points"),
+    "n_errors": ("ошибок", "errors"),
 }
 
 
@@ -152,6 +160,11 @@ class Words:
     def clock(self, moment: datetime) -> str:
         """The wall-clock time a moment carries (a visit in its salon's own offset): `12:00`."""
         return moment.strftime("%H:%M")
+
+    def seconds(self, value: float) -> str:
+        """A duration: `1,5` / `1.5`."""
+        text = f"{value:.1f}"
+        return text.replace(".", ",") if self.language == "ru" else text
 
     def when(self, moment: datetime | None) -> str:
         """The salon's wall-clock time: `15.01.2030 12:00` / `2030-01-15 12:00`."""

@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
+from sqlalchemy import text
 
 from src.domain.booking import Booking, BookingStatus
 from src.domain.codes import comment_line
@@ -396,3 +397,32 @@ async def test_the_member_page_marks_verified_contacts(api: Api) -> None:
         assert line and "badge verified" in line.group(0) and "подтверждён" in line.group(0)
     shown = (await api.client.get(f"/admin/members/{unverified.id}")).text
     assert "badge verified" not in shown
+
+
+async def test_sync_now_polls_its_runs_until_they_end_or_says_why_it_could_not(api: Api) -> None:
+    await _signed_in(api)
+    headers = {"HX-Request": "true", "x-csrftoken": await csrf_token(api.client)}
+    started = await api.client.post("/admin/sync", headers=headers)
+    assert started.status_code == 200, started.text
+    ids = re.search(r'hx-get="/admin/sync-runs\?ids=([0-9,]+)" hx-trigger="every 1s"', started.text)
+    assert ids, started.text
+    assert "Синхронизация идёт" in started.text and 'data-status="QUEUED"' in started.text
+    async with api.engine.begin() as conn:  # what the worker does: the run ends
+        await conn.execute(
+            text(
+                "UPDATE sync_runs SET status = 'SUCCEEDED', finished_at = started_at"
+                " + interval '1.5 seconds' WHERE id = ANY(:ids)"
+            ),
+            {"ids": [int(i) for i in ids.group(1).split(",")]},
+        )
+    ended = await api.client.get(f"/admin/sync-runs?ids={ids.group(1)}", headers=headers)
+    assert "Синхронизация завершена" in ended.text and 'data-status="SUCCEEDED"' in ended.text
+    assert "every 1s" not in ended.text and "1,5 с" in ended.text  # stops polling
+    api.container.switches.yclients_enabled = False
+    try:
+        refused = await api.client.post("/admin/sync", headers=headers)
+    finally:
+        api.container.switches.yclients_enabled = True
+    assert refused.status_code == 200
+    assert 'role="alert"' in refused.text and "Не получилось" in refused.text
+    assert "every 1s" not in refused.text  # nothing to follow
