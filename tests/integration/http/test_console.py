@@ -233,6 +233,11 @@ async def test_english_labels_and_a_secure_cookie_outside_dev(api: Api, pg_url: 
         assert signed.status_code in (302, 303), signed.text
         cookie = next(c for c in signed.headers.get_list("set-cookie") if "admin_session=" in c)
         assert "Secure" in cookie
+        checkout = (await client.get("/admin/checkout?date=2030-01-15")).text
+        assert "Checkout today" in checkout and "2030-01-15" in checkout
+        assert "Касса" not in checkout
+        member = (await client.get(f"/admin/members/{admin.id}")).text
+        assert "Redeem points" in member and "verified" in member
 
 
 async def test_sign_in_is_throttled_like_the_api(api: Api, pg_url: str) -> None:
@@ -426,3 +431,11 @@ async def test_sync_now_polls_its_runs_until_they_end_or_says_why_it_could_not(a
     assert refused.status_code == 200
     assert 'role="alert"' in refused.text and "Не получилось" in refused.text
     assert "every 1s" not in refused.text  # nothing to follow
+
+
+async def test_a_refused_replay_says_why(api: Api) -> None:
+    await _signed_in(api)
+    refused = await request(api.client, "POST", "/admin/webhooks/999999/replay", {})
+    assert refused.status_code in (302, 303), refused.text
+    page = (await api.client.get(refused.headers["location"])).text
+    assert 'class="flash bad"' in page and "Не получилось" in page and "999999" in page
