@@ -248,8 +248,8 @@ def test_the_console_fits_a_phone(page: Page, console: Console) -> None:
         expect(page.locator("h1")).to_be_visible()
         width = page.evaluate("document.documentElement.scrollWidth")
         assert width <= 390 + 1, (path, width)
-        if path == "/checkout":
-            shot(page, "checkout-phone")
+        if path == f"/members/{member_id}":
+            shot(page, "member-phone")
 
 
 def test_sign_in_and_every_page(page: Page, console: Console) -> None:
