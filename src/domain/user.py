@@ -29,3 +29,11 @@ class User:
     # email or phone links bookings (CONTACT_VERIFICATION=required).
     email_verified_at: datetime | None = None
     phone_verified_at: datetime | None = None
+
+    @property
+    def email_verified(self) -> bool:
+        return self.email_verified_at is not None
+
+    @property
+    def phone_verified(self) -> bool:
+        return self.phone_verified_at is not None

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+import re
+from datetime import UTC, date, datetime, timedelta, timezone
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 
 from src.entrypoints.console.i18n import LABELS, Words
+
+TEMPLATES = Path(__file__).parents[2] / "src" / "entrypoints" / "console" / "templates"
 
 
 def test_russian_labels_dates_and_money() -> None:
@@ -32,3 +36,25 @@ def test_every_label_has_both_languages() -> None:
 def test_an_unknown_language_is_refused() -> None:
     with pytest.raises(ValueError, match="ADMIN_LANGUAGE"):
         Words("de", "Europe/Moscow")
+
+
+def test_days_and_wall_clock_times() -> None:
+    visit = datetime(2030, 1, 15, 12, 5, tzinfo=timezone(timedelta(hours=5)))
+    assert Words("ru", "Europe/Moscow").day(date(2030, 1, 15)) == "15.01.2030"
+    assert Words("en", "Europe/Moscow").day(date(2030, 1, 15)) == "2030-01-15"
+    assert Words("ru", "Europe/Moscow").clock(visit) == "12:05"  # the visit's own offset
+
+
+def test_every_label_a_template_uses_exists() -> None:
+    used = {
+        key
+        for template in TEMPLATES.glob("*.html")
+        for key in re.findall(r"""\bt\(["'](\w+)["']""", template.read_text())
+    }
+    assert used, "no labels found: the pattern is out of date"
+    assert not used - LABELS.keys(), sorted(used - LABELS.keys())
+
+
+def test_durations() -> None:
+    assert Words("ru", "Europe/Moscow").seconds(1.25) == "1,2"
+    assert Words("en", "Europe/Moscow").seconds(12) == "12.0"

@@ -128,6 +128,9 @@ def build_console(settings: Settings, login_limit: tuple[str, int] = ("minute", 
         env.globals["t"] = words
         env.filters["money"] = words.money
         env.filters["when"] = words.when
+        env.filters["day"] = words.day
+        env.filters["clock"] = words.clock
+        env.globals["seconds"] = words.seconds
         env.globals["lang"] = words.language
 
     store, closers = _store(settings)

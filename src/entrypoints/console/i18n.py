@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
@@ -100,6 +100,32 @@ LABELS: dict[str, tuple[str, str]] = {
     "could_not": ("Не получилось", "Could not do it"),
     "verified": ("подтверждён", "verified"),
     "sync_requested": ("Синхронизация запрошена", "Sync requested"),
+    "checkout": ("Касса сегодня", "Checkout today"),
+    "checkout_hint": (
+        "Баллы вводятся скидкой на визит в YClients при оплате (1 балл = 1 ₽)",
+        "Enter the points as a discount on the visit in YClients at payment (1 point = 1 ₽)",
+    ),
+    "day": ("День", "Day"),
+    "show": ("Показать", "Show"),
+    "time": ("Время", "Time"),
+    "services": ("Услуги", "Services"),
+    "to_deduct": ("Списать баллов", "Points to deduct"),
+    "total": ("Итого", "Total"),
+    "held": ("В резерве", "Held"),
+    "redeem": ("Списать баллы", "Redeem points"),
+    "redeem_points": ("Баллы к списанию", "Points to redeem"),
+    "redeemed": ("Списано баллов: {points}", "Points redeemed: {points}"),
+    "for_visit": ("За визит", "For the visit"),
+    "no_visit": ("без визита", "no particular visit"),
+    "member_page": ("Карточка", "Member"),
+    "seconds": ("с", "s"),
+    "n_fetched": ("получено", "fetched"),
+    "n_created": ("новых", "created"),
+    "n_updated": ("изменено", "updated"),
+    "n_linked": ("привязано", "linked"),
+    "n_unmatched": ("без клиента", "unmatched"),
+    "n_points": ("баллов", "points"),
+    "n_errors": ("ошибок", "errors"),
 }
 
 
@@ -126,6 +152,19 @@ class Words:
         if self.language == "ru":
             return text.replace(",", "\u202f").replace(".", ",")
         return text
+
+    def day(self, value: date) -> str:
+        """A date: `15.01.2030` / `2030-01-15`."""
+        return value.strftime("%d.%m.%Y" if self.language == "ru" else "%Y-%m-%d")
+
+    def clock(self, moment: datetime) -> str:
+        """The wall-clock time a moment carries (a visit in its salon's own offset): `12:00`."""
+        return moment.strftime("%H:%M")
+
+    def seconds(self, value: float) -> str:
+        """A duration: `1,5` / `1.5`."""
+        text = f"{value:.1f}"
+        return text.replace(".", ",") if self.language == "ru" else text
 
     def when(self, moment: datetime | None) -> str:
         """The salon's wall-clock time: `15.01.2030 12:00` / `2030-01-15 12:00`."""

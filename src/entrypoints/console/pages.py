@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any
 from urllib.parse import quote
@@ -17,7 +18,9 @@ from litestar.plugins.htmx import ClientRedirect, HTMXRequest
 from litestar.response import Redirect, Template
 
 from src.application.errors import AppError, InvalidCredentials
+from src.application.ports import Page
 from src.domain.inbox import EventState
+from src.domain.redemption import RedemptionState
 from src.domain.sync_run import RunStatus
 from src.domain.user import Role
 from src.entrypoints.console.auth import PUBLIC, SESSION_USER, signed_in_admin
@@ -39,6 +42,7 @@ NAV = [
     ("/admin/unmatched", "unmatched"),
     ("/admin/webhooks", "webhooks"),
     ("/admin/members", "members"),
+    ("/admin/checkout", "checkout"),
     ("/admin/settings", "settings"),
 ]
 
@@ -296,10 +300,20 @@ async def member(
     loyalty = await container.loyalty(user_id)
     bookings = await container.list_bookings(user_id, limit=PAGE, offset=bookings_offset)
     ledger = await container.transactions(user_id, PAGE, ledger_offset)
+    held = await container.points_held([b.id for b in bookings.items if b.id is not None])
     return page(
         request, "member.html", profile=profile, loyalty=loyalty, bookings=bookings,
-        ledger=ledger,
+        ledger=ledger, held=held,
     )  # fmt: skip
+
+
+def parse_points(text: str) -> Decimal | None:
+    """What staff type: `12,50`, `1 000`, `-5`; None when it is not a usable number."""
+    try:
+        amount = Decimal(text.strip().replace(",", ".").replace(" ", "").replace("\u00a0", ""))
+    except InvalidOperation:
+        return None
+    return amount if amount.is_finite() and abs(amount) < Decimal("1e9") else None
 
 
 @dataclass
@@ -317,11 +331,8 @@ async def adjust(
 ) -> Any:
     words = request.app.state.console_words
     to = f"/admin/members/{user_id}"
-    try:
-        amount = Decimal(data.amount.strip().replace(",", ".").replace(" ", ""))
-        if not amount.is_finite() or abs(amount) >= Decimal("1e9"):
-            raise InvalidOperation
-    except InvalidOperation:
+    amount = parse_points(data.amount)
+    if amount is None:
         return done(request, f"{words('could_not')}: amount: not a number", to, ok=False)
     try:
         entry = await container.adjust_points(
@@ -330,6 +341,71 @@ async def adjust(
     except AppError as exc:
         return done(request, f"{words('could_not')}: {exc}", to, ok=False)
     return done(request, words("adjusted", amount=words.money(entry.amount)), to)
+
+
+@dataclass
+class RedeemForm:
+    points: str = ""
+    reason: str = ""
+    booking_id: str = ""  # empty: not for a particular visit
+
+
+@post("/members/{user_id:int}/redemptions", status_code=200, media_type=HTML)
+async def redeem(
+    request: Request[Any, Any, Any],
+    container: UseCases,
+    user_id: Id,
+    data: Annotated[RedeemForm, Body(media_type=RequestEncodingType.URL_ENCODED)],
+) -> Any:
+    """Spend a member's points at checkout (RedeemPoints: at most the balance)."""
+    words = request.app.state.console_words
+    to = f"/admin/members/{user_id}"
+    points = parse_points(data.points)
+    if points is None:
+        return done(request, f"{words('could_not')}: points: not a number", to, ok=False)
+    booking_id = None
+    if data.booking_id.strip():
+        booking = data.booking_id.strip()
+        if not booking.isdigit() or not 0 < int(booking) <= MAX_ID:
+            return done(request, f"{words('could_not')}: booking_id: no such booking", to, False)
+        booking_id = int(booking)
+    try:
+        redemption = await container.redeem_points(
+            user_id, points, data.reason[:500], signed_in_admin(request).id, booking_id=booking_id
+        )
+    except AppError as exc:
+        return done(request, f"{words('could_not')}: {exc}", to, ok=False)
+    return done(request, words("redeemed", points=words.money(redemption.points)), to)
+
+
+# -- checkout -------------------------------------------------------------------------------
+
+
+@get("/checkout")
+async def checkout(
+    request: Request[Any, Any, Any],
+    container: UseCases,
+    day: Annotated[date | None, QueryParameter(name="date")] = None,
+    state_: Annotated[str | None, QueryParameter(name="state", max_length=16)] = None,
+    offset: Offset = 0,
+) -> Template:
+    """Visits of a salon-local day (today by default) with points held to deduct at payment,
+    earliest first."""
+    words = request.app.state.console_words
+    state = next(
+        (s for s in RedemptionState if s.value == (state_ or "").upper()), RedemptionState.HELD
+    )
+    lines = sorted(
+        await container.checkout_list(state, day), key=lambda line: line.booking.appointment_at
+    )
+    shown = day or container.clock.now().astimezone(words.zone).date()
+    query = f"/admin/checkout?date={shown.isoformat()}&state={state.value}"
+    shown_lines = Page(lines[offset : offset + PAGE], len(lines), PAGE, offset)
+    return page(
+        request, "checkout.html", lines=shown_lines,
+        total_points=sum((line.redemption.points for line in lines), Decimal(0)),
+        day=shown, state=state.value, states=[s.value for s in RedemptionState], query=query,
+    )  # fmt: skip
 
 
 # -- settings -------------------------------------------------------------------------------
@@ -353,5 +429,5 @@ async def settings_page(request: Request[Any, Any, Any], container: UseCases) ->
 
 HANDLERS = [
     logout, overview, sync_now, sync_progress, unmatched, candidates, link, webhooks, replay,
-    members, member, adjust, settings_page,
+    members, member, adjust, redeem, checkout, settings_page,
 ]  # fmt: skip

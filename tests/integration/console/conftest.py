@@ -141,21 +141,42 @@ class Console:
             self.sql("UPDATE users SET role = 'admin' WHERE id = :id", id=user_id)
         return user_id
 
-    def record(self, record_id: int, *, email: str, price: int, completed: bool) -> None:
+    def token(self, email: str) -> dict[str, str]:
+        """The JSON API's Bearer header for an account (what the member's app would send)."""
+        r = self.http.post(
+            f"{self.stack.api}/api/v1/auth/login", json={"email": email, "password": PASSWORD}
+        )
+        assert r.status_code == 200, r.text
+        return {"Authorization": f"Bearer {r.json()['access_token']}"}
+
+    def record(
+        self,
+        record_id: int,
+        *,
+        email: str,
+        price: int,
+        completed: bool,
+        comment: str = "",
+        at: str = "2030-01-15T12:00:00+03:00",
+    ) -> None:
         """A visit in "YClients" (the simulator), which sends its webhooks to the app."""
         body = {
-            "id": record_id, "company_id": 873456, "comment": "",
+            "id": record_id, "company_id": 873456, "comment": comment,
             "client": {"name": "Гость", "phone": "", "email": email},
             "services": [{"title": "Маникюр", "cost": price}],
-            "datetime": "2030-01-15T12:00:00+03:00",
+            "datetime": at,
         }  # fmt: skip
         r = self.http.post(f"{self.stack.sim}/_control/records", json=body)
         assert r.status_code == 201, r.text
         if completed:
-            r = self.http.patch(
-                f"{self.stack.sim}/_control/records/873456/{record_id}", json={"attendance": 1}
-            )
-            assert r.status_code == 200, r.text
+            self.complete(record_id)
+
+    def complete(self, record_id: int) -> None:
+        """The visit happened: YClients marks it so and sends the webhook."""
+        r = self.http.patch(
+            f"{self.stack.sim}/_control/records/873456/{record_id}", json={"attendance": 1}
+        )
+        assert r.status_code == 200, r.text
 
     def wait_sql(self, statement: str, timeout: float = 30, **params: Any) -> list[Any]:
         import time
@@ -213,6 +234,7 @@ def console(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Console]:
         "YCLIENTS_COMPANY_IDS": "873456",
         "YCLIENTS_RATE_LIMIT": "1000",
         "SYNC_INTERVAL_MINUTES": "600",
+        "REGISTER_RATE_LIMIT_PER_HOUR": "1000",  # every test registers its own people
         "HOST": "127.0.0.1",
         "PORT": str(api_port),
         "LOG_FORMAT": "json",

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import itertools
 import re
+from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from playwright.sync_api import Page, expect
 
@@ -86,17 +88,103 @@ def test_adjust_points(page: Page, console: Console) -> None:
     page.get_by_role("link", name=f"olga{n}@example.com").click()
     expect(page).to_have_url(re.compile(rf"/admin/members/{member_id}$"))
     expect(page.locator("#balance")).to_have_text("0,00")
-    page.get_by_label("Баллы (+/−)").fill("120,50")
-    page.get_by_label("Причина").fill("подарок на день рождения")
-    page.get_by_role("button", name="Изменить баллы").click()
+    adjust = page.locator("form.adjust")  # the redeem form has a reason too
+    adjust.get_by_label("Баллы (+/−)").fill("120,50")
+    adjust.get_by_label("Причина").fill("подарок на день рождения")
+    adjust.get_by_role("button", name="Изменить баллы").click()
     expect(page.locator("#balance")).to_have_text("120,50")
     expect(page.get_by_role("status")).to_contain_text("Баллы изменены")
     expect(page.locator("tr.entry").first).to_contain_text("подарок на день рождения")
-    page.get_by_label("Баллы (+/−)").fill("-1000")
-    page.get_by_label("Причина").fill("ошибка")
-    page.get_by_role("button", name="Изменить баллы").click()
+    adjust.get_by_label("Баллы (+/−)").fill("-1000")
+    adjust.get_by_label("Причина").fill("ошибка")
+    adjust.get_by_role("button", name="Изменить баллы").click()
     expect(page.get_by_role("status")).to_contain_text("negative")
     expect(page.locator("#balance")).to_have_text("120,50")
+
+
+def test_redeem_points_on_the_member_page(page: Page, console: Console) -> None:
+    n = next(_n)
+    email = f"irina{n}@example.com"
+    member_id = console.register(email, name=f"Ирина {n}", phone=f"+7 916 777-{n:02d}-00")
+    console.sql("UPDATE users SET email_verified_at = now() WHERE id = :id", id=member_id)
+    sign_in(page, console, admin(console))
+    page.goto(f"{console.admin_url}/members/{member_id}")
+    expect(page.locator("#email .badge.verified")).to_have_text("подтверждён")
+    expect(page.locator("#phone .badge.verified")).to_have_count(0)  # not proved
+    adjust = page.locator("form.adjust")
+    adjust.get_by_label("Баллы (+/−)").fill("500")
+    adjust.get_by_label("Причина").fill("подарок")
+    adjust.get_by_role("button", name="Изменить баллы").click()
+    expect(page.locator("#balance")).to_have_text("500,00", timeout=TIMEOUT)
+    redeem = page.locator("form.redeem")
+    redeem.get_by_label("Баллы к списанию").fill("120,50")
+    redeem.get_by_label("Причина").fill("оплата визита")
+    redeem.get_by_role("button", name="Списать баллы").click()
+    expect(page.get_by_role("status")).to_have_text("Списано баллов: 120,50", timeout=TIMEOUT)
+    expect(page.locator("#balance")).to_have_text("379,50")
+    expect(page.locator("tr.entry").first).to_contain_text("оплата визита")
+    shot(page, "member-redeem")
+    # More than the balance: the page says why, and nothing is spent.
+    redeem = page.locator("form.redeem")
+    redeem.get_by_label("Баллы к списанию").fill("1000")
+    redeem.get_by_label("Причина").fill("слишком много")
+    redeem.get_by_role("button", name="Списать баллы").click()
+    expect(page.get_by_role("status")).to_contain_text("more than the balance", timeout=TIMEOUT)
+    expect(page.locator("#balance")).to_have_text("379,50")
+
+
+def test_checkout_today_lists_held_points_until_the_visit_is_paid(
+    page: Page, console: Console
+) -> None:
+    n = next(_n)
+    record_id = 9_400_000 + n
+    boss = admin(console)
+    email = f"anna{n}@example.com"
+    member_id = console.register(email, name=f"Анна {n}", phone=f"+7 916 888-{n:02d}-00")
+    member = console.token(email)
+    gift = console.http.post(
+        f"{console.stack.api}/api/v1/admin/users/{member_id}/points",
+        json={"amount": "1000", "reason": "подарок"}, headers=console.token(boss),
+    )  # fmt: skip
+    assert gift.status_code == 201, gift.text
+    form = console.http.get(f"{console.stack.api}/api/v1/booking/form", headers=member)
+    today = datetime.now(ZoneInfo("Europe/Moscow")).date()  # the salon's (ADMIN_TIMEZONE) day
+    console.record(
+        record_id, email=f"walkin{n}@example.com", price=3000, completed=False,
+        comment=form.json()["comment"], at=f"{today.isoformat()}T18:30:00+03:00",
+    )  # fmt: skip
+    [(booking_id,)] = console.wait_sql(
+        "SELECT id FROM bookings WHERE yclients_record_id = :r AND user_id = :u",
+        r=record_id, u=member_id,
+    )  # fmt: skip
+    held = console.http.post(
+        f"{console.stack.api}/api/v1/loyalty/redemptions",
+        json={"booking_id": booking_id, "points": "450"}, headers=member,
+    )  # fmt: skip
+    assert held.status_code == 201, held.text
+    redemption = held.json()["id"]
+    sign_in(page, console, boss)
+    page.get_by_role("link", name="Касса сегодня").click()
+    expect(page.get_by_role("heading", name="Касса сегодня")).to_contain_text(
+        today.strftime("%d.%m.%Y")
+    )
+    row = page.locator(f"#redemption-{redemption}")
+    expect(row).to_contain_text(f"Анна {n}")
+    expect(row).to_contain_text("18:30")
+    expect(row).to_contain_text("3\u202f000,00")
+    expect(row.locator(".points")).to_have_text("450,00")
+    shot(page, "checkout")
+    # Paid: the visit is completed in YClients, the hold is captured, the list moves on.
+    console.complete(record_id)
+    console.wait_sql(
+        "SELECT id FROM loyalty_redemptions WHERE id = :id AND state = 'CAPTURED'", id=redemption
+    )
+    page.reload()
+    expect(page.locator(f"#redemption-{redemption}")).to_have_count(0)
+    page.locator("nav.filters").get_by_text("CAPTURED").click()
+    expect(page.locator(f"#redemption-{redemption}")).to_contain_text("450,00")
+    row.get_by_role("link").click()
+    expect(page).to_have_url(re.compile(rf"/admin/members/{member_id}$"))
 
 
 def test_start_a_sync_and_see_it_finish(page: Page, console: Console) -> None:
@@ -152,6 +240,16 @@ def test_the_console_fits_a_phone(page: Page, console: Console) -> None:
     width = page.evaluate("document.documentElement.scrollWidth")
     assert width <= 390 + 1, width
     shot(page, "overview-phone")
+    # Every page: wide tables scroll inside their card, the page itself never sideways.
+    member_id = console.register(f"phone{next(_n)}@example.com", name="Вера")
+    for path in ["/unmatched", "/webhooks", "/members", f"/members/{member_id}", "/checkout",
+                 "/settings"]:  # fmt: skip
+        page.goto(console.admin_url + path)
+        expect(page.locator("h1")).to_be_visible()
+        width = page.evaluate("document.documentElement.scrollWidth")
+        assert width <= 390 + 1, (path, width)
+        if path == f"/members/{member_id}":
+            shot(page, "member-phone")
 
 
 def test_sign_in_and_every_page(page: Page, console: Console) -> None:
@@ -168,10 +266,12 @@ def test_sign_in_and_every_page(page: Page, console: Console) -> None:
         ("Неопознанные записи", "Неопознанные записи", "unmatched"),
         ("Вебхуки", "Вебхуки", "webhooks"),
         ("Клиенты", "Клиенты", "members"),
+        ("Касса сегодня", "Касса сегодня", None),  # its screenshot: the checkout test
         ("Настройки", "Настройки", "settings"),
     ]:
         page.get_by_role("link", name=link, exact=True).first.click()
         expect(page.get_by_role("heading", name=heading, exact=False).first).to_be_visible()
-        shot(page, name)
+        if name:
+            shot(page, name)
     expect(page.locator("#webhook-url")).to_contain_text("••••••••")
     expect(page.locator("#webhook-url")).not_to_contain_text("console-webhook-secret")

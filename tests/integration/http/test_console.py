@@ -4,18 +4,24 @@ CSRF token, sessions are HttpOnly cookies, and actions call the use cases."""
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
+from sqlalchemy import text
 
-from src.domain.booking import BookingStatus
+from src.domain.booking import Booking, BookingStatus
+from src.domain.codes import comment_line
 from src.domain.user import Role
 from tests.integration.http.conftest import PASSWORD, WEBHOOK_SECRET, Api, Member
 
 # Every console route (method, path, form). Ids that do not exist are fine: the guard runs first.
+# `test_every_console_route_is_listed` compares this list with the app's own routes.
 CONSOLE_ROUTES = [
     ("GET", "/admin", None),
+    ("POST", "/admin/logout", {}),
     ("GET", "/admin/unmatched", None),
     ("GET", "/admin/unmatched/1/candidates?q=x", None),
     ("POST", "/admin/bookings/1/link", {"user_id": "1"}),
@@ -24,6 +30,9 @@ CONSOLE_ROUTES = [
     ("GET", "/admin/members", None),
     ("GET", "/admin/members/1", None),
     ("POST", "/admin/members/1/points", {"amount": "10", "reason": "gift"}),
+    ("POST", "/admin/members/1/redemptions", {"points": "10", "reason": "checkout"}),
+    ("GET", "/admin/checkout", None),
+    ("GET", "/admin/checkout?date=2030-01-15&state=CAPTURED", None),
     ("POST", "/admin/sync", {}),
     ("GET", "/admin/sync-runs?ids=1", None),
     ("GET", "/admin/settings", None),
@@ -51,6 +60,41 @@ async def request(
 ) -> httpx.Response:
     headers = {"x-csrftoken": await csrf_token(client)} if method == "POST" else {}
     return await client.request(method, path, data=form, headers=headers)
+
+
+# Reachable without a session: the sign-in form itself, and the static files (CSS, htmx).
+PUBLIC_ROUTES = {("GET", "/admin/login"), ("POST", "/admin/login"), ("GET", "/admin/static/")}
+
+
+def _pattern(route_path: str) -> re.Pattern[str]:
+    """`/admin/members/{user_id:int}` → a pattern a concrete path of it matches."""
+    parts = re.split(r"\{[^}]+\}", route_path.rstrip("/") or "/")
+    return re.compile("^" + "[^/]+".join(re.escape(p) for p in parts) + "/?$")
+
+
+def test_every_console_route_is_listed(api: Api) -> None:
+    """The app's own routes under /admin: a new route missing from CONSOLE_ROUTES fails here,
+    so the stranger/non-admin tests below cannot miss it."""
+    from litestar.routes import HTTPRoute
+
+    from src.entrypoints.http.app import create_app
+
+    app = create_app(api.container)
+    served = {
+        (method, route.path)
+        for route in app.routes
+        if isinstance(route, HTTPRoute) and route.path.startswith("/admin")
+        for method in route.methods - {"HEAD", "OPTIONS"}
+    }
+    assert len(served) > 10, served
+    listed = [(m, p.split("?")[0]) for m, p, _ in CONSOLE_ROUTES]
+    unlisted = {
+        (method, path)
+        for method, path in served - PUBLIC_ROUTES
+        if not path.startswith("/admin/static")
+        and not any(m == method and _pattern(path).match(p) for m, p in listed)
+    }
+    assert not unlisted, f"console routes missing from CONSOLE_ROUTES: {sorted(unlisted)}"
 
 
 @pytest.mark.parametrize(("method", "path", "form"), CONSOLE_ROUTES)
@@ -189,6 +233,11 @@ async def test_english_labels_and_a_secure_cookie_outside_dev(api: Api, pg_url: 
         assert signed.status_code in (302, 303), signed.text
         cookie = next(c for c in signed.headers.get_list("set-cookie") if "admin_session=" in c)
         assert "Secure" in cookie
+        checkout = (await client.get("/admin/checkout?date=2030-01-15")).text
+        assert "Checkout today" in checkout and "2030-01-15" in checkout
+        assert "Касса" not in checkout
+        member = (await client.get(f"/admin/members/{admin.id}")).text
+        assert "Redeem points" in member and "verified" in member
 
 
 async def test_sign_in_is_throttled_like_the_api(api: Api, pg_url: str) -> None:
@@ -215,3 +264,178 @@ async def test_hostile_ids_get_an_answer_not_a_crash(api: Api) -> None:
     page = (await api.client.get(linked.headers["location"])).text
     assert "user_id" in page
     assert (await api.client.get("/admin/members/99999999999999999999999")).status_code == 400
+
+
+async def _held_booking(api: Api, points: str = "300") -> tuple[Member, Booking, int]:
+    """A member with 1000 points holding `points` on a visit two hours from now, linked by
+    their client code: (member, booking, redemption id)."""
+    member = await api.member(name="Ирина", phone="+7 916 111-22-33")
+    await api.container.adjust_points(member.id, Decimal(1000), "gift", member.id)
+    code = (await api.container.issue_booking_form(member.id)).unique_code
+    record = api.record(
+        comment=comment_line(code), at=datetime.now(UTC) + timedelta(hours=2), price="3000.00"
+    )
+    await api.ingest(record)
+    booking = await api.booking(record.record_id)
+    assert booking.id is not None and booking.user_id == member.id
+    held = await api.container.hold_points(member.id, booking.id, Decimal(points))
+    assert held.id is not None
+    return member, booking, held.id
+
+
+async def test_checkout_lists_the_days_holds_with_the_points_to_deduct(api: Api) -> None:
+    await _signed_in(api)
+    member, booking, redemption_id = await _held_booking(api)
+    day = booking.local_appointment_at.date()
+    page = await api.client.get(f"/admin/checkout?date={day.isoformat()}")
+    assert page.status_code == 200, page.text
+    row = re.search(rf'<tr class="line" id="redemption-{redemption_id}".*?</tr>', page.text, re.S)
+    assert row, page.text
+    assert "Ирина" in row.group(0) and "+7 916 111-22-33" in row.group(0)
+    assert "300,00" in row.group(0) and "3\u202f000,00" in row.group(0)  # the salon's money
+    assert booking.local_appointment_at.strftime("%H:%M") in row.group(0)
+    assert f'href="/admin/members/{member.id}"' in row.group(0)
+    assert day.strftime("%d.%m.%Y") in page.text  # the salon's date format
+    assert 'id="checkout-total">300,00<' in page.text
+    next_day = (day + timedelta(days=1)).isoformat()
+    other_day = await api.client.get(f"/admin/checkout?date={next_day}")
+    assert f"redemption-{redemption_id}" not in other_day.text
+    captured = await api.client.get(f"/admin/checkout?date={day.isoformat()}&state=captured")
+    assert f"redemption-{redemption_id}" not in captured.text
+
+
+async def test_checkout_defaults_to_today_and_refuses_a_bad_date(api: Api) -> None:
+    await _signed_in(api)
+    page = await api.client.get("/admin/checkout")
+    assert page.status_code == 200, page.text
+    today = datetime.now(ZoneInfo(api.container.settings.ADMIN_TIMEZONE)).date()
+    assert today.strftime("%d.%m.%Y") in page.text
+    assert "Касса сегодня" in page.text and 'href="/admin/checkout"' in page.text  # in the nav
+    bad = await api.client.get("/admin/checkout?date=2030-02-30")
+    assert bad.status_code == 400, bad.text
+
+
+async def test_checkout_is_paginated(api: Api) -> None:
+    await _signed_in(api)
+    member = await api.member()
+    await api.container.adjust_points(member.id, Decimal(100_000), "gift", member.id)
+    code = (await api.container.issue_booking_form(member.id)).unique_code
+    at = datetime(2031, 3, 10, 9, 0, tzinfo=UTC)
+    for i in range(22):
+        record = api.record(comment=comment_line(code), at=at + timedelta(minutes=10 * i))
+        await api.ingest(record)
+        booking = await api.booking(record.record_id)
+        assert booking.id is not None
+        await api.container.hold_points(member.id, booking.id, Decimal(10 + i))
+    first = (await api.client.get("/admin/checkout?date=2031-03-10")).text
+    assert first.count('<tr class="line"') == 20 and "1–20 из 22" in first
+    assert "offset=20" in first
+    second = (await api.client.get("/admin/checkout?date=2031-03-10&state=HELD&offset=20")).text
+    assert second.count('<tr class="line"') == 2
+    assert "09:00" in first and "12:30" in second  # earliest first
+    assert 'id="checkout-total">451,00<' in second  # every line's points, not the page's
+
+
+async def test_redeeming_points_on_the_member_page(api: Api) -> None:
+    await _signed_in(api)
+    member, booking, _ = await _held_booking(api, points="200")
+    url = f"/admin/members/{member.id}/redemptions"
+    form = {"points": "150,50", "reason": "оплата визита", "booking_id": str(booking.id)}
+    done = await request(api.client, "POST", url, form)
+    assert done.status_code in (302, 303), done.text
+    assert done.headers["location"] == f"/admin/members/{member.id}"
+    page = (await api.client.get(done.headers["location"])).text
+    assert "Списано баллов: 150,50" in page
+    assert "649,50" in page  # 1000 − 200 held − 150.50
+    assert (await api.container.profile(member.id)).account.balance == Decimal("649.50")
+    # HTMX: the same answer as a client redirect, the message on the page it goes to.
+    htmx = await api.client.post(
+        url, data={"points": "1", "reason": "r"},
+        headers={"HX-Request": "true", "x-csrftoken": await csrf_token(api.client)},
+    )  # fmt: skip
+    assert htmx.status_code == 200 and htmx.headers["HX-Redirect"] == f"/admin/members/{member.id}"
+    assert "Списано баллов: 1,00" in (await api.client.get(f"/admin/members/{member.id}")).text
+
+
+@pytest.mark.parametrize(
+    ("form", "says"),
+    [
+        ({"points": "5000", "reason": "too much"}, "more than the balance"),
+        ({"points": "abc", "reason": "r"}, "points: not a number"),
+        ({"points": "-5", "reason": "r"}, "points: must be positive"),
+        ({"points": "5", "reason": "  "}, "reason: must not be empty"),
+        ({"points": "5", "reason": "r", "booking_id": "999999"}, "booking 999999"),
+        ({"points": "5", "reason": "r", "booking_id": "x"}, "booking_id: no such booking"),
+    ],
+)
+async def test_a_refused_redemption_says_why_and_spends_nothing(
+    api: Api, form: dict[str, str], says: str
+) -> None:
+    await _signed_in(api)
+    member = await api.member()
+    await api.container.adjust_points(member.id, Decimal(1000), "gift", member.id)
+    refused = await request(api.client, "POST", f"/admin/members/{member.id}/redemptions", form)
+    assert refused.status_code in (302, 303), refused.text
+    page = (await api.client.get(refused.headers["location"])).text
+    assert 'class="flash bad"' in page and says in page, page
+    assert (await api.container.profile(member.id)).account.balance == Decimal(1000)
+
+
+async def test_a_redemption_without_its_csrf_token_is_rejected(api: Api) -> None:
+    await _signed_in(api)
+    member = await api.member()
+    await api.container.adjust_points(member.id, Decimal(1000), "gift", member.id)
+    response = await api.client.post(
+        f"/admin/members/{member.id}/redemptions", data={"points": "10", "reason": "forged"}
+    )
+    assert response.status_code == 403
+    assert (await api.container.profile(member.id)).account.balance == Decimal(1000)
+
+
+async def test_the_member_page_marks_verified_contacts(api: Api) -> None:
+    await _signed_in(api)
+    verified = await api.member(phone="+7 916 000-00-01")
+    unverified = await api.member(phone="+7 916 000-00-02", verified=False)
+    shown = (await api.client.get(f"/admin/members/{verified.id}")).text
+    for contact in ("email", "phone"):
+        line = re.search(rf'<p id="{contact}">.*?</p>', shown, re.S)
+        assert line and "badge verified" in line.group(0) and "подтверждён" in line.group(0)
+    shown = (await api.client.get(f"/admin/members/{unverified.id}")).text
+    assert "badge verified" not in shown
+
+
+async def test_sync_now_polls_its_runs_until_they_end_or_says_why_it_could_not(api: Api) -> None:
+    await _signed_in(api)
+    headers = {"HX-Request": "true", "x-csrftoken": await csrf_token(api.client)}
+    started = await api.client.post("/admin/sync", headers=headers)
+    assert started.status_code == 200, started.text
+    ids = re.search(r'hx-get="/admin/sync-runs\?ids=([0-9,]+)" hx-trigger="every 1s"', started.text)
+    assert ids, started.text
+    assert "Синхронизация идёт" in started.text and 'data-status="QUEUED"' in started.text
+    async with api.engine.begin() as conn:  # what the worker does: the run ends
+        await conn.execute(
+            text(
+                "UPDATE sync_runs SET status = 'SUCCEEDED', finished_at = started_at"
+                " + interval '1.5 seconds' WHERE id = ANY(:ids)"
+            ),
+            {"ids": [int(i) for i in ids.group(1).split(",")]},
+        )
+    ended = await api.client.get(f"/admin/sync-runs?ids={ids.group(1)}", headers=headers)
+    assert "Синхронизация завершена" in ended.text and 'data-status="SUCCEEDED"' in ended.text
+    assert "every 1s" not in ended.text and "1,5 с" in ended.text  # stops polling
+    api.container.switches.yclients_enabled = False
+    try:
+        refused = await api.client.post("/admin/sync", headers=headers)
+    finally:
+        api.container.switches.yclients_enabled = True
+    assert refused.status_code == 200
+    assert 'role="alert"' in refused.text and "Не получилось" in refused.text
+    assert "every 1s" not in refused.text  # nothing to follow
+
+
+async def test_a_refused_replay_says_why(api: Api) -> None:
+    await _signed_in(api)
+    refused = await request(api.client, "POST", "/admin/webhooks/999999/replay", {})
+    assert refused.status_code in (302, 303), refused.text
+    page = (await api.client.get(refused.headers["location"])).text
+    assert 'class="flash bad"' in page and "Не получилось" in page and "999999" in page
