@@ -10,8 +10,9 @@ from litestar.middleware.rate_limit import DurationUnit
 from litestar.params import JSONBody
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_202_ACCEPTED
 
-from src.application.errors import NotFound
+from src.domain.user import User
 from src.domain.verification import Purpose
+from src.entrypoints.bootstrap import Container
 from src.entrypoints.http.auth import issue_token
 from src.entrypoints.http.dependencies import Caller, UseCases
 from src.entrypoints.http.errors import error_responses
@@ -90,18 +91,29 @@ async def set_phone(me: Caller, data: JSONBody[PhoneIn], container: UseCases) ->
     return me_out(await container.profile(me.id))
 
 
-@post(
-    "/users/me/{contact:str}/resend",
-    status_code=HTTP_202_ACCEPTED,
-    responses=error_responses(401, 404, 409, 422, 429, 502),
-    summary="Send a new verification code to the caller's email or phone",
-)
-async def resend_code(contact: str, me: Caller, container: UseCases) -> CodeSentOut:
-    if contact not in ("email", "phone"):
-        raise NotFound("contact: must be email or phone")
-    purpose = Purpose(contact)
+async def _resend(me: User, container: Container, purpose: Purpose) -> CodeSentOut:
     await container.resend_code(me.id, purpose)
     return CodeSentOut(status="code_sent", channel="email" if purpose is Purpose.EMAIL else "sms")
+
+
+@post(
+    "/users/me/email/resend",
+    status_code=HTTP_202_ACCEPTED,
+    responses=error_responses(401, 409, 429, 502),
+    summary="Send a new verification code to the caller's email",
+)
+async def resend_email_code(me: Caller, container: UseCases) -> CodeSentOut:
+    return await _resend(me, container, Purpose.EMAIL)
+
+
+@post(
+    "/users/me/phone/resend",
+    status_code=HTTP_202_ACCEPTED,
+    responses=error_responses(401, 409, 422, 429, 502),
+    summary="Send a new verification code to the caller's phone",
+)
+async def resend_phone_code(me: Caller, container: UseCases) -> CodeSentOut:
+    return await _resend(me, container, Purpose.PHONE)
 
 
 def _client(request: Request[Any, Any, Any]) -> str:
@@ -233,7 +245,8 @@ def users_router(
             verify_email,
             verify_phone,
             set_phone,
-            resend_code,
+            resend_email_code,
+            resend_phone_code,
         ],
         tags=["members"],
     )
