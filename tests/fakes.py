@@ -16,7 +16,7 @@ from decimal import Decimal
 from types import TracebackType
 from typing import Self
 
-from src.application.errors import ConcurrentUpdate, DuplicateEmail, WriteRejected
+from src.application.errors import ConcurrentUpdate, ContactTaken, DuplicateEmail, WriteRejected
 from src.application.ports import (
     BookingQuery,
     ContactMatches,
@@ -27,6 +27,7 @@ from src.application.ports import (
     RecordPage,
 )
 from src.domain.booking import DELETE_CLOCK_SKEW, Booking, BookingKey, BookingStatus, MatchMethod
+from src.domain.contacts import normalize_email, phone_key
 from src.domain.inbox import EventState, WebhookEvent
 from src.domain.loyalty import DEFAULT_LEVELS, LedgerEntry, LoyaltyAccount, LoyaltyLevel
 from src.domain.quarantine import QuarantinedRecord
@@ -34,6 +35,7 @@ from src.domain.record import YClientsRecord
 from src.domain.redemption import Redemption, RedemptionState
 from src.domain.sync_run import RunStatus, SyncRun
 from src.domain.user import Role, User
+from src.domain.verification import Purpose, VerificationCode
 
 
 @dataclass
@@ -55,6 +57,7 @@ class Store:
     app_state: dict[str, str] = field(default_factory=dict)
     lot_expiries: dict[int, tuple[int, int]] = field(default_factory=dict)  # lot → entry, user
     lot_reminders: dict[int, int] = field(default_factory=dict)  # lot → user
+    codes: dict[int, VerificationCode] = field(default_factory=dict)
     ids: itertools.count = field(default_factory=lambda: itertools.count(1))
 
     def next_id(self) -> int:
@@ -173,6 +176,30 @@ class FakeUsers:
                     u.phone_verified_at, phones = at, phones + 1
         return emails, phones, skipped, len(shared)
 
+    async def lock(self, user_id: int) -> User | None:
+        return await self.get(user_id)
+
+    async def set_phone(self, user_id: int, phone: str, phone_key: str) -> None:
+        user = self.s.users[user_id]
+        user.phone, user.phone_key, user.phone_verified_at = phone, phone_key, None
+
+    async def mark_verified(self, user_id: int, purpose: Purpose, at: datetime) -> None:
+        # The partial unique indexes: one member at a time holds a verified contact.
+        user = self.s.users[user_id]
+        for other in self.s.users.values():
+            if other.id == user_id:
+                continue
+            same_email = other.email.lower() == user.email.lower()
+            if purpose is Purpose.EMAIL and other.email_verified_at is not None and same_email:
+                raise ContactTaken("email: already verified by another member")
+            same_phone = other.phone_key == user.phone_key
+            if purpose is Purpose.PHONE and other.phone_verified_at is not None and same_phone:
+                raise ContactTaken("phone: already verified by another member")
+        if purpose is Purpose.EMAIL:
+            user.email_verified_at = at
+        else:
+            user.phone_verified_at = at
+
     def _group(self, wanted: set[str], attr) -> dict[str, list[int]]:  # type: ignore[no-untyped-def]
         out: dict[str, list[int]] = {}
         for u in sorted(self.s.users.values(), key=lambda u: u.id):
@@ -280,6 +307,19 @@ class FakeBookings:
         else:
             rows.sort(key=lambda b: (b.appointment_at, b.id), reverse=True)
         return _page([b.copy() for b in rows], q.limit, q.offset)
+
+    async def lock_unmatched_by_contact(
+        self, email: str | None, phone_key_: str | None
+    ) -> list[Booking]:
+        return [
+            copy.deepcopy(b)
+            for b in sorted(self.s.bookings.values(), key=lambda b: b.id or 0)
+            if b.user_id is None
+            and (
+                (email is not None and normalize_email(b.client_email) == email)
+                or (phone_key_ is not None and phone_key(b.client_phone) == phone_key_)
+            )
+        ]
 
     async def points_candidates(self, after_id: int, limit: int) -> list[int]:
         ids = sorted(
@@ -604,6 +644,33 @@ class FakeSyncRuns:
         return _page([replace(r, counts=copy.copy(r.counts)) for r in rows], limit, offset)
 
 
+class FakeVerificationCodes:
+    def __init__(self, store: Store) -> None:
+        self.s = store
+
+    async def add(self, code: VerificationCode) -> VerificationCode:
+        stored = replace(code, id=self.s.next_id())
+        self.s.codes[stored.id] = stored  # type: ignore[index]
+        return copy.copy(stored)
+
+    async def lock_latest(self, user_id: int, purpose: Purpose) -> VerificationCode | None:
+        mine = [c for c in self.s.codes.values() if c.user_id == user_id and c.purpose is purpose]
+        return copy.copy(max(mine, key=lambda c: c.id or 0)) if mine else None
+
+    async def save(self, code: VerificationCode) -> None:
+        stored = self.s.codes[code.id]  # type: ignore[index]
+        stored.attempts, stored.consumed_at = code.attempts, code.consumed_at
+
+    async def sent_since(
+        self, since: datetime, user_id: int, contact: str
+    ) -> list[VerificationCode]:
+        return [
+            copy.copy(c)
+            for c in self.s.codes.values()
+            if c.created_at >= since and (c.user_id == user_id or c.contact == contact)
+        ]
+
+
 class FakeUnitOfWork:
     """Works on the shared store; rollback (the default) restores the snapshot taken on enter."""
 
@@ -619,13 +686,14 @@ class FakeUnitOfWork:
         self.quarantine = FakeQuarantine(store)
         self.app_state = FakeAppState(store)
         self.expiry = FakeExpiry(store)
+        self.verification_codes = FakeVerificationCodes(store)
         self.committed = False
         self._snapshot: dict[str, object] | None = None
 
     async def __aenter__(self) -> Self:
         fields = (
             "users", "bookings", "accounts", "entries", "levels", "events", "runs", "quarantined",
-            "redemptions", "app_state", "lot_expiries", "lot_reminders",
+            "redemptions", "app_state", "lot_expiries", "lot_reminders", "codes",
         )  # fmt: skip
         self._snapshot = {name: copy.deepcopy(getattr(self.store, name)) for name in fields}
         self.committed = False

@@ -83,3 +83,25 @@ class NotificationFailed(AppError):
     """An email or SMS could not be sent (the message names the channel and the reason)."""
 
     code = "notification_failed"
+
+
+class InvalidCode(AppError):
+    """A verification or reset code that is wrong, expired, used or out of tries (400)."""
+
+    code = "invalid_code"
+
+
+class ContactTaken(Conflict):
+    """The email or phone is verified by another member (one member per contact)."""
+
+    code = "contact_taken"
+
+
+class RateLimited(AppError):
+    """Too many codes asked for; `retry_after` says in how many seconds to ask again."""
+
+    code = "too_many_requests"
+
+    def __init__(self, message: str, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after

@@ -18,6 +18,7 @@ from src.domain.record import YClientsRecord
 from src.domain.redemption import Redemption, RedemptionState
 from src.domain.sync_run import RunStatus, SyncRun
 from src.domain.user import Role, User
+from src.domain.verification import Purpose, VerificationCode
 
 T = TypeVar("T")
 
@@ -130,6 +131,39 @@ class UserRepository(Protocol):
 
     async def set_role(self, user_id: int, role: Role) -> None: ...
 
+    async def lock(self, user_id: int) -> User | None:
+        """The user, locked until commit against other writers of the row (not against
+        bookings that reference it: FOR NO KEY UPDATE on PostgreSQL)."""
+        ...
+
+    async def set_phone(self, user_id: int, phone: str, phone_key: str) -> None:
+        """Set or change the phone; it is unverified until its code is typed."""
+        ...
+
+    async def mark_verified(self, user_id: int, purpose: Purpose, at: datetime) -> None:
+        """Mark the member's current email (EMAIL) or phone (PHONE) verified. Raises
+        `ContactTaken` if another member has it verified (the unique index decides, so of
+        two concurrent verifications one wins)."""
+        ...
+
+
+class VerificationCodeRepository(Protocol):
+    async def add(self, code: VerificationCode) -> VerificationCode: ...
+
+    async def lock_latest(self, user_id: int, purpose: Purpose) -> VerificationCode | None:
+        """The member's newest code for `purpose` (older ones are dead), locked until commit."""
+        ...
+
+    async def save(self, code: VerificationCode) -> None:
+        """Write `attempts` and `consumed_at`."""
+        ...
+
+    async def sent_since(
+        self, since: datetime, user_id: int, contact: str
+    ) -> list[VerificationCode]:
+        """Codes created at or after `since` for this member or to this contact."""
+        ...
+
 
 @dataclass(frozen=True, slots=True)
 class BookingQuery:
@@ -192,6 +226,14 @@ class BookingRepository(Protocol):
         ...
 
     async def query(self, q: BookingQuery) -> Page[Booking]: ...
+
+    async def lock_unmatched_by_contact(
+        self, email: str | None, phone_key: str | None
+    ) -> list[Booking]:
+        """Every unlinked booking whose client email (lower-cased) or phone (last 10
+        digits) is one of these, whatever its date, locked until commit, in id order. A
+        superset is fine: the caller resolves each again."""
+        ...
 
     async def points_candidates(self, after_id: int, limit: int) -> list[int]:
         """Ids above `after_id` (ascending, at most `limit`) of linked bookings whose points
@@ -408,6 +450,7 @@ class UnitOfWork(Protocol):
     quarantine: QuarantineRepository
     app_state: AppStateRepository
     expiry: ExpiryRepository
+    verification_codes: VerificationCodeRepository
 
     async def __aenter__(self) -> Self: ...
 

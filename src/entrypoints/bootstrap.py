@@ -56,6 +56,7 @@ from src.application.use_cases.loyalty import (
     ListTransactions,
 )
 from src.application.use_cases.members import ChangeRole, EnsureAdmin, SearchMembers
+from src.application.use_cases.password_reset import ConfirmPasswordReset, RequestPasswordReset
 from src.application.use_cases.quarantine import QuarantineQueries
 from src.application.use_cases.reconcile_points import ReconcilePoints
 from src.application.use_cases.redemptions import (
@@ -79,6 +80,13 @@ from src.application.use_cases.users import (
     GetProfile,
     RegisterUser,
     TrustContacts,
+)
+from src.application.use_cases.verification import (
+    Codes,
+    ResendCode,
+    SendWelcomeCodes,
+    SetPhone,
+    VerifyContact,
 )
 from src.application.use_cases.webhooks import (
     AcceptWebhook,
@@ -178,6 +186,11 @@ class Container:
     authenticate: Authenticate
     change_password: ChangePassword
     trust_contacts: TrustContacts
+    verify_contact: VerifyContact
+    resend_code: ResendCode
+    set_phone: SetPhone
+    request_password_reset: RequestPasswordReset
+    confirm_password_reset: ConfirmPasswordReset
     profile: GetProfile
     issue_booking_form: IssueBookingForm
     generate_unique_codes: GenerateUniqueCodes
@@ -326,6 +339,8 @@ def build_container(
     )
     decoder = WebhookBodyDecoder()
     queue = _LateQueue()
+    # Code digests are keyed with the app secret (JWT_SECRET, checked in production).
+    codes = Codes(settings.JWT_SECRET, clock)
     ingest = IngestRecords(uow_factory, clock, switches)
     process_inbox = ProcessInbox(
         uow_factory,
@@ -361,10 +376,17 @@ def build_container(
         notifier=notifier,
         queue=queue,
         sync_lock=sync_lock,
-        register=RegisterUser(uow_factory, hasher),
+        register=RegisterUser(
+            uow_factory, hasher, welcome=SendWelcomeCodes(uow_factory, codes, notifier)
+        ),
         authenticate=Authenticate(uow_factory, hasher),
         change_password=ChangePassword(uow_factory, hasher),
         trust_contacts=TrustContacts(uow_factory, clock),
+        verify_contact=VerifyContact(uow_factory, codes, clock, switches),
+        resend_code=ResendCode(uow_factory, codes, notifier),
+        set_phone=SetPhone(uow_factory, codes, notifier),
+        request_password_reset=RequestPasswordReset(uow_factory, codes, notifier),
+        confirm_password_reset=ConfirmPasswordReset(uow_factory, codes, hasher),
         profile=GetProfile(uow_factory),
         issue_booking_form=IssueBookingForm(
             uow_factory, generate_code, settings.YCLIENTS_WIDGET_URL

@@ -71,3 +71,62 @@ async def test_trust_contacts_skips_shared_phones(world: World) -> None:
     assert users[c.id].phone_verified_at is not None
     assert users[a.id].phone_verified_at is None and users[b.id].phone_verified_at is None
     assert all(users[u.id].email_verified_at is not None for u in (a, b, c))
+
+
+@pytest.mark.parametrize("contact", ["phone", "email"])
+async def test_reproduction_the_real_client_verifies_and_the_visit_and_points_are_theirs(
+    world: World, contact: str
+) -> None:
+    """The reproduction through the real flows: a stranger registers with the client's phone
+    (or email) and gets nothing; the real client proves the contact with the code sent to
+    it, and at that moment (no sync needed) the visit and its points become theirs."""
+    from src.domain.verification import Purpose
+    from tests.unit.verification_flows import Flows
+
+    flows = Flows(world)
+    if contact == "phone":
+        stranger = await flows.register("stranger@example.com", "secret123", phone=STRANGER_PHONE)
+    else:
+        stranger = await flows.register("client@example.com", "secret123")
+    visit = world.record(
+        phone=CLIENT_PHONE, email="client@example.com", status=BookingStatus.COMPLETED, price=2000
+    )
+    await world.ingest.one(visit)
+    assert world.booking().user_id is None
+    assert world.balance(stranger.id) == Decimal("0.00")
+
+    world.clock.advance(minutes=2)
+    if contact == "phone":
+        # The SMS to the stranger's typed phone reached the client, not the stranger: the
+        # stranger can only guess, and five wrong guesses end the code.
+        from src.application.errors import InvalidCode
+
+        for _ in range(5):
+            with pytest.raises(InvalidCode):
+                await flows.verify(stranger.id, Purpose.PHONE, "000000")
+        client = await flows.register("real@example.com", "secret123", phone=CLIENT_PHONE)
+        done = await flows.verify(client.id, Purpose.PHONE, flows.last_code(Purpose.PHONE))
+        expected = MatchMethod.PHONE
+    else:
+        # The email belongs to the stranger's account, but the code goes to the mailbox: the
+        # client takes the account over by a password reset, then verifies the email.
+        await flows.reset_request("client@example.com")
+        await flows.reset_confirm(
+            "client@example.com", flows.last_code(Purpose.PASSWORD_RESET), "clients-own-pass"
+        )
+        world.clock.advance(minutes=2)
+        await flows.resend(stranger.id, Purpose.EMAIL)
+        client = stranger
+        done = await flows.verify(client.id, Purpose.EMAIL, flows.last_code(Purpose.EMAIL))
+        expected = MatchMethod.EMAIL
+        assert world.store.users[client.id].password_hash == "plain$clients-own-pass"
+    assert done.linked == 1
+    booking = world.booking()
+    assert (booking.user_id, booking.match_method) == (client.id, expected)
+    assert world.balance(client.id) == world.ledger_sum(client.id) > Decimal("0.00")
+    assert len(world.booking_entries(booking.id)) == 1
+    if contact == "phone":
+        assert world.balance(stranger.id) == Decimal("0.00")
+        assert world.store.users[stranger.id].phone_verified_at is None
+    await world.ingest.one(world.newer(visit))  # the next sync: still once
+    assert len(world.booking_entries(booking.id)) == 1

@@ -41,6 +41,8 @@ from src.domain.booking import (
     BookingStatus,
     MatchMethod,
 )
+from src.domain.contacts import normalize_email
+from src.domain.contacts import phone_key as contact_key
 
 bookings = table(BookingRow)
 _json = msgspec.json.Encoder()
@@ -492,6 +494,34 @@ class SqlBookings:
             await self.db.execute(select(func.count()).select_from(bookings).where(*where))
         ).scalar_one()
         return Page(items=items, total=total, limit=q.limit, offset=q.offset)
+
+    async def lock_unmatched_by_contact(
+        self, email: str | None, phone_key: str | None
+    ) -> list[Booking]:
+        if email is None and phone_key is None:
+            return []
+        matches = []
+        if email is not None:
+            matches.append(func.lower(func.trim(_c.client_email)) == email)
+        if phone_key is not None:
+            if self.db.is_postgres:
+                digits = func.regexp_replace(_c.client_phone, "[^0-9]", "", "g")
+                matches.append(and_(func.length(digits) >= 10, func.right(digits, 10) == phone_key))
+            else:
+                # SQLite has no regexp_replace: every phone, filtered below.
+                matches.append(_c.client_phone.is_not(None))
+        stmt = select(bookings).where(_c.user_id.is_(None), or_(*matches)).order_by(_c.id)
+        if self.db.is_postgres:
+            stmt = stmt.with_for_update()
+        found = [to_booking(r) for r in await self.db.execute(stmt)]
+        if self.db.is_postgres:
+            return found
+        return [
+            b
+            for b in found
+            if (email is not None and normalize_email(b.client_email) == email)
+            or (phone_key is not None and contact_key(b.client_phone) == phone_key)
+        ]
 
     async def points_candidates(self, after_id: int, limit: int) -> list[int]:
         # Completed visits whose points, percent or counted spend may be off, and cancelled /

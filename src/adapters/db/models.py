@@ -340,3 +340,26 @@ class LotReminderRow(Base):
     )
     expires_at: Mapped[datetime]
     sent_at: Mapped[datetime]
+
+
+class VerificationCodeRow(Base):
+    """A code sent to verify an email or phone or to reset a password: only its HMAC digest
+    is kept. The newest row per member and purpose is the live one."""
+
+    __tablename__ = "verification_codes"
+
+    id: Mapped[int] = _id()
+    purpose: Mapped[str] = mapped_column(String(16))  # email | phone | password_reset
+    user_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("users.id", ondelete="CASCADE"))
+    contact: Mapped[str] = mapped_column(String(320))  # normalised email / phone's 10 digits
+    code_hash: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+    attempts: Mapped[int] = mapped_column(Integer, server_default="0")
+    consumed_at: Mapped[datetime | None]
+
+    __table_args__ = (
+        # The live code and the send limits per account; the send limits per contact.
+        Index("ix_verification_codes_user_id_purpose_id", "user_id", "purpose", "id"),
+        Index("ix_verification_codes_contact_created_at", "contact", "created_at"),
+    )

@@ -19,6 +19,7 @@ from src.adapters.db.quarantine import SqlQuarantine
 from src.adapters.db.redemptions import SqlRedemptions
 from src.adapters.db.sync_runs import SqlSyncRuns
 from src.adapters.db.users import SqlUsers
+from src.adapters.db.verification_codes import SqlVerificationCodes
 
 
 class SqlUnitOfWork:
@@ -38,6 +39,7 @@ class SqlUnitOfWork:
         self.quarantine = SqlQuarantine(self._db)
         self.app_state = SqlAppState(self._db)
         self.expiry = SqlExpiry(self._db)
+        self.verification_codes = SqlVerificationCodes(self._db)
 
     async def __aenter__(self) -> Self:
         if self._db.in_use:

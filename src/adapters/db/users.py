@@ -26,10 +26,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from src.adapters.db.executor import Executor, chunks
 from src.adapters.db.models import AccountRow, UserRow, table, utcnow
-from src.application.errors import DuplicateEmail
+from src.application.errors import ConcurrentUpdate, ContactTaken, DuplicateEmail
 from src.application.ports import ContactMatches, MemberQuery, MemberSummary, NewUser, Page
 from src.domain.money import ZERO
 from src.domain.user import Role, User
+from src.domain.verification import Purpose
 
 users = table(UserRow)
 accounts = table(AccountRow)
@@ -231,6 +232,35 @@ class SqlUsers:
         await self.db.execute(
             update(users).where(users.c.id == user_id).values(role=role.value, updated_at=utcnow())
         )
+
+    async def lock(self, user_id: int) -> User | None:
+        stmt = select(users).where(users.c.id == user_id)
+        if self.db.is_postgres:
+            # NO KEY UPDATE: a booking being linked to this member (a foreign key check takes
+            # KEY SHARE) does not wait for it, nor deadlock with it.
+            stmt = stmt.with_for_update(key_share=True)
+        row = (await self.db.execute(stmt)).first()
+        return to_user(row) if row else None
+
+    async def set_phone(self, user_id: int, phone: str, phone_key: str) -> None:
+        await self.db.execute(
+            update(users)
+            .where(users.c.id == user_id)
+            .values(phone=phone, phone_key=phone_key, phone_verified_at=None, updated_at=utcnow())
+        )
+
+    async def mark_verified(self, user_id: int, purpose: Purpose, at: datetime) -> None:
+        column = "email_verified_at" if purpose is Purpose.EMAIL else "phone_verified_at"
+        stmt = update(users).where(users.c.id == user_id).values({column: at, "updated_at": at})
+        try:
+            await self.db.execute(stmt)
+        except ConcurrentUpdate as exc:
+            # The partial unique index over verified contacts: another member holds it (a
+            # concurrent verification that committed first, which this one waited for).
+            message = str(exc.__cause__)
+            if "verified" in message or "users.phone_key" in message or "users.email" in message:
+                raise ContactTaken(f"{purpose.value}: already verified by another member") from exc
+            raise
 
     async def trust_contacts(self, at: datetime) -> tuple[int, int, int, int]:
         emails = await self.db.execute(

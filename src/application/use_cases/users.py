@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
+from typing import Protocol
 
 from src.application.errors import InvalidCredentials, NotFound, ValidationFailed
 from src.application.ports import Clock, NewUser, PasswordHasher, UnitOfWorkFactory
@@ -21,10 +22,22 @@ class Profile:
     level: LoyaltyLevel
 
 
+class WelcomeCodes(Protocol):
+    async def __call__(self, user: User) -> None: ...
+
+
 class RegisterUser:
-    def __init__(self, uow_factory: UnitOfWorkFactory, hasher: PasswordHasher) -> None:
+    """Creates a member; `welcome` then sends codes to verify the email and phone."""
+
+    def __init__(
+        self,
+        uow_factory: UnitOfWorkFactory,
+        hasher: PasswordHasher,
+        welcome: WelcomeCodes | None = None,
+    ) -> None:
         self.uow_factory = uow_factory
         self.hasher = hasher
+        self.welcome = welcome
 
     async def __call__(
         self,
@@ -53,6 +66,8 @@ class RegisterUser:
         async with self.uow_factory() as uow:
             user = await uow.users.add(new)
             await uow.commit()
+        if self.welcome is not None:
+            await self.welcome(user)
         return user
 
 

@@ -31,6 +31,7 @@ PUBLIC_PATHS = [
     "^/api/v1/yclients/webhook$",
     "^/api/v1/auth/register$",
     "^/api/v1/auth/login$",
+    "^/api/v1/auth/password-reset/(request|confirm)$",
     "^/health$",
     "^/ready$",
     "^/metrics",

@@ -29,10 +29,12 @@ from src.application.errors import (
     Conflict,
     Forbidden,
     GatewayError,
+    InvalidCode,
     InvalidCredentials,
     MalformedPayload,
     NotFound,
     NotificationFailed,
+    RateLimited,
     ValidationFailed,
 )
 from src.entrypoints.http.schemas import ErrorBody, ErrorDetail, ErrorInfo
@@ -44,6 +46,8 @@ APP_ERROR_STATUS: tuple[tuple[type[AppError], int], ...] = (
     (NotFound, 404),
     (Conflict, 409),  # DuplicateEmail, YClientsDisabled
     (InvalidCredentials, 401),
+    (InvalidCode, 400),
+    (RateLimited, 429),
     (ValidationFailed, 422),
     (MalformedPayload, 400),
     (Forbidden, 403),
@@ -103,7 +107,8 @@ def handle_app_error(_: Request[Any, Any, Any], exc: AppError) -> Response[Error
     message = str(exc) or _REASONS.get(status, exc.code)
     if isinstance(exc, GatewayError):
         log.warning("yclients_gateway_error", extra={"error": message})
-    return error_response(status, exc.code, message)
+    headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, RateLimited) else None
+    return error_response(status, exc.code, message, headers=headers)
 
 
 _MISSING_FIELD = re.compile(r"missing required field `([^`]+)`")

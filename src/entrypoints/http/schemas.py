@@ -130,6 +130,43 @@ class PasswordChangeIn(Struct):
     new_password: Annotated[str, Meta(min_length=8, max_length=128, pattern=NO_NUL)]
 
 
+CODE_PATTERN = r"^\s*[0-9]{6}\s*$"
+
+
+class CodeIn(Struct):
+    code: Annotated[str, Meta(max_length=16, pattern=CODE_PATTERN, examples=["042917"])]
+
+
+class PhoneIn(Struct):
+    phone: Annotated[str, Meta(max_length=32, pattern=NO_NUL, examples=["+7 916 123-45-67"])]
+
+
+class PasswordResetRequestIn(Struct):
+    email: Annotated[str, Meta(max_length=254, pattern=NO_NUL)]  # unknown ones answer the same
+
+
+class PasswordResetConfirmIn(Struct):
+    email: Annotated[str, Meta(max_length=254, pattern=NO_NUL)]
+    code: Annotated[str, Meta(max_length=16, pattern=NO_NUL)]  # a malformed one: the same 400
+    new_password: Annotated[str, Meta(min_length=8, max_length=128, pattern=NO_NUL)]
+
+
+class AcceptedOut(Struct):
+    status: Literal["accepted"]
+    message: str
+
+
+class CodeSentOut(Struct):
+    status: Literal["code_sent"]
+    channel: Literal["email", "sms"]
+
+
+class VerifiedOut(Struct):
+    email_verified: bool
+    phone_verified: bool
+    bookings_linked: int  # unmatched bookings with this contact, now the caller's
+
+
 class TokenOut(Struct):
     access_token: str
     token_type: Literal["bearer"]

@@ -84,3 +84,22 @@ class RegisterThrottle:
                 "too many registrations from this address; try again later",
                 headers={"Retry-After": str(retry)},
             )
+
+
+class AddressThrottle:
+    """Attempts per client address on one kind of route (password reset): the same for
+    every email, so a 429 says nothing about which emails exist."""
+
+    def __init__(self, name: str, limit: int, window_seconds: float) -> None:
+        self.name = name
+        self.limit = limit
+        self.window = window_seconds
+
+    async def hit(self, counters: AttemptCounters, client: str) -> None:
+        key = f"{self.name}-client:" + _digest(client_key(client))
+        retry = await counters.hit([(key, self.limit)], self.window)
+        if retry is not None:
+            raise TooManyRequestsException(
+                "too many requests from this address; try again later",
+                headers={"Retry-After": str(retry)},
+            )

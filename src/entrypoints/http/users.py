@@ -4,31 +4,116 @@ from __future__ import annotations
 
 from typing import Any
 
-from litestar import Request, Router, get, post
+from litestar import Request, Response, Router, get, post
+from litestar.background_tasks import BackgroundTask
 from litestar.middleware.rate_limit import DurationUnit
 from litestar.params import JSONBody
-from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
+from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_202_ACCEPTED
 
+from src.domain.user import User
+from src.domain.verification import Purpose
+from src.entrypoints.bootstrap import Container
 from src.entrypoints.http.auth import issue_token
 from src.entrypoints.http.dependencies import Caller, UseCases
 from src.entrypoints.http.errors import error_responses
 from src.entrypoints.http.openapi import PublicOperation
 from src.entrypoints.http.schemas import (
+    AcceptedOut,
+    CodeIn,
+    CodeSentOut,
     LoginIn,
     MeOut,
     PasswordChangeIn,
+    PasswordResetConfirmIn,
+    PasswordResetRequestIn,
+    PhoneIn,
     RegisterIn,
     TokenOut,
     UserOut,
+    VerifiedOut,
     me_out,
     user_out,
 )
-from src.entrypoints.http.throttle import DURATION_SECONDS, LoginThrottle, RegisterThrottle
+from src.entrypoints.http.throttle import (
+    DURATION_SECONDS,
+    AddressThrottle,
+    LoginThrottle,
+    RegisterThrottle,
+)
+
+RESET_ACCEPTED = AcceptedOut(
+    status="accepted",
+    message="if this email belongs to a member, a reset code was sent to it",
+)
 
 
 @get("/users/me", responses=error_responses(401), summary="The caller's profile")
 async def read_me(me: Caller, container: UseCases) -> MeOut:
     return me_out(await container.profile(me.id))
+
+
+def _verified(result: Any) -> VerifiedOut:
+    return VerifiedOut(
+        email_verified=result.user.email_verified_at is not None,
+        phone_verified=result.user.phone_verified_at is not None,
+        bookings_linked=result.linked,
+    )
+
+
+@post(
+    "/users/me/email/verify",
+    status_code=HTTP_200_OK,
+    responses=error_responses(401, 409, 422),
+    summary="Verify the caller's email with the code sent to it; links its unmatched bookings",
+)
+async def verify_email(me: Caller, data: JSONBody[CodeIn], container: UseCases) -> VerifiedOut:
+    return _verified(await container.verify_contact(me.id, Purpose.EMAIL, data.code))
+
+
+@post(
+    "/users/me/phone/verify",
+    status_code=HTTP_200_OK,
+    responses=error_responses(401, 409, 422),
+    summary="Verify the caller's phone with the code sent to it; links its unmatched bookings",
+)
+async def verify_phone(me: Caller, data: JSONBody[CodeIn], container: UseCases) -> VerifiedOut:
+    return _verified(await container.verify_contact(me.id, Purpose.PHONE, data.code))
+
+
+@post(
+    "/users/me/phone",
+    status_code=HTTP_200_OK,
+    responses=error_responses(401, 422, 429, 502),
+    summary="Set or change the caller's phone (unverified until its code is typed)",
+)
+async def set_phone(me: Caller, data: JSONBody[PhoneIn], container: UseCases) -> MeOut:
+    await container.set_phone(me.id, data.phone)
+    return me_out(await container.profile(me.id))
+
+
+async def _resend(me: User, container: Container, purpose: Purpose) -> CodeSentOut:
+    await container.resend_code(me.id, purpose)
+    return CodeSentOut(status="code_sent", channel="email" if purpose is Purpose.EMAIL else "sms")
+
+
+@post(
+    "/users/me/email/resend",
+    status_code=HTTP_202_ACCEPTED,
+    responses=error_responses(401, 409, 429, 502),
+    summary="Send a new verification code to the caller's email",
+)
+async def resend_email_code(me: Caller, container: UseCases) -> CodeSentOut:
+    return await _resend(me, container, Purpose.EMAIL)
+
+
+@post(
+    "/users/me/phone/resend",
+    status_code=HTTP_202_ACCEPTED,
+    responses=error_responses(401, 409, 422, 429, 502),
+    summary="Send a new verification code to the caller's phone",
+)
+async def resend_phone_code(me: Caller, container: UseCases) -> CodeSentOut:
+    return await _resend(me, container, Purpose.PHONE)
 
 
 def _client(request: Request[Any, Any, Any]) -> str:
@@ -39,6 +124,7 @@ def _client(request: Request[Any, Any, Any]) -> str:
 def users_router(
     login_rate_limit: tuple[DurationUnit, int],
     register_rate_limit: tuple[DurationUnit, int] = ("hour", 30),
+    reset_rate_limit: tuple[DurationUnit, int] = ("hour", 30),
 ) -> Router:
     """Register, login and /users/me under /api/v1. Login is limited to `login_rate_limit`
     attempts per client address and account (ten times that per address, three times that per
@@ -47,6 +133,8 @@ def users_router(
     throttle = LoginThrottle(count, DURATION_SECONDS[unit])
     unit, count = register_rate_limit
     register_throttle = RegisterThrottle(count, DURATION_SECONDS[unit])
+    unit, count = reset_rate_limit
+    reset_throttle = AddressThrottle("password-reset", count, DURATION_SECONDS[unit])
 
     @post(
         "/auth/register",
@@ -103,8 +191,62 @@ def users_router(
             expires_in=settings.JWT_TTL_MINUTES * 60,
         )
 
+    @post(
+        "/auth/password-reset/request",
+        status_code=HTTP_202_ACCEPTED,
+        responses=error_responses(422, 429),
+        summary="Ask for a password reset code by email (the same answer for any email)",
+        operation_class=PublicOperation,
+    )
+    async def request_password_reset(
+        request: Request[Any, Any, Any],
+        data: JSONBody[PasswordResetRequestIn],
+        container: UseCases,
+    ) -> Response[AcceptedOut]:
+        await reset_throttle.hit(container.attempts, _client(request))
+        # The lookup and the send run after the answer: its status, body and timing are
+        # the same whether the email belongs to a member or not.
+        return Response(
+            RESET_ACCEPTED,
+            status_code=HTTP_202_ACCEPTED,
+            background=BackgroundTask(container.request_password_reset, data.email),
+        )
+
+    @post(
+        "/auth/password-reset/confirm",
+        status_code=HTTP_200_OK,
+        responses=error_responses(422, 429),
+        summary="Set a new password with the emailed code: a new token; older ones stop working",
+        operation_class=PublicOperation,
+    )
+    async def confirm_password_reset(
+        request: Request[Any, Any, Any],
+        data: JSONBody[PasswordResetConfirmIn],
+        container: UseCases,
+    ) -> TokenOut:
+        await reset_throttle.hit(container.attempts, _client(request))
+        user = await container.confirm_password_reset(data.email, data.code, data.new_password)
+        settings = container.settings
+        return TokenOut(
+            access_token=issue_token(settings, user),
+            token_type="bearer",
+            expires_in=settings.JWT_TTL_MINUTES * 60,
+        )
+
     return Router(
         "/api/v1",
-        route_handlers=[register, login, read_me, change_password],
+        route_handlers=[
+            register,
+            login,
+            read_me,
+            change_password,
+            request_password_reset,
+            confirm_password_reset,
+            verify_email,
+            verify_phone,
+            set_phone,
+            resend_email_code,
+            resend_phone_code,
+        ],
         tags=["members"],
     )

@@ -105,6 +105,11 @@ async def test_schema_is_served(api: Api) -> None:
         ("get", "/api/v1/admin/redemptions"),
         ("get", "/api/v1/admin/users"), ("patch", "/api/v1/admin/users/{user_id}"),
         ("get", "/api/v1/admin/quarantined-records"),
+        ("post", "/api/v1/users/me/email/verify"), ("post", "/api/v1/users/me/phone/verify"),
+        ("post", "/api/v1/users/me/phone"), ("post", "/api/v1/users/me/email/resend"),
+        ("post", "/api/v1/users/me/phone/resend"),
+        ("post", "/api/v1/auth/password-reset/request"),
+        ("post", "/api/v1/auth/password-reset/confirm"),
     }  # fmt: skip
     found = {(m, p) for p, ops in schema["paths"].items() for m in ops}
     assert found == expected
@@ -119,7 +124,8 @@ async def test_schema_is_served(api: Api) -> None:
                 ref = op["responses"][status]["content"]["application/json"]["schema"]["$ref"]
                 assert ref.endswith("/ErrorBody"), (path, status)
     public = {"/health", "/ready", "/api/v1/auth/register", "/api/v1/auth/login",
-              "/api/v1/yclients/webhook"}  # fmt: skip
+              "/api/v1/yclients/webhook", "/api/v1/auth/password-reset/request",
+              "/api/v1/auth/password-reset/confirm"}  # fmt: skip
     for path, ops in schema["paths"].items():
         for op in ops.values():
             assert (op.get("security") == []) == (path in public), path

@@ -1,0 +1,363 @@
+"""Verification of a member's email and phone by a code, and retroactive linking.
+
+A code is sent after registration and on every change of phone; typing it marks the contact
+verified (only verified contacts link bookings, see `ResolveUser`) and, in the same
+transaction, links every still-unmatched booking with that contact to the member and awards
+what it is due through `AwardBonus`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import math
+from dataclasses import dataclass
+from datetime import datetime
+
+from src.application.errors import (
+    ConcurrentUpdate,
+    Conflict,
+    ContactTaken,
+    InvalidCode,
+    NotFound,
+    NotificationFailed,
+    RateLimited,
+    ValidationFailed,
+)
+from src.application.ports import Clock, Notifier, UnitOfWork, UnitOfWorkFactory
+from src.application.switches import Switches
+from src.application.use_cases.award import AwardBonus
+from src.application.use_cases.resolve import ResolveUser
+from src.domain.booking import Booking
+from src.domain.contacts import phone_key
+from src.domain.user import User
+from src.domain.verification import (
+    CODE_TTL,
+    MAX_WRONG_TRIES,
+    RESEND_GAP,
+    SEND_WINDOW,
+    SENDS_PER_HOUR,
+    Purpose,
+    VerificationCode,
+    code_digest,
+    new_code,
+    same_digest,
+)
+
+log = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 5  # retries of a verification a deadlock or serialization failure aborted
+
+_SUBJECTS = {
+    Purpose.EMAIL: "Your email verification code",
+    Purpose.PHONE: "",
+    Purpose.PASSWORD_RESET: "Your password reset code",
+}
+_TEXTS = {
+    Purpose.EMAIL: "Your code to verify this email: {code}. It expires in 10 minutes.",
+    Purpose.PHONE: "Your verification code: {code}. It expires in 10 minutes.",
+    Purpose.PASSWORD_RESET: (
+        "Your password reset code: {code}. It expires in 10 minutes. If you did not ask to "
+        "reset your password, ignore this message."
+    ),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Outgoing:
+    """A code to send, once the transaction that stored its digest has committed."""
+
+    purpose: Purpose
+    to: str
+    code: str
+
+    async def send(self, notifier: Notifier) -> None:
+        text = _TEXTS[self.purpose].format(code=self.code)
+        if self.purpose is Purpose.PHONE:
+            await notifier.send_sms(self.to, text, code=self.code)
+        else:
+            await notifier.send_email(self.to, _SUBJECTS[self.purpose], text, code=self.code)
+
+
+def contact_of(user: User, purpose: Purpose) -> tuple[str, str] | None:
+    """(the contact a code is bound to, where it is sent): the email as stored (normalised),
+    the phone by its last 10 digits. None when the member has no phone."""
+    if purpose is Purpose.PHONE:
+        if not user.phone or not user.phone_key:
+            return None
+        return user.phone_key, user.phone
+    return user.email, user.email
+
+
+class Codes:
+    """Issues and checks codes (the machinery every flow shares)."""
+
+    def __init__(self, secret: str, clock: Clock) -> None:
+        self.secret = secret
+        self.clock = clock
+
+    def digest(self, purpose: Purpose, user_id: int, contact: str, code: str) -> str:
+        return code_digest(self.secret, purpose, user_id, contact, code)
+
+    async def issue(self, uow: UnitOfWork, user: User, purpose: Purpose) -> Outgoing:
+        """Store a new code's digest (the caller commits, then sends the `Outgoing`). Raises
+        `RateLimited` past one code a minute or five an hour, per contact and per account."""
+        found = contact_of(user, purpose)
+        if found is None:
+            raise ValidationFailed("phone: set a phone first (POST /api/v1/users/me/phone)")
+        contact, to = found
+        now = self.clock.now()
+        await self._check_limits(uow, user.id, purpose, contact, now)
+        code = new_code()
+        await uow.verification_codes.add(
+            VerificationCode(
+                purpose=purpose,
+                user_id=user.id,
+                contact=contact,
+                code_hash=self.digest(purpose, user.id, contact, code),
+                created_at=now,
+                expires_at=now + CODE_TTL,
+            )
+        )
+        return Outgoing(purpose, to, code)
+
+    async def check(
+        self, uow: UnitOfWork, user: User, purpose: Purpose, code: str
+    ) -> VerificationCode:
+        """The member's valid code matching `code`, marked used (the caller commits). A wrong
+        code counts a try, committed here before `InvalidCode` is raised, so the count holds
+        whatever the caller does next."""
+        found = contact_of(user, purpose)
+        stored = await uow.verification_codes.lock_latest(user.id, purpose)
+        now = self.clock.now()
+        if stored is None or found is None or stored.contact != found[0]:
+            raise InvalidCode("code: no code was sent for this; request one")
+        if stored.consumed_at is not None:
+            raise InvalidCode("code: this code was already used; request a new one")
+        if stored.exhausted:
+            raise InvalidCode("code: too many wrong tries; request a new code")
+        if stored.expired(now):
+            raise InvalidCode("code: the code has expired; request a new one")
+        given = code.strip()
+        if not same_digest(stored.code_hash, self.digest(purpose, user.id, stored.contact, given)):
+            stored.attempts += 1
+            await uow.verification_codes.save(stored)
+            await uow.commit()
+            left = MAX_WRONG_TRIES - stored.attempts
+            if left <= 0:
+                raise InvalidCode("code: wrong code; no tries left, request a new code")
+            raise InvalidCode(f"code: wrong code; {left} tries left")
+        stored.consumed_at = now
+        await uow.verification_codes.save(stored)
+        return stored
+
+    async def _check_limits(
+        self, uow: UnitOfWork, user_id: int, purpose: Purpose, contact: str, now: datetime
+    ) -> None:
+        recent = await uow.verification_codes.sent_since(now - SEND_WINDOW, user_id, contact)
+        # Per account and kind of code (registration sends an email and an SMS at once) and
+        # per contact whoever asks (one person's phone cannot be flooded from many accounts).
+        groups = (
+            [c for c in recent if c.user_id == user_id and c.purpose is purpose],
+            [c for c in recent if c.contact == contact],
+        )
+        wait = 0.0
+        for sent in groups:
+            if not sent:
+                continue
+            latest = max(c.created_at for c in sent)
+            if now - latest < RESEND_GAP:
+                wait = max(wait, (latest + RESEND_GAP - now).total_seconds())
+            if len(sent) >= SENDS_PER_HOUR:
+                oldest = sorted(c.created_at for c in sent)[-SENDS_PER_HOUR]
+                wait = max(wait, (oldest + SEND_WINDOW - now).total_seconds())
+        if wait > 0:
+            seconds = max(1, math.ceil(wait))
+            raise RateLimited(
+                "too many codes: at most one a minute and "
+                f"{SENDS_PER_HOUR} an hour; try again in {seconds} seconds",
+                retry_after=seconds,
+            )
+
+
+async def link_unmatched(
+    uow: UnitOfWork,
+    user: User,
+    purpose: Purpose,
+    switches: Switches,
+    award: AwardBonus,
+    now: datetime,
+) -> list[Booking]:
+    """Retroactive linking, in the caller's transaction: every still-unmatched booking with
+    the contact just verified, whatever its date, is locked (FOR UPDATE, as a page write
+    locks it), resolved again by the usual rules (code, then email, then phone; this member's
+    contact now counts) and linked; then `AwardBonus` awards it on the locked rows. A webhook
+    for one of them waits for the locks and then finds it linked and awarded: once."""
+    email = user.email if purpose is Purpose.EMAIL else None
+    key = user.phone_key if purpose is Purpose.PHONE else None
+    candidates = await uow.bookings.lock_unmatched_by_contact(email, key)
+    if not candidates:
+        return []
+    resolved = await ResolveUser(uow.users, switches.verified_contacts_only).many(candidates)
+    linked: list[Booking] = []
+    for booking in candidates:
+        r = resolved[booking.key]
+        if r.user_id is None or r.method is None or booking.id is None:
+            continue
+        await uow.bookings.relink(booking.id, r.user_id, r.method)
+        booking.user_id, booking.match_method, booking.unmatched_reason = (
+            r.user_id, r.method, None
+        )  # fmt: skip
+        linked.append(booking)
+    await award(uow, [], locked=linked, loyalty_enabled=switches.loyalty_enabled, now=now)
+    if linked:
+        log.info(
+            "bookings_linked_on_verification",
+            extra={"user_id": user.id, "contact": purpose.value, "count": len(linked)},
+        )
+    return linked
+
+
+@dataclass(frozen=True, slots=True)
+class Verified:
+    user: User
+    linked: int  # bookings linked to the member by this verification
+
+
+class VerifyContact:
+    """`POST /users/me/{email|phone}/verify`: the code proves the contact; its unmatched
+    bookings become the member's in the same transaction."""
+
+    def __init__(
+        self,
+        uow_factory: UnitOfWorkFactory,
+        codes: Codes,
+        clock: Clock,
+        switches: Switches,
+        award: AwardBonus | None = None,
+    ) -> None:
+        self.uow_factory = uow_factory
+        self.codes = codes
+        self.clock = clock
+        self.switches = switches
+        self.award = award or AwardBonus()
+
+    async def __call__(self, user_id: int, purpose: Purpose, code: str) -> Verified:
+        if purpose is Purpose.PASSWORD_RESET:
+            raise ValueError("a reset code verifies no contact")
+        for attempt in range(1, MAX_ATTEMPTS + 1):
+            try:
+                return await self._verify(user_id, purpose, code)
+            except ConcurrentUpdate:
+                if attempt == MAX_ATTEMPTS:
+                    raise
+                await asyncio.sleep(0.01 * attempt)
+        raise AssertionError("unreachable")
+
+    async def _verify(self, user_id: int, purpose: Purpose, code: str) -> Verified:
+        async with self.uow_factory() as uow:
+            user = await uow.users.lock(user_id)
+            if user is None:
+                raise NotFound(f"user {user_id} does not exist")
+            if contact_of(user, purpose) is None:
+                raise ValidationFailed("phone: set a phone first (POST /api/v1/users/me/phone)")
+            await self.codes.check(uow, user, purpose, code)
+            now = self.clock.now()
+            await self._not_held_by_another(uow, user, purpose)
+            await uow.users.mark_verified(user_id, purpose, now)
+            if purpose is Purpose.EMAIL:
+                user.email_verified_at = now
+            else:
+                user.phone_verified_at = now
+            linked = await link_unmatched(uow, user, purpose, self.switches, self.award, now)
+            await uow.commit()
+        return Verified(user, len(linked))
+
+    @staticmethod
+    async def _not_held_by_another(uow: UnitOfWork, user: User, purpose: Purpose) -> None:
+        """A clear 409 before writing; under a race the unique index decides instead."""
+        emails = [user.email] if purpose is Purpose.EMAIL else []
+        phones = [user.phone_key] if purpose is Purpose.PHONE and user.phone_key else []
+        found = await uow.users.find_contacts([], emails, phones, verified_only=True)
+        holders = [
+            *found.by_email.get(user.email, []),
+            *found.by_phone.get(user.phone_key or "", []),
+        ]
+        if any(uid != user.id for uid in holders):
+            raise ContactTaken(f"{purpose.value}: already verified by another member")
+
+
+class ResendCode:
+    """`POST /users/me/{email|phone}/resend`: a new code (the older one dies)."""
+
+    def __init__(self, uow_factory: UnitOfWorkFactory, codes: Codes, notifier: Notifier) -> None:
+        self.uow_factory = uow_factory
+        self.codes = codes
+        self.notifier = notifier
+
+    async def __call__(self, user_id: int, purpose: Purpose) -> None:
+        async with self.uow_factory() as uow:
+            user = await uow.users.lock(user_id)
+            if user is None:
+                raise NotFound(f"user {user_id} does not exist")
+            verified = (
+                user.email_verified_at if purpose is Purpose.EMAIL else user.phone_verified_at
+            )
+            if verified is not None:
+                raise Conflict(f"{purpose.value}: already verified")
+            outgoing = await self.codes.issue(uow, user, purpose)
+            await uow.commit()
+        await outgoing.send(self.notifier)
+
+
+class SetPhone:
+    """`POST /users/me/phone`: set or change the phone and send it a code. A changed phone
+    is unverified until its code is typed; bookings already linked stay where they are."""
+
+    def __init__(self, uow_factory: UnitOfWorkFactory, codes: Codes, notifier: Notifier) -> None:
+        self.uow_factory = uow_factory
+        self.codes = codes
+        self.notifier = notifier
+
+    async def __call__(self, user_id: int, phone: str) -> User:
+        key = phone_key(phone)
+        if key is None:
+            raise ValidationFailed("phone: must contain at least 10 digits")
+        async with self.uow_factory() as uow:
+            user = await uow.users.lock(user_id)
+            if user is None:
+                raise NotFound(f"user {user_id} does not exist")
+            if user.phone_key == key and user.phone_verified_at is not None:
+                return user  # the same verified phone: nothing to prove again
+            user.phone, user.phone_key, user.phone_verified_at = phone.strip(), key, None
+            # Limits first: a refused code leaves the phone as it was.
+            outgoing = await self.codes.issue(uow, user, Purpose.PHONE)
+            await uow.users.set_phone(user_id, user.phone, key)
+            await uow.commit()
+        await outgoing.send(self.notifier)
+        return user
+
+
+class SendWelcomeCodes:
+    """After registration: a code to the email and, if given, to the phone. Best effort:
+    the member exists either way and can ask again (a limit or a mail server down is
+    logged, not an error of the registration)."""
+
+    def __init__(self, uow_factory: UnitOfWorkFactory, codes: Codes, notifier: Notifier) -> None:
+        self.uow_factory = uow_factory
+        self.codes = codes
+        self.notifier = notifier
+
+    async def __call__(self, user: User) -> None:
+        purposes = [Purpose.EMAIL] + ([Purpose.PHONE] if user.phone_key else [])
+        for purpose in purposes:
+            try:
+                async with self.uow_factory() as uow:
+                    outgoing = await self.codes.issue(uow, user, purpose)
+                    await uow.commit()
+                await outgoing.send(self.notifier)
+            except (RateLimited, NotificationFailed) as exc:
+                log.warning(
+                    "verification_code_not_sent",
+                    extra={"user_id": user.id, "contact": purpose.value, "reason": str(exc)},
+                )

@@ -1,0 +1,68 @@
+"""Verification codes: six digits sent to an email or phone, kept only as a keyed digest.
+
+A code proves that whoever types it reads the contact it was sent to: it verifies a member's
+email or phone (only verified contacts link bookings) or resets a password. Codes expire
+after `CODE_TTL`, die after `MAX_WRONG_TRIES` wrong tries, and are used once.
+"""
+
+from __future__ import annotations
+
+import enum
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+CODE_DIGITS = 6
+CODE_TTL = timedelta(minutes=10)
+MAX_WRONG_TRIES = 5
+RESEND_GAP = timedelta(minutes=1)  # at most one code a minute per contact and per account
+SENDS_PER_HOUR = 5  # ... and five an hour
+SEND_WINDOW = timedelta(hours=1)
+
+
+class Purpose(enum.StrEnum):
+    EMAIL = "email"
+    PHONE = "phone"
+    PASSWORD_RESET = "password_reset"
+
+
+@dataclass(slots=True)
+class VerificationCode:
+    """A code sent to `contact` (a normalised email, or a phone's last 10 digits)."""
+
+    purpose: Purpose
+    user_id: int
+    contact: str
+    code_hash: str
+    created_at: datetime
+    expires_at: datetime
+    attempts: int = 0  # wrong tries so far
+    consumed_at: datetime | None = None
+    id: int | None = None
+
+    def expired(self, now: datetime) -> bool:
+        return now >= self.expires_at
+
+    @property
+    def exhausted(self) -> bool:
+        return self.attempts >= MAX_WRONG_TRIES
+
+
+def new_code() -> str:
+    """Six random digits (leading zeros kept)."""
+    return f"{secrets.randbelow(10**CODE_DIGITS):0{CODE_DIGITS}d}"
+
+
+def code_digest(secret: str, purpose: Purpose, user_id: int, contact: str, code: str) -> str:
+    """HMAC-SHA256 of the code, bound to its purpose, member and contact: a stolen table of
+    digests cannot be checked against the million codes without the secret, and a digest
+    is worth nothing for another member, contact or purpose."""
+    message = f"{purpose.value}\x00{user_id}\x00{contact}\x00{code}".encode()
+    return hmac.new(secret.encode(), message, hashlib.sha256).hexdigest()
+
+
+def same_digest(a: str, b: str) -> bool:
+    """Constant-time comparison: the time taken does not tell how much of a code was right."""
+    return hmac.compare_digest(a.encode(), b.encode())
