@@ -232,9 +232,9 @@ def _may_need_award(p: _Planned, loyalty_on: bool) -> bool:
         return False
     b = p.booking
     if p.write:
-        return (
-            b.status is BookingStatus.COMPLETED and b.is_linked
-        ) or b.status in REVERSING_STATUSES
+        # Linked or not as we read it: a member's verification (or an admin) may have linked
+        # it since; the upsert keeps that link and the award decides on the row as written.
+        return b.status is BookingStatus.COMPLETED or b.status in REVERSING_STATUSES
     if b.status is BookingStatus.COMPLETED and b.is_linked:
         return b.bonus_basis != b.price
     return b.status in REVERSING_STATUSES and b.bonus_points != 0

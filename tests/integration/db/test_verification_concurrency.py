@@ -143,3 +143,40 @@ async def test_retroactive_linking_and_a_concurrent_webhook_credit_a_visit_once(
         assert [(e.kind, e.amount, e.step) for e in entries] == [(EntryKind.ACCRUAL, POINTS, 1)]
         assert (booking.bonus_points, booking.ledger_step) == (POINTS, 1)
         assert account.balance == POINTS
+
+
+async def test_a_visit_completed_while_a_verification_links_it_is_credited_at_once(
+    factory: SqlUnitOfWorkFactory,
+) -> None:
+    """The webhook read the booking as unmatched and pending; the verification linked it before
+    the webhook's write took its lock. The write keeps the link, so the award step must look at
+    the completed row as written, not skip it as 'unlinked' (else the member waits for the
+    reconcile task)."""
+    clock = FakeClock(datetime.now(UTC))
+    switches = Switches()
+    ingest = IngestRecords(factory, clock, switches)
+    phone = phone_of(300)
+    visit = completed_visit(3000, phone, clock.now())
+    await ingest.one(replace(visit, status=BookingStatus.PENDING))  # stored, unmatched
+    async with factory() as uow:
+        user = await uow.users.add(NewUser("late@example.com", "h", phone_key=phone_key(phone)))
+        await uow.commit()
+
+    linking = factory()
+    async with linking as uow:
+        [booking] = await uow.bookings.lock_unmatched_by_contact(None, phone_key(phone))
+        assert booking.id is not None
+        await uow.bookings.relink(booking.id, user.id, MatchMethod.PHONE)
+        completed = asyncio.create_task(
+            ingest.one(replace(visit, last_change_at=visit.last_change_at + timedelta(seconds=1)))
+        )
+        await asyncio.sleep(0.3)
+        assert not completed.done()  # its upsert waits for the linking transaction
+        await uow.commit()
+    await completed
+
+    async with factory() as uow:
+        account = await uow.ledger.get_account(user.id)
+        entries = (await uow.ledger.entries(user.id, limit=100, offset=0)).items
+    assert [(e.kind, e.amount) for e in entries] == [(EntryKind.ACCRUAL, POINTS)]
+    assert account.balance == POINTS
