@@ -430,7 +430,7 @@ class ExpiryRepository(Protocol):
 
 
 class ExpiryReminders(Protocol):
-    """Tells a member that points are about to expire (a log event until a Notifier exists)."""
+    """Tells a member that points are about to expire."""
 
     async def points_expiring(
         self, user_id: int, points: Decimal, expires_at: datetime

@@ -17,7 +17,7 @@ from src.adapters.attempts import MemoryAttemptCounters, RedisAttemptCounters
 from src.adapters.clock import SystemClock
 from src.adapters.db.engine import is_sqlite, make_engine
 from src.adapters.db.uow import SqlUnitOfWorkFactory
-from src.adapters.expiry_reminders import LogExpiryReminders
+from src.adapters.expiry_reminders import EmailExpiryReminders
 from src.adapters.notifications.console import (
     ConsoleNotifier,
     EmailSender,
@@ -409,7 +409,10 @@ def build_container(
         expire_points=ExpirePoints(
             uow_factory,
             clock,
-            expiry_reminders or LogExpiryReminders(),
+            expiry_reminders
+            or EmailExpiryReminders(
+                uow_factory, notifier, verified_only=switches.verified_contacts_only
+            ),
             ttl_days=settings.POINTS_TTL_DAYS,
             reminder_days=settings.POINTS_EXPIRY_REMINDER_DAYS,
         ),
