@@ -670,6 +670,11 @@ class FakeVerificationCodes:
             if c.created_at >= since and (c.user_id == user_id or c.contact == contact)
         ]
 
+    async def delete_before(self, user_id: int, before: datetime) -> None:
+        for key in [k for k, c in self.s.codes.items() if c.user_id == user_id]:
+            if self.s.codes[key].created_at < before:
+                del self.s.codes[key]
+
 
 class FakeUnitOfWork:
     """Works on the shared store; rollback (the default) restores the snapshot taken on enter."""

@@ -164,6 +164,10 @@ class VerificationCodeRepository(Protocol):
         """Codes created at or after `since` for this member or to this contact."""
         ...
 
+    async def delete_before(self, user_id: int, before: datetime) -> None:
+        """Forget the member's codes created before `before` (the table stays small)."""
+        ...
+
 
 @dataclass(frozen=True, slots=True)
 class BookingQuery:

@@ -235,3 +235,13 @@ async def test_password_reset_answers_the_same_for_unknown_email_and_wrong_code(
     assert flows.world.store.users[user.id].password_hash == "plain$new-password-1"
     with pytest.raises(InvalidCode):  # used once
         await flows.reset_confirm("maria@example.com", code, "new-password-2")
+
+
+async def test_codes_older_than_an_hour_are_forgotten_when_a_new_one_is_sent(
+    flows: Flows,
+) -> None:
+    user = await flows.register("maria@example.com", PASSWORD, phone=PHONE)
+    flows.world.clock.advance(hours=2)
+    await flows.resend(user.id, Purpose.EMAIL)
+    kept = sorted(c.purpose.value for c in flows.world.store.codes.values())
+    assert kept == ["email"]  # the new one; both older codes are gone

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import delete, or_, select, update
 
 from src.adapters.db.executor import Executor
 from src.adapters.db.models import VerificationCodeRow, table
@@ -76,3 +76,6 @@ class SqlVerificationCodes:
             _c.created_at >= since, or_(_c.user_id == user_id, _c.contact == contact)
         )
         return [_to_code(r) for r in await self.db.execute(stmt)]
+
+    async def delete_before(self, user_id: int, before: datetime) -> None:
+        await self.db.execute(delete(codes).where(_c.user_id == user_id, _c.created_at < before))

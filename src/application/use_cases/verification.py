@@ -108,6 +108,8 @@ class Codes:
         contact, to = found
         now = self.clock.now()
         await self._check_limits(uow, user.id, purpose, contact, now)
+        # Older codes count for no limit and the new one replaces them: forget them.
+        await uow.verification_codes.delete_before(user.id, now - SEND_WINDOW)
         code = new_code()
         await uow.verification_codes.add(
             VerificationCode(

@@ -10,6 +10,7 @@ from litestar.middleware.rate_limit import DurationUnit
 from litestar.params import JSONBody
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_202_ACCEPTED
 
+from src.application.use_cases.verification import Verified
 from src.domain.user import User
 from src.domain.verification import Purpose
 from src.entrypoints.bootstrap import Container
@@ -52,7 +53,7 @@ async def read_me(me: Caller, container: UseCases) -> MeOut:
     return me_out(await container.profile(me.id))
 
 
-def _verified(result: Any) -> VerifiedOut:
+def _verified(result: Verified) -> VerifiedOut:
     return VerifiedOut(
         email_verified=result.user.email_verified_at is not None,
         phone_verified=result.user.phone_verified_at is not None,

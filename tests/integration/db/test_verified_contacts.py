@@ -133,6 +133,13 @@ async def test_verification_codes_storage(uow_factory: UnitOfWorkFactory) -> Non
         (a, "email"), (a, "phone"), (b, "phone"),
     ]  # fmt: skip
     assert none is None
+    async with uow_factory() as uow:
+        await uow.verification_codes.delete_before(a, AT + timedelta(minutes=2))
+        await uow.commit()
+        left = await uow.verification_codes.sent_since(AT, a, "9161112233")
+    assert sorted((c.user_id, c.purpose.value) for c in left) == [
+        (a, "email"), (b, "phone"),
+    ]  # fmt: skip
 
 
 async def test_mark_verified_refuses_a_contact_another_member_verified(
