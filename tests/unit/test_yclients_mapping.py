@@ -239,7 +239,7 @@ def test_client_null_or_empty(raw_record: dict[str, Any], client: Any) -> None:
     assert record.status is BookingStatus.COMPLETED
 
 
-@pytest.mark.parametrize("email", [None, "", "missing"])
+@pytest.mark.parametrize("email", [None, "", "   ", "missing"])
 def test_email_null_empty_or_missing(raw_record: dict[str, Any], email: Any) -> None:
     if email == "missing":
         del raw_record["client"]["email"]
@@ -449,3 +449,10 @@ def test_other_resources_carry_no_record() -> None:
     envelope = parse_webhook(body)
     assert envelope.resource == "client"
     assert record_from_webhook(envelope) is None
+
+
+def test_email_is_stored_trimmed(raw_record: dict[str, Any]) -> None:
+    """A verified member's email finds the booking by lower(client_email), an index."""
+    raw_record["client"]["email"] = "  Maria@Example.com\t"
+    record = decode_record(json.dumps(raw_record).encode())
+    assert record.client is not None and record.client.email == "Maria@Example.com"

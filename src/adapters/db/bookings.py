@@ -41,7 +41,6 @@ from src.domain.booking import (
     BookingStatus,
     MatchMethod,
 )
-from src.domain.contacts import normalize_email
 from src.domain.contacts import phone_key as contact_key
 
 bookings = table(BookingRow)
@@ -53,6 +52,7 @@ _r = table(RedemptionRow).c
 _DATA_COLUMNS = (
     "status", "appointment_at", "last_change_at", "price", "services", "staff_name",
     "client_name", "client_phone", "client_email", "comment", "deleted", "utc_offset_minutes",
+    "client_phone_key",
 )  # fmt: skip
 _LINK_COLUMNS = ("user_id", "match_method", "unmatched_reason")
 
@@ -132,6 +132,7 @@ def _insert_values(b: Booking, now: datetime) -> dict[str, Any]:
         "client_name": b.client_name,
         "client_phone": b.client_phone,
         "client_email": b.client_email,
+        "client_phone_key": contact_key(b.client_phone),
         "comment": b.comment,
         "deleted": b.deleted,
         "utc_offset_minutes": b.utc_offset_minutes,
@@ -269,7 +270,7 @@ _ARRAY_COLUMNS: dict[str, Any] = {
     "price": Numeric(12, 2), "services": Text, "staff_name": Text, "client_name": Text,
     "client_phone": Text, "client_email": Text, "comment": Text, "deleted": Boolean,
     "utc_offset_minutes": SmallInteger, "user_id": BigInteger, "match_method": Text,
-    "unmatched_reason": Text,
+    "unmatched_reason": Text, "client_phone_key": Text,
 }  # fmt: skip
 
 
@@ -307,6 +308,7 @@ def _column_arrays(rows: Sequence[Booking]) -> dict[str, Any]:
                 b.user_id,
                 b.match_method.value if b.match_method else None,
                 b.unmatched_reason,
+                contact_key(b.client_phone),
             )
             for b in rows
         ),
@@ -502,26 +504,15 @@ class SqlBookings:
             return []
         matches = []
         if email is not None:
-            matches.append(func.lower(func.trim(_c.client_email)) == email)
+            matches.append(func.lower(_c.client_email) == email)
         if phone_key is not None:
-            if self.db.is_postgres:
-                digits = func.regexp_replace(_c.client_phone, "[^0-9]", "", "g")
-                matches.append(and_(func.length(digits) >= 10, func.right(digits, 10) == phone_key))
-            else:
-                # SQLite has no regexp_replace: every phone, filtered below.
-                matches.append(_c.client_phone.is_not(None))
+            matches.append(_c.client_phone_key == phone_key)
+        # Both served by partial indexes over unmatched bookings (the phone key is written
+        # with every booking; migration 0012 filled it in for older ones).
         stmt = select(bookings).where(_c.user_id.is_(None), or_(*matches)).order_by(_c.id)
         if self.db.is_postgres:
             stmt = stmt.with_for_update()
-        found = [to_booking(r) for r in await self.db.execute(stmt)]
-        if self.db.is_postgres:
-            return found
-        return [
-            b
-            for b in found
-            if (email is not None and normalize_email(b.client_email) == email)
-            or (phone_key is not None and contact_key(b.client_phone) == phone_key)
-        ]
+        return [to_booking(r) for r in await self.db.execute(stmt)]
 
     async def points_candidates(self, after_id: int, limit: int) -> list[int]:
         # Completed visits whose points, percent or counted spend may be off, and cancelled /

@@ -131,6 +131,9 @@ class BookingRow(Base):
     client_name: Mapped[str | None] = mapped_column(String(255))
     client_phone: Mapped[str | None] = mapped_column(String(64))
     client_email: Mapped[str | None] = mapped_column(String(320))
+    # The last 10 digits of client_phone, written with it: what a member's phone
+    # verification looks up among the unmatched bookings (an index, not a scan).
+    client_phone_key: Mapped[str | None] = mapped_column(String(10))
     comment: Mapped[str] = mapped_column(Text, server_default="")
     deleted: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
     bonus_points: Mapped[Decimal] = mapped_column(server_default="0")
@@ -153,7 +156,22 @@ class BookingRow(Base):
             postgresql_where=text("user_id IS NULL"),
             sqlite_where=text("user_id IS NULL"),
         ),
+        # Unmatched bookings by client contact: what a member's verification links.
+        Index(
+            "ix_bookings_unmatched_phone_key",
+            "client_phone_key",
+            postgresql_where=text("user_id IS NULL"),
+            sqlite_where=text("user_id IS NULL"),
+        ),
     )
+
+
+Index(
+    "ix_bookings_unmatched_email",
+    func.lower(BookingRow.client_email),
+    postgresql_where=text("user_id IS NULL"),
+    sqlite_where=text("user_id IS NULL"),
+)
 
 
 class LevelRow(Base):

@@ -176,7 +176,8 @@ def _client(c: WireClient) -> ClientInfo | None:
     name = _text(name, TEXT_LIMITS["client_name"])
     # Empty strings are how YClients says "not given" (email `""` is in the doc examples).
     phone = _text(c.phone, TEXT_LIMITS["client_phone"])
-    email = _text(c.email, TEXT_LIMITS["client_email"])
+    # Trimmed: a member's verified email finds it by lower(client_email), an index.
+    email = _text(c.email.strip() if c.email else c.email, TEXT_LIMITS["client_email"])
     # `client: {}`: the doc says a record may carry an empty client object.
     info = (
         None if name is None and phone is None and email is None else ClientInfo(name, phone, email)

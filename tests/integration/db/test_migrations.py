@@ -128,3 +128,21 @@ def _head() -> str:
     head = ScriptDirectory.from_config(alembic_config()).get_current_head()
     assert head is not None
     return head
+
+
+async def test_phone_key_migration_fills_existing_bookings(empty_database) -> None:  # type: ignore[no-untyped-def]
+    async with empty_database(None) as url:
+        await upgrade(url, "0011")
+        phones = ["+7 (916) 111-22-33", "8 916 111 22 34", "12345", None]
+        await _sql(
+            url,
+            "INSERT INTO bookings (company_id, yclients_record_id, status, appointment_at, "
+            "last_change_at, price, services, client_phone, comment, deleted, bonus_points, "
+            "bonus_basis, ledger_step, loyalty_bonuses_awarded, created_at, updated_at) "
+            "VALUES (1, :rid, 'PENDING', CURRENT_TIMESTAMP, CURRENT_TIMESTAMP, 0, '[]', :phone, "
+            "'', false, 0, 0, 0, false, CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)",
+            [{"rid": i, "phone": p} for i, p in enumerate(phones)],
+        )
+        await upgrade(url)
+        rows = await _sql(url, "SELECT client_phone_key FROM bookings ORDER BY yclients_record_id")
+        assert [r[0] for r in rows] == ["9161112233", "9161112234", None, None]

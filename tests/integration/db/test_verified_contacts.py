@@ -76,15 +76,16 @@ async def test_trust_contacts_marks_all_but_shared_phones(uow_factory: UnitOfWor
 async def test_unmatched_bookings_are_found_by_contact_whatever_the_format(
     uow_factory: UnitOfWorkFactory,
 ) -> None:
-    """Retroactive linking's lookup: every unlinked booking with the email (any case) or the
-    phone (any format, by its last 10 digits); linked ones and other contacts are left out."""
+    """Retroactive linking's lookup: every unlinked booking with the email (any case; the
+    mapping stores it trimmed) or the phone (any format, by its last 10 digits); linked ones
+    and other contacts are left out."""
     from tests.integration.db.helpers import add_user, booking, upsert
 
     owner = await add_user(uow_factory, "owner@example.com")
     rows = [
         booking(1, client_phone="+7 (916) 111-22-33", client_email=None, comment=""),
         booking(2, client_phone="89161112233", client_email=None, comment=""),
-        booking(3, client_phone=None, client_email=" Client@Example.COM", comment=""),
+        booking(3, client_phone=None, client_email="Client@Example.COM", comment=""),
         booking(4, client_phone="+7 916 999-22-33", client_email="x@example.com", comment=""),
         booking(5, client_phone="9161112233", client_email=None, comment="", user_id=owner.id),
         booking(6, client_phone="112233", client_email=None, comment=""),
