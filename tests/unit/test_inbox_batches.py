@@ -165,13 +165,26 @@ def _raw_event(world: World, body: bytes, resource_id: int) -> WebhookEvent:
     )  # fmt: skip
 
 
+def _inbox(world: World, decoder: FakeDecoder, batch_size: int = 200) -> ProcessInbox:
+    return ProcessInbox(
+        world.uow_factory, world.ingest, world.gateway, decoder, world.clock, world.switches,
+        batch_size=batch_size,
+    )  # fmt: skip
+
+
+async def _backlog(world: World, decoder: FakeDecoder, records: int) -> None:
+    """One event for each of records 1..`records`, committed."""
+    async with world.uow_factory() as uow:
+        for i in range(1, records + 1):
+            await uow.inbox.add(_raw_event(world, decoder.encode(world.record(i)), i))
+        await uow.commit()
+
+
 async def test_one_unreadable_body_and_one_refused_record_leave_the_rest_committed(
     world: World,
 ) -> None:
     decoder = FakeDecoder()
-    inbox = ProcessInbox(
-        world.uow_factory, world.ingest, world.gateway, decoder, world.clock, world.switches
-    )
+    inbox = _inbox(world, decoder)
     good = [decoder.encode(world.record(i)) for i in (1, 2, 3, 4)]
     refused = decoder.encode(world.record(5))
     world.store.refuse.add((COMPANY, 5))
@@ -221,9 +234,7 @@ async def test_an_event_failing_its_last_attempt_in_a_batch_is_dead(world: World
 
 async def test_a_single_delivery_with_no_backlog_is_a_batch_of_one(world: World) -> None:
     decoder = FakeDecoder()
-    inbox = ProcessInbox(
-        world.uow_factory, world.ingest, world.gateway, decoder, world.clock, world.switches
-    )
+    inbox = _inbox(world, decoder)
     body = decoder.encode(world.record(7))
     async with world.uow_factory() as uow:
         event_id = (await uow.inbox.add(_raw_event(world, body, 7)))[0]
@@ -237,14 +248,8 @@ async def test_a_batch_takes_no_more_than_its_size_and_drain_empties_the_backlog
     world: World,
 ) -> None:
     decoder = FakeDecoder()
-    inbox = ProcessInbox(
-        world.uow_factory, world.ingest, world.gateway, decoder, world.clock, world.switches,
-        batch_size=3,
-    )  # fmt: skip
-    async with world.uow_factory() as uow:
-        for i in range(1, 9):
-            await uow.inbox.add(_raw_event(world, decoder.encode(world.record(i)), i))
-        await uow.commit()
+    inbox = _inbox(world, decoder, batch_size=3)
+    await _backlog(world, decoder, 8)
     assert len((await inbox.batch(company_id=COMPANY)).processed) == 3
     assert (await inbox.drain(COMPANY)).processed == 5
     assert len(world.store.bookings) == 8
@@ -283,14 +288,8 @@ async def test_drain_clears_the_marker_before_every_claim_until_none_is_claimabl
     world: World,
 ) -> None:
     decoder = FakeDecoder()
-    inbox = ProcessInbox(
-        world.uow_factory, world.ingest, world.gateway, decoder, world.clock, world.switches,
-        batch_size=3,
-    )  # fmt: skip
-    async with world.uow_factory() as uow:
-        for i in range(1, 9):
-            await uow.inbox.add(_raw_event(world, decoder.encode(world.record(i)), i))
-        await uow.commit()
+    inbox = _inbox(world, decoder, batch_size=3)
+    await _backlog(world, decoder, 8)
     claims = 0
 
     async def before_claim() -> None:
@@ -309,9 +308,7 @@ async def test_an_event_committed_when_the_marker_is_cleared_is_taken_by_that_dr
 ) -> None:
     """The coalescing rests on this: whatever is committed before the clear is claimed."""
     decoder = FakeDecoder()
-    inbox = ProcessInbox(
-        world.uow_factory, world.ingest, world.gateway, decoder, world.clock, world.switches
-    )
+    inbox = _inbox(world, decoder)
 
     async def an_event_arrives() -> None:
         async with world.uow_factory() as uow:
@@ -324,14 +321,8 @@ async def test_an_event_committed_when_the_marker_is_cleared_is_taken_by_that_dr
 
 async def test_drain_stops_at_its_batch_limit_and_says_more_is_left(world: World) -> None:
     decoder = FakeDecoder()
-    inbox = ProcessInbox(
-        world.uow_factory, world.ingest, world.gateway, decoder, world.clock, world.switches,
-        batch_size=2,
-    )  # fmt: skip
-    async with world.uow_factory() as uow:
-        for i in range(1, 6):
-            await uow.inbox.add(_raw_event(world, decoder.encode(world.record(i)), i))
-        await uow.commit()
+    inbox = _inbox(world, decoder, batch_size=2)
+    await _backlog(world, decoder, 5)
     first = await inbox.drain(COMPANY, max_batches=2)
     assert (first.processed, first.more) == (4, True)
     rest = await inbox.drain(COMPANY, max_batches=2)
@@ -358,9 +349,7 @@ async def test_a_failed_event_is_reported_by_the_drain_for_its_own_retrying_task
     world: World,
 ) -> None:
     decoder = FakeDecoder()
-    inbox = ProcessInbox(
-        world.uow_factory, world.ingest, world.gateway, decoder, world.clock, world.switches
-    )
+    inbox = _inbox(world, decoder)
     async with world.uow_factory() as uow:
         good = (await uow.inbox.add(_raw_event(world, decoder.encode(world.record(1)), 1)))[0]
         bad = (await uow.inbox.add(_raw_event(world, b"{not json", 2)))[0]

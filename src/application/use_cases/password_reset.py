@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import logging
 
-from src.application.errors import InvalidCode, NotificationFailed, RateLimited, ValidationFailed
+from src.application.errors import InvalidCode, NotificationFailed, RateLimited
 from src.application.ports import Notifier, PasswordHasher, UnitOfWorkFactory
-from src.application.use_cases.users import MIN_PASSWORD_LENGTH
+from src.application.use_cases.users import check_new_password
 from src.application.use_cases.verification import Codes
 from src.domain.contacts import normalize_email
 from src.domain.user import User
@@ -64,10 +64,7 @@ class ConfirmPasswordReset:
         self.hasher = hasher
 
     async def __call__(self, email: str, code: str, new_password: str) -> User:
-        if len(new_password) < MIN_PASSWORD_LENGTH:
-            raise ValidationFailed(
-                f"new_password: must be at least {MIN_PASSWORD_LENGTH} characters"
-            )
+        check_new_password(new_password)
         normalized = normalize_email(email) or ""
         # Hashed before the lookup: an unknown email costs the same as a known one.
         new_hash = await self.hasher.hash(new_password)

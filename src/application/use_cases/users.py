@@ -15,6 +15,12 @@ from src.domain.user import Role, User
 MIN_PASSWORD_LENGTH = 8
 
 
+def check_new_password(password: str, field: str = "new_password") -> None:
+    """The one rule a new password must meet (registration, change, reset)."""
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise ValidationFailed(f"{field}: must be at least {MIN_PASSWORD_LENGTH} characters")
+
+
 @dataclass(frozen=True, slots=True)
 class Profile:
     user: User
@@ -50,8 +56,7 @@ class RegisterUser:
         normalized = normalize_email(email)
         if normalized is None or normalized.startswith("@") or normalized.endswith("@"):
             raise ValidationFailed("email: not a valid email address")
-        if len(password) < MIN_PASSWORD_LENGTH:
-            raise ValidationFailed(f"password: must be at least {MIN_PASSWORD_LENGTH} characters")
+        check_new_password(password, "password")
         key = phone_key(phone)
         if phone and key is None:
             raise ValidationFailed("phone: must contain at least 10 digits")
@@ -107,10 +112,7 @@ class ChangePassword:
         self.hasher = hasher
 
     async def __call__(self, user_id: int, current_password: str, new_password: str) -> User:
-        if len(new_password) < MIN_PASSWORD_LENGTH:
-            raise ValidationFailed(
-                f"new_password: must be at least {MIN_PASSWORD_LENGTH} characters"
-            )
+        check_new_password(new_password)
         async with self.uow_factory() as uow:
             user = await uow.users.get(user_id)
         if user is None:

@@ -41,6 +41,7 @@ from src.entrypoints.http.throttle import (
     LoginThrottle,
     RegisterThrottle,
 )
+from src.entrypoints.settings import Settings
 
 RESET_ACCEPTED = AcceptedOut(
     status="accepted",
@@ -51,6 +52,15 @@ RESET_ACCEPTED = AcceptedOut(
 @get("/users/me", responses=error_responses(401), summary="The caller's profile")
 async def read_me(me: Caller, container: UseCases) -> MeOut:
     return me_out(await container.profile(me.id))
+
+
+def token_out(settings: Settings, user: User) -> TokenOut:
+    """A new Bearer token for the member (login, password change, password reset)."""
+    return TokenOut(
+        access_token=issue_token(settings, user),
+        token_type="bearer",
+        expires_in=settings.JWT_TTL_MINUTES * 60,
+    )
 
 
 def _verified(result: Verified) -> VerifiedOut:
@@ -163,12 +173,7 @@ def users_router(
     ) -> TokenOut:
         await throttle.hit(container.attempts, _client(request), data.email)
         user = await container.authenticate(data.email, data.password)
-        settings = container.settings
-        return TokenOut(
-            access_token=issue_token(settings, user),
-            token_type="bearer",
-            expires_in=settings.JWT_TTL_MINUTES * 60,
-        )
+        return token_out(container.settings, user)
 
     @post(
         "/users/me/password",
@@ -185,12 +190,7 @@ def users_router(
         # Guessing the current password with a stolen token counts like guessing at login.
         await throttle.hit(container.attempts, _client(request), me.email)
         user = await container.change_password(me.id, data.current_password, data.new_password)
-        settings = container.settings
-        return TokenOut(
-            access_token=issue_token(settings, user),
-            token_type="bearer",
-            expires_in=settings.JWT_TTL_MINUTES * 60,
-        )
+        return token_out(container.settings, user)
 
     @post(
         "/auth/password-reset/request",
@@ -227,12 +227,7 @@ def users_router(
     ) -> TokenOut:
         await reset_throttle.hit(container.attempts, _client(request))
         user = await container.confirm_password_reset(data.email, data.code, data.new_password)
-        settings = container.settings
-        return TokenOut(
-            access_token=issue_token(settings, user),
-            token_type="bearer",
-            expires_in=settings.JWT_TTL_MINUTES * 60,
-        )
+        return token_out(container.settings, user)
 
     return Router(
         "/api/v1",
