@@ -73,10 +73,10 @@ class Stack:
         self.wait_http(f"{self.api}/health", proc)
         return proc
 
-    def start_worker(self, name: str = "worker") -> Proc:
+    def start_worker(self, name: str = "worker", **env: str) -> Proc:
         return self.start(
             name, str(VENV_BIN / "taskiq"), "worker", "src.entrypoints.worker:broker",
-            "--workers", "1", "--no-configure-logging",
+            "--workers", "1", "--no-configure-logging", extra_env=env,
         )  # fmt: skip
 
     def start_scheduler(self) -> Proc:

@@ -149,12 +149,14 @@ async def test_worker_killed_mid_flight_loses_nothing(stack: Stack) -> None:
             await set_attendance(client, stack, rid, 1)
             ids.append(rid)
         await client.get(f"{stack.sim}/_control/webhook/deliveries")  # all sent and stored
-        victim = stack.start_worker("victim")
+        # Batches of two: a drain of 200 would take the whole backlog before the first poll,
+        # and the point is to kill the worker with work claimed and unfinished.
+        victim = stack.start_worker("victim", INBOX_BATCH_SIZE="2")
         # Let it take messages and process some, then kill it mid-flight.
         while (
             await stack.scalar("SELECT count(*) FROM webhook_events WHERE state='PROCESSED'") < 20
         ):
-            await asyncio.sleep(0.05)
+            await asyncio.sleep(0.01)
         stack.kill(victim)
         left = await stack.scalar("SELECT count(*) FROM webhook_events WHERE state='PENDING'")
         assert left > 0, "the victim finished everything before it was killed"
