@@ -60,7 +60,9 @@ class HoldPoints:
             if refusal is not None:
                 raise ValidationFailed(refusal)
             now = self.clock.now()
-            redemption = await uow.redemptions.add(
+            redemption = await _spend(
+                uow,
+                account,
                 Redemption(
                     user_id=user_id,
                     points=points,
@@ -69,11 +71,9 @@ class HoldPoints:
                     created_at=now,
                     booking_id=booking_id,
                     updated_at=now,
-                )
+                ),
+                EntryKind.HOLD,
             )
-            await _write(uow, redemption, EntryKind.HOLD, -points, now)
-            account.balance -= points
-            await uow.ledger.save_accounts([account])
             await uow.commit()
         _log("points_held", redemption)
         return redemption
@@ -170,7 +170,9 @@ class RedeemPoints:
             if points > account.balance:
                 raise ValidationFailed(f"points: more than the balance ({account.balance})")
             now = self.clock.now()
-            redemption = await uow.redemptions.add(
+            redemption = await _spend(
+                uow,
+                account,
                 Redemption(
                     user_id=user_id,
                     points=points,
@@ -180,11 +182,9 @@ class RedeemPoints:
                     booking_id=booking_id,
                     actor_id=admin_id,
                     updated_at=now,
-                )
+                ),
+                EntryKind.REDEMPTION,
             )
-            await _write(uow, redemption, EntryKind.REDEMPTION, -points, now)
-            account.balance -= points
-            await uow.ledger.save_accounts([account])
             await uow.commit()
         _log("points_redeemed", redemption)
         return redemption
@@ -252,6 +252,18 @@ class PointsHeld:
             return {}
         async with self.uow_factory() as uow:
             return await uow.redemptions.held_points(booking_ids)
+
+
+async def _spend(
+    uow: UnitOfWork, account: LoyaltyAccount, new: Redemption, kind: EntryKind
+) -> Redemption:
+    """Store a new redemption and take its points off the (locked) account: its ledger
+    entry (HOLD or REDEMPTION) and the balance, in the caller's transaction."""
+    redemption = await uow.redemptions.add(new)
+    await _write(uow, redemption, kind, -redemption.points, new.created_at)
+    account.balance -= redemption.points
+    await uow.ledger.save_accounts([account])
+    return redemption
 
 
 async def _write(
