@@ -9,10 +9,32 @@ from typing import Any
 
 from src.application.ports import NewUser, UnitOfWorkFactory
 from src.domain.booking import Booking, BookingKey, BookingStatus
+from src.domain.codes import comment_line
+from src.domain.record import ServiceLine, YClientsRecord
 from src.domain.user import User
+from tests.factories import RecordFactory
 
 COMPANY = 873456
 T0 = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
+CODE = "MARIA234"
+
+
+def completed_visit(record_id: int = 1) -> YClientsRecord:
+    """A completed 2,500.00 visit carrying `CODE`'s member in its comment."""
+    return RecordFactory.build(
+        record_id=record_id,
+        status=BookingStatus.COMPLETED,
+        services=(ServiceLine("Manicure", Decimal("2500.00")),),
+        comment=comment_line(CODE),
+    )
+
+
+async def code_member(factory: UnitOfWorkFactory) -> int:
+    """The member whose code is `CODE`."""
+    async with factory() as uow:
+        user = await uow.users.add(NewUser("maria@example.com", "h", unique_code=CODE))
+        await uow.commit()
+    return user.id
 
 
 async def add_user(

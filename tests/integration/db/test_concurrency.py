@@ -16,19 +16,17 @@ from sqlalchemy import text
 
 from src.adapters.db.engine import make_engine
 from src.adapters.db.uow import SqlUnitOfWorkFactory
-from src.application.ports import NewUser
 from src.application.switches import Switches
 from src.application.use_cases.ingest import IngestRecords
 from src.application.use_cases.sync import SyncBookings
 from src.domain.booking import BookingKey, BookingStatus
-from src.domain.codes import comment_line
 from src.domain.loyalty import EntryKind
-from src.domain.record import ServiceLine, YClientsRecord
-from tests.factories import COMPANY_ID, RecordFactory
+from src.domain.record import YClientsRecord
+from tests.factories import COMPANY_ID
 from tests.fakes import FakeClock, FakeGateway, FakeSyncLock
+from tests.integration.db.helpers import code_member, completed_visit
 
 DELIVERIES = 50
-CODE = "MARIA234"
 POINTS = Decimal("75.00")  # 2500.00 at Bronze's 3 %
 
 
@@ -46,22 +44,6 @@ async def wide_factory(emptied_url: str) -> AsyncIterator[SqlUnitOfWorkFactory]:
     engine = make_engine(emptied_url, pool_size=DELIVERIES + 5, max_overflow=5)
     yield SqlUnitOfWorkFactory(engine)
     await engine.dispose()
-
-
-def completed_record(record_id: int = 1) -> YClientsRecord:
-    return RecordFactory.build(
-        record_id=record_id,
-        status=BookingStatus.COMPLETED,
-        services=(ServiceLine("Manicure", Decimal("2500.00")),),
-        comment=comment_line(CODE),
-    )
-
-
-async def _member(factory: SqlUnitOfWorkFactory) -> int:
-    async with factory() as uow:
-        user = await uow.users.add(NewUser("maria@example.com", "h", unique_code=CODE))
-        await uow.commit()
-    return user.id
 
 
 def _sync(factory: SqlUnitOfWorkFactory, *records: YClientsRecord) -> SyncBookings:
@@ -90,10 +72,10 @@ async def _state(factory: SqlUnitOfWorkFactory, user_id: int, record_id: int = 1
 async def test_fifty_deliveries_and_a_sync_write_one_accrual(
     wide_factory: SqlUnitOfWorkFactory,
 ) -> None:
-    user_id = await _member(wide_factory)
-    record = completed_record()
+    user_id = await code_member(wide_factory)
+    record = completed_visit()
     # The sync's page also carries 199 records of nobody: the booking races inside a batch.
-    others = [replace(completed_record(n), comment="") for n in range(2, 201)]
+    others = [replace(completed_visit(n), comment="") for n in range(2, 201)]
     ingest = IngestRecords(wide_factory, FakeClock(), Switches())
 
     results = await asyncio.gather(
@@ -112,8 +94,8 @@ async def test_fifty_deliveries_and_a_sync_write_one_accrual(
 async def test_completed_then_cancelled_racing_ends_at_the_newest_entitlement(
     wide_factory: SqlUnitOfWorkFactory,
 ) -> None:
-    user_id = await _member(wide_factory)
-    completed = completed_record()
+    user_id = await code_member(wide_factory)
+    completed = completed_visit()
     cancelled = replace(
         completed,
         status=BookingStatus.CANCELLED,
@@ -142,8 +124,8 @@ async def test_completed_then_cancelled_racing_ends_at_the_newest_entitlement(
 async def test_pending_then_completed_racing_awards_once(
     wide_factory: SqlUnitOfWorkFactory,
 ) -> None:
-    user_id = await _member(wide_factory)
-    completed = completed_record()
+    user_id = await code_member(wide_factory)
+    completed = completed_visit()
     pending = replace(
         completed,
         status=BookingStatus.PENDING,

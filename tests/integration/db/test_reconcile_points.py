@@ -14,18 +14,14 @@ import pytest
 
 from src.adapters.db.engine import make_engine
 from src.adapters.db.uow import SqlUnitOfWorkFactory
-from src.application.ports import NewUser
 from src.application.switches import Switches
 from src.application.use_cases.ingest import IngestRecords
 from src.application.use_cases.reconcile_points import LOYALTY_SWITCH, ReconcilePoints
 from src.domain.booking import BookingStatus
-from src.domain.codes import comment_line
 from src.domain.loyalty import EntryKind
-from src.domain.record import ServiceLine, YClientsRecord
-from tests.factories import RecordFactory
 from tests.fakes import FakeClock
+from tests.integration.db.helpers import code_member, completed_visit
 
-CODE = "MARIA234"
 POINTS = Decimal("75.00")  # 2500.00 at Bronze's 3 %
 BOOKINGS = 12
 HOUR = timedelta(hours=1)
@@ -40,22 +36,6 @@ async def factory(
     await engine.dispose()
 
 
-def completed(record_id: int) -> YClientsRecord:
-    return RecordFactory.build(
-        record_id=record_id,
-        status=BookingStatus.COMPLETED,
-        services=(ServiceLine("Manicure", Decimal("2500.00")),),
-        comment=comment_line(CODE),
-    )
-
-
-async def _member(factory: SqlUnitOfWorkFactory) -> int:
-    async with factory() as uow:
-        user = await uow.users.add(NewUser("maria@example.com", "h", unique_code=CODE))
-        await uow.commit()
-    return user.id
-
-
 async def _entries(factory: SqlUnitOfWorkFactory, user_id: int):  # type: ignore[no-untyped-def]
     async with factory() as uow:
         account = await uow.ledger.get_account(user_id)
@@ -67,13 +47,13 @@ async def _entries(factory: SqlUnitOfWorkFactory, user_id: int):  # type: ignore
 async def test_reconcile_after_loyalty_was_off_corrects_each_booking_once(
     factory: SqlUnitOfWorkFactory,
 ) -> None:
-    user_id = await _member(factory)
+    user_id = await code_member(factory)
     switches = Switches()
     ingest = IngestRecords(factory, FakeClock(), switches)
     # Half the visits were credited, then cancelled while loyalty was off; the other half
     # were completed while it was off. No sync will see any of them again.
-    credited = [completed(n) for n in range(1, BOOKINGS // 2 + 1)]
-    missed = [completed(n) for n in range(BOOKINGS // 2 + 1, BOOKINGS + 1)]
+    credited = [completed_visit(n) for n in range(1, BOOKINGS // 2 + 1)]
+    missed = [completed_visit(n) for n in range(BOOKINGS // 2 + 1, BOOKINGS + 1)]
     await ingest(credited)
     switches.loyalty_enabled = False
     await ingest(
