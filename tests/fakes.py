@@ -26,6 +26,7 @@ from src.application.ports import (
     Page,
     RecordPage,
 )
+from src.application.request_budget import Priority
 from src.domain.booking import DELETE_CLOCK_SKEW, Booking, BookingKey, BookingStatus, MatchMethod
 from src.domain.contacts import normalize_email, phone_key
 from src.domain.inbox import EventState, WebhookEvent
@@ -744,14 +745,22 @@ class FakeGateway:
         self.page_size = page_size
         self.requests = 0
         self.fail_with: Exception | None = None
+        self.priorities: list[Priority] = []  # of every call, in order
 
     def put(self, *records: YClientsRecord) -> None:
         for r in records:
             self.records[BookingKey(r.company_id, r.record_id)] = r
 
     async def record_pages(
-        self, company_id: int, start: date, end: date, changed_after: datetime | None = None
+        self,
+        company_id: int,
+        start: date,
+        end: date,
+        changed_after: datetime | None = None,
+        *,
+        priority: Priority = Priority.BACKGROUND,
     ) -> AsyncIterator[RecordPage]:
+        self.priorities.append(priority)
         rows = sorted(
             (r for k, r in self.records.items()
              if k.company_id == company_id and start <= r.appointment_at.date() <= end),
@@ -763,7 +772,10 @@ class FakeGateway:
                 raise self.fail_with
             yield RecordPage(records=rows[i : i + self.page_size])
 
-    async def get_record(self, company_id: int, record_id: int) -> YClientsRecord | None:
+    async def get_record(
+        self, company_id: int, record_id: int, *, priority: Priority = Priority.INTERACTIVE
+    ) -> YClientsRecord | None:
+        self.priorities.append(priority)
         self.requests += 1
         return self.records.get(BookingKey(company_id, record_id))
 

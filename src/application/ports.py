@@ -10,6 +10,7 @@ from decimal import Decimal
 from types import TracebackType
 from typing import Generic, Protocol, Self, TypeVar
 
+from src.application.request_budget import Priority
 from src.domain.booking import Booking, BookingKey, BookingStatus, MatchMethod
 from src.domain.inbox import EventState, WebhookEvent
 from src.domain.loyalty import LedgerEntry, LoyaltyAccount, LoyaltyLevel
@@ -490,14 +491,24 @@ class RecordPage:
 
 
 class YClientsGateway(Protocol):
+    # `priority`: who waits on the requests (see request_budget.py): a page of a scheduled
+    # sync is background, a record re-fetched for a webhook is interactive.
     def record_pages(
-        self, company_id: int, start: date, end: date, changed_after: datetime | None = None
+        self,
+        company_id: int,
+        start: date,
+        end: date,
+        changed_after: datetime | None = None,
+        *,
+        priority: Priority = Priority.BACKGROUND,
     ) -> AsyncIterator[RecordPage]:
         """Pages of records dated in [start, end] (company-local dates, inclusive), deleted
         ones included; raises `GatewayError` if the window cannot be fetched completely."""
         ...
 
-    async def get_record(self, company_id: int, record_id: int) -> YClientsRecord | None: ...
+    async def get_record(
+        self, company_id: int, record_id: int, *, priority: Priority = Priority.INTERACTIVE
+    ) -> YClientsRecord | None: ...
 
 
 @dataclass(frozen=True, slots=True)

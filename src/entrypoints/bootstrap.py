@@ -29,6 +29,7 @@ from src.adapters.notifications.smtp import SmtpEmailSender
 from src.adapters.passwords import Argon2Hasher
 from src.adapters.sync_lock import AdvisorySyncLock, LocalSyncLock
 from src.adapters.task_queue import DrainMarkers
+from src.adapters.yclients.budget import LocalRequestBudget, RedisRequestBudget
 from src.adapters.yclients.client import RetryPolicy, YClientsClient
 from src.adapters.yclients.mapping import WebhookBodyDecoder
 from src.application.ports import (
@@ -43,6 +44,7 @@ from src.application.ports import (
     WebhookDecoder,
     YClientsGateway,
 )
+from src.application.request_budget import RequestBudget
 from src.application.switches import Switches
 from src.application.use_cases.bookings import LinkBookingManually, ListBookings, ListUnmatched
 from src.application.use_cases.codes import GenerateUniqueCodes, IssueBookingForm
@@ -245,7 +247,22 @@ def yclients_base_url(settings: Settings) -> str:
     return settings.YCLIENTS_BASE_URL
 
 
-def build_gateway(settings: Settings) -> YClientsClient:
+def build_request_budget(settings: Settings) -> RequestBudget | None:
+    """YClients' limit is per IP for the whole deployment: with Redis every process draws
+    from one budget there, without it this one process paces its own. None (unlimited) for
+    the simulator."""
+    if settings.uses_simulator:
+        return None
+    if settings.REDIS_URL:
+        return RedisRequestBudget.from_url(
+            settings.REDIS_URL,
+            f"{settings.TASK_QUEUE_NAME}:yclients-budget",
+            settings.YCLIENTS_RATE_LIMIT,
+        )
+    return LocalRequestBudget(settings.YCLIENTS_RATE_LIMIT)
+
+
+def build_gateway(settings: Settings, budget: RequestBudget | None = None) -> YClientsClient:
     partner = settings.YCLIENTS_PARTNER_TOKEN or SIMULATOR_PARTNER_TOKEN
     user = settings.YCLIENTS_USER_TOKEN or SIMULATOR_USER_TOKEN
     return YClientsClient(
@@ -253,7 +270,8 @@ def build_gateway(settings: Settings) -> YClientsClient:
         user,
         base_url=yclients_base_url(settings),
         page_size=settings.YCLIENTS_PAGE_SIZE,
-        rate_limit=settings.YCLIENTS_RATE_LIMIT if not settings.uses_simulator else None,
+        rate_limit=None,
+        budget=budget,
         timeout=settings.YCLIENTS_TIMEOUT_SECONDS,
         retry=RetryPolicy(
             attempts=settings.YCLIENTS_RETRY_ATTEMPTS,
@@ -314,7 +332,10 @@ def build_container(
         else:
             sync_lock = LocalSyncLock()
     if gateway is None:
-        client = build_gateway(settings)
+        budget = build_request_budget(settings)
+        if isinstance(budget, RedisRequestBudget):
+            closers.append(budget.aclose)
+        client = build_gateway(settings, budget)
         closers.append(client.aclose)
         gateway = client
     clock = clock or SystemClock()

@@ -10,6 +10,7 @@ from datetime import date, datetime, timedelta
 import pytest
 
 from src.application.ports import RecordPage
+from src.application.request_budget import Priority
 from src.application.use_cases.sync import CANCELLED_MESSAGE, ReapSyncRuns, RequestSync
 from src.domain.sync_run import WORKER_LOST, RunStatus, SyncRun
 from tests.fakes import FakeGateway, FakeQueue
@@ -91,7 +92,13 @@ class BlockingGateway(FakeGateway):
         self.entered = asyncio.Event()
 
     async def record_pages(
-        self, company_id: int, start: date, end: date, changed_after: datetime | None = None
+        self,
+        company_id: int,
+        start: date,
+        end: date,
+        changed_after: datetime | None = None,
+        *,
+        priority: Priority = Priority.BACKGROUND,
     ) -> AsyncIterator[RecordPage]:
         self.entered.set()
         await asyncio.Event().wait()  # a page that never comes

@@ -16,8 +16,8 @@ from typing import Any, TypeVar
 import httpx
 import msgspec
 import stamina
-from aiolimiter import AsyncLimiter
 
+from src.adapters.yclients.budget import DEFAULT_429_PAUSE, LocalRequestBudget
 from src.adapters.yclients.mapping import (
     DecodedPage,
     RecordMappingError,
@@ -27,6 +27,7 @@ from src.adapters.yclients.mapping import (
 from src.adapters.yclients.schema import error_decoder, is_null, record_envelope_decoder
 from src.application.errors import GatewayError, TokensRejected
 from src.application.ports import RecordPage
+from src.application.request_budget import Priority, RequestBudget
 from src.domain.record import YClientsRecord
 
 log = logging.getLogger(__name__)
@@ -39,10 +40,6 @@ ACCEPT = "application/vnd.yclients.v2+json"
 # company's local time [INFERRED] (docs/yclients/CONTRACT.md), so companies elsewhere pass
 # their own `company_tz`.
 MOSCOW = timezone(timedelta(hours=3), "MSK")
-
-# Requests are spaced evenly (no bursts) slightly slower than the configured rate, so that
-# network jitter cannot squeeze rate+1 requests into one second as YClients counts them.
-_RATE_MARGIN = 0.98
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,7 +70,9 @@ class YClientsClient:
     """Reads records from YClients with retries, a client-side rate limit and msgspec decoding.
 
     One instance per process (it owns the connection pool); `await aclose()` at shutdown.
-    `rate_limit` is requests per second (None: unlimited, for the simulator); `timeout` and
+    Every attempt first draws from `budget` (the deployment's `RequestBudget`: spaced,
+    salons in turn, interactive first; a 429 pauses it); without one, `rate_limit` makes
+    one for this process (requests per second; None: unlimited, for the simulator). `timeout` and
     `connect_timeout` are per attempt, `retry` bounds attempts and time per request;
     `prefetch` is how many pages are requested ahead of the one being read (0: one request
     at a time); `company_tz` is the offset dates and `changed_after` are sent in.
@@ -87,6 +86,7 @@ class YClientsClient:
         base_url: str = DEFAULT_BASE_URL,
         page_size: int = 200,
         rate_limit: float | None = 5.0,
+        budget: RequestBudget | None = None,
         timeout: float = 15.0,
         connect_timeout: float = 5.0,
         retry: RetryPolicy | None = None,
@@ -116,8 +116,9 @@ class YClientsClient:
         self.retry = retry or RetryPolicy()
         self.company_tz = company_tz
         self.prefetch = prefetch
-        # Capacity 1 refilled at `rate`: requests are spaced, never burst (see _RATE_MARGIN).
-        self._limiter = AsyncLimiter(1, 1 / (rate_limit * _RATE_MARGIN)) if rate_limit else None
+        if budget is None and rate_limit:
+            budget = LocalRequestBudget(rate_limit)
+        self.budget = budget
         self.requests_made = 0
 
     async def aclose(self) -> None:
@@ -132,7 +133,13 @@ class YClientsClient:
     # --- the port -------------------------------------------------------------------------
 
     async def record_pages(
-        self, company_id: int, start: date, end: date, changed_after: datetime | None = None
+        self,
+        company_id: int,
+        start: date,
+        end: date,
+        changed_after: datetime | None = None,
+        *,
+        priority: Priority = Priority.BACKGROUND,
     ) -> AsyncIterator[RecordPage]:
         """Pages of records dated in [start, end] (company-local dates), deleted included,
         yielded in page order.
@@ -169,7 +176,7 @@ class YClientsClient:
         def request_ahead(depth: int) -> None:
             nonlocal next_page
             while next_page <= last_known and len(in_flight) < depth:
-                fetch = self._fetch_page(company_id, params, next_page)
+                fetch = self._fetch_page(company_id, params, next_page, priority)
                 in_flight.append(asyncio.ensure_future(fetch))
                 next_page += 1
 
@@ -201,12 +208,15 @@ class YClientsClient:
         finally:
             await _cancel(in_flight)
 
-    async def get_record(self, company_id: int, record_id: int) -> YClientsRecord | None:
-        """One record, None if YClients answers 404 (or with no data)."""
+    async def get_record(
+        self, company_id: int, record_id: int, *, priority: Priority = Priority.INTERACTIVE
+    ) -> YClientsRecord | None:
+        """One record, None if YClients answers 404 (or with no data). Interactive by
+        default: a record is fetched for a webhook's event that waits on it."""
         path = f"/record/{company_id}/{record_id}"
         return await self._request(
             path, None, what=f"record {record_id} of company {company_id}", parse=self._one,
-            allow_404=True,
+            allow_404=True, company_id=company_id, priority=priority,
         )  # fmt: skip
 
     # --- internals ------------------------------------------------------------------------
@@ -216,10 +226,13 @@ class YClientsClient:
             moment = moment.replace(tzinfo=UTC)
         return moment.astimezone(self.company_tz).strftime("%Y-%m-%dT%H:%M:%S")
 
-    async def _fetch_page(self, company_id: int, params: dict[str, Any], page: int) -> DecodedPage:
+    async def _fetch_page(
+        self, company_id: int, params: dict[str, Any], page: int, priority: Priority
+    ) -> DecodedPage:
         return await self._request(
             f"/records/{company_id}", {**params, "page": page},
             what=f"records page {page} of company {company_id}", parse=_page,
+            company_id=company_id, priority=priority,
         )  # fmt: skip
 
     @staticmethod
@@ -242,6 +255,8 @@ class YClientsClient:
         what: str,
         parse: Callable[[bytes], T],
         allow_404: bool = False,
+        company_id: int,
+        priority: Priority,
     ) -> T:
         policy = self.retry
         started = time.monotonic()
@@ -270,7 +285,7 @@ class YClientsClient:
             ):
                 with attempt:
                     attempts += 1
-                    return await self._attempt(path, params, parse, allow_404)
+                    return await self._attempt(path, params, parse, allow_404, company_id, priority)
         except _Retryable as exc:
             url = self._http.build_request("GET", path, params=params).url
             log.warning(
@@ -289,9 +304,11 @@ class YClientsClient:
         params: dict[str, Any] | None,
         parse: Callable[[bytes], T],
         allow_404: bool,
+        company_id: int,
+        priority: Priority,
     ) -> T:
-        if self._limiter is not None:
-            await self._limiter.acquire()
+        if self.budget is not None:
+            await self.budget.acquire(company_id, priority)
         self.requests_made += 1
         try:
             response = await self._http.get(path, params=params)
@@ -316,6 +333,10 @@ class YClientsClient:
         message = _message(body)
         if status == 429:
             retry_after = _retry_after(response.headers.get("Retry-After"))
+            # The limit is the deployment's: every process holds back, not just this request.
+            if self.budget is not None:
+                pause = DEFAULT_429_PAUSE if retry_after is None else retry_after
+                await self.budget.pause(min(pause, self.retry.max_retry_after))
             raise _Retryable(f"HTTP 429 (rate limited): {message}", retry_after)
         if status >= 500:
             raise _Retryable(f"HTTP {status}: {message}")

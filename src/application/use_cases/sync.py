@@ -19,6 +19,7 @@ from src.application.ports import (
     UnitOfWorkFactory,
     YClientsGateway,
 )
+from src.application.request_budget import Priority, priority_of_trigger
 from src.application.switches import Switches
 from src.application.use_cases.award import AwardBonus
 from src.application.use_cases.ingest import IngestRecords
@@ -133,7 +134,8 @@ class SyncBookings:
         start = (now - timedelta(days=self.past_days + 1)).date()
         end = (now + timedelta(days=self.future_days + 1)).date()
         pages: asyncio.Queue[RecordPage | None] = asyncio.Queue(maxsize=PREFETCH_PAGES)
-        producer = asyncio.create_task(self._fetch(company_id, start, end, pages))
+        priority = priority_of_trigger(run.trigger)
+        producer = asyncio.create_task(self._fetch(company_id, start, end, pages, priority))
         beat = asyncio.create_task(self._beat(run.id))  # type: ignore[arg-type]
         writing: set[asyncio.Task[SyncCounts]] = set()
         cancelled: asyncio.CancelledError | None = None
@@ -194,9 +196,10 @@ class SyncBookings:
         start,
         end,
         pages: asyncio.Queue[RecordPage | None],  # type: ignore[no-untyped-def]
+        priority: Priority,
     ) -> None:
         try:
-            async for page in self.gateway.record_pages(company_id, start, end):
+            async for page in self.gateway.record_pages(company_id, start, end, priority=priority):
                 await pages.put(page)
         finally:
             await pages.put(None)

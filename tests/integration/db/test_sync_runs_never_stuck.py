@@ -13,6 +13,7 @@ import pytest
 from src.adapters.db.uow import SqlUnitOfWorkFactory
 from src.adapters.sync_lock import LocalSyncLock
 from src.application.ports import RecordPage
+from src.application.request_budget import Priority
 from src.application.switches import Switches
 from src.application.use_cases.sync import (
     CANCELLED_MESSAGE,
@@ -43,7 +44,13 @@ class SlowGateway(FakeGateway):
         self.syncs = 0
 
     async def record_pages(
-        self, company_id: int, start: date, end: date, changed_after: datetime | None = None
+        self,
+        company_id: int,
+        start: date,
+        end: date,
+        changed_after: datetime | None = None,
+        *,
+        priority: Priority = Priority.BACKGROUND,
     ) -> AsyncIterator[RecordPage]:
         self.syncs += 1
         self.entered.set()
