@@ -304,6 +304,7 @@ def test_status_from_attendance(
     raw_record: dict[str, Any], attendance: int | None, status: BookingStatus
 ) -> None:
     raw_record["attendance"] = attendance
+    raw_record["visit_attendance"] = None  # else a null attendance takes its status from it
     assert decode_record(json.dumps(raw_record).encode()).status is status
 
 
@@ -362,7 +363,7 @@ def test_malformed_record_is_reported_and_the_rest_decoded(raw_record: dict[str,
     assert set(errors) == {"601234502", "601234503", "601234504"}
     assert errors["601234502"].field == "services[0].cost"
     assert errors["601234503"].field == "client.email"
-    assert "Expected `str | null`, got `int`" in errors["601234503"].reason
+    assert "expected text, got a number" in errors["601234503"].reason
     assert errors["601234504"].field == "datetime"
     assert "missing required field" in errors["601234504"].reason
 

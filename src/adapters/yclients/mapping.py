@@ -92,7 +92,10 @@ def to_domain(wire: WireRecord) -> YClientsRecord:
     if wire.deleted:
         status = BookingStatus.CANCELLED
     else:
-        status = _STATUS_BY_ATTENDANCE.get(wire.attendance, BookingStatus.PENDING)  # type: ignore[arg-type]
+        # No `attendance` (absent or null): the visit's own status, `visit_attendance`, same
+        # enum [INFERRED: seen in real payloads, not in the doc's field table].
+        attendance = wire.attendance if wire.attendance is not None else wire.visit_attendance
+        status = _STATUS_BY_ATTENDANCE.get(attendance, BookingStatus.PENDING)  # type: ignore[arg-type]
     staff = wire.staff
     at = wire.datetime
     services = _services(wire.services) if wire.services else ()
@@ -226,7 +229,7 @@ def _decode_page_record_by_record(body: bytes) -> DecodedPage:
     errors: list[RecordError] = []
     for raw in raws:
         try:
-            records.append(to_domain(record_decoder.decode(raw)))
+            records.append(to_domain(_decode_wire(raw)))
         except msgspec.ValidationError as exc:
             field, reason = _split_validation_error(exc)
             errors.append(RecordError(_record_id(raw), field, reason))
@@ -241,7 +244,7 @@ def decode_record(raw: bytes | msgspec.Raw) -> YClientsRecord:
 
     Raises `RecordMappingError` naming the field that is missing or invalid."""
     try:
-        wire = record_decoder.decode(raw)
+        wire = _decode_wire(raw)
     except msgspec.ValidationError as exc:
         field, reason = _split_validation_error(exc)
         raise RecordMappingError(field or "$", reason) from exc
@@ -350,3 +353,181 @@ class WebhookBodyDecoder:
         except (InvalidWebhook, MalformedWebhook):
             return None
         return record_from_webhook(env)
+
+
+# --- records as salons really send them ------------------------------------------------------
+#
+# Real YClients and Altegio payloads drift from the documented types: a client's phone as a
+# JSON number, numbers and flags as strings, `""` where a list is documented, `[]` (PHP's
+# empty array) where an object is. A record the typed decoder refuses is decoded again as
+# plain JSON and each field we map is read on its own terms:
+#   - a field the service does not need (staff and client names, service titles) is
+#     ignored when it has a wrong type;
+#   - a field it needs (ids, times, status, costs, deleted, the contacts and the comment used
+#     for linking) is coerced when the meaning is unambiguous, otherwise the record is a
+#     per-record error naming the field (its page goes on).
+# Fields we do not map are never looked at. Only refused records take this path, so a
+# well-formed page keeps the fast one.
+
+_json_any = msgspec.json.Decoder(float_hook=Decimal)  # numbers keep their exact text
+_EMPTY: tuple[object, ...] = (None, "", [], {})
+_TRUE_TEXT = {"1": True, "true": True, "0": False, "false": False}
+
+
+class _Refused(Exception):
+    def __init__(self, field: str, reason: str) -> None:
+        super().__init__(reason)
+        self.field, self.reason = field, reason
+
+
+def _decode_wire(raw: bytes | msgspec.Raw) -> WireRecord:
+    """The typed decoder first; if it refuses, the tolerant reading. Raises
+    `msgspec.ValidationError` / `RecordMappingError` naming the field it cannot read."""
+    try:
+        return record_decoder.decode(raw)
+    except msgspec.ValidationError:
+        pass
+    value = _json_any.decode(raw)
+    if not isinstance(value, dict):
+        raise RecordMappingError("$", f"a record must be an object, got {_kind(value)}")
+    try:
+        clean = _tolerant_record(value)
+    except _Refused as exc:
+        raise RecordMappingError(exc.field, exc.reason) from None
+    # Ids, times and costs are still checked by the typed conversion (lax: numeric strings
+    # pass); what it refuses now is a per-record error naming the field.
+    return msgspec.convert(clean, WireRecord, strict=False)
+
+
+def _tolerant_record(raw: dict[str, object]) -> dict[str, object]:
+    clean: dict[str, object] = {
+        "id": _integer(raw.get("id"), "id", required=True),
+        "company_id": _integer(raw.get("company_id"), "company_id", required=True),
+        "datetime": raw.get("datetime"),
+        "services": _services_list(raw.get("services")),
+        "staff": _staff(raw.get("staff")),
+        "client": _client_object(raw.get("client")),
+        "comment": _comment(raw.get("comment")),
+        "attendance": _integer(raw.get("attendance"), "attendance"),
+        "visit_attendance": _integer(raw.get("visit_attendance"), "visit_attendance"),
+        "deleted": _flag(raw.get("deleted"), "deleted"),
+        # `""` for a time is "not given" [INFERRED]; then create_date stands in (to_domain).
+        "create_date": raw.get("create_date") or None,
+        "last_change_date": raw.get("last_change_date") or None,
+    }
+    return {k: v for k, v in clean.items() if v is not None}
+
+
+def _kind(value: object) -> str:
+    return {dict: "an object", list: "a list", str: "a string", bool: "a boolean"}.get(
+        type(value), "a number" if isinstance(value, int | Decimal) else "null"
+    )
+
+
+def _integer(value: object, field: str, *, required: bool = False) -> int | None:
+    """An int from an int, an integral number (`1.0`) or a numeric string; `""`/null is
+    absent. A boolean is refused: `true` for an id or an attendance means nothing sure."""
+    if value is None or value == "":
+        if required:
+            raise _Refused(field, "missing")
+        return None
+    if isinstance(value, bool):
+        raise _Refused(field, f"expected a number, got {_kind(value)}")
+    if isinstance(value, int):
+        return value
+    if isinstance(value, Decimal) and value == value.to_integral_value():
+        return int(value)
+    if isinstance(value, str) and re.fullmatch(r"\s*-?\d{1,18}\s*", value):
+        return int(value)
+    raise _Refused(field, f"expected a whole number, got {_kind(value)}")
+
+
+def _flag(value: object, field: str) -> bool:
+    """`deleted`: booleans, 0/1, "0"/"1"/"true"/"false"; null and `""` (PHP's false cast to
+    text) are false. Anything else is refused: guessing a deletion moves points."""
+    if value is None or value == "":
+        return False
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int) and value in (0, 1):
+        return bool(value)
+    if isinstance(value, str) and value.strip().lower() in _TRUE_TEXT:
+        return _TRUE_TEXT[value.strip().lower()]
+    raise _Refused(field, f"expected a flag (true/false, 0/1), got {_kind(value)}")
+
+
+def _optional_text(value: object) -> str | None:
+    """Display text we only show (names, titles): a number reads as text, anything else
+    (a list, an object, a boolean) is ignored."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, int | Decimal) and not isinstance(value, bool):
+        return str(value)
+    return None
+
+
+def _contact_text(value: object, field: str, *, numbers: bool = True) -> str | None:
+    """Text used for linking (phone, email, comment): a number is its digits (a phone sent
+    as a JSON number, 79161234567) where `numbers`; empty is absent; a list, an object or a
+    boolean is refused, since a member could be linked or missed on a guess."""
+    if value in _EMPTY:
+        return None
+    if isinstance(value, str):
+        return value
+    if not numbers:
+        raise _Refused(field, f"expected text, got {_kind(value)}")
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    if isinstance(value, Decimal) and value == value.to_integral_value() and value.is_finite():
+        return str(int(value))  # `79161234567.0`: the same digits
+    raise _Refused(field, f"expected text, got {_kind(value)}")
+
+
+def _comment(value: object) -> str | None:
+    if isinstance(value, Decimal | int) and not isinstance(value, bool):
+        return str(value)  # a note that is just a number: no client code in it, but kept
+    return _contact_text(value, "comment")
+
+
+def _services_list(value: object) -> list[dict[str, object]]:
+    """`""`, null, `[]`, `{}`: no services. An object whose values are service objects is
+    read as their list: PHP encodes an array with gaps in its keys that way [INFERRED]."""
+    if value in _EMPTY:
+        return []
+    if isinstance(value, dict) and all(isinstance(v, dict) for v in value.values()):
+        value = list(value.values())
+    if not isinstance(value, list):
+        raise _Refused("services", f"expected a list of services, got {_kind(value)}")
+    lines = []
+    for i, line in enumerate(value):
+        if not isinstance(line, dict):
+            raise _Refused(f"services[{i}]", f"expected a service object, got {_kind(line)}")
+        cost = line.get("cost")
+        # The cost earns points: a number or a numeric string, nothing guessed [DOC: number].
+        if cost is None or cost == "" or isinstance(cost, bool | list | dict):
+            raise _Refused(f"services[{i}].cost", f"expected a number, got {_kind(cost)}")
+        lines.append({"cost": cost, "title": _optional_text(line.get("title"))})
+    return lines
+
+
+def _staff(value: object) -> dict[str, object] | None:
+    # Only the master's name is kept, for display: any other shape is no staff.
+    if isinstance(value, dict):
+        return {"name": _optional_text(value.get("name"))}
+    return None
+
+
+def _client_object(value: object) -> dict[str, object] | None:
+    """`[]`, `""`, null: no client (PHP's empty array where the doc has an object). A
+    non-empty list is refused: which of its entries is the client is a guess."""
+    if value in _EMPTY:
+        return None
+    if not isinstance(value, dict):
+        raise _Refused("client", f"expected an object, got {_kind(value)}")
+    return {
+        "name": _optional_text(value.get("name")),
+        "surname": _optional_text(value.get("surname")),
+        "display_name": _optional_text(value.get("display_name")),
+        "phone": _contact_text(value.get("phone"), "client.phone"),
+        "email": _contact_text(value.get("email"), "client.email", numbers=False),
+    }

@@ -10,7 +10,9 @@ objects for the collector to walk.
 
 Decoders run in lax mode (`strict=False`) because the documented types drift: ids come
 as ints or numeric strings, 0/1 flags as ints or bools. Datetimes accept both `+03:00`
-and `+0300` offsets (msgspec parses both).
+and `+0300` offsets (msgspec parses both). A record that still fails these types (a phone
+as a JSON number, `""` for a list, `[]` for an object) is decoded again field by field by
+mapping.py's tolerant path.
 """
 
 from __future__ import annotations
@@ -55,6 +57,9 @@ class WireRecord(msgspec.Struct, frozen=True, gc=False):
     client: WireClient | None = None
     comment: str | None = None
     attendance: int | None = None
+    # Altegio and older YClients records carry the visit's status here; a record without
+    # `attendance` takes its status from it [INFERRED: same enum as `attendance`].
+    visit_attendance: int | None = None
     deleted: bool = False
     create_date: AwareDatetime | None = None
     last_change_date: AwareDatetime | None = None
