@@ -152,3 +152,15 @@ async def test_a_bookings_phone_that_is_not_a_number_links_nobody_and_says_why(
     booking = world.booking()
     assert booking.user_id is None
     assert booking.unmatched_reason == "the client's phone is not a phone number we can read"
+
+
+def test_salon_region_setting_defaults_to_russia_and_refuses_an_unknown_country() -> None:
+    from pathlib import Path
+
+    from src.entrypoints.settings import SettingsError, load_settings
+
+    none = Path("/nonexistent/.env")
+    assert load_settings({}, dotenv=none).SALON_REGION == "RU"
+    assert load_settings({"SALON_REGION": " kz "}, dotenv=none).SALON_REGION == "KZ"
+    with pytest.raises(SettingsError, match="SALON_REGION: 'XX' is not a country code"):
+        load_settings({"SALON_REGION": "XX"}, dotenv=none)
