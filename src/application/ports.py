@@ -50,7 +50,8 @@ class NewUser:
 @dataclass(frozen=True, slots=True)
 class MemberQuery:
     """Admin member search: `text` is matched (case-insensitive, substring) against email,
-    name, unique code and the phone's last 10 digits; empty lists everyone. Newest first."""
+    name, unique code and the phone key (src/domain/contacts.py); empty lists everyone.
+    Newest first."""
 
     text: str = ""
     limit: int = 20
@@ -71,7 +72,7 @@ class ContactMatches:
 
     by_code: dict[str, int] = field(default_factory=dict)  # code → user id
     by_email: dict[str, list[int]] = field(default_factory=dict)  # normalised email → ids
-    by_phone: dict[str, list[int]] = field(default_factory=dict)  # last 10 digits → ids
+    by_phone: dict[str, list[int]] = field(default_factory=dict)  # phone key → ids
 
 
 class UserRepository(Protocol):
@@ -102,7 +103,7 @@ class UserRepository(Protocol):
         ...
 
     async def find_by_phone_keys(self, keys: Collection[str]) -> dict[str, list[int]]:
-        """last 10 digits → ids of every user with them, one query."""
+        """phone key → ids of every user with it, one query."""
         ...
 
     async def find_contacts(
@@ -235,8 +236,8 @@ class BookingRepository(Protocol):
     async def lock_unmatched_by_contact(
         self, email: str | None, phone_key: str | None
     ) -> list[Booking]:
-        """Every unlinked booking whose client email (lower-cased) or phone (last 10
-        digits) is one of these, whatever its date, locked until commit, in id order. A
+        """Every unlinked booking whose client email (lower-cased) or phone (its
+        key) is one of these, whatever its date, locked until commit, in id order. A
         superset is fine: the caller resolves each again."""
         ...
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from src.domain.contacts import DEFAULT_REGION
+
 
 @dataclass(slots=True)
 class Switches:
@@ -13,3 +15,6 @@ class Switches:
     yclients_enabled: bool = True
     loyalty_enabled: bool = True
     verified_contacts_only: bool = True
+    # `SALON_REGION`: how a phone written without its country code is read (bookings,
+    # registration); not meant to change at runtime, as stored phone keys depend on it.
+    phone_region: str = DEFAULT_REGION

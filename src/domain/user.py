@@ -14,7 +14,8 @@ class Role(enum.StrEnum):
 
 @dataclass(slots=True)
 class User:
-    """A member. `email` is stored normalised; `phone_key` is the last 10 digits of `phone`."""
+    """A member. `email` is stored normalised; `phone_key` is `phone`'s number, as
+    src/domain/contacts.py keys it."""
 
     id: int
     email: str

@@ -30,7 +30,7 @@ class Purpose(enum.StrEnum):
 
 @dataclass(slots=True)
 class VerificationCode:
-    """A code sent to `contact` (a normalised email, or a phone's last 10 digits)."""
+    """A code sent to `contact` (a normalised email, or a phone's key: its E.164 number)."""
 
     purpose: Purpose
     user_id: int

@@ -324,7 +324,7 @@ def build_container(
     engine = None
     if uow_factory is None:
         engine = make_engine(settings.DATABASE_URL)
-        uow_factory = cast(UnitOfWorkFactory, SqlUnitOfWorkFactory(engine))
+        uow_factory = cast(UnitOfWorkFactory, SqlUnitOfWorkFactory(engine, settings.SALON_REGION))
         closers.append(engine.dispose)
     if sync_lock is None:
         if engine is not None and not is_sqlite(settings.DATABASE_URL):
@@ -357,6 +357,7 @@ def build_container(
         yclients_enabled=settings.YCLIENTS_ENABLED,
         loyalty_enabled=settings.LOYALTY_ENABLED,
         verified_contacts_only=settings.CONTACT_VERIFICATION != "off",
+        phone_region=settings.SALON_REGION,
     )
     decoder = WebhookBodyDecoder()
     queue = _LateQueue()
@@ -398,14 +399,17 @@ def build_container(
         queue=queue,
         sync_lock=sync_lock,
         register=RegisterUser(
-            uow_factory, hasher, welcome=SendWelcomeCodes(uow_factory, codes, notifier)
+            uow_factory,
+            hasher,
+            welcome=SendWelcomeCodes(uow_factory, codes, notifier),
+            phone_region=settings.SALON_REGION,
         ),
         authenticate=Authenticate(uow_factory, hasher),
         change_password=ChangePassword(uow_factory, hasher),
         trust_contacts=TrustContacts(uow_factory, clock),
         verify_contact=VerifyContact(uow_factory, codes, clock, switches),
         resend_code=ResendCode(uow_factory, codes, notifier),
-        set_phone=SetPhone(uow_factory, codes, notifier),
+        set_phone=SetPhone(uow_factory, codes, notifier, settings.SALON_REGION),
         request_password_reset=RequestPasswordReset(uow_factory, codes, notifier),
         confirm_password_reset=ConfirmPasswordReset(uow_factory, codes, hasher),
         profile=GetProfile(uow_factory),
@@ -470,7 +474,7 @@ def build_container(
         ),
         webhook_events=WebhookEventQueries(uow_factory),
         quarantined_records=QuarantineQueries(uow_factory),
-        search_members=SearchMembers(uow_factory),
+        search_members=SearchMembers(uow_factory, settings.SALON_REGION),
         change_role=ChangeRole(uow_factory),
         ensure_admin=EnsureAdmin(uow_factory, hasher),
         closers=closers,

@@ -10,6 +10,7 @@ from typing import Annotated
 
 import msgspec
 
+from src.domain.contacts import DEFAULT_REGION, is_known_region
 from src.domain.loyalty import DEFAULT_LEVELS, LoyaltyLevel
 
 DEV_JWT_SECRET = "dev-insecure-jwt-secret-change-me"
@@ -78,6 +79,9 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True):
     ADMIN_SESSION_HOURS: float = 12.0  # a console sign-in lasts this long
     ADMIN_LANGUAGE: str = "ru"  # ru | en: the console's labels, dates and money format
     ADMIN_TIMEZONE: str = "Europe/Moscow"  # the salon's zone: times shown in the console
+    # The salon's country (ISO 3166 code): a phone without its country code is read as dialled
+    # there (`8 916 …` in RU); phones are stored and compared as E.164 numbers.
+    SALON_REGION: str = DEFAULT_REGION
     # Contact verification: required = email/phone link bookings only once verified; off =
     # any stored contact links (for apps that verified contacts in their own sign-up)
     CONTACT_VERIFICATION: str = "required"
@@ -181,6 +185,13 @@ def load_settings(env: Mapping[str, str] | None = None, dotenv: Path | None = No
         raw["CORS_ALLOW_ORIGINS"] = _parse_origins(str(raw["CORS_ALLOW_ORIGINS"]))
     if "LOYALTY_LEVELS" in raw:
         raw["LOYALTY_LEVELS"] = _parse_levels(str(raw["LOYALTY_LEVELS"]))
+    if "SALON_REGION" in raw:
+        region = str(raw["SALON_REGION"]).strip().upper()
+        if not is_known_region(region):
+            raise SettingsError(
+                f"SALON_REGION: '{raw['SALON_REGION']}' is not a country code (e.g. RU, KZ, BY)"
+            )
+        raw["SALON_REGION"] = region
     try:
         return msgspec.convert(raw, Settings, strict=False)
     except msgspec.ValidationError as exc:

@@ -13,6 +13,7 @@ from src.application.use_cases.verification import (
     SetPhone,
     VerifyContact,
 )
+from src.domain.contacts import phone_key
 from src.domain.verification import Purpose
 from tests.fakes import FakeHasher, FakeNotifier
 from tests.unit.conftest import World
@@ -59,7 +60,10 @@ class Flows:
     def last_code(self, purpose: Purpose, to: str | None = None) -> str:
         """The code of the newest message of this kind (to `to`, if given)."""
         if purpose is Purpose.PHONE:
-            sms = [c for t, _, c in self.notifier.sms if to is None or t == to]
+            # SMS go to the phone's E.164 number, however it was typed.
+            sms = [
+                c for t, _, c in self.notifier.sms if to is None or phone_key(t) == phone_key(to)
+            ]
             code = sms[-1] if sms else None
         else:
             mails = [

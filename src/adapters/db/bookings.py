@@ -41,6 +41,7 @@ from src.domain.booking import (
     BookingStatus,
     MatchMethod,
 )
+from src.domain.contacts import DEFAULT_REGION
 from src.domain.contacts import phone_key as contact_key
 
 bookings = table(BookingRow)
@@ -119,7 +120,7 @@ def _to_version(row: Any) -> Booking:
     )
 
 
-def _insert_values(b: Booking, now: datetime) -> dict[str, Any]:
+def _insert_values(b: Booking, now: datetime, region: str) -> dict[str, Any]:
     return {
         "company_id": b.company_id,
         "yclients_record_id": b.record_id,
@@ -132,7 +133,7 @@ def _insert_values(b: Booking, now: datetime) -> dict[str, Any]:
         "client_name": b.client_name,
         "client_phone": b.client_phone,
         "client_email": b.client_email,
-        "client_phone_key": contact_key(b.client_phone),
+        "client_phone_key": contact_key(b.client_phone, region),
         "comment": b.comment,
         "deleted": b.deleted,
         "utc_offset_minutes": b.utc_offset_minutes,
@@ -285,7 +286,7 @@ def _pg_upsert() -> Any:
     return _upsert(insert)
 
 
-def _column_arrays(rows: Sequence[Booking]) -> dict[str, Any]:
+def _column_arrays(rows: Sequence[Booking], region: str) -> dict[str, Any]:
     """The rows as one list per column of `_ARRAY_COLUMNS`."""
     return as_arrays(
         list(_ARRAY_COLUMNS),
@@ -308,7 +309,7 @@ def _column_arrays(rows: Sequence[Booking]) -> dict[str, Any]:
                 b.user_id,
                 b.match_method.value if b.match_method else None,
                 b.unmatched_reason,
-                contact_key(b.client_phone),
+                contact_key(b.client_phone, region),
             )
             for b in rows
         ),
@@ -324,8 +325,10 @@ _SQLITE_UPSERT = _upsert(sqlite.insert(bookings))
 
 
 class SqlBookings:
-    def __init__(self, db: Executor) -> None:
+    def __init__(self, db: Executor, phone_region: str = DEFAULT_REGION) -> None:
         self.db = db
+        # client_phone_key is written with every booking: its phone read in the salon's region.
+        self.phone_region = phone_region
 
     async def get(self, booking_id: int) -> Booking | None:
         row = (await self.db.execute(select(bookings).where(_c.id == booking_id))).first()
@@ -379,11 +382,11 @@ class SqlBookings:
         if self.db.is_postgres:
             # One array per column: a statement of 18 parameters whatever the batch size,
             # compiled and prepared once, with no per-value work in Python.
-            params = _column_arrays(rows)
+            params = _column_arrays(rows, self.phone_region)
             params["now"] = now
             return await self.db.execute(_PG_UPSERT.returning(*returning), params)
         # SQLite: executemany of one compiled statement (sent as one multi-row INSERT).
-        values = [_insert_values(b, now) for b in rows]
+        values = [_insert_values(b, now, self.phone_region) for b in rows]
         return await self.db.execute(_SQLITE_UPSERT.returning(*returning), values)
 
     async def _rows_by_keys(

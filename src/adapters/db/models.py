@@ -76,7 +76,8 @@ class UserRow(Base):
     password_hash: Mapped[str] = mapped_column(String(255))
     role: Mapped[str] = mapped_column(String(16), server_default="user")
     phone: Mapped[str | None] = mapped_column(String(32))
-    phone_key: Mapped[str | None] = mapped_column(String(10))
+    # The phone as a number (src/domain/contacts.py): a +7 number's 10 digits, else its E.164.
+    phone_key: Mapped[str | None] = mapped_column(String(16))
     name: Mapped[str | None] = mapped_column(String(255))
     unique_code: Mapped[str | None] = mapped_column(String(8))
     created_at: Mapped[datetime] = _created()
@@ -131,9 +132,9 @@ class BookingRow(Base):
     client_name: Mapped[str | None] = mapped_column(String(255))
     client_phone: Mapped[str | None] = mapped_column(String(64))
     client_email: Mapped[str | None] = mapped_column(String(320))
-    # The last 10 digits of client_phone, written with it: what a member's phone
-    # verification looks up among the unmatched bookings (an index, not a scan).
-    client_phone_key: Mapped[str | None] = mapped_column(String(10))
+    # client_phone's key (as users.phone_key; migration 0013), written with it: what a member's
+    # phone verification looks up among the unmatched bookings (an index, not a scan).
+    client_phone_key: Mapped[str | None] = mapped_column(String(16))
     comment: Mapped[str] = mapped_column(Text, server_default="")
     deleted: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
     bonus_points: Mapped[Decimal] = mapped_column(server_default="0")
@@ -369,7 +370,7 @@ class VerificationCodeRow(Base):
     id: Mapped[int] = _id()
     purpose: Mapped[str] = mapped_column(String(16))  # email | phone | password_reset
     user_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("users.id", ondelete="CASCADE"))
-    contact: Mapped[str] = mapped_column(String(320))  # normalised email / phone's 10 digits
+    contact: Mapped[str] = mapped_column(String(320))  # normalised email / phone key
     code_hash: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime]
     expires_at: Mapped[datetime]

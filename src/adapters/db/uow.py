@@ -20,17 +20,18 @@ from src.adapters.db.redemptions import SqlRedemptions
 from src.adapters.db.sync_runs import SqlSyncRuns
 from src.adapters.db.users import SqlUsers
 from src.adapters.db.verification_codes import SqlVerificationCodes
+from src.domain.contacts import DEFAULT_REGION
 
 
 class SqlUnitOfWork:
     """Rolls back on exit unless `commit()` was called. After a commit, further statements
     run in a new transaction (rolled back on exit unless committed again)."""
 
-    def __init__(self, engine: AsyncEngine) -> None:
+    def __init__(self, engine: AsyncEngine, phone_region: str = DEFAULT_REGION) -> None:
         self.engine = engine
         self._db = Executor()
         self.users = SqlUsers(self._db)
-        self.bookings = SqlBookings(self._db)
+        self.bookings = SqlBookings(self._db, phone_region)
         self.ledger = SqlLedger(self._db)
         self.levels = SqlLevels(self._db)
         self.redemptions = SqlRedemptions(self._db)
@@ -80,7 +81,11 @@ class SqlUnitOfWork:
 class SqlUnitOfWorkFactory:
     """`factory()` → a new `SqlUnitOfWork` on the engine (or the sessionmaker's engine)."""
 
-    def __init__(self, engine_or_sessionmaker: AsyncEngine | async_sessionmaker[Any]) -> None:
+    def __init__(
+        self,
+        engine_or_sessionmaker: AsyncEngine | async_sessionmaker[Any],
+        phone_region: str = DEFAULT_REGION,  # SALON_REGION: how bookings' phones are read
+    ) -> None:
         if isinstance(engine_or_sessionmaker, async_sessionmaker):
             engine_or_sessionmaker = engine_or_sessionmaker.kw["bind"]
         if not isinstance(engine_or_sessionmaker, AsyncEngine):
@@ -88,6 +93,7 @@ class SqlUnitOfWorkFactory:
                 "SqlUnitOfWorkFactory needs an AsyncEngine or a bound async_sessionmaker"
             )
         self.engine = engine_or_sessionmaker
+        self.phone_region = phone_region
 
     def __call__(self) -> SqlUnitOfWork:
-        return SqlUnitOfWork(self.engine)
+        return SqlUnitOfWork(self.engine, self.phone_region)

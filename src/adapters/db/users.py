@@ -85,7 +85,7 @@ class _UserRepository(SQLAlchemyAsyncRepository[UserRow]):
     model_type = UserRow
 
 
-# The columns the admin search looks in (phones by their last 10 digits).
+# The columns the admin search looks in (phones by their key).
 _SEARCH_FIELDS = {"email", "name", "unique_code", "phone_key"}
 
 

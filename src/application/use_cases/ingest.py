@@ -138,9 +138,9 @@ class IngestRecords:
 
         unlinked = [p for p in plan if not p.booking.is_linked]
         if unlinked:
-            resolved = await ResolveUser(uow.users, self.switches.verified_contacts_only).many(
-                [p.booking for p in unlinked]
-            )
+            resolved = await ResolveUser(
+                uow.users, self.switches.verified_contacts_only, self.switches.phone_region
+            ).many([p.booking for p in unlinked])
             newly_unmatched: list[dict[str, object]] = []
             for p in unlinked:
                 r = resolved[p.booking.key]

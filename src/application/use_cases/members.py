@@ -14,16 +14,17 @@ from src.application.ports import (
     UnitOfWorkFactory,
 )
 from src.application.use_cases.users import MIN_PASSWORD_LENGTH
-from src.domain.contacts import normalize_email, phone_key
+from src.domain.contacts import DEFAULT_REGION, normalize_email, phone_key
 from src.domain.user import Role, User
 
 MAX_QUERY_LENGTH = 100
 _PHONE_LIKE = re.compile(r"^[\d\s()+\-.]+$")
 
 
-def search_text(q: str | None) -> str:
-    """What to look for: a phone typed in any format becomes its last 10 digits (how phones
-    are stored for matching); anything else is trimmed."""
+def search_text(q: str | None, region: str = DEFAULT_REGION) -> str:
+    """What to look for: a phone typed in any format becomes its key (how phones are stored
+    for matching: a Russian number's last 10 digits, another's E.164 number); a partial
+    phone its digits; anything else is trimmed."""
     text = (q or "").strip()
     if len(text) > MAX_QUERY_LENGTH:
         raise ValidationFailed(f"q: at most {MAX_QUERY_LENGTH} characters")
@@ -31,7 +32,7 @@ def search_text(q: str | None) -> str:
         # Nothing stored holds one, and PostgreSQL refuses it in a query (a 500 before).
         raise ValidationFailed("q: must not contain NUL characters")
     if _PHONE_LIKE.match(text):
-        key = phone_key(text)
+        key = phone_key(text, region)
         if key is not None:
             return key
         return re.sub(r"\D", "", text)  # a partial phone: its digits
@@ -41,13 +42,14 @@ def search_text(q: str | None) -> str:
 class SearchMembers:
     """Members by email, phone, unique code or name (substring, any case), with balances."""
 
-    def __init__(self, uow_factory: UnitOfWorkFactory) -> None:
+    def __init__(self, uow_factory: UnitOfWorkFactory, phone_region: str = DEFAULT_REGION) -> None:
         self.uow_factory = uow_factory
+        self.phone_region = phone_region
 
     async def __call__(
         self, q: str | None, limit: int = 20, offset: int = 0
     ) -> Page[MemberSummary]:
-        query = MemberQuery(text=search_text(q), limit=limit, offset=offset)
+        query = MemberQuery(text=search_text(q, self.phone_region), limit=limit, offset=offset)
         async with self.uow_factory() as uow:
             return await uow.users.search(query)
 

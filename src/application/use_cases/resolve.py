@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from src.application.ports import ContactMatches, UserRepository
 from src.domain.booking import Booking, BookingKey, MatchMethod
 from src.domain.codes import extract_code
-from src.domain.contacts import normalize_email, phone_key
+from src.domain.contacts import DEFAULT_REGION, normalize_email, phone_key
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,8 +26,11 @@ class ResolveUser:
     still tried) and the reason says so; a code that belongs to nobody falls through too.
     """
 
-    def __init__(self, users: UserRepository, verified_only: bool = True) -> None:
+    def __init__(
+        self, users: UserRepository, verified_only: bool = True, region: str = DEFAULT_REGION
+    ) -> None:
         self.users = users
+        self.region = region  # the salon's region: how a phone without its country code reads
         # Email and phone are typed by whoever books (and by whoever registers): only a
         # contact its member proved they own may link a visit and its points to them.
         self.verified_only = verified_only
@@ -35,10 +38,13 @@ class ResolveUser:
     async def many(self, bookings: Sequence[Booking]) -> dict[BookingKey, Resolution]:
         contacts = {
             b.key: (
-                extract_code(b.comment), normalize_email(b.client_email), phone_key(b.client_phone)
+                extract_code(b.comment),
+                normalize_email(b.client_email),
+                phone_key(b.client_phone, self.region),
             )
             for b in bookings
-        }  # fmt: skip
+        }
+        unreadable = {b.key for b in bookings if b.client_phone and contacts[b.key][2] is None}
         codes = {c for c, _, _ in contacts.values() if c}
         emails = {e for _, e, _ in contacts.values() if e}
         phones = {p for _, _, p in contacts.values() if p}
@@ -60,10 +66,13 @@ class ResolveUser:
             linked = linked or self._unique(
                 phone, found.by_phone, "phone", MatchMethod.PHONE, reasons
             )
+            if not linked and key in unreadable:
+                # Linking compares numbers: a phone that is not one links nobody.
+                reasons.append("the client's phone is not a phone number we can read")
             if linked:
                 out[key] = linked
             else:
-                if not (code or email or phone):
+                if not (code or email or phone or key in unreadable):
                     reasons.append("no client code, email or phone in the booking")
                 out[key] = Resolution(None, None, "; ".join(reasons))
         return out
@@ -82,7 +91,7 @@ class ResolveUser:
         if not value:
             return None
         ids = index.get(value, [])
-        shown = value if label == "email" else f"…{value[-4:]}"
+        shown = value if label == "email" else f"…{value[-4:]}"  # a phone: its last 4 digits
         if len(ids) == 1:
             return Resolution(ids[0], method, None)
         if ids:

@@ -8,11 +8,16 @@ from typing import Protocol
 
 from src.application.errors import InvalidCredentials, NotFound, ValidationFailed
 from src.application.ports import Clock, NewUser, PasswordHasher, UnitOfWorkFactory
-from src.domain.contacts import normalize_email, phone_key
+from src.domain.contacts import DEFAULT_REGION, normalize_email, phone_key
 from src.domain.loyalty import LoyaltyAccount, LoyaltyLevel, level_for
 from src.domain.user import Role, User
 
 MIN_PASSWORD_LENGTH = 8
+# A phone is stored as the number it is (E.164, read in the salon's region), or refused.
+PHONE_NOT_A_NUMBER = (
+    "phone: not a phone number (too short or too long for its country); "
+    "write it with its country code, e.g. +7 916 123-45-67"
+)
 
 
 def check_new_password(password: str, field: str = "new_password") -> None:
@@ -40,10 +45,12 @@ class RegisterUser:
         uow_factory: UnitOfWorkFactory,
         hasher: PasswordHasher,
         welcome: WelcomeCodes | None = None,
+        phone_region: str = DEFAULT_REGION,
     ) -> None:
         self.uow_factory = uow_factory
         self.hasher = hasher
         self.welcome = welcome
+        self.phone_region = phone_region
 
     async def __call__(
         self,
@@ -57,9 +64,9 @@ class RegisterUser:
         if normalized is None or normalized.startswith("@") or normalized.endswith("@"):
             raise ValidationFailed("email: not a valid email address")
         check_new_password(password, "password")
-        key = phone_key(phone)
+        key = phone_key(phone, self.phone_region)
         if phone and key is None:
-            raise ValidationFailed("phone: must contain at least 10 digits")
+            raise ValidationFailed(PHONE_NOT_A_NUMBER)
         new = NewUser(
             email=normalized,
             password_hash=await self.hasher.hash(password),

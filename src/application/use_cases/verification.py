@@ -28,8 +28,9 @@ from src.application.ports import Clock, Notifier, UnitOfWork, UnitOfWorkFactory
 from src.application.switches import Switches
 from src.application.use_cases.award import AwardBonus
 from src.application.use_cases.resolve import ResolveUser
+from src.application.use_cases.users import PHONE_NOT_A_NUMBER
 from src.domain.booking import Booking
-from src.domain.contacts import phone_key
+from src.domain.contacts import DEFAULT_REGION, e164_of_key, phone_key
 from src.domain.user import User
 from src.domain.verification import (
     CODE_TTL,
@@ -80,12 +81,13 @@ class Outgoing:
 
 
 def contact_of(user: User, purpose: Purpose) -> tuple[str, str] | None:
-    """(the contact a code is bound to, where it is sent): the email as stored (normalised),
-    the phone by its last 10 digits. None when the member has no phone."""
+    """(the contact a code is bound to, where it is sent): the email as stored (normalised);
+    the phone by its key, and sent to the E.164 number that key stands for, so the code
+    proves exactly the number linking compares. None when the member has no phone."""
     if purpose is Purpose.PHONE:
         if not user.phone or not user.phone_key:
             return None
-        return user.phone_key, user.phone
+        return user.phone_key, e164_of_key(user.phone_key)
     return user.email, user.email
 
 
@@ -200,7 +202,9 @@ async def link_unmatched(
     candidates = await uow.bookings.lock_unmatched_by_contact(email, key)
     if not candidates:
         return []
-    resolved = await ResolveUser(uow.users, switches.verified_contacts_only).many(candidates)
+    resolved = await ResolveUser(
+        uow.users, switches.verified_contacts_only, switches.phone_region
+    ).many(candidates)
     linked: list[Booking] = []
     for booking in candidates:
         r = resolved[booking.key]
@@ -316,15 +320,22 @@ class SetPhone:
     """`POST /users/me/phone`: set or change the phone and send it a code. A changed phone
     is unverified until its code is typed; bookings already linked stay where they are."""
 
-    def __init__(self, uow_factory: UnitOfWorkFactory, codes: Codes, notifier: Notifier) -> None:
+    def __init__(
+        self,
+        uow_factory: UnitOfWorkFactory,
+        codes: Codes,
+        notifier: Notifier,
+        phone_region: str = DEFAULT_REGION,
+    ) -> None:
         self.uow_factory = uow_factory
         self.codes = codes
         self.notifier = notifier
+        self.phone_region = phone_region
 
     async def __call__(self, user_id: int, phone: str) -> User:
-        key = phone_key(phone)
+        key = phone_key(phone, self.phone_region)
         if key is None:
-            raise ValidationFailed("phone: must contain at least 10 digits")
+            raise ValidationFailed(PHONE_NOT_A_NUMBER)
         async with self.uow_factory() as uow:
             user = await uow.users.lock(user_id)
             if user is None:

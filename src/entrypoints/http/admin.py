@@ -97,7 +97,8 @@ SearchParam = Annotated[
 async def search_users(
     container: UseCases, q: SearchParam = None, limit: Limit = 20, offset: Offset = 0
 ) -> PageOut[MemberOut]:
-    """By email, phone (matched by its last 10 digits), unique code or name; newest first.
+    """By email, phone (any spelling: matched by its number's key), unique code or name;
+    newest first.
     Without `q`, every member."""
     page = await container.search_members(q, limit, offset)
     return page_of(page, [member_out(m) for m in page.items])

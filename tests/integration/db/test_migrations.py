@@ -146,3 +146,91 @@ async def test_phone_key_migration_fills_existing_bookings(empty_database) -> No
         await upgrade(url)
         rows = await _sql(url, "SELECT client_phone_key FROM bookings ORDER BY yclients_record_id")
         assert [r[0] for r in rows] == ["9161112233", "9161112234", None, None]
+
+
+async def test_phone_numbers_migration_rekeys_users_and_bookings_as_e164(empty_database) -> None:  # type: ignore[no-untyped-def]
+    """0013 on a database with rows in: Russian keys stay their last 10 digits, a foreign
+    number gets its E.164 key (it no longer shares the Russian client's), the member who
+    verified it keeps the booking it linked, and a phone that is not a number loses its key
+    and its verification."""
+    async with empty_database(None) as url:
+        await upgrade(url, "0012")
+        users = [  # (email, phone, key under 0012, verified)
+            ("ru@example.com", "8 916 111-22-33", "9161112233", True),
+            ("us@example.com", "+1 916 555 1234", "9165551234", True),
+            ("kz@example.com", "+7 701 123 4567", "7011234567", False),
+            ("junk@example.com", "+7 916 555 12 34 567", "5551234567", True),
+        ]
+        await _sql(
+            url,
+            "INSERT INTO users (email, password_hash, role, phone, phone_key, "
+            "phone_verified_at, created_at, updated_at) VALUES (:e, 'h', 'user', :p, :k, "
+            "CASE WHEN :v THEN CURRENT_TIMESTAMP END, CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)",
+            [{"e": e, "p": p, "k": k, "v": v} for e, p, k, v in users],
+        )
+        [us_id] = [
+            r[0] for r in await _sql(url, "SELECT id FROM users WHERE email = 'us@example.com'")
+        ]
+        bookings = [  # (record id, client phone, key under 0012, linked to)
+            (1, "+7 (916) 555-12-34", "9165551234", us_id),  # taken by the +1 member before
+            (2, "+7 916 555 12 34", "9165551234", None),
+            (3, "+1 (916) 555-1234", "9165551234", None),
+            (4, "+375 29 123-45-67", "5291234567", None),
+            (5, "+7 916 555 12 34 567", "5551234567", None),  # too long: not a number
+            (6, None, None, None),
+        ]
+        await _sql(
+            url,
+            "INSERT INTO bookings (company_id, yclients_record_id, status, appointment_at, "
+            "last_change_at, price, services, client_phone, client_phone_key, user_id, comment, "
+            "deleted, bonus_points, bonus_basis, ledger_step, loyalty_bonuses_awarded, "
+            "created_at, updated_at) VALUES (1, :rid, 'PENDING', CURRENT_TIMESTAMP, "
+            "CURRENT_TIMESTAMP, 0, '[]', :p, :k, :u, '', false, 0, 0, 0, false, "
+            "CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)",
+            [{"rid": r, "p": p, "k": k, "u": u} for r, p, k, u in bookings],
+        )
+
+        await upgrade(url)
+
+        got = await _sql(
+            url,
+            "SELECT email, phone_key, phone_verified_at IS NOT NULL FROM users ORDER BY id",
+        )
+        assert [tuple(r) for r in got] == [
+            ("ru@example.com", "9161112233", True),
+            ("us@example.com", "+19165551234", True),
+            ("kz@example.com", "7011234567", False),
+            ("junk@example.com", None, False),
+        ]
+        got = await _sql(
+            url, "SELECT client_phone_key, user_id FROM bookings ORDER BY yclients_record_id"
+        )
+        assert [tuple(r) for r in got] == [
+            ("9165551234", us_id),  # keeps its link
+            ("9165551234", None),
+            ("+19165551234", None),
+            ("+375291234567", None),
+            (None, None),
+            (None, None),
+        ]
+        # The indexes SQLite cannot reflect came back: one member per verified phone.
+        with pytest.raises(IntegrityError):
+            await _sql(
+                url,
+                "INSERT INTO users (email, password_hash, role, phone_key, phone_verified_at, "
+                "created_at, updated_at) VALUES ('x@example.com', 'h', 'user', '+19165551234', "
+                "CURRENT_TIMESTAMP, CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)",
+            )
+        with pytest.raises(IntegrityError):  # and emails unique whatever their case
+            await _sql(
+                url,
+                "INSERT INTO users (email, password_hash, role, created_at, updated_at) "
+                "VALUES ('RU@example.com', 'h', 'user', CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)",
+            )
+
+        # Down again: the last 10 digits, as 0012 wrote them.
+        await downgrade(url, "0012")
+        got = await _sql(url, "SELECT client_phone_key FROM bookings ORDER BY yclients_record_id")
+        assert [r[0] for r in got] == [
+            "9165551234", "9165551234", "9165551234", "5291234567", "5551234567", None
+        ]  # fmt: skip

@@ -9,6 +9,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from src.adapters.db.uow import SqlUnitOfWorkFactory
+from src.domain.contacts import phone_key
 from src.entrypoints.bootstrap import Container, build_container
 from src.entrypoints.settings import Settings
 from tests.fakes import FakeGateway, FakeHasher, FakeNotifier
@@ -41,7 +42,8 @@ async def container(
 
 
 def sms_code(notifier: FakeNotifier, to: str) -> str:
-    codes = [c for t, _, c in notifier.sms if t == to and c]
+    """The newest code texted to this phone (SMS go to its E.164 number, however typed)."""
+    codes = [c for t, _, c in notifier.sms if phone_key(t) == phone_key(to) and c]
     assert codes, f"no SMS code was sent to {to}"
     return codes[-1]
 
