@@ -5,8 +5,9 @@ serve                  the production API (uvicorn, one worker per core)
 migrate                apply database migrations
 generate-unique-codes  the seed's script: a code for every user without one
 sync-bookings          sync every configured company now
-create-admin EMAIL     promote a member to admin, or create an admin (password from
-                       ADMIN_PASSWORD or standard input, never the command line)
+create-admin EMAIL     make the account with this email an admin with the password given
+                       (ADMIN_PASSWORD or standard input, never the command line); an
+                       existing account's password is replaced and its sign-ins ended
 check-config           exit 2 unless the settings (secrets) would let a production process start
 trust-contacts         mark existing members' emails and phones verified (shared phones skipped)
 reconcile-points       bring every booking's points in line with its entitlement
@@ -108,7 +109,7 @@ def read_admin_password() -> str | None:
     if sys.stdin.isatty():
         import getpass
 
-        return getpass.getpass("password (only used for a new account): ") or None
+        return getpass.getpass("the admin's password: ") or None
     return sys.stdin.readline().rstrip("\r\n") or None
 
 
@@ -139,8 +140,17 @@ async def cmd_create_admin(settings: Settings, args: argparse.Namespace) -> int:
         user, created = await container.ensure_admin(args.email, read_admin_password())
     if created:
         print(f"created admin {user.email} (id {user.id})")
-    else:
-        print(f"{user.email} (id {user.id}) is an admin (existing account, password unchanged)")
+        return 0
+    print(
+        f"{user.email} (id {user.id}) is an admin: existing account, password set to the one "
+        "given, email marked verified, its earlier sign-ins ended"
+    )
+    if user.phone:
+        state = "verified" if user.phone_verified else "unverified"
+        print(
+            f"note: the account has a phone ending {user.phone[-4:]} ({state}) that whoever "
+            "registered it typed; change it in the app if it is not the admin's"
+        )
     return 0
 
 
