@@ -9,7 +9,8 @@ create-admin EMAIL     make the account with this email an admin with the passwo
                        (ADMIN_PASSWORD or standard input, never the command line); an
                        existing account's password is replaced and its sign-ins ended
 check-config           exit 2 unless the settings (secrets) would let a production process start
-trust-contacts         mark existing members' emails and phones verified (shared phones skipped)
+trust-contacts         mark the emails and phones of members created before
+                       --registered-before DATE verified (shared phones skipped); --dry-run
 reconcile-points       bring every booking's points in line with its entitlement
 expire-points          expire the points whose lots are due (POINTS_TTL_DAYS), send reminders
 """
@@ -23,7 +24,9 @@ import os
 import sys
 from collections.abc import AsyncIterator, Callable, Coroutine
 from contextlib import asynccontextmanager
+from datetime import UTC, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import msgspec
 
@@ -72,15 +75,50 @@ async def cmd_generate_codes(settings: Settings, _: argparse.Namespace) -> int:
     return 0
 
 
-async def cmd_trust_contacts(settings: Settings, _: argparse.Namespace) -> int:
+TRUST_CUTOFF_NEEDED = (
+    "trust-contacts needs --registered-before DATE: only accounts created before it are "
+    "trusted; give the moment the old system's members were imported (e.g. "
+    "--registered-before 2026-12-01), and run it before launch; --dry-run shows what it would do"
+)
+
+
+def parse_cutoff(text: str, zone: str) -> datetime:
+    """`2026-12-01` (midnight on the salon's clock, `zone`) or an ISO time (`2026-12-01T09:30`
+    on the salon's clock, `...+03:00` as given), as aware UTC."""
+    try:
+        moment = datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise ValueError(
+            f"--registered-before: {text!r} is not a date (YYYY-MM-DD) or an ISO time"
+        ) from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=ZoneInfo(zone))
+    return moment.astimezone(UTC)
+
+
+async def cmd_trust_contacts(settings: Settings, args: argparse.Namespace) -> int:
+    if not args.registered_before:
+        print(f"error: {TRUST_CUTOFF_NEEDED}", file=sys.stderr)
+        return 2
+    try:
+        cutoff = parse_cutoff(args.registered_before, settings.ADMIN_TIMEZONE)
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     async with _container(settings) as container:
-        done = await container.trust_contacts()
-    print(f"marked {done.emails} emails and {done.phones} phones verified")
+        done = await container.trust_contacts(cutoff, dry_run=args.dry_run)
+    would = "would mark" if args.dry_run else "marked"
+    print(
+        f"{would} {done.emails} emails and {done.phones} phones verified, of accounts created "
+        f"before {cutoff.isoformat()}"
+    )
     if done.phones_skipped:
         print(
             f"skipped {done.phones_skipped} phones shared by several members (or verified by "
             f"another) across {done.shared_phone_keys} numbers: those members verify them"
         )
+    if args.dry_run:
+        print("dry run: nothing was changed")
     return 0
 
 
@@ -265,6 +303,9 @@ def main(argv: list[str] | None = None) -> int:
         p = sub.add_parser(name)
         if name == "create-admin":
             p.add_argument("email")
+        if name == "trust-contacts":
+            p.add_argument("--registered-before", metavar="DATE", help=TRUST_CUTOFF_NEEDED)
+            p.add_argument("--dry-run", action="store_true", help="count, change nothing")
     args = parser.parse_args(argv)
     try:
         settings = load_settings()

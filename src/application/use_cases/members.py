@@ -121,6 +121,6 @@ class EnsureAdmin:
             if existing.email_verified_at is None:
                 await uow.users.mark_verified(existing.id, Purpose.EMAIL, now)
             await uow.commit()
-            user = await uow.users.get(existing.id)
-        assert user is not None
-        return user, False
+            admin = await uow.users.get(existing.id)
+        assert admin is not None
+        return admin, False
