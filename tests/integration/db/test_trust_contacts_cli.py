@@ -25,7 +25,7 @@ def _cli(url: str, *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "src.entrypoints.cli", "trust-contacts", *args],
         env={**os.environ, "DATABASE_URL": url}, capture_output=True, text=True, cwd=ROOT,
-        timeout=60,
+        timeout=300,
     )  # fmt: skip
 
 
