@@ -39,6 +39,7 @@ from src.entrypoints.bootstrap import (
     Container,
     build_container,
 )
+from src.entrypoints.http.proxy import proxy_options
 from src.entrypoints.logs import configure_logging
 from src.entrypoints.settings import Settings, SettingsError, load_settings
 
@@ -236,7 +237,12 @@ async def cmd_run(settings: Settings, _: argparse.Namespace) -> int:
     servers.append(
         uvicorn.Server(
             uvicorn.Config(
-                app, host=settings.HOST, port=settings.PORT, log_level="info", access_log=False
+                app,
+                host=settings.HOST,
+                port=settings.PORT,
+                log_level="info",
+                access_log=False,
+                **proxy_options(settings),
             )
         )
     )
@@ -273,6 +279,7 @@ def cmd_serve(settings: Settings, _: argparse.Namespace) -> int:
         http="httptools",
         access_log=False,
         log_config=None,
+        **proxy_options(settings),
     )
     return 0
 
