@@ -53,10 +53,11 @@ migrate: setup
 generate-codes: setup
     {{py}} -m src.entrypoints.cli generate-unique-codes
 
-# Mark existing members' emails and phones verified (salons whose old system verified them);
-# phones shared by several members are skipped and counted.
-trust-contacts: setup
-    {{py}} -m src.entrypoints.cli trust-contacts
+# Before launch: mark the emails and phones of members imported from an old system that
+# verified them as verified: `just trust-contacts --registered-before DATE [--dry-run]`
+# (only accounts created before DATE); phones shared by several members are skipped.
+trust-contacts *args: setup
+    {{py}} -m src.entrypoints.cli trust-contacts {{args}}
 
 # Sync bookings from YClients now (all configured companies).
 sync-bookings: setup

@@ -157,7 +157,9 @@ class FakeUsers:
     async def set_role(self, user_id: int, role: Role) -> None:
         self.s.users[user_id].role = role
 
-    async def trust_contacts(self, at: datetime) -> tuple[int, int, int, int]:
+    async def trust_contacts(
+        self, at: datetime, registered_before: datetime
+    ) -> tuple[int, int, int, int]:
         users = list(self.s.users.values())
         holders: dict[str, list[User]] = {}
         for u in users:
@@ -168,6 +170,8 @@ class FakeUsers:
         }
         emails = phones = skipped = 0
         for u in users:
+            if u.created_at is None or u.created_at >= registered_before:
+                continue
             if u.email_verified_at is None:
                 u.email_verified_at, emails = at, emails + 1
             if u.phone_key and u.phone_verified_at is None:

@@ -117,10 +117,13 @@ class UserRepository(Protocol):
         and phones count only where their owner verified them (codes always count)."""
         ...
 
-    async def trust_contacts(self, at: datetime) -> tuple[int, int, int, int]:
-        """Mark every unverified email and phone verified, except phones several members
-        share (and phones another member already verified): (emails marked, phones marked,
-        phones skipped as shared, phone keys skipped)."""
+    async def trust_contacts(
+        self, at: datetime, registered_before: datetime
+    ) -> tuple[int, int, int, int]:
+        """Mark the unverified emails and phones of members created before
+        `registered_before` verified, except phones several members share (and phones another
+        member already verified): (emails marked, phones marked, phones skipped as shared,
+        phone keys skipped)."""
         ...
 
     async def search(self, query: MemberQuery) -> Page[MemberSummary]:

@@ -476,7 +476,7 @@ def build_container(
         quarantined_records=QuarantineQueries(uow_factory),
         search_members=SearchMembers(uow_factory, settings.SALON_REGION),
         change_role=ChangeRole(uow_factory),
-        ensure_admin=EnsureAdmin(uow_factory, hasher),
+        ensure_admin=EnsureAdmin(uow_factory, hasher, clock),
         closers=closers,
     )
     queue.inline.container = container

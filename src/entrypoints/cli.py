@@ -5,10 +5,12 @@ serve                  the production API (uvicorn, one worker per core)
 migrate                apply database migrations
 generate-unique-codes  the seed's script: a code for every user without one
 sync-bookings          sync every configured company now
-create-admin EMAIL     promote a member to admin, or create an admin (password from
-                       ADMIN_PASSWORD or standard input, never the command line)
+create-admin EMAIL     make the account with this email an admin with the password given
+                       (ADMIN_PASSWORD or standard input, never the command line); an
+                       existing account's password is replaced and its sign-ins ended
 check-config           exit 2 unless the settings (secrets) would let a production process start
-trust-contacts         mark existing members' emails and phones verified (shared phones skipped)
+trust-contacts         mark the emails and phones of members created before
+                       --registered-before DATE verified (shared phones skipped); --dry-run
 reconcile-points       bring every booking's points in line with its entitlement
 expire-points          expire the points whose lots are due (POINTS_TTL_DAYS), send reminders
 """
@@ -22,7 +24,9 @@ import os
 import sys
 from collections.abc import AsyncIterator, Callable, Coroutine
 from contextlib import asynccontextmanager
+from datetime import UTC, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import msgspec
 
@@ -35,6 +39,7 @@ from src.entrypoints.bootstrap import (
     Container,
     build_container,
 )
+from src.entrypoints.http.proxy import proxy_options
 from src.entrypoints.logs import configure_logging
 from src.entrypoints.settings import Settings, SettingsError, load_settings
 
@@ -71,15 +76,50 @@ async def cmd_generate_codes(settings: Settings, _: argparse.Namespace) -> int:
     return 0
 
 
-async def cmd_trust_contacts(settings: Settings, _: argparse.Namespace) -> int:
+TRUST_CUTOFF_NEEDED = (
+    "trust-contacts needs --registered-before DATE: only accounts created before it are "
+    "trusted; give the moment the old system's members were imported (e.g. "
+    "--registered-before 2026-12-01), and run it before launch; --dry-run shows what it would do"
+)
+
+
+def parse_cutoff(text: str, zone: str) -> datetime:
+    """`2026-12-01` (midnight on the salon's clock, `zone`) or an ISO time (`2026-12-01T09:30`
+    on the salon's clock, `...+03:00` as given), as aware UTC."""
+    try:
+        moment = datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise ValueError(
+            f"--registered-before: {text!r} is not a date (YYYY-MM-DD) or an ISO time"
+        ) from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=ZoneInfo(zone))
+    return moment.astimezone(UTC)
+
+
+async def cmd_trust_contacts(settings: Settings, args: argparse.Namespace) -> int:
+    if not args.registered_before:
+        print(f"error: {TRUST_CUTOFF_NEEDED}", file=sys.stderr)
+        return 2
+    try:
+        cutoff = parse_cutoff(args.registered_before, settings.ADMIN_TIMEZONE)
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     async with _container(settings) as container:
-        done = await container.trust_contacts()
-    print(f"marked {done.emails} emails and {done.phones} phones verified")
+        done = await container.trust_contacts(cutoff, dry_run=args.dry_run)
+    would = "would mark" if args.dry_run else "marked"
+    print(
+        f"{would} {done.emails} emails and {done.phones} phones verified, of accounts created "
+        f"before {cutoff.isoformat()}"
+    )
     if done.phones_skipped:
         print(
             f"skipped {done.phones_skipped} phones shared by several members (or verified by "
             f"another) across {done.shared_phone_keys} numbers: those members verify them"
         )
+    if args.dry_run:
+        print("dry run: nothing was changed")
     return 0
 
 
@@ -108,7 +148,7 @@ def read_admin_password() -> str | None:
     if sys.stdin.isatty():
         import getpass
 
-        return getpass.getpass("password (only used for a new account): ") or None
+        return getpass.getpass("the admin's password: ") or None
     return sys.stdin.readline().rstrip("\r\n") or None
 
 
@@ -139,8 +179,17 @@ async def cmd_create_admin(settings: Settings, args: argparse.Namespace) -> int:
         user, created = await container.ensure_admin(args.email, read_admin_password())
     if created:
         print(f"created admin {user.email} (id {user.id})")
-    else:
-        print(f"{user.email} (id {user.id}) is an admin (existing account, password unchanged)")
+        return 0
+    print(
+        f"{user.email} (id {user.id}) is an admin: existing account, password set to the one "
+        "given, email marked verified, its earlier sign-ins ended"
+    )
+    if user.phone:
+        state = "verified" if user.phone_verified else "unverified"
+        print(
+            f"note: the account has a phone ending {user.phone[-4:]} ({state}) that whoever "
+            "registered it typed; change it in the app if it is not the admin's"
+        )
     return 0
 
 
@@ -188,7 +237,12 @@ async def cmd_run(settings: Settings, _: argparse.Namespace) -> int:
     servers.append(
         uvicorn.Server(
             uvicorn.Config(
-                app, host=settings.HOST, port=settings.PORT, log_level="info", access_log=False
+                app,
+                host=settings.HOST,
+                port=settings.PORT,
+                log_level="info",
+                access_log=False,
+                **proxy_options(settings),
             )
         )
     )
@@ -225,6 +279,7 @@ def cmd_serve(settings: Settings, _: argparse.Namespace) -> int:
         http="httptools",
         access_log=False,
         log_config=None,
+        **proxy_options(settings),
     )
     return 0
 
@@ -255,6 +310,9 @@ def main(argv: list[str] | None = None) -> int:
         p = sub.add_parser(name)
         if name == "create-admin":
             p.add_argument("email")
+        if name == "trust-contacts":
+            p.add_argument("--registered-before", metavar="DATE", help=TRUST_CUTOFF_NEEDED)
+            p.add_argument("--dry-run", action="store_true", help="count, change nothing")
     args = parser.parse_args(argv)
     try:
         settings = load_settings()

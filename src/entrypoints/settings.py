@@ -63,6 +63,9 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True):
     HOST: str = "127.0.0.1"
     PORT: int = 8000
     WEB_CONCURRENCY: int = 0  # 0 = one worker per core
+    # Behind a reverse proxy: its address(es) (comma-separated, `*` = any); their
+    # X-Forwarded-For / -Proto are then believed (uvicorn's proxy headers). Unset: none are.
+    FORWARDED_ALLOW_IPS: str | None = None
     SIMULATOR_PORT: int = 8100
     # Sync runs never stuck (heartbeat + reaper): a run silent this long is lost.
     SYNC_HEARTBEAT_SECONDS: float = 30.0  # a running sync's sign of life

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from src.application.errors import Conflict, NotFound, ValidationFailed
+from src.application.errors import Conflict, InvalidCredentials, NotFound, ValidationFailed
 from src.application.use_cases.members import ChangeRole, EnsureAdmin, SearchMembers, search_text
-from src.application.use_cases.users import RegisterUser
+from src.application.use_cases.users import Authenticate, RegisterUser
 from src.domain.user import Role
 from tests.fakes import FakeHasher
 from tests.unit.conftest import World
@@ -56,21 +56,29 @@ async def test_the_last_admin_cannot_be_demoted(world: World) -> None:
         await change(999, Role.ADMIN)
 
 
-async def test_create_admin_promotes_an_existing_member_and_keeps_the_password(
+async def test_create_admin_on_a_strangers_account_sets_the_password_and_verifies_the_email(
     world: World,
 ) -> None:
+    # Anyone could register the owner's email first; promoting that account with its
+    # registrant's password made them the admin (issue 20, item 7).
     member = await RegisterUser(world.uow_factory, FakeHasher())("maria@example.com", "secret123")
-    ensure = EnsureAdmin(world.uow_factory, FakeHasher())
-    user, created = await ensure("MARIA@example.com", None)
+    ensure = EnsureAdmin(world.uow_factory, FakeHasher(), world.clock)
+    with pytest.raises(ValidationFailed, match="password"):
+        await ensure("MARIA@example.com", None)  # no password: nothing changes
+    assert world.store.users[member.id].role is Role.USER
+    user, created = await ensure("MARIA@example.com", "the-admins-pass")
     assert (user.id, user.role, created) == (member.id, Role.ADMIN, False)
-    assert world.store.users[member.id].password_hash == "plain$secret123"
-    again, created = await ensure("maria@example.com", "another-password")
-    assert (again.id, created) == (member.id, False)
-    assert world.store.users[member.id].password_hash == "plain$secret123"
+    stored = world.store.users[member.id]
+    assert stored.password_hash == "plain$the-admins-pass"
+    assert stored.email_verified_at == world.clock.now()
+    authenticate = Authenticate(world.uow_factory, FakeHasher())
+    with pytest.raises(InvalidCredentials):
+        await authenticate("maria@example.com", "secret123")
+    assert (await authenticate("maria@example.com", "the-admins-pass")).id == member.id
 
 
 async def test_create_admin_creates_a_new_account_only_with_a_password(world: World) -> None:
-    ensure = EnsureAdmin(world.uow_factory, FakeHasher())
+    ensure = EnsureAdmin(world.uow_factory, FakeHasher(), world.clock)
     with pytest.raises(ValidationFailed, match="password"):
         await ensure("new@example.com", None)
     with pytest.raises(ValidationFailed, match="password"):

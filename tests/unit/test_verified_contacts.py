@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
 
+from src.application.errors import ValidationFailed
 from src.application.use_cases.users import TrustContacts
 from src.domain.booking import BookingStatus, MatchMethod
 from tests.fakes import FakeClock
@@ -65,12 +66,65 @@ async def test_trust_contacts_skips_shared_phones(world: World) -> None:
     a = await world.user("a@example.com", phone=CLIENT_PHONE, verified=False)
     b = await world.user("b@example.com", phone=STRANGER_PHONE, verified=False)
     c = await world.user("c@example.com", phone="+7 903 000-00-01", verified=False)
-    done = await TrustContacts(world.uow_factory, FakeClock())()
+    now = datetime.now(UTC)  # the fake store stamps accounts with the real time
+    done = await TrustContacts(world.uow_factory, FakeClock(now))(now)
     assert (done.emails, done.phones, done.phones_skipped, done.shared_phone_keys) == (3, 1, 2, 1)
     users = world.store.users
     assert users[c.id].phone_verified_at is not None
     assert users[a.id].phone_verified_at is None and users[b.id].phone_verified_at is None
     assert all(users[u.id].email_verified_at is not None for u in (a, b, c))
+
+
+IMPORTED = datetime(2026, 11, 1, tzinfo=UTC)
+LAUNCH = datetime(2026, 12, 1, tzinfo=UTC)
+
+
+async def test_trust_contacts_after_launch_trusts_only_accounts_older_than_the_cutoff(
+    world: World,
+) -> None:
+    """Issue 20, item 7: run after launch, trust-contacts verified the phone a stranger typed
+    at sign-up and gave them a client's visit and points. Only the accounts created before
+    the cutoff (the import of the old system's members) are trusted now."""
+    imported = await world.user("imported@example.com", phone="+7 903 000-00-01", verified=False)
+    stranger = await world.user("stranger@example.com", phone=CLIENT_PHONE, verified=False)
+    world.store.users[imported.id].created_at = IMPORTED
+    world.store.users[stranger.id].created_at = LAUNCH + timedelta(days=3)
+    trust = TrustContacts(world.uow_factory, FakeClock(LAUNCH + timedelta(days=5)))
+
+    done = await trust(LAUNCH)
+
+    assert (done.emails, done.phones, done.phones_skipped) == (1, 1, 0)
+    users = world.store.users
+    assert users[imported.id].email_verified and users[imported.id].phone_verified
+    assert not users[stranger.id].email_verified and not users[stranger.id].phone_verified
+    # The client's visit is not the stranger's.
+    await world.ingest.one(world.record(phone=CLIENT_PHONE, status=BookingStatus.COMPLETED))
+    assert world.booking().user_id is None
+    assert world.balance(stranger.id) == Decimal("0.00")
+
+
+async def test_trust_contacts_dry_run_counts_and_changes_nothing(world: World) -> None:
+    member = await world.user("imported@example.com", phone="+7 903 000-00-01", verified=False)
+    world.store.users[member.id].created_at = IMPORTED
+    trust = TrustContacts(world.uow_factory, FakeClock(LAUNCH))
+    done = await trust(LAUNCH, dry_run=True)
+    assert (done.emails, done.phones) == (1, 1)
+    stored = world.store.users[member.id]
+    assert stored.email_verified_at is None and stored.phone_verified_at is None
+    assert await trust(LAUNCH) == done  # the real run does what the dry run said
+    assert world.store.users[member.id].phone_verified
+
+
+async def test_trust_contacts_refuses_a_cutoff_in_the_future_or_without_a_zone(
+    world: World,
+) -> None:
+    member = await world.user("imported@example.com", verified=False)
+    trust = TrustContacts(world.uow_factory, FakeClock(LAUNCH))
+    with pytest.raises(ValidationFailed, match="future"):
+        await trust(LAUNCH + timedelta(days=1))
+    with pytest.raises(ValidationFailed, match="time zone"):
+        await trust(datetime(2026, 11, 1))
+    assert world.store.users[member.id].email_verified_at is None
 
 
 @pytest.mark.parametrize("contact", ["phone", "email"])

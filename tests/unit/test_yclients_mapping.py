@@ -335,6 +335,30 @@ def test_naive_datetime_is_an_error(raw_record: dict[str, Any]) -> None:
     assert "timezone" in caught.value.reason
 
 
+@pytest.mark.parametrize("field", ["datetime", "last_change_date", "create_date"])
+@pytest.mark.parametrize(
+    "moment",
+    ["9999-12-31T23:59:59-05:00", "0001-01-01T00:00:00+03:00", "9999-12-31T23:00:00+00:00"],
+)
+def test_a_date_that_overflows_in_utc_is_the_records_mapping_error(
+    raw_record: dict[str, Any], field: str, moment: str
+) -> None:
+    """Issue 20, item 9: `astimezone(UTC)` raised OverflowError, which failed a whole page
+    (and left a webhook event PENDING for ever, holding its company's batch)."""
+    raw_record[field] = moment
+    if field == "create_date":
+        del raw_record["last_change_date"]
+    with pytest.raises(RecordMappingError) as caught:
+        decode_record(json.dumps(raw_record).encode())
+    assert caught.value.field == field
+    assert "date out of range" in caught.value.reason
+    others = [dict(copy.deepcopy(raw_record), id=601234510), raw_record]
+    others[0][field] = "2026-11-20T11:00:00+03:00"
+    page = decode_page(page_of(*others))
+    assert [r.record_id for r in page.records] == [601234510]
+    assert [(e.record_id, e.field) for e in page.errors] == [("601234501", field)]
+
+
 def test_client_name_without_display_name(raw_record: dict[str, Any]) -> None:
     raw_record["client"] = {"name": "Мария", "surname": "Иванова", "phone": "8 916 123-45-67"}
     record = decode_record(json.dumps(raw_record).encode())

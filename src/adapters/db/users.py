@@ -262,10 +262,13 @@ class SqlUsers:
                 raise ContactTaken(f"{purpose.value}: already verified by another member") from exc
             raise
 
-    async def trust_contacts(self, at: datetime) -> tuple[int, int, int, int]:
+    async def trust_contacts(
+        self, at: datetime, registered_before: datetime
+    ) -> tuple[int, int, int, int]:
+        older = users.c.created_at < registered_before
         emails = await self.db.execute(
             update(users)
-            .where(users.c.email_verified_at.is_(None))
+            .where(older, users.c.email_verified_at.is_(None))
             .values(email_verified_at=at, updated_at=at)
             .returning(users.c.id)
         )
@@ -283,14 +286,18 @@ class SqlUsers:
                 await self.db.execute(
                     select(func.count())
                     .select_from(users)
-                    .where(users.c.phone_key.in_(shared_keys), users.c.phone_verified_at.is_(None))
+                    .where(
+                        older,
+                        users.c.phone_key.in_(shared_keys),
+                        users.c.phone_verified_at.is_(None),
+                    )
                 )
             ).scalar_one()
             if shared_keys
             else 0
         )
         stmt = update(users).where(
-            users.c.phone_key.is_not(None), users.c.phone_verified_at.is_(None)
+            older, users.c.phone_key.is_not(None), users.c.phone_verified_at.is_(None)
         )
         if shared_keys:
             stmt = stmt.where(users.c.phone_key.not_in(shared_keys))

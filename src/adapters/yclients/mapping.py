@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import msgspec
@@ -98,14 +98,16 @@ def to_domain(wire: WireRecord) -> YClientsRecord:
         status = _STATUS_BY_ATTENDANCE.get(attendance, BookingStatus.PENDING)  # type: ignore[arg-type]
     staff = wire.staff
     at = wire.datetime
+    last_change_at = _utc(changed, "last_change_date" if wire.last_change_date else "create_date")
+    appointment_at = _utc(at, "datetime")
     services = _services(wire.services) if wire.services else ()
     _check_costs(services)
     return YClientsRecord(
         company_id=wire.company_id,
         record_id=wire.id,
         status=status,
-        appointment_at=at.astimezone(UTC),
-        last_change_at=changed.astimezone(UTC),
+        appointment_at=appointment_at,
+        last_change_at=last_change_at,
         services=services,
         staff_name=_text(staff.name, TEXT_LIMITS["staff_name"]) if staff is not None else None,
         client=_client(wire.client) if wire.client is not None else None,
@@ -115,6 +117,24 @@ def to_domain(wire: WireRecord) -> YClientsRecord:
         # (`+03:00` and `+0300` both decode to the same aware datetime).
         utc_offset_minutes=_offset_minutes(at),
     )
+
+
+# A moment we keep is at least two days inside Python's datetime range once in UTC, so it can
+# be shown on any clock and a day added to it (windows, the salon's day) without overflowing.
+_EARLIEST = datetime.min.replace(tzinfo=UTC) + timedelta(days=2)
+_LATEST = datetime.max.replace(tzinfo=UTC) - timedelta(days=2)
+
+
+def _utc(moment: datetime, field: str) -> datetime:
+    """`moment` in UTC; a date that overflows on the way (`9999-12-31T23:59:59-05:00`, year 1
+    with a positive offset) or sits at the edge of the range is this record's error."""
+    try:
+        utc = moment.astimezone(UTC)
+    except (OverflowError, ValueError):
+        utc = None
+    if utc is None or not _EARLIEST <= utc <= _LATEST:
+        raise RecordMappingError(field, "date out of range (it overflows in UTC)")
+    return utc
 
 
 def _text(value: str | None, limit: int) -> str | None:

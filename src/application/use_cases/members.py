@@ -6,6 +6,7 @@ import re
 
 from src.application.errors import Conflict, NotFound, ValidationFailed
 from src.application.ports import (
+    Clock,
     MemberQuery,
     MemberSummary,
     NewUser,
@@ -16,6 +17,7 @@ from src.application.ports import (
 from src.application.use_cases.users import MIN_PASSWORD_LENGTH
 from src.domain.contacts import DEFAULT_REGION, normalize_email, phone_key
 from src.domain.user import Role, User
+from src.domain.verification import Purpose
 
 MAX_QUERY_LENGTH = 100
 _PHONE_LIKE = re.compile(r"^[\d\s()+\-.]+$")
@@ -76,37 +78,51 @@ class ChangeRole:
 
 
 class EnsureAdmin:
-    """`create-admin`: promote the member with this email, or create an admin with it.
+    """`create-admin`: make the account with this email an admin, with the password given.
 
-    Returns (user, created). An existing member keeps their password."""
+    The password is always set, also on an existing account: anyone may have registered the
+    owner's email first (it is unverified until its code is typed), and promoting that account
+    with its registrant's password made them an admin. The new hash changes the account's
+    password stamp, so every token issued before it stops working; the email is marked
+    verified (the operator vouches for it). Returns (user, created)."""
 
-    def __init__(self, uow_factory: UnitOfWorkFactory, hasher: PasswordHasher) -> None:
+    def __init__(
+        self, uow_factory: UnitOfWorkFactory, hasher: PasswordHasher, clock: Clock
+    ) -> None:
         self.uow_factory = uow_factory
         self.hasher = hasher
+        self.clock = clock
 
     async def __call__(self, email: str, password: str | None) -> tuple[User, bool]:
         normalized = normalize_email(email)
         if normalized is None or normalized.startswith("@") or normalized.endswith("@"):
             raise ValidationFailed("email: not a valid email address")
-        async with self.uow_factory() as uow:
-            user = await uow.users.get_by_email(normalized)
-            if user is not None:
-                if user.role is not Role.ADMIN:
-                    await uow.users.set_role(user.id, Role.ADMIN)
-                    user.role = Role.ADMIN
-                await uow.commit()
-                return user, False
-            if not password or len(password) < MIN_PASSWORD_LENGTH:
-                raise ValidationFailed(
-                    f"password: a new admin needs one of at least {MIN_PASSWORD_LENGTH} "
-                    "characters (ADMIN_PASSWORD or standard input)"
-                )
-            user = await uow.users.add(
-                NewUser(
-                    email=normalized,
-                    password_hash=await self.hasher.hash(password),
-                    role=Role.ADMIN,
-                )
+        if not password or len(password) < MIN_PASSWORD_LENGTH:
+            raise ValidationFailed(
+                f"password: create-admin sets the admin's password, of at least "
+                f"{MIN_PASSWORD_LENGTH} characters (ADMIN_PASSWORD or standard input)"
             )
+        password_hash = await self.hasher.hash(password)
+        now = self.clock.now()
+        async with self.uow_factory() as uow:
+            existing = await uow.users.get_by_email(normalized)
+            if existing is None:
+                user = await uow.users.add(
+                    NewUser(
+                        email=normalized,
+                        password_hash=password_hash,
+                        role=Role.ADMIN,
+                        email_verified_at=now,
+                    )
+                )
+                await uow.commit()
+                return user, True
+            await uow.users.set_password_hash(existing.id, password_hash)
+            if existing.role is not Role.ADMIN:
+                await uow.users.set_role(existing.id, Role.ADMIN)
+            if existing.email_verified_at is None:
+                await uow.users.mark_verified(existing.id, Purpose.EMAIL, now)
             await uow.commit()
-        return user, True
+            admin = await uow.users.get(existing.id)
+        assert admin is not None
+        return admin, False

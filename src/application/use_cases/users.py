@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Protocol
 
 from src.application.errors import InvalidCredentials, NotFound, ValidationFailed
@@ -144,17 +145,31 @@ class TrustedContacts:
 
 
 class TrustContacts:
-    """`just trust-contacts`: mark existing members' contacts verified, for salons moving from
-    a system that verified them. A phone several members share proves nothing: skipped."""
+    """`just trust-contacts --registered-before DATE`: mark the contacts of members imported
+    from a system that verified them as verified. Only accounts created before the cutoff
+    (the import) are trusted: a contact typed into a newer account is a stranger's claim, and
+    trusting it gave them a client's visits and points. A phone several members share proves
+    nothing: skipped. `dry_run` counts the same in a transaction that is rolled back."""
 
     def __init__(self, uow_factory: UnitOfWorkFactory, clock: Clock) -> None:
         self.uow_factory = uow_factory
         self.clock = clock
 
-    async def __call__(self) -> TrustedContacts:
+    async def __call__(
+        self, registered_before: datetime, *, dry_run: bool = False
+    ) -> TrustedContacts:
+        now = self.clock.now()
+        if registered_before.tzinfo is None:
+            raise ValidationFailed("registered_before: needs a time zone")
+        if registered_before > now:
+            raise ValidationFailed(
+                "registered_before: must not be in the future (it is the moment the old "
+                "system's members were imported)"
+            )
         async with self.uow_factory() as uow:
-            counts = await uow.users.trust_contacts(self.clock.now())
-            await uow.commit()
+            counts = await uow.users.trust_contacts(now, registered_before)
+            if not dry_run:
+                await uow.commit()
         return TrustedContacts(*counts)
 
 

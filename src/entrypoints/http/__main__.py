@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import sys
 
+from src.entrypoints.http.proxy import proxy_options
 from src.entrypoints.settings import Settings, SettingsError, load_settings
 
 APP_FACTORY = "src.entrypoints.http.app:create_app"
@@ -38,8 +39,8 @@ def serve(settings: Settings | None = None) -> None:
         http="httptools",
         access_log=False,  # one structured line per webhook/sync is logged by the app
         log_config=None,
-        proxy_headers=True,
         timeout_graceful_shutdown=15,
+        **proxy_options(settings),
     )
 
 

@@ -26,7 +26,7 @@ from litestar.types import ControllerRouterHandler, Middleware
 from src.entrypoints.bootstrap import Container, build_container
 from src.entrypoints.console.app import build_console
 from src.entrypoints.http.admin import admin_router
-from src.entrypoints.http.auth import make_jwt_auth, metrics_token_guard
+from src.entrypoints.http.auth import make_jwt_auth, metrics_closed, metrics_token_guard
 from src.entrypoints.http.booking import booking_router
 from src.entrypoints.http.dependencies import DEPENDENCIES
 from src.entrypoints.http.errors import EXCEPTION_HANDLERS
@@ -53,11 +53,12 @@ class MetricsController(PrometheusController):
     include_in_schema = False
 
 
-def metrics_controller(token: str | None) -> type[PrometheusController]:
-    """/metrics, open (scraped on a private network) or behind METRICS_TOKEN."""
-    if not token:
+def metrics_controller(token: str | None, dev: bool = False) -> type[PrometheusController]:
+    """/metrics behind METRICS_TOKEN; without one it is open in development only and answers
+    401 elsewhere (fail closed: the metrics show traffic and failure rates)."""
+    if not token and dev:
         return MetricsController
-    guards = [metrics_token_guard(token)]
+    guards = [metrics_token_guard(token) if token else metrics_closed]
     return type("GuardedMetricsController", (MetricsController,), {"guards": guards})
 
 
@@ -138,7 +139,7 @@ def create_app(
             exclude=["^/metrics", "^/schema", "^/api/v1/yclients/webhook$"],
         )
         middleware.append(prometheus.middleware)
-        route_handlers.append(metrics_controller(settings.METRICS_TOKEN))
+        route_handlers.append(metrics_controller(settings.METRICS_TOKEN, settings.is_dev))
 
     return Litestar(
         route_handlers=route_handlers,

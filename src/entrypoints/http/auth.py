@@ -99,6 +99,16 @@ def metrics_token_guard(token: str) -> Guard:
     return guard
 
 
+async def metrics_closed(
+    connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler
+) -> None:
+    """Guard for /metrics outside APP_ENV=dev without METRICS_TOKEN: always 401."""
+    raise NotAuthorizedException(
+        "/metrics needs METRICS_TOKEN outside APP_ENV=dev: set it and send "
+        "`Authorization: Bearer <METRICS_TOKEN>`"
+    )
+
+
 async def admin_only(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
     """Guard: the caller must have the admin role. (Async: Litestar would run a plain
     function on a worker thread.)"""

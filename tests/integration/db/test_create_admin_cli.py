@@ -1,5 +1,5 @@
 """`create-admin EMAIL`: the password comes from ADMIN_PASSWORD or standard input (never argv),
-and an existing member is promoted instead of the command failing."""
+and an existing member is promoted (with that password) instead of the command failing."""
 
 from __future__ import annotations
 
@@ -43,18 +43,24 @@ async def test_create_admin_reads_the_password_from_env_or_stdin(
     assert user is not None and user.role is Role.ADMIN
 
 
-async def test_create_admin_promotes_an_existing_member(
+async def test_create_admin_promotes_an_existing_member_with_the_password_given(
     sqlite_uow_factory: SqlUnitOfWorkFactory, sqlite_url: str
 ) -> None:
     async with sqlite_uow_factory() as uow:
-        member = await uow.users.add(NewUser("maria@example.com", "kept-hash"))
+        member = await uow.users.add(
+            NewUser("maria@example.com", "registrants-hash", phone="+79165550001")
+        )
         await uow.commit()
-    done = _cli(sqlite_url, "Maria@example.com")
+    refused = _cli(sqlite_url, "Maria@example.com")  # no password: the account is untouched
+    assert refused.returncode == 1 and "ADMIN_PASSWORD" in refused.stderr
+    done = _cli(sqlite_url, "Maria@example.com", ADMIN_PASSWORD="the-admins-password")
     assert done.returncode == 0, done.stdout + done.stderr
-    assert "password unchanged" in done.stdout
+    assert "password set" in done.stdout and "sign-ins ended" in done.stdout
+    assert "phone ending 0001 (unverified)" in done.stdout
     async with sqlite_uow_factory() as uow:
         user = await uow.users.get(member.id)
-    assert user is not None and (user.role, user.password_hash) == (Role.ADMIN, "kept-hash")
+    assert user is not None and user.role is Role.ADMIN and user.email_verified
+    assert user.password_hash != "registrants-hash"
 
 
 async def test_create_admin_without_a_password_for_a_new_account_fails_clearly(

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+import asyncio
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -63,7 +64,7 @@ async def test_trust_contacts_marks_all_but_shared_phones(uow_factory: UnitOfWor
     c = await add(uow_factory, "c@example.com", "9030000001", verified=False)
     d = await add(uow_factory, "d@example.com", None, verified=False)
     async with uow_factory() as uow:
-        counts = await uow.users.trust_contacts(AT)
+        counts = await uow.users.trust_contacts(AT, datetime.now(UTC) + timedelta(seconds=1))
         await uow.commit()
     assert counts == (4, 1, 2, 1)
     async with uow_factory() as uow:
@@ -71,6 +72,24 @@ async def test_trust_contacts_marks_all_but_shared_phones(uow_factory: UnitOfWor
     assert all(u is not None and u.email_verified_at is not None for u in users.values())
     phones = {uid: u.phone_verified_at is not None for uid, u in users.items() if u}
     assert phones == {a: False, b: False, c: True, d: False}
+
+
+async def test_trust_contacts_leaves_accounts_created_after_the_cutoff(
+    uow_factory: UnitOfWorkFactory,
+) -> None:
+    old = await add(uow_factory, "old@example.com", "9030000001", verified=False)
+    await asyncio.sleep(0.01)
+    cutoff = datetime.now(UTC)
+    await asyncio.sleep(0.01)
+    new = await add(uow_factory, "new@example.com", "9030000002", verified=False)
+    async with uow_factory() as uow:
+        counts = await uow.users.trust_contacts(AT, cutoff)
+        await uow.commit()
+    assert counts == (1, 1, 0, 0)
+    async with uow_factory() as uow:
+        trusted, left = await uow.users.get(old), await uow.users.get(new)
+    assert trusted is not None and trusted.email_verified and trusted.phone_verified
+    assert left is not None and not left.email_verified and not left.phone_verified
 
 
 async def test_unmatched_bookings_are_found_by_contact_whatever_the_format(

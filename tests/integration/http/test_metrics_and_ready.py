@@ -1,4 +1,5 @@
-"""`/metrics` behind an optional bearer token; `/ready` keeps one broker connection."""
+"""`/metrics` behind a bearer token (open without one in dev only); `/ready` keeps one broker
+connection."""
 
 from __future__ import annotations
 
@@ -29,9 +30,28 @@ async def test_metrics_open_to_anyone_unless_metrics_token_is_required(
         assert ok.status_code == 200 and "yclients_webhooks_received_total" in ok.text
 
 
-async def test_metrics_without_metrics_token_stay_open(container: Container, pg_url: str) -> None:
+async def test_metrics_without_metrics_token_stay_open_in_dev(
+    container: Container, pg_url: str
+) -> None:
     async with app_client(create_app(container, settings=make_settings(pg_url))) as client:
         assert (await client.get("/metrics")).status_code == 200
+
+
+async def test_metrics_answer_401_outside_dev_without_a_metrics_token(
+    container: Container, pg_url: str
+) -> None:
+    """Issue 20, item 9: with METRICS_TOKEN unset a production /metrics was open to anyone."""
+    settings = make_settings(pg_url, APP_ENV="prod")
+    async with app_client(create_app(container, settings=settings)) as client:
+        closed = await client.get("/metrics")
+        assert_error(closed, 401)
+        assert "METRICS_TOKEN" in closed.text
+        guessed = await client.get("/metrics", headers={"Authorization": "Bearer "})
+        assert_error(guessed, 401)
+    settings = make_settings(pg_url, APP_ENV="prod", METRICS_TOKEN=TOKEN)
+    async with app_client(create_app(container, settings=settings)) as client:
+        ok = await client.get("/metrics", headers={"Authorization": f"Bearer {TOKEN}"})
+        assert ok.status_code == 200 and "yclients_webhooks_received_total" in ok.text
 
 
 async def test_ready_opens_a_new_broker_connection_per_probe(
