@@ -164,6 +164,12 @@ class VerificationCodeRepository(Protocol):
         """Codes created at or after `since` for this member or to this contact."""
         ...
 
+    async def of_user_since(
+        self, user_id: int, purpose: Purpose, since: datetime
+    ) -> list[VerificationCode]:
+        """The member's codes of `purpose` created at or after `since` (limits and tries)."""
+        ...
+
     async def delete_before(self, user_id: int, before: datetime) -> None:
         """Forget the member's codes created before `before` (the table stays small)."""
         ...
