@@ -554,6 +554,20 @@ class AttemptCounters(Protocol):
         ...
 
 
+class LoginStreaks(Protocol):
+    """Consecutive failed logins per account (`src.domain.login_backoff`), shared by every
+    process when Redis is configured."""
+
+    async def admit(self, key: str) -> int | None:
+        """Let one attempt go ahead, counted as a failure until `clear` (None), or refuse it:
+        the seconds to wait."""
+        ...
+
+    async def clear(self, key: str) -> None:
+        """A correct password: the streak starts over."""
+        ...
+
+
 class Notifier(Protocol):
     """Sends messages to members. `code` is the verification code a message carries, if any
     (the development adapter logs it as a field). Failures raise NotificationFailed."""

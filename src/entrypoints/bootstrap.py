@@ -13,7 +13,12 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any, cast
 
-from src.adapters.attempts import MemoryAttemptCounters, RedisAttemptCounters
+from src.adapters.attempts import (
+    MemoryAttemptCounters,
+    MemoryLoginStreaks,
+    RedisAttemptCounters,
+    RedisLoginStreaks,
+)
 from src.adapters.clock import SystemClock
 from src.adapters.db.engine import is_sqlite, make_engine
 from src.adapters.db.uow import SqlUnitOfWorkFactory
@@ -35,6 +40,7 @@ from src.application.ports import (
     AttemptCounters,
     Clock,
     ExpiryReminders,
+    LoginStreaks,
     Notifier,
     PasswordHasher,
     SyncLock,
@@ -180,6 +186,7 @@ class Container:
     hasher: PasswordHasher
     attempts: AttemptCounters
     notifier: Notifier
+    login_streaks: LoginStreaks
     queue: _LateQueue
     sync_lock: SyncLock
     register: RegisterUser
@@ -299,6 +306,7 @@ def build_container(
     switches: Switches | None = None,
     attempts: AttemptCounters | None = None,
     notifier: Notifier | None = None,
+    login_streaks: LoginStreaks | None = None,
     expiry_reminders: ExpiryReminders | None = None,
 ) -> Container:
     """Wire everything from settings; any adapter can be replaced (tests, benchmarks)."""
@@ -332,6 +340,15 @@ def build_container(
             attempts = redis_attempts
         else:
             attempts = MemoryAttemptCounters()
+    if login_streaks is None:
+        if settings.REDIS_URL:
+            redis_streaks = RedisLoginStreaks.from_url(
+                settings.REDIS_URL, f"{settings.TASK_QUEUE_NAME}:login-streak"
+            )
+            closers.append(redis_streaks.aclose)
+            login_streaks = redis_streaks
+        else:
+            login_streaks = MemoryLoginStreaks()
     switches = switches or Switches(
         yclients_enabled=settings.YCLIENTS_ENABLED,
         loyalty_enabled=settings.LOYALTY_ENABLED,
@@ -340,7 +357,7 @@ def build_container(
     decoder = WebhookBodyDecoder()
     queue = _LateQueue()
     # Code digests are keyed with the app secret (JWT_SECRET, checked in production).
-    codes = Codes(settings.JWT_SECRET, clock)
+    codes = Codes(settings.JWT_SECRET, clock, notifier)
     ingest = IngestRecords(uow_factory, clock, switches)
     process_inbox = ProcessInbox(
         uow_factory,
@@ -374,6 +391,7 @@ def build_container(
         hasher=hasher,
         attempts=attempts,
         notifier=notifier,
+        login_streaks=login_streaks,
         queue=queue,
         sync_lock=sync_lock,
         register=RegisterUser(

@@ -8,8 +8,11 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from litestar.exceptions import TooManyRequestsException
 
-from src.application.errors import InvalidCode, RateLimited
+from src.adapters.attempts import MemoryAttemptCounters, MemoryLoginStreaks
+from src.application.errors import InvalidCode, InvalidCredentials, RateLimited
+from src.application.use_cases.users import Authenticate, RegisterUser
 from src.domain.login_backoff import (
     FREE_FAILURES,
     MAX_DELAY,
@@ -19,6 +22,8 @@ from src.domain.login_backoff import (
     max_guesses_per_day,
 )
 from src.domain.verification import WRONG_CODES_PER_DAY, Purpose
+from src.entrypoints.http.throttle import LoginThrottle
+from tests.fakes import FakeHasher
 from tests.unit.conftest import World
 from tests.unit.verification_flows import Flows
 
@@ -235,3 +240,44 @@ def test_a_correct_password_ends_the_streak() -> None:
     assert wait is not None
     streak, wait = admit(Streak(), T0 + timedelta(hours=1))  # what success stores
     assert wait is None
+
+
+async def test_logins_from_rotating_addresses_get_a_few_hundred_guesses_a_day() -> None:
+    """Rotating addresses got about 30 guesses a minute per account (43,000 a day): the
+    per-account window was the only bound. Now the account's own streak slows them down."""
+    now = [T0]
+    counters = MemoryAttemptCounters(clock=lambda: (now[0] - T0).total_seconds())
+    streaks = MemoryLoginStreaks(clock=lambda: now[0])
+    throttle = LoginThrottle(10, 60)
+    hasher = FakeHasher()
+    world = World()
+    await RegisterUser(world.uow_factory, hasher)("victim@example.com", "the-real-password")
+    login = Authenticate(world.uow_factory, hasher)
+    guesses, refused_waits = 0, []
+    for i in range(86_400 // 2):  # one attempt every 2 s for a day, each from a new address
+        now[0] = T0 + timedelta(seconds=2 * i)
+        try:
+            await throttle.attempt(
+                counters, streaks, f"10.{i // 65536 % 256}.{i // 256 % 256}.{i % 256}",
+                "victim@example.com", lambda i=i: login("victim@example.com", f"guess-{i}"),
+            )  # fmt: skip
+        except InvalidCredentials:
+            guesses += 1
+        except TooManyRequestsException as exc:
+            refused_waits.append(int((exc.headers or {})["Retry-After"]))
+    assert guesses <= max_guesses_per_day() <= 400, guesses
+    assert refused_waits and max(refused_waits) <= MAX_DELAY.total_seconds()
+    # The owner is not locked out for long: after the wait, the right password works and
+    # ends the streak.
+    now[0] += MAX_DELAY
+    user = await throttle.attempt(
+        counters, streaks, "192.0.2.1", "victim@example.com",
+        lambda: login("victim@example.com", "the-real-password"),
+    )  # fmt: skip
+    assert user.email == "victim@example.com"
+    now[0] += timedelta(seconds=1)
+    with pytest.raises(InvalidCredentials):  # a typo right after is not delayed
+        await throttle.attempt(
+            counters, streaks, "192.0.2.1", "victim@example.com",
+            lambda: login("victim@example.com", "typo"),
+        )  # fmt: skip
