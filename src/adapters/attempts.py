@@ -37,7 +37,7 @@ REDIS_TIMEOUT_SECONDS = 2.0  # a Redis that does not answer in this time is down
 UNAVAILABLE_LOG_EVERY = 60.0  # seconds between two `limits_redis_unavailable` lines
 
 
-def limits_redis(url: str) -> Redis:
+def limits_redis(url: str, client_name: str | None = "limits") -> Redis:
     """A Redis client for the limits: a dropped pooled connection is reconnected and the
     command retried (three times, with jittered backoff); idle connections are checked before
     use; connecting and answering time out quickly, so a Redis that is down costs a request
@@ -49,6 +49,7 @@ def limits_redis(url: str) -> Redis:
         health_check_interval=30,
         socket_connect_timeout=REDIS_TIMEOUT_SECONDS,
         socket_timeout=REDIS_TIMEOUT_SECONDS,
+        client_name=client_name,  # CLIENT LIST shows what each connection is for
     )
 
 
