@@ -29,6 +29,7 @@ from src.adapters.notifications.console import (
     SmsSender,
     SplitNotifier,
 )
+from src.adapters.notifications.sms_guard import GuardedSms, SmsRegions
 from src.adapters.notifications.smsru import SmsRuSender
 from src.adapters.notifications.smtp import SmtpEmailSender
 from src.adapters.passwords import Argon2Hasher
@@ -36,6 +37,7 @@ from src.adapters.sync_lock import AdvisorySyncLock, LocalSyncLock
 from src.adapters.task_queue import DrainMarkers
 from src.adapters.yclients.client import RetryPolicy, YClientsClient
 from src.adapters.yclients.mapping import WebhookBodyDecoder
+from src.application.errors import NotificationFailed
 from src.application.ports import (
     AttemptCounters,
     Clock,
@@ -102,7 +104,7 @@ from src.application.use_cases.webhooks import (
     WebhookEventQueries,
 )
 from src.domain.codes import generate_code
-from src.entrypoints.settings import Settings, check_notifications
+from src.entrypoints.settings import Settings, check_notifications, sms_regions
 
 log = logging.getLogger(__name__)
 
@@ -269,9 +271,24 @@ def build_gateway(settings: Settings) -> YClientsClient:
     )
 
 
-def build_notifier(settings: Settings) -> tuple[Notifier, list[Callable[[], Awaitable[None]]]]:
-    """Email over SMTP when SMTP_HOST is set, SMS through SMS.ru when SMS_PROVIDER=smsru;
-    otherwise each message is a `notification_sent` log line (development)."""
+class _NoSms:
+    """SMS_PROVIDER=none: no phone gets a code (`Codes(sms=False)` never asks for one)."""
+
+    async def send_sms(self, to: str, text: str, code: str | None = None) -> None:
+        raise NotificationFailed("sms: this salon sends no SMS (SMS_PROVIDER=none)")
+
+
+def build_sms_regions(settings: Settings) -> SmsRegions:
+    return SmsRegions(sms_regions(settings), settings.SALON_REGION)
+
+
+def build_notifier(
+    settings: Settings, counters: AttemptCounters | None = None
+) -> tuple[Notifier, list[Callable[[], Awaitable[None]]]]:
+    """Email over SMTP when SMTP_HOST is set, SMS through SMS.ru when SMS_PROVIDER=smsru
+    (only to the allowed regions, within the hourly budget counted in `counters`), none with
+    SMS_PROVIDER=none; in development (APP_ENV=dev only) each message is a
+    `notification_sent` log line."""
     check_notifications(settings)
     closers: list[Callable[[], Awaitable[None]]] = []
     console = ConsoleNotifier()
@@ -290,8 +307,14 @@ def build_notifier(settings: Settings) -> tuple[Notifier, list[Callable[[], Awai
         smsru = SmsRuSender(settings.SMSRU_API_ID or "", sender=settings.SMSRU_FROM)
         closers.append(smsru.aclose)
         sms = smsru
-    if email is console and sms is console:
-        return console, closers
+    elif settings.SMS_PROVIDER == "none":
+        sms = _NoSms()
+    sms = GuardedSms(
+        sms,
+        build_sms_regions(settings),
+        counters or MemoryAttemptCounters(),
+        settings.SMS_BUDGET_PER_HOUR,
+    )
     return SplitNotifier(email, sms), closers
 
 
@@ -327,9 +350,6 @@ def build_container(
         gateway = client
     clock = clock or SystemClock()
     hasher = hasher or Argon2Hasher()
-    if notifier is None:
-        notifier, notifier_closers = build_notifier(settings)
-        closers.extend(notifier_closers)
     if attempts is None:
         if settings.REDIS_URL:
             # Shared by every API process: a throttle per process multiplies the guesses.
@@ -340,6 +360,9 @@ def build_container(
             attempts = redis_attempts
         else:
             attempts = MemoryAttemptCounters()
+    if notifier is None:
+        notifier, notifier_closers = build_notifier(settings, attempts)
+        closers.extend(notifier_closers)
     if login_streaks is None:
         if settings.REDIS_URL:
             redis_streaks = RedisLoginStreaks.from_url(
@@ -357,7 +380,13 @@ def build_container(
     decoder = WebhookBodyDecoder()
     queue = _LateQueue()
     # Code digests are keyed with the app secret (JWT_SECRET, checked in production).
-    codes = Codes(settings.JWT_SECRET, clock, notifier)
+    codes = Codes(
+        settings.JWT_SECRET,
+        clock,
+        notifier,
+        sms=settings.SMS_PROVIDER != "none",
+        sms_refusal=build_sms_regions(settings).refusal,
+    )
     ingest = IngestRecords(uow_factory, clock, switches)
     process_inbox = ProcessInbox(
         uow_factory,

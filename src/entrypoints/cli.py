@@ -36,7 +36,7 @@ from src.entrypoints.bootstrap import (
     build_container,
 )
 from src.entrypoints.logs import configure_logging
-from src.entrypoints.settings import Settings, SettingsError, load_settings
+from src.entrypoints.settings import Settings, SettingsError, check_notifications, load_settings
 
 log = logging.getLogger("cli")
 
@@ -263,6 +263,7 @@ def main(argv: list[str] | None = None) -> int:
             settings = msgspec.structs.replace(settings, APP_ENV="dev")
         if args.command in SECRET_COMMANDS:
             settings.check_secrets()
+            check_notifications(settings)  # no codes in a production log
     except SettingsError as exc:
         print(f"configuration error: {exc}", file=sys.stderr)
         return 2

@@ -51,7 +51,7 @@ RESET_ACCEPTED = AcceptedOut(
 
 @get("/users/me", responses=error_responses(401), summary="The caller's profile")
 async def read_me(me: Caller, container: UseCases) -> MeOut:
-    return me_out(await container.profile(me.id))
+    return me_out(await container.profile(me.id), container.settings.SMS_PROVIDER != "none")
 
 
 def token_out(settings: Settings, user: User) -> TokenOut:
@@ -99,7 +99,7 @@ async def verify_phone(me: Caller, data: JSONBody[CodeIn], container: UseCases) 
 )
 async def set_phone(me: Caller, data: JSONBody[PhoneIn], container: UseCases) -> MeOut:
     await container.set_phone(me.id, data.phone)
-    return me_out(await container.profile(me.id))
+    return me_out(await container.profile(me.id), container.settings.SMS_PROVIDER != "none")
 
 
 async def _resend(me: User, container: Container, purpose: Purpose) -> CodeSentOut:
