@@ -7,7 +7,7 @@ generate-unique-codes  the seed's script: a code for every user without one
 sync-bookings          sync every configured company now
 create-admin EMAIL     promote a member to admin, or create an admin (password from
                        ADMIN_PASSWORD or standard input, never the command line)
-check-config           exit 2 unless the settings (secrets) would let a production process start
+check-config           exit 2 unless secrets and notifiers (no codes logged) allow production
 trust-contacts         mark existing members' emails and phones verified (shared phones skipped)
 reconcile-points       bring every booking's points in line with its entitlement
 expire-points          expire the points whose lots are due (POINTS_TTL_DAYS), send reminders
