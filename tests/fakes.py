@@ -675,6 +675,15 @@ class FakeVerificationCodes:
             if c.created_at >= since and (c.user_id == user_id or c.contact == contact)
         ]
 
+    async def of_user_since(
+        self, user_id: int, purpose: Purpose, since: datetime
+    ) -> list[VerificationCode]:
+        return [
+            copy.copy(c)
+            for c in self.s.codes.values()
+            if c.user_id == user_id and c.purpose is purpose and c.created_at >= since
+        ]
+
     async def delete_before(self, user_id: int, before: datetime) -> None:
         for key in [k for k, c in self.s.codes.items() if c.user_id == user_id]:
             if self.s.codes[key].created_at < before:

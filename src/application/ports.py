@@ -169,6 +169,12 @@ class VerificationCodeRepository(Protocol):
         """Codes created at or after `since` for this member or to this contact."""
         ...
 
+    async def of_user_since(
+        self, user_id: int, purpose: Purpose, since: datetime
+    ) -> list[VerificationCode]:
+        """The member's codes of `purpose` created at or after `since` (limits and tries)."""
+        ...
+
     async def delete_before(self, user_id: int, before: datetime) -> None:
         """Forget the member's codes created before `before` (the table stays small)."""
         ...
@@ -560,6 +566,20 @@ class AttemptCounters(Protocol):
     async def hit(self, limits: Sequence[tuple[str, int]], window: float) -> int | None:
         """Count one attempt against every `(key, limit)` unless one is at its limit: then
         count nothing and return the seconds to wait (None = allowed and counted)."""
+        ...
+
+
+class LoginStreaks(Protocol):
+    """Consecutive failed logins per account (`src.domain.login_backoff`), shared by every
+    process when Redis is configured."""
+
+    async def admit(self, key: str) -> int | None:
+        """Let one attempt go ahead, counted as a failure until `clear` (None), or refuse it:
+        the seconds to wait."""
+        ...
+
+    async def clear(self, key: str) -> None:
+        """A correct password: the streak starts over."""
         ...
 
 

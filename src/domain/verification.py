@@ -2,7 +2,9 @@
 
 A code proves that whoever types it reads the contact it was sent to: it verifies a member's
 email or phone (only verified contacts link bookings) or resets a password. Codes expire
-after `CODE_TTL`, die after `MAX_WRONG_TRIES` wrong tries, and are used once.
+after `CODE_TTL`, die after `MAX_WRONG_TRIES` wrong tries, and are used once. Wrong tries also
+add up across codes: `WRONG_CODES_PER_DAY` per member and purpose in any day, then no code of
+that purpose works (a new code does not give new guesses).
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ import enum
 import hashlib
 import hmac
 import secrets
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -20,6 +23,11 @@ MAX_WRONG_TRIES = 5
 RESEND_GAP = timedelta(minutes=1)  # at most one code a minute per contact and per account
 SENDS_PER_HOUR = 5  # ... and five an hour
 SEND_WINDOW = timedelta(hours=1)
+WRONG_CODES_PER_DAY = 10  # per member and purpose, across every code sent
+WRONG_CODES_WINDOW = timedelta(days=1)
+# A code is tried until it expires, so the tries of the last day belong to codes created in
+# the last day and one TTL: those are kept and counted.
+KEEP_CODES = WRONG_CODES_WINDOW + CODE_TTL
 
 
 class Purpose(enum.StrEnum):
@@ -48,6 +56,26 @@ class VerificationCode:
     @property
     def exhausted(self) -> bool:
         return self.attempts >= MAX_WRONG_TRIES
+
+
+def wrong_codes_blocked_until(codes: Iterable[VerificationCode], now: datetime) -> datetime | None:
+    """When the member's wrong tries of one purpose (its `codes`) reached
+    `WRONG_CODES_PER_DAY` within the last day, the moment enough of them age out for a code
+    to work again; None while tries are left. Counting by the codes' creation (a try comes at
+    most `CODE_TTL` after it) over `KEEP_CODES` bounds the wrong tries of every day-long
+    window, however many codes were sent."""
+    counted = sorted(
+        (c for c in codes if c.attempts and c.created_at >= now - KEEP_CODES),
+        key=lambda c: c.created_at,
+    )
+    total = sum(c.attempts for c in counted)
+    for code in counted:
+        if total < WRONG_CODES_PER_DAY:
+            break
+        total -= code.attempts
+        if total < WRONG_CODES_PER_DAY:
+            return code.created_at + KEEP_CODES
+    return None
 
 
 def new_code() -> str:

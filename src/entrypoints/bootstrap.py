@@ -13,7 +13,12 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any, cast
 
-from src.adapters.attempts import MemoryAttemptCounters, RedisAttemptCounters
+from src.adapters.attempts import (
+    MemoryAttemptCounters,
+    MemoryLoginStreaks,
+    RedisAttemptCounters,
+    RedisLoginStreaks,
+)
 from src.adapters.clock import SystemClock
 from src.adapters.db.engine import is_sqlite, make_engine
 from src.adapters.db.uow import SqlUnitOfWorkFactory
@@ -24,6 +29,7 @@ from src.adapters.notifications.console import (
     SmsSender,
     SplitNotifier,
 )
+from src.adapters.notifications.sms_guard import GuardedSms, SmsRegions
 from src.adapters.notifications.smsru import SmsRuSender
 from src.adapters.notifications.smtp import SmtpEmailSender
 from src.adapters.passwords import Argon2Hasher
@@ -32,10 +38,12 @@ from src.adapters.task_queue import DrainMarkers
 from src.adapters.yclients.budget import LocalRequestBudget, RedisRequestBudget
 from src.adapters.yclients.client import RetryPolicy, YClientsClient
 from src.adapters.yclients.mapping import WebhookBodyDecoder
+from src.application.errors import NotificationFailed
 from src.application.ports import (
     AttemptCounters,
     Clock,
     ExpiryReminders,
+    LoginStreaks,
     Notifier,
     PasswordHasher,
     SyncLock,
@@ -98,7 +106,7 @@ from src.application.use_cases.webhooks import (
     WebhookEventQueries,
 )
 from src.domain.codes import generate_code
-from src.entrypoints.settings import Settings, check_notifications
+from src.entrypoints.settings import Settings, check_notifications, sms_regions
 
 log = logging.getLogger(__name__)
 
@@ -182,6 +190,7 @@ class Container:
     hasher: PasswordHasher
     attempts: AttemptCounters
     notifier: Notifier
+    login_streaks: LoginStreaks
     queue: _LateQueue
     sync_lock: SyncLock
     register: RegisterUser
@@ -280,9 +289,24 @@ def build_gateway(settings: Settings, budget: RequestBudget | None = None) -> YC
     )
 
 
-def build_notifier(settings: Settings) -> tuple[Notifier, list[Callable[[], Awaitable[None]]]]:
-    """Email over SMTP when SMTP_HOST is set, SMS through SMS.ru when SMS_PROVIDER=smsru;
-    otherwise each message is a `notification_sent` log line (development)."""
+class _NoSms:
+    """SMS_PROVIDER=none: no phone gets a code (`Codes(sms=False)` never asks for one)."""
+
+    async def send_sms(self, to: str, text: str, code: str | None = None) -> None:
+        raise NotificationFailed("sms: this salon sends no SMS (SMS_PROVIDER=none)")
+
+
+def build_sms_regions(settings: Settings) -> SmsRegions:
+    return SmsRegions(sms_regions(settings), settings.SALON_REGION)
+
+
+def build_notifier(
+    settings: Settings, counters: AttemptCounters | None = None
+) -> tuple[Notifier, list[Callable[[], Awaitable[None]]]]:
+    """Email over SMTP when SMTP_HOST is set, SMS through SMS.ru when SMS_PROVIDER=smsru
+    (only to the allowed regions, within the hourly budget counted in `counters`), none with
+    SMS_PROVIDER=none; in development (APP_ENV=dev only) each message is a
+    `notification_sent` log line."""
     check_notifications(settings)
     closers: list[Callable[[], Awaitable[None]]] = []
     console = ConsoleNotifier()
@@ -301,8 +325,14 @@ def build_notifier(settings: Settings) -> tuple[Notifier, list[Callable[[], Awai
         smsru = SmsRuSender(settings.SMSRU_API_ID or "", sender=settings.SMSRU_FROM)
         closers.append(smsru.aclose)
         sms = smsru
-    if email is console and sms is console:
-        return console, closers
+    elif settings.SMS_PROVIDER == "none":
+        sms = _NoSms()
+    sms = GuardedSms(
+        sms,
+        build_sms_regions(settings),
+        counters or MemoryAttemptCounters(),
+        settings.SMS_BUDGET_PER_HOUR,
+    )
     return SplitNotifier(email, sms), closers
 
 
@@ -317,6 +347,7 @@ def build_container(
     switches: Switches | None = None,
     attempts: AttemptCounters | None = None,
     notifier: Notifier | None = None,
+    login_streaks: LoginStreaks | None = None,
     expiry_reminders: ExpiryReminders | None = None,
 ) -> Container:
     """Wire everything from settings; any adapter can be replaced (tests, benchmarks)."""
@@ -340,9 +371,6 @@ def build_container(
         gateway = client
     clock = clock or SystemClock()
     hasher = hasher or Argon2Hasher()
-    if notifier is None:
-        notifier, notifier_closers = build_notifier(settings)
-        closers.extend(notifier_closers)
     if attempts is None:
         if settings.REDIS_URL:
             # Shared by every API process: a throttle per process multiplies the guesses.
@@ -353,6 +381,18 @@ def build_container(
             attempts = redis_attempts
         else:
             attempts = MemoryAttemptCounters()
+    if notifier is None:
+        notifier, notifier_closers = build_notifier(settings, attempts)
+        closers.extend(notifier_closers)
+    if login_streaks is None:
+        if settings.REDIS_URL:
+            redis_streaks = RedisLoginStreaks.from_url(
+                settings.REDIS_URL, f"{settings.TASK_QUEUE_NAME}:login-streak"
+            )
+            closers.append(redis_streaks.aclose)
+            login_streaks = redis_streaks
+        else:
+            login_streaks = MemoryLoginStreaks()
     switches = switches or Switches(
         yclients_enabled=settings.YCLIENTS_ENABLED,
         loyalty_enabled=settings.LOYALTY_ENABLED,
@@ -362,7 +402,13 @@ def build_container(
     decoder = WebhookBodyDecoder()
     queue = _LateQueue()
     # Code digests are keyed with the app secret (JWT_SECRET, checked in production).
-    codes = Codes(settings.JWT_SECRET, clock)
+    codes = Codes(
+        settings.JWT_SECRET,
+        clock,
+        notifier,
+        sms=settings.SMS_PROVIDER != "none",
+        sms_refusal=build_sms_regions(settings).refusal,
+    )
     ingest = IngestRecords(uow_factory, clock, switches)
     process_inbox = ProcessInbox(
         uow_factory,
@@ -396,6 +442,7 @@ def build_container(
         hasher=hasher,
         attempts=attempts,
         notifier=notifier,
+        login_streaks=login_streaks,
         queue=queue,
         sync_lock=sync_lock,
         register=RegisterUser(

@@ -8,7 +8,7 @@ sync-bookings          sync every configured company now
 create-admin EMAIL     make the account with this email an admin with the password given
                        (ADMIN_PASSWORD or standard input, never the command line); an
                        existing account's password is replaced and its sign-ins ended
-check-config           exit 2 unless the settings (secrets) would let a production process start
+check-config           exit 2 unless secrets and notifiers (no codes logged) allow production
 trust-contacts         mark the emails and phones of members created before
                        --registered-before DATE verified (shared phones skipped); --dry-run
 reconcile-points       bring every booking's points in line with its entitlement
@@ -41,7 +41,7 @@ from src.entrypoints.bootstrap import (
 )
 from src.entrypoints.http.proxy import proxy_options
 from src.entrypoints.logs import configure_logging
-from src.entrypoints.settings import Settings, SettingsError, load_settings
+from src.entrypoints.settings import Settings, SettingsError, check_notifications, load_settings
 
 log = logging.getLogger("cli")
 
@@ -321,6 +321,7 @@ def main(argv: list[str] | None = None) -> int:
             settings = msgspec.structs.replace(settings, APP_ENV="dev")
         if args.command in SECRET_COMMANDS:
             settings.check_secrets()
+            check_notifications(settings)  # no codes in a production log
     except SettingsError as exc:
         print(f"configuration error: {exc}", file=sys.stderr)
         return 2

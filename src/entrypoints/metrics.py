@@ -49,6 +49,12 @@ YCLIENTS_ERRORS = Counter(
     "yclients_request_errors_total", "Failed YClients requests, by what followed", ["kind"]
 )
 
+SMS_REFUSED = Counter(
+    "sms_refused_total",
+    "SMS not sent: a number outside SMS_ALLOWED_REGIONS, or the hourly budget spent",
+    ["reason"],
+)
+
 _SYNC_OUTCOMES = ("fetched", "created", "updated", "unchanged", "linked", "unmatched", "errors")
 
 
@@ -88,6 +94,8 @@ class MetricsHandler(logging.Handler):
             YCLIENTS_ERRORS.labels(kind="retried").inc()
         elif event == "yclients_request_failed":
             YCLIENTS_ERRORS.labels(kind="gave_up").inc()
+        elif event == "sms_refused":
+            SMS_REFUSED.labels(reason=str(data.get("reason"))).inc()
 
 
 _HANDLER = MetricsHandler(level=logging.INFO)

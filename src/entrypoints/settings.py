@@ -96,9 +96,12 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True):
     SMTP_PASSWORD: str | None = None
     SMTP_FROM: str | None = None
     SMTP_STARTTLS: bool = True  # false only for a relay on localhost
-    SMS_PROVIDER: str = "console"  # console | smsru
+    # console = log lines (APP_ENV=dev only) | smsru | none (email-only: phones unverified)
+    SMS_PROVIDER: str = "console"
     SMSRU_API_ID: str | None = None
     SMSRU_FROM: str | None = None  # an approved sender name; unset = the account's default
+    SMS_ALLOWED_REGIONS: tuple[str, ...] = ()  # SMS go only to these; empty = SALON_REGION
+    SMS_BUDGET_PER_HOUR: int = 200  # SMS the whole service may send an hour (all members)
     # Points expiry
     POINTS_TTL_DAYS: int = 0  # a credit expires this many days later; 0 = never (new lots only)
     POINTS_EXPIRY_REMINDER_DAYS: int = 7  # remind the member this many days before, once
@@ -134,10 +137,40 @@ def check_notifications(settings: Settings) -> None:
         raise SettingsError("CONTACT_VERIFICATION: expected required or off")
     if settings.SMTP_HOST and not settings.SMTP_FROM:
         raise SettingsError("SMTP_FROM: set the sender address when SMTP_HOST is set")
-    if settings.SMS_PROVIDER not in ("console", "smsru"):
-        raise SettingsError("SMS_PROVIDER: expected console or smsru")
+    if settings.SMS_PROVIDER not in ("console", "smsru", "none"):
+        raise SettingsError("SMS_PROVIDER: expected smsru, none or (development) console")
     if settings.SMS_PROVIDER == "smsru" and not settings.SMSRU_API_ID:
         raise SettingsError("SMSRU_API_ID: required when SMS_PROVIDER=smsru")
+    if settings.SMS_BUDGET_PER_HOUR < 0:
+        raise SettingsError("SMS_BUDGET_PER_HOUR: expected 0 or more")
+    if not settings.is_dev:
+        # The console notifier writes every code, with its email or phone, to the log.
+        if not settings.SMTP_HOST:
+            raise SettingsError(
+                "SMTP_HOST: set an SMTP server for the verification and reset emails; without "
+                "it every code would be written to the log, which only APP_ENV=dev allows"
+            )
+        if settings.SMS_PROVIDER == "console":
+            raise SettingsError(
+                "SMS_PROVIDER: console writes codes to the log (APP_ENV=dev only); set smsru, "
+                "or none to run email-only (phones kept, not verified)"
+            )
+
+
+def sms_regions(settings: Settings) -> frozenset[str]:
+    """The regions SMS may go to (`SMS_ALLOWED_REGIONS`, else the salon's own)."""
+    return frozenset(settings.SMS_ALLOWED_REGIONS or (settings.SALON_REGION,))
+
+
+def _parse_regions(name: str, raw: str) -> tuple[str, ...]:
+    """`RU, kz` → ("RU", "KZ"): region codes phonenumbers knows."""
+    import phonenumbers
+
+    regions = tuple(r.strip().upper() for r in raw.split(",") if r.strip())
+    for region in regions:
+        if region not in phonenumbers.SUPPORTED_REGIONS:
+            raise SettingsError(f"{name}: '{region}' is not a region code (e.g. RU, KZ, BY)")
+    return regions
 
 
 def _parse_levels(raw: str) -> tuple[LoyaltyLevel, ...]:
@@ -186,6 +219,10 @@ def load_settings(env: Mapping[str, str] | None = None, dotenv: Path | None = No
         raw["YCLIENTS_COMPANY_IDS"] = [int(i) for i in ids]
     if "CORS_ALLOW_ORIGINS" in raw:
         raw["CORS_ALLOW_ORIGINS"] = _parse_origins(str(raw["CORS_ALLOW_ORIGINS"]))
+    if "SMS_ALLOWED_REGIONS" in raw:
+        raw["SMS_ALLOWED_REGIONS"] = _parse_regions(
+            "SMS_ALLOWED_REGIONS", str(raw["SMS_ALLOWED_REGIONS"])
+        )
     if "LOYALTY_LEVELS" in raw:
         raw["LOYALTY_LEVELS"] = _parse_levels(str(raw["LOYALTY_LEVELS"]))
     if "SALON_REGION" in raw:

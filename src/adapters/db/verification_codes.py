@@ -77,5 +77,13 @@ class SqlVerificationCodes:
         )
         return [_to_code(r) for r in await self.db.execute(stmt)]
 
+    async def of_user_since(
+        self, user_id: int, purpose: Purpose, since: datetime
+    ) -> list[VerificationCode]:
+        stmt = select(codes).where(
+            _c.user_id == user_id, _c.purpose == purpose.value, _c.created_at >= since
+        )
+        return [_to_code(r) for r in await self.db.execute(stmt)]
+
     async def delete_before(self, user_id: int, before: datetime) -> None:
         await self.db.execute(delete(codes).where(_c.user_id == user_id, _c.created_at < before))

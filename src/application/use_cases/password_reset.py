@@ -76,7 +76,7 @@ class ConfirmPasswordReset:
                 raise InvalidCode(WRONG)
             try:
                 await self.codes.check(uow, user, Purpose.PASSWORD_RESET, code)
-            except InvalidCode:
+            except (InvalidCode, RateLimited):  # used-up tries answer like any wrong code
                 raise InvalidCode(WRONG) from None
             await uow.users.set_password_hash(user.id, new_hash)
             await uow.commit()

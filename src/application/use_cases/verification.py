@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -34,15 +35,18 @@ from src.domain.contacts import DEFAULT_REGION, e164_of_key, phone_key
 from src.domain.user import User
 from src.domain.verification import (
     CODE_TTL,
+    KEEP_CODES,
     MAX_WRONG_TRIES,
     RESEND_GAP,
     SEND_WINDOW,
     SENDS_PER_HOUR,
+    WRONG_CODES_PER_DAY,
     Purpose,
     VerificationCode,
     code_digest,
     new_code,
     same_digest,
+    wrong_codes_blocked_until,
 )
 
 log = logging.getLogger(__name__)
@@ -91,12 +95,55 @@ def contact_of(user: User, purpose: Purpose) -> tuple[str, str] | None:
     return user.email, user.email
 
 
-class Codes:
-    """Issues and checks codes (the machinery every flow shares)."""
+_WHAT = {
+    Purpose.EMAIL: "verify your email",
+    Purpose.PHONE: "verify your phone",
+    Purpose.PASSWORD_RESET: "reset your password",
+}
+WRONG_CODES_SUBJECT = "Too many wrong codes"
+WRONG_CODES_TEXT = (
+    "{count} wrong codes were typed today to {what}. Codes for this are refused until "
+    "{until} UTC. If this was not you, someone may be trying to get into your account: your "
+    "password is unchanged."
+)
 
-    def __init__(self, secret: str, clock: Clock) -> None:
+
+class SmsUnavailable(Conflict):
+    """The salon sends no SMS (`SMS_PROVIDER=none`): phones are kept, not verified."""
+
+    code = "sms_unavailable"
+
+
+SMS_UNAVAILABLE = (
+    "phone: this salon sends no SMS, so phones cannot be verified; your phone is kept but "
+    "links no bookings (your email and your client code still do)"
+)
+
+
+class Codes:
+    """Issues and checks codes (the machinery every flow shares).
+
+    Limits, per member and purpose (so a password reset someone asks for does not spend the
+    member's own verification codes, and no other account can spend them either): one code a
+    minute, five an hour; five wrong tries per code and `WRONG_CODES_PER_DAY` across codes,
+    after which no code of that purpose works and none is sent until the day is over, and the
+    member is told by email. `sms_refusal(phone)` says why a phone gets no SMS (a region not
+    served), None when it may; `sms=False`: no SMS at all (`SMS_PROVIDER=none`)."""
+
+    def __init__(
+        self,
+        secret: str,
+        clock: Clock,
+        notifier: Notifier | None = None,
+        *,
+        sms: bool = True,
+        sms_refusal: Callable[[str], str | None] | None = None,
+    ) -> None:
         self.secret = secret
         self.clock = clock
+        self.notifier = notifier
+        self.sms = sms
+        self.sms_refusal = sms_refusal
 
     def digest(self, purpose: Purpose, user_id: int, contact: str, code: str) -> str:
         return code_digest(self.secret, purpose, user_id, contact, code)
@@ -108,10 +155,16 @@ class Codes:
         if found is None:
             raise ValidationFailed("phone: set a phone first (POST /api/v1/users/me/phone)")
         contact, to = found
+        if purpose is Purpose.PHONE:
+            if not self.sms:
+                raise SmsUnavailable(SMS_UNAVAILABLE)
+            refusal = self.sms_refusal(to) if self.sms_refusal else None
+            if refusal is not None:
+                raise ValidationFailed(f"phone: {refusal}")
         now = self.clock.now()
-        await self._check_limits(uow, user.id, purpose, contact, now)
+        await self._check_limits(uow, user.id, purpose, now)
         # Older codes count for no limit and the new one replaces them: forget them.
-        await uow.verification_codes.delete_before(user.id, now - SEND_WINDOW)
+        await uow.verification_codes.delete_before(user.id, now - KEEP_CODES)
         code = new_code()
         await uow.verification_codes.add(
             VerificationCode(
@@ -136,6 +189,10 @@ class Codes:
         now = self.clock.now()
         if stored is None or found is None or stored.contact != found[0]:
             raise InvalidCode("code: no code was sent for this; request one")
+        recent = await uow.verification_codes.of_user_since(user.id, purpose, now - KEEP_CODES)
+        blocked = wrong_codes_blocked_until(recent, now)
+        if blocked is not None:
+            raise _wrong_codes_limit(blocked, now)
         if stored.consumed_at is not None:
             raise InvalidCode("code: this code was already used; request a new one")
         if stored.exhausted:
@@ -147,6 +204,11 @@ class Codes:
             stored.attempts += 1
             await uow.verification_codes.save(stored)
             await uow.commit()
+            recent = [stored if c.id == stored.id else c for c in recent]
+            blocked = wrong_codes_blocked_until(recent, now)
+            if blocked is not None:
+                await self._tell_owner(user, purpose, blocked)
+                raise _wrong_codes_limit(blocked, now)
             left = MAX_WRONG_TRIES - stored.attempts
             if left <= 0:
                 raise InvalidCode("code: wrong code; no tries left, request a new code")
@@ -155,20 +217,41 @@ class Codes:
         await uow.verification_codes.save(stored)
         return stored
 
-    async def _check_limits(
-        self, uow: UnitOfWork, user_id: int, purpose: Purpose, contact: str, now: datetime
-    ) -> None:
-        recent = await uow.verification_codes.sent_since(now - SEND_WINDOW, user_id, contact)
-        # Per account and kind of code (registration sends an email and an SMS at once) and
-        # per contact whoever asks (one person's phone cannot be flooded from many accounts).
-        groups = (
-            [c for c in recent if c.user_id == user_id and c.purpose is purpose],
-            [c for c in recent if c.contact == contact],
+    async def _tell_owner(self, user: User, purpose: Purpose, until: datetime) -> None:
+        """The member learns that their codes of this purpose are used up (by email, the
+        account's own address; best effort)."""
+        log.warning(
+            "verification_wrong_codes_limit",
+            extra={"user_id": user.id, "contact": purpose.value, "until": until.isoformat()},
         )
+        if self.notifier is None:
+            return
+        text = WRONG_CODES_TEXT.format(
+            count=WRONG_CODES_PER_DAY,
+            what=_WHAT[purpose],
+            until=until.strftime("%Y-%m-%d %H:%M"),
+        )
+        try:
+            await self.notifier.send_email(user.email, WRONG_CODES_SUBJECT, text)
+        except NotificationFailed as exc:
+            log.warning(
+                "wrong_codes_notice_not_sent", extra={"user_id": user.id, "reason": str(exc)}
+            )
+
+    async def _check_limits(
+        self, uow: UnitOfWork, user_id: int, purpose: Purpose, now: datetime
+    ) -> None:
+        # Per account and purpose only: whatever other accounts (a stranger who registered
+        # with this member's phone) or other purposes (a reset someone asked for) sent to the
+        # same contact spends none of this member's allowance. Flooding one phone from many
+        # accounts is bounded by the registration limit and the service's SMS budget.
+        recent = await uow.verification_codes.of_user_since(user_id, purpose, now - KEEP_CODES)
+        blocked = wrong_codes_blocked_until(recent, now)
+        if blocked is not None:
+            raise _wrong_codes_limit(blocked, now)
+        sent = [c for c in recent if c.created_at >= now - SEND_WINDOW]
         wait = 0.0
-        for sent in groups:
-            if not sent:
-                continue
+        if sent:
             latest = max(c.created_at for c in sent)
             if now - latest < RESEND_GAP:
                 wait = max(wait, (latest + RESEND_GAP - now).total_seconds())
@@ -182,6 +265,15 @@ class Codes:
                 f"{SENDS_PER_HOUR} an hour; try again in {seconds} seconds",
                 retry_after=seconds,
             )
+
+
+def _wrong_codes_limit(until: datetime, now: datetime) -> RateLimited:
+    seconds = max(1, math.ceil((until - now).total_seconds()))
+    return RateLimited(
+        f"code: {WRONG_CODES_PER_DAY} wrong codes were typed today; no code works until "
+        f"{until.strftime('%Y-%m-%d %H:%M')} UTC (in {seconds} seconds)",
+        retry_after=seconds,
+    )
 
 
 async def link_unmatched(
@@ -267,6 +359,8 @@ class VerifyContact:
                 raise NotFound(f"user {user_id} does not exist")
             if contact_of(user, purpose) is None:
                 raise ValidationFailed("phone: set a phone first (POST /api/v1/users/me/phone)")
+            if purpose is Purpose.PHONE and not self.codes.sms:
+                raise SmsUnavailable(SMS_UNAVAILABLE)
             await self.codes.check(uow, user, purpose, code)
             now = self.clock.now()
             await self._not_held_by_another(uow, user, purpose)
@@ -343,6 +437,10 @@ class SetPhone:
             if user.phone_key == key and user.phone_verified_at is not None:
                 return user  # the same verified phone: nothing to prove again
             user.phone, user.phone_key, user.phone_verified_at = phone.strip(), key, None
+            if not self.codes.sms:  # SMS_PROVIDER=none: kept, unverified, links nothing
+                await uow.users.set_phone(user_id, user.phone, key)
+                await uow.commit()
+                return user
             # Limits first: a refused code leaves the phone as it was.
             outgoing = await self.codes.issue(uow, user, Purpose.PHONE)
             await uow.users.set_phone(user_id, user.phone, key)
@@ -362,14 +460,15 @@ class SendWelcomeCodes:
         self.notifier = notifier
 
     async def __call__(self, user: User) -> None:
-        purposes = [Purpose.EMAIL] + ([Purpose.PHONE] if user.phone_key else [])
+        phone = user.phone_key is not None and self.codes.sms
+        purposes = [Purpose.EMAIL] + ([Purpose.PHONE] if phone else [])
         for purpose in purposes:
             try:
                 async with self.uow_factory() as uow:
                     outgoing = await self.codes.issue(uow, user, purpose)
                     await uow.commit()
                 await outgoing.send(self.notifier)
-            except (RateLimited, NotificationFailed) as exc:
+            except (RateLimited, NotificationFailed, ValidationFailed) as exc:
                 log.warning(
                     "verification_code_not_sent",
                     extra={"user_id": user.id, "contact": purpose.value, "reason": str(exc)},

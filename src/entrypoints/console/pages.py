@@ -111,8 +111,13 @@ def login_handlers(throttle: LoginThrottle) -> list[Any]:
         error, status = None, 200
         try:
             client = request.client.host if request.client else "unknown"
-            await throttle.hit(container.attempts, client, data.email)
-            user = await container.authenticate(data.email[:254], data.password[:128])
+            user = await throttle.attempt(
+                container.attempts,
+                container.login_streaks,
+                client,
+                data.email,
+                lambda: container.authenticate(data.email[:254], data.password[:128]),
+            )
         except TooManyRequestsException:
             error, status = words("too_many"), 429
         except InvalidCredentials:

@@ -107,9 +107,15 @@ def handle_app_error(_: Request[Any, Any, Any], exc: AppError) -> Response[Error
     message = str(exc) or _REASONS.get(status, exc.code)
     if isinstance(exc, GatewayError):
         log.warning("yclients_gateway_error", extra={"error": message})
+    if isinstance(exc, NotificationFailed):
+        # The SMTP host, port and server reply (or the SMS gateway's) are for operators.
+        log.warning("notification_failed", extra={"reason": message})
+        message = NOTIFICATION_FAILED
     headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, RateLimited) else None
     return error_response(status, exc.code, message, headers=headers)
 
+
+NOTIFICATION_FAILED = "could not send the message; try again later"
 
 _MISSING_FIELD = re.compile(r"missing required field `([^`]+)`")
 

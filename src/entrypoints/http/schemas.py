@@ -214,15 +214,19 @@ class MeOut(UserOut, kw_only=True):
     balance: Money
     email_verified: bool  # only verified contacts link bookings (CONTACT_VERIFICATION)
     phone_verified: bool
+    # false with SMS_PROVIDER=none: the salon sends no SMS, so a phone is kept but never
+    # verified and links no bookings (the email and the client code still do)
+    phone_verifiable: bool = True
 
 
-def me_out(profile: Profile) -> MeOut:
+def me_out(profile: Profile, phone_verifiable: bool = True) -> MeOut:
     return MeOut(
         **_user_fields(profile.user),  # type: ignore[arg-type]
         level=level_out(profile.level),
         balance=money(profile.account.balance),
         email_verified=profile.user.email_verified_at is not None,
         phone_verified=profile.user.phone_verified_at is not None,
+        phone_verifiable=phone_verifiable,
     )
 
 

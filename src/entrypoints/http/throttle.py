@@ -7,6 +7,11 @@ accounts) and per account across all addresses (three times looser: an attacker 
 addresses, or the 2^64 addresses of one IPv6 /64, still gets a bounded number of guesses).
 IPv6 clients are counted by their /64. Registration is counted per address.
 
+On top of these windows, each account's consecutive failures slow its logins down
+exponentially, whoever the address (`src.domain.login_backoff`: a few free tries, then 1 s,
+2 s, 4 s ... up to 5 minutes between attempts, about 300 guesses a day at most); a correct
+password ends the streak. A refused attempt answers 429 with Retry-After.
+
 The counters (`AttemptCounters`) are O(1) per attempt with bounded memory; with `REDIS_URL`
 they live in Redis and are shared by every process. The per-account limit lets a stranger
 keep one account's logins at 429 by spending its budget; that costs them the attempts and
@@ -17,10 +22,14 @@ from __future__ import annotations
 
 import hashlib
 import ipaddress
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
 
 from litestar.exceptions import TooManyRequestsException
 
-from src.application.ports import AttemptCounters
+from src.application.ports import AttemptCounters, LoginStreaks
+
+T = TypeVar("T")
 
 DURATION_SECONDS = {"second": 1, "minute": 60, "hour": 3600, "day": 86400}
 CLIENT_FACTOR = 10  # an address may try this many times more, across all accounts
@@ -67,6 +76,28 @@ class LoginThrottle:
             raise TooManyRequestsException(
                 "too many login attempts; try again later", headers={"Retry-After": str(retry)}
             )
+
+    async def attempt(
+        self,
+        counters: AttemptCounters,
+        streaks: LoginStreaks,
+        client: str,
+        account: str,
+        check: Callable[[], Awaitable[T]],
+    ) -> T:
+        """`check` the password unless a limit or the account's back-off says wait (429).
+        The attempt counts as a failure until `check` returns: then the streak ends."""
+        await self.hit(counters, client, account)
+        key = _digest(account.strip().lower())
+        wait = await streaks.admit(key)
+        if wait is not None:
+            raise TooManyRequestsException(
+                f"too many failed logins for this account; try again in {wait} seconds",
+                headers={"Retry-After": str(wait)},
+            )
+        result = await check()
+        await streaks.clear(key)
+        return result
 
 
 class RegisterThrottle:

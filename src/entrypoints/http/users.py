@@ -51,7 +51,7 @@ RESET_ACCEPTED = AcceptedOut(
 
 @get("/users/me", responses=error_responses(401), summary="The caller's profile")
 async def read_me(me: Caller, container: UseCases) -> MeOut:
-    return me_out(await container.profile(me.id))
+    return me_out(await container.profile(me.id), container.settings.SMS_PROVIDER != "none")
 
 
 def token_out(settings: Settings, user: User) -> TokenOut:
@@ -99,7 +99,7 @@ async def verify_phone(me: Caller, data: JSONBody[CodeIn], container: UseCases) 
 )
 async def set_phone(me: Caller, data: JSONBody[PhoneIn], container: UseCases) -> MeOut:
     await container.set_phone(me.id, data.phone)
-    return me_out(await container.profile(me.id))
+    return me_out(await container.profile(me.id), container.settings.SMS_PROVIDER != "none")
 
 
 async def _resend(me: User, container: Container, purpose: Purpose) -> CodeSentOut:
@@ -171,8 +171,13 @@ def users_router(
     async def login(
         request: Request[Any, Any, Any], data: JSONBody[LoginIn], container: UseCases
     ) -> TokenOut:
-        await throttle.hit(container.attempts, _client(request), data.email)
-        user = await container.authenticate(data.email, data.password)
+        user = await throttle.attempt(
+            container.attempts,
+            container.login_streaks,
+            _client(request),
+            data.email,
+            lambda: container.authenticate(data.email, data.password),
+        )
         return token_out(container.settings, user)
 
     @post(
@@ -188,8 +193,13 @@ def users_router(
         container: UseCases,
     ) -> TokenOut:
         # Guessing the current password with a stolen token counts like guessing at login.
-        await throttle.hit(container.attempts, _client(request), me.email)
-        user = await container.change_password(me.id, data.current_password, data.new_password)
+        user = await throttle.attempt(
+            container.attempts,
+            container.login_streaks,
+            _client(request),
+            me.email,
+            lambda: container.change_password(me.id, data.current_password, data.new_password),
+        )
         return token_out(container.settings, user)
 
     @post(

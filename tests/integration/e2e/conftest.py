@@ -136,6 +136,13 @@ async def stack(tmp_path: Path) -> AsyncIterator[Stack]:
             # phone are trusted as verified (the verification flow is not what these test).
             "REGISTER_RATE_LIMIT_PER_HOUR": "10000",
             "CONTACT_VERIFICATION": "off",
+            # Production rules: no codes in the log. Nothing listens on port 9 (the codes
+            # are not what these flows test): emails fail, logged; no SMS gateway.
+            "SMTP_HOST": "127.0.0.1",
+            "SMTP_PORT": "9",
+            "SMTP_FROM": "salon@example.com",
+            "SMTP_STARTTLS": "false",
+            "SMS_PROVIDER": "none",
             "YCLIENTS_RETRY_ATTEMPTS": "2",
             "YCLIENTS_RETRY_BUDGET_SECONDS": "3",
             "WEBHOOK_MAX_ATTEMPTS": "3",

@@ -44,7 +44,14 @@ def test_secrets_fail_open_production_commands_refuse_default_or_short_secrets(
 
 def test_check_config_passes_with_explicit_dev_or_long_secrets() -> None:
     cli = [".venv/bin/python", "-m", "src.entrypoints.cli", "check-config"]
-    for env in ({"APP_ENV": "dev"}, {"JWT_SECRET": LONG, "YCLIENTS_WEBHOOK_SECRET": LONG}):
+    production = {
+        "JWT_SECRET": LONG,
+        "YCLIENTS_WEBHOOK_SECRET": LONG,
+        "SMTP_HOST": "mail.example.com",
+        "SMTP_FROM": "salon@example.com",
+        "SMS_PROVIDER": "none",
+    }
+    for env in ({"APP_ENV": "dev"}, production):
         done = subprocess.run(
             cli, cwd=ROOT, env={"PATH": os.environ["PATH"], **env}, capture_output=True,
             text=True, timeout=60,

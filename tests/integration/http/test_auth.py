@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import jwt
 import pytest
 from dirty_equals import IsInt, IsStr
 from litestar.exceptions import TooManyRequestsException
 
-from src.adapters.attempts import MemoryAttemptCounters
+from src.adapters.attempts import MemoryAttemptCounters, MemoryLoginStreaks
 from src.adapters.db.uow import SqlUnitOfWorkFactory
 from src.domain.user import Role
 from src.entrypoints.bootstrap import build_container
@@ -269,3 +269,33 @@ async def test_created_at_is_utc_iso8601(api: Api) -> None:
     member = await api.member()
     body = (await api.client.get(ME, headers=member.headers)).json()
     assert datetime.fromisoformat(body["created_at"]).utcoffset() == timedelta(0)
+
+
+async def test_failed_logins_slow_the_account_down_whoever_the_address(
+    settings: Settings, pg_uow_factory: SqlUnitOfWorkFactory
+) -> None:
+    """Issue 20 item 4 over HTTP: after five failures the account answers 429 with
+    Retry-After (doubling with each failure), and the right password ends the streak."""
+    now = [datetime(2026, 11, 25, 12, 0, tzinfo=UTC)]
+    container = build_container(
+        settings,
+        uow_factory=pg_uow_factory,
+        gateway=FakeGateway(),
+        hasher=FakeHasher(),
+        login_streaks=MemoryLoginStreaks(clock=lambda: now[0]),
+    )
+    app = create_app(container, login_rate_limit=("minute", 1000))
+    async with app_client(app) as client:
+        body = {"email": "slow@example.com", "password": PASSWORD}
+        assert (await client.post(REGISTER, json=body)).status_code == 201
+        wrong = {**body, "password": "wrong-password"}
+        assert [(await client.post(LOGIN, json=wrong)).status_code for _ in range(5)] == [401] * 5
+        refused = await client.post(LOGIN, json=body)  # even the right password waits
+        assert_error(refused, 429)
+        assert refused.headers["retry-after"] == "1"
+        now[0] += timedelta(seconds=1)
+        assert (await client.post(LOGIN, json=wrong)).status_code == 401
+        assert (await client.post(LOGIN, json=body)).headers["retry-after"] == "2"
+        now[0] += timedelta(seconds=2)
+        assert (await client.post(LOGIN, json=body)).status_code == 200
+        assert (await client.post(LOGIN, json=wrong)).status_code == 401  # streak ended

@@ -65,6 +65,7 @@ async def test_me(api: Api) -> None:
         "balance": "0.00",
         "email_verified": True,  # api.member verifies by default
         "phone_verified": True,
+        "phone_verifiable": True,  # an SMS gateway is configured (not SMS_PROVIDER=none)
     }
     assert "password" not in response.text
 

@@ -14,7 +14,7 @@ import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, Envelope, Session
 
-from src.adapters.notifications.console import ConsoleNotifier
+from src.adapters.notifications.console import ConsoleNotifier, SplitNotifier
 from src.adapters.notifications.smsru import SmsRuSender, smsru_number
 from src.adapters.notifications.smtp import SmtpEmailSender
 from src.application.errors import NotificationFailed
@@ -169,7 +169,8 @@ async def test_console_notifier_logs_one_json_line(capsys: pytest.CaptureFixture
 
 
 def test_notifier_settings_are_checked() -> None:
-    assert isinstance(build_notifier(Settings())[0], ConsoleNotifier)
+    dev = build_notifier(Settings(APP_ENV="dev"))[0]
+    assert isinstance(dev, SplitNotifier) and isinstance(dev._email, ConsoleNotifier)
     with pytest.raises(SettingsError, match="SMSRU_API_ID"):
         build_notifier(Settings(SMS_PROVIDER="smsru"))
     with pytest.raises(SettingsError, match="SMTP_FROM"):
