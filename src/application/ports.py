@@ -10,6 +10,7 @@ from decimal import Decimal
 from types import TracebackType
 from typing import Generic, Protocol, Self, TypeVar
 
+from src.application.salon_ports import SalonRepository
 from src.domain.booking import Booking, BookingKey, BookingStatus, MatchMethod
 from src.domain.inbox import EventState, WebhookEvent
 from src.domain.loyalty import LedgerEntry, LoyaltyAccount, LoyaltyLevel
@@ -455,6 +456,7 @@ class UnitOfWork(Protocol):
     app_state: AppStateRepository
     expiry: ExpiryRepository
     verification_codes: VerificationCodeRepository
+    salons: SalonRepository
 
     async def __aenter__(self) -> Self: ...
 
