@@ -13,7 +13,7 @@ import hmac
 import re
 import secrets
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import UTC, datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 DEFAULT_REGION = "RU"
@@ -51,6 +51,12 @@ def same_secret(given: str | None, expected: str | None) -> bool:
             expected.encode(),  # type: ignore[union-attr]
         )
     )
+
+
+def day_start(now: datetime, timezone: str) -> datetime:
+    """Midnight of `now`'s day in `timezone`, in UTC (what "today" means for a salon)."""
+    local = now.astimezone(ZoneInfo(timezone))
+    return local.replace(hour=0, minute=0, second=0, microsecond=0).astimezone(UTC)
 
 
 def check_name(name: str) -> str:
