@@ -43,14 +43,9 @@ def secret_digest(secret: str) -> str:
 
 def same_secret(given: str | None, expected: str | None) -> bool:
     """Constant-time comparison, so a secret cannot be guessed byte by byte."""
-    return (
-        bool(given)
-        and expected is not None
-        and hmac.compare_digest(
-            given.encode(),
-            expected.encode(),  # type: ignore[union-attr]
-        )
-    )
+    if not given or expected is None:
+        return False
+    return hmac.compare_digest(given.encode(), expected.encode())
 
 
 def day_start(now: datetime, timezone: str) -> datetime:
