@@ -59,9 +59,17 @@ generate-codes: setup
 trust-contacts *args: setup
     {{py}} -m src.entrypoints.cli trust-contacts {{args}}
 
-# Sync bookings from YClients now (all configured companies).
+# Sync bookings from YClients now (every active salon).
 sync-bookings: setup
     {{py}} -m src.entrypoints.cli sync-bookings
+
+# Add a salon (YClients company ID, NAME); prints its webhook URL with the secret, once.
+add-salon id name: setup
+    {{py}} -m src.entrypoints.cli add-salon {{id}} {{quote(name)}}
+
+# List the salons: status, last sync and lag, webhooks today, held webhooks.
+salons: setup
+    {{py}} -m src.entrypoints.cli salons
 
 # Bring every booking's points in line with its entitlement (after LOYALTY_ENABLED changed).
 reconcile-points: setup

@@ -27,6 +27,7 @@ from src.application.ports import (
     RecordPage,
 )
 from src.application.request_budget import Priority
+from src.application.salon_ports import SalonActivity
 from src.domain.booking import DELETE_CLOCK_SKEW, Booking, BookingKey, BookingStatus, MatchMethod
 from src.domain.contacts import normalize_email, phone_key
 from src.domain.inbox import EventState, WebhookEvent
@@ -34,6 +35,7 @@ from src.domain.loyalty import DEFAULT_LEVELS, LedgerEntry, LoyaltyAccount, Loya
 from src.domain.quarantine import QuarantinedRecord
 from src.domain.record import YClientsRecord
 from src.domain.redemption import Redemption, RedemptionState
+from src.domain.salon import Salon
 from src.domain.sync_run import RunStatus, SyncRun
 from src.domain.user import Role, User
 from src.domain.verification import Purpose, VerificationCode
@@ -59,6 +61,7 @@ class Store:
     lot_expiries: dict[int, tuple[int, int]] = field(default_factory=dict)  # lot → entry, user
     lot_reminders: dict[int, int] = field(default_factory=dict)  # lot → user
     codes: dict[int, VerificationCode] = field(default_factory=dict)
+    salons: dict[int, Salon] = field(default_factory=dict)  # by company id
     ids: itertools.count = field(default_factory=lambda: itertools.count(1))
 
     def next_id(self) -> int:
@@ -690,6 +693,62 @@ class FakeVerificationCodes:
                 del self.s.codes[key]
 
 
+class FakeSalons:
+    def __init__(self, store: Store) -> None:
+        self.s = store
+
+    async def add_if_missing(self, salon: Salon) -> bool:
+        if salon.company_id in self.s.salons:
+            return False
+        self.s.salons[salon.company_id] = replace(salon, id=self.s.next_id())
+        return True
+
+    async def get(self, company_id: int) -> Salon | None:
+        salon = self.s.salons.get(company_id)
+        return copy.copy(salon) if salon else None
+
+    async def all(self) -> list[Salon]:
+        return [copy.copy(self.s.salons[c]) for c in sorted(self.s.salons)]
+
+    async def active_ids(self) -> list[int]:
+        return sorted(c for c, salon in self.s.salons.items() if salon.active)
+
+    async def save(self, salon: Salon) -> bool:
+        old = self.s.salons.get(salon.company_id)
+        if old is None:
+            return False
+        self.s.salons[salon.company_id] = replace(salon, id=old.id, created_at=old.created_at)
+        return True
+
+    async def release_held(self, company_ids: list[int] | None, at: datetime) -> dict[int, int]:
+        wanted = set(company_ids) if company_ids is not None else set(await self.active_ids())
+        released: dict[int, int] = {}
+        for e in self.s.events.values():
+            if e.state is EventState.HELD and e.company_id in wanted:
+                e.state, e.attempted_at = EventState.PENDING, at
+                released[e.company_id] = released.get(e.company_id, 0) + 1
+        return released
+
+    async def activity(self, since: datetime) -> list[SalonActivity]:
+        found: dict[int, dict[str, object]] = {}
+        for e in self.s.events.values():
+            row = found.setdefault(e.company_id, {})
+            if e.received_at >= since:
+                row["webhooks_since"] = int(row.get("webhooks_since", 0)) + 1  # type: ignore[call-overload]
+            if e.state is EventState.HELD:
+                row["held"] = int(row.get("held", 0)) + 1  # type: ignore[call-overload]
+        for r in sorted(self.s.runs.values(), key=lambda r: r.id or 0):
+            if r.finished_at is None:
+                continue
+            row = found.setdefault(r.company_id, {})
+            row["last_sync_status"] = r.status.value
+            if r.status is RunStatus.SUCCEEDED:
+                last = row.get("last_sync_at")
+                if last is None or r.finished_at > last:  # type: ignore[operator]
+                    row["last_sync_at"] = r.finished_at
+        return [SalonActivity(cid, **found[cid]) for cid in sorted(found)]  # type: ignore[arg-type]
+
+
 class FakeUnitOfWork:
     """Works on the shared store; rollback (the default) restores the snapshot taken on enter."""
 
@@ -706,13 +765,14 @@ class FakeUnitOfWork:
         self.app_state = FakeAppState(store)
         self.expiry = FakeExpiry(store)
         self.verification_codes = FakeVerificationCodes(store)
+        self.salons = FakeSalons(store)
         self.committed = False
         self._snapshot: dict[str, object] | None = None
 
     async def __aenter__(self) -> Self:
         fields = (
             "users", "bookings", "accounts", "entries", "levels", "events", "runs", "quarantined",
-            "redemptions", "app_state", "lot_expiries", "lot_reminders", "codes",
+            "redemptions", "app_state", "lot_expiries", "lot_reminders", "codes", "salons",
         )  # fmt: skip
         self._snapshot = {name: copy.deepcopy(getattr(self.store, name)) for name in fields}
         self.committed = False

@@ -11,6 +11,7 @@ from types import TracebackType
 from typing import Generic, Protocol, Self, TypeVar
 
 from src.application.request_budget import Priority
+from src.application.salon_ports import SalonRepository
 from src.domain.booking import Booking, BookingKey, BookingStatus, MatchMethod
 from src.domain.inbox import EventState, WebhookEvent
 from src.domain.loyalty import LedgerEntry, LoyaltyAccount, LoyaltyLevel
@@ -466,6 +467,7 @@ class UnitOfWork(Protocol):
     app_state: AppStateRepository
     expiry: ExpiryRepository
     verification_codes: VerificationCodeRepository
+    salons: SalonRepository
 
     async def __aenter__(self) -> Self: ...
 

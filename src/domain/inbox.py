@@ -13,6 +13,7 @@ class EventState(enum.StrEnum):
     PROCESSED = "PROCESSED"
     IGNORED = "IGNORED"  # a resource we do not handle (client, finances, ...)
     DEAD = "DEAD"  # failed after the last retry; an admin can replay it
+    HELD = "HELD"  # its salon is paused or unknown: kept, processed once the salon is active
 
 
 RECORD_RESOURCE = "record"

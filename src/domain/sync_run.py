@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 from src.domain.money import ZERO
@@ -46,6 +46,8 @@ class SyncRun:
     id: int | None = None
     # RUNNING: the worker's last sign of life; QUEUED: when it was last handed to the queue.
     heartbeat_at: datetime | None = None
+    # The run the reaper found lost and this one finishes in its place (one retry per run).
+    retry_of: int | None = None
 
     def last_seen(self) -> datetime:
         return self.heartbeat_at or self.started_at
@@ -54,6 +56,26 @@ class SyncRun:
         """QUEUED or RUNNING with no sign of life since `stale_before`."""
         active = self.status in (RunStatus.QUEUED, RunStatus.RUNNING)
         return active and self.last_seen() < stale_before
+
+    def retry(self, now: datetime) -> SyncRun | None:
+        """The QUEUED run that finishes a lost one (same company and kind), or None when this
+        run was itself a retry: a sync that kills its worker every time is tried twice, not
+        for ever."""
+        if self.retry_of is not None or self.id is None:
+            return None
+        return SyncRun(
+            self.company_id, self.trigger, now, status=RunStatus.QUEUED, heartbeat_at=now,
+            retry_of=self.id,
+        )  # fmt: skip
+
+
+# A redelivered task takes over a RUNNING run silent for this many heartbeats: its worker
+# is gone (one missed beat may be a slow database; two are not).
+TAKEOVER_BEATS = 2
+
+
+def takeover_after(heartbeat_every: float) -> timedelta:
+    return timedelta(seconds=TAKEOVER_BEATS * heartbeat_every)
 
 
 WORKER_LOST = "worker lost: no heartbeat"

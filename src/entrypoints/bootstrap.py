@@ -77,6 +77,16 @@ from src.application.use_cases.redemptions import (
     RedeemPoints,
     ReleaseHold,
 )
+from src.application.use_cases.salons import (
+    AddSalon,
+    AdmitWebhook,
+    ChangeSalon,
+    EnsureSalons,
+    RotateSalonSecret,
+    SalonDefaults,
+    SalonQueries,
+    SyncActiveSalons,
+)
 from src.application.use_cases.sync import (
     ReapSyncRuns,
     RequestSync,
@@ -238,6 +248,13 @@ class Container:
     search_members: SearchMembers
     change_role: ChangeRole
     ensure_admin: EnsureAdmin
+    salons: SalonQueries
+    add_salon: AddSalon
+    change_salon: ChangeSalon
+    rotate_salon_secret: RotateSalonSecret
+    ensure_salons: EnsureSalons
+    admit_webhook: AdmitWebhook
+    sync_active_salons: SyncActiveSalons
     closers: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
 
     def attach_queue(self, queue: TaskQueue) -> None:
@@ -430,8 +447,10 @@ def build_container(
         past_days=settings.SYNC_PAST_DAYS,
         future_days=settings.SYNC_FUTURE_DAYS,
         heartbeat_every=settings.SYNC_HEARTBEAT_SECONDS,
-        stale_after=timedelta(minutes=settings.SYNC_STALE_MINUTES),
     )
+    # SALON_REGION (phones) is another branch's setting; RU until it is there.
+    salon_defaults = SalonDefaults(region=settings.SALON_REGION, timezone=settings.ADMIN_TIMEZONE)
+    admit = AdmitWebhook(uow_factory, settings.YCLIENTS_WEBHOOK_SECRET)
     container = Container(
         settings=settings,
         switches=switches,
@@ -492,14 +511,11 @@ def build_container(
         expiring_soon=ExpiringSoon(uow_factory, clock),
         ingest=ingest,
         sync=sync,
-        sync_all=SyncAll(sync, settings.YCLIENTS_COMPANY_IDS),
-        request_sync=RequestSync(
-            uow_factory, queue, clock, switches, settings.YCLIENTS_COMPANY_IDS
-        ),
+        sync_all=SyncAll(sync),  # the active salons (the salons table)
+        request_sync=RequestSync(uow_factory, queue, clock, switches),
         sync_runs=SyncRunQueries(uow_factory),
-        accept_webhook=AcceptWebhook(
-            uow_factory, decoder, queue, clock, settings.YCLIENTS_COMPANY_IDS, switches
-        ),
+        # Any company: `admit_webhook` checked its salon's secret and says whether to hold it.
+        accept_webhook=AcceptWebhook(uow_factory, decoder, queue, clock, None, switches),
         process_webhook=ProcessWebhookEvent(
             uow_factory, ingest, gateway, decoder, clock, switches, inbox=process_inbox
         ),
@@ -524,6 +540,15 @@ def build_container(
         search_members=SearchMembers(uow_factory, settings.SALON_REGION),
         change_role=ChangeRole(uow_factory),
         ensure_admin=EnsureAdmin(uow_factory, hasher, clock),
+        salons=SalonQueries(uow_factory, clock),
+        add_salon=AddSalon(uow_factory, queue, clock, switches, salon_defaults, admit.forget),
+        change_salon=ChangeSalon(uow_factory, queue, clock, switches, admit.forget),
+        rotate_salon_secret=RotateSalonSecret(uow_factory, queue, clock, switches, admit.forget),
+        ensure_salons=EnsureSalons(
+            uow_factory, clock, settings.YCLIENTS_COMPANY_IDS, salon_defaults
+        ),
+        admit_webhook=admit,
+        sync_active_salons=SyncActiveSalons(uow_factory, queue, clock, switches),
         closers=closers,
     )
     queue.inline.container = container

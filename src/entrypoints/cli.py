@@ -4,7 +4,9 @@ run                    the whole service in one process (embedded default)
 serve                  the production API (uvicorn, one worker per core)
 migrate                apply database migrations
 generate-unique-codes  the seed's script: a code for every user without one
-sync-bookings          sync every configured company now
+sync-bookings          sync every active salon now
+add-salon ID NAME      add a salon; prints its webhook URL with the secret (shown once)
+salons                 list the salons: status, last sync, webhooks today, held
 create-admin EMAIL     make the account with this email an admin with the password given
                        (ADMIN_PASSWORD or standard input, never the command line); an
                        existing account's password is replaced and its sign-ins ended
@@ -125,6 +127,7 @@ async def cmd_trust_contacts(settings: Settings, args: argparse.Namespace) -> in
 
 async def cmd_sync(settings: Settings, _: argparse.Namespace) -> int:
     async with _container(settings) as container:
+        await container.ensure_salons()
         runs = await container.sync_all("cli")
     for run in runs:
         c = run.counts
@@ -135,6 +138,59 @@ async def cmd_sync(settings: Settings, _: argparse.Namespace) -> int:
             f"errors={c.errors}" + (f" error={run.error}" if run.error else "")
         )
     return 0 if all(r.status.value in ("SUCCEEDED", "SKIPPED") for r in runs) else 1
+
+
+async def cmd_add_salon(settings: Settings, args: argparse.Namespace) -> int:
+    """The salon's first full sync goes to the workers (REDIS_URL), else runs here before
+    the command returns."""
+    from src.entrypoints.salon_links import public_base_url, webhook_url
+    from src.entrypoints.worker import attach_container, build_broker
+
+    async with _container(settings) as container:
+        await container.ensure_salons()
+        broker = None
+        if settings.REDIS_URL:
+            broker = build_broker(settings)
+            attach_container(broker, container)
+            await broker.startup()
+        try:
+            salon, secret = await container.add_salon(args.id, args.name)
+        finally:
+            if broker is not None:
+                await broker.shutdown()
+        print(f"added salon {salon.company_id} ({salon.name}), {salon.timezone}, {salon.region}")
+        print("webhook URL for YClients (shown once; `just salons` will not show the secret):")
+        print(webhook_url(public_base_url(settings), secret))
+        if settings.YCLIENTS_ENABLED and not settings.REDIS_URL:
+            print("running its first sync now...")
+    return 0
+
+
+async def cmd_salons(settings: Settings, _: argparse.Namespace) -> int:
+    from src.domain.salon import day_start
+
+    async with _container(settings) as container:
+        await container.ensure_salons()
+        since = day_start(container.clock.now(), settings.ADMIN_TIMEZONE)
+        overview = await container.salons.overview(since)
+    print("company_id\tstatus\tlast_sync\tlag_min\twebhooks_today\theld\tname")
+    for v in overview.salons:
+        last = (
+            v.activity.last_sync_at.isoformat(timespec="seconds")
+            if v.activity.last_sync_at
+            else "-"
+        )
+        lag = str(int(v.sync_lag.total_seconds() // 60)) if v.sync_lag is not None else "-"
+        status = v.salon.status.value + (
+            " (shared secret)" if v.salon.accepts_shared_secret else ""
+        )
+        print(
+            f"{v.salon.company_id}\t{status}\t{last}\t{lag}\t"
+            f"{v.activity.webhooks_since}\t{v.activity.held}\t{v.salon.name}"
+        )
+    for a in overview.unknown:
+        print(f"{a.company_id}\tunknown\t-\t-\t{a.webhooks_since}\t{a.held}\t(not a salon)")
+    return 0
 
 
 def read_admin_password() -> str | None:
@@ -294,6 +350,8 @@ ASYNC_COMMANDS: dict[str, Command] = {
     "migrate": cmd_migrate,
     "generate-unique-codes": cmd_generate_codes,
     "sync-bookings": cmd_sync,
+    "add-salon": cmd_add_salon,
+    "salons": cmd_salons,
     "create-admin": cmd_create_admin,
     "trust-contacts": cmd_trust_contacts,
     "reconcile-points": cmd_reconcile_points,
@@ -313,6 +371,9 @@ def main(argv: list[str] | None = None) -> int:
         if name == "trust-contacts":
             p.add_argument("--registered-before", metavar="DATE", help=TRUST_CUTOFF_NEEDED)
             p.add_argument("--dry-run", action="store_true", help="count, change nothing")
+        if name == "add-salon":
+            p.add_argument("id", type=int, help="the YClients company id")
+            p.add_argument("name")
     args = parser.parse_args(argv)
     try:
         settings = load_settings()

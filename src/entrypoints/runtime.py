@@ -27,6 +27,7 @@ class Runtime:
     async def start(self, *, run_schedule: bool | None = None) -> None:
         settings = self.container.settings
         await self.container.configure_levels(settings.LOYALTY_LEVELS)
+        await self.container.ensure_salons()  # YCLIENTS_COMPANY_IDS: created if missing
         self.broker = self.broker or build_broker(settings)
         attach_container(self.broker, self.container)
         await self.broker.startup()

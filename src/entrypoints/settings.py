@@ -60,6 +60,9 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True):
     METRICS_TOKEN: str | None = None
     JWT_SECRET: str = DEV_JWT_SECRET
     JWT_TTL_MINUTES: int = 24 * 60
+    # The service's public address, for the webhook URL shown for a salon; unset = the
+    # address a request came to (API, console), HOST:PORT in the CLI.
+    PUBLIC_URL: str | None = None
     HOST: str = "127.0.0.1"
     PORT: int = 8000
     WEB_CONCURRENCY: int = 0  # 0 = one worker per core

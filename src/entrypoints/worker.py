@@ -145,6 +145,7 @@ async def _worker_startup(state: TaskiqState) -> None:
         start_http_server(settings.WORKER_METRICS_PORT, addr=settings.HOST)
     container = build_container(settings)
     await container.configure_levels(settings.LOYALTY_LEVELS)
+    await container.ensure_salons()  # YCLIENTS_COMPANY_IDS: created if missing
     await container.record_ttl()  # POINTS_TTL_DAYS applies to lots credited from now on
     state.container = container
     state.owns_container = True
@@ -228,14 +229,9 @@ def _register_tasks(broker: AsyncBroker, settings: Settings) -> None:
         schedule=[{"interval": settings.SYNC_INTERVAL_MINUTES * 60, "args": ["schedule"]}],
     )
     async def sync_all(trigger: str = "schedule", context: Context = TaskiqDepends()) -> int:
-        """Fan out: one sync task per configured company, so workers share a chain's load."""
-        container = _container(context)
-        if not container.switches.yclients_enabled:
-            log.info("scheduled_sync_skipped", extra={"reason": "YCLIENTS_ENABLED=false"})
-            return 0
-        for company_id in container.settings.YCLIENTS_COMPANY_IDS:
-            await container.queue.sync_company(company_id, trigger)
-        return len(container.settings.YCLIENTS_COMPANY_IDS)
+        """Fan out: one sync task per active salon (read from the salons table now), so
+        workers share a chain's load."""
+        return await _container(context).sync_active_salons(trigger)
 
     @broker.task(
         task_name=SWEEP_INBOX, schedule=[{"interval": settings.INBOX_SWEEP_INTERVAL_SECONDS}]

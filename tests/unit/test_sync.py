@@ -151,7 +151,7 @@ async def test_manual_request_queues_a_run_that_the_worker_fills_in(world: World
     done = await world.sync()(873456, "manual", runs[0].id)
     assert done.id == runs[0].id and done.status is RunStatus.SUCCEEDED
     assert world.store.runs[runs[0].id].counts.created == 1  # type: ignore[index]
-    with pytest.raises(Exception, match="company_id: 7 is not a configured company"):
+    with pytest.raises(Exception, match="company_id: 7 is not a salon"):
         await request(7)
 
 

@@ -307,6 +307,7 @@ class SyncRunRow(Base):
     finished_at: Mapped[datetime | None]
     error: Mapped[str | None] = mapped_column(Text)
     heartbeat_at: Mapped[datetime | None]  # sync run heartbeat (0006)
+    retry_of: Mapped[int | None] = mapped_column(BigInteger)  # the lost run it finishes (0014)
     fetched: Mapped[int] = mapped_column(Integer, server_default="0")
     created: Mapped[int] = mapped_column(Integer, server_default="0")
     updated: Mapped[int] = mapped_column(Integer, server_default="0")
@@ -315,6 +316,23 @@ class SyncRunRow(Base):
     unmatched: Mapped[int] = mapped_column(Integer, server_default="0")
     points_awarded: Mapped[Decimal] = mapped_column(server_default="0")
     errors: Mapped[int] = mapped_column(Integer, server_default="0")
+
+
+class SalonRow(Base):
+    """A salon (YClients company) the service keeps in step (0014); see src/domain/salon.py."""
+
+    __tablename__ = "salons"
+
+    id: Mapped[int] = _id()
+    company_id: Mapped[int] = mapped_column(BigInteger, unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    region: Mapped[str] = mapped_column(String(2))
+    timezone: Mapped[str] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(16))
+    secret_digest: Mapped[str] = mapped_column(String(64))  # SHA-256 hex; never the secret
+    accepts_shared_secret: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
+    created_at: Mapped[datetime]
+    changed_at: Mapped[datetime]
 
 
 class AppStateRow(Base):

@@ -29,6 +29,7 @@ def to_run(row: Any) -> SyncRun:
         error=row.error,
         id=row.id,
         heartbeat_at=row.heartbeat_at,
+        retry_of=row.retry_of,
     )
 
 
@@ -50,7 +51,7 @@ class SqlSyncRuns:
     async def add(self, run: SyncRun) -> SyncRun:
         stmt = (
             runs.insert()
-            .values(company_id=run.company_id, trigger=run.trigger, started_at=run.started_at)
+            .values(company_id=run.company_id, trigger=run.trigger, retry_of=run.retry_of)
             .values(_values(run))
             .returning(_c.id)
         )

@@ -17,6 +17,7 @@ from src.adapters.db.inbox import SqlInbox
 from src.adapters.db.ledger import SqlLedger, SqlLevels
 from src.adapters.db.quarantine import SqlQuarantine
 from src.adapters.db.redemptions import SqlRedemptions
+from src.adapters.db.salons import SqlSalons
 from src.adapters.db.sync_runs import SqlSyncRuns
 from src.adapters.db.users import SqlUsers
 from src.adapters.db.verification_codes import SqlVerificationCodes
@@ -41,6 +42,7 @@ class SqlUnitOfWork:
         self.app_state = SqlAppState(self._db)
         self.expiry = SqlExpiry(self._db)
         self.verification_codes = SqlVerificationCodes(self._db)
+        self.salons = SqlSalons(self._db)
 
     async def __aenter__(self) -> Self:
         if self._db.in_use:

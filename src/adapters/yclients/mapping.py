@@ -321,8 +321,8 @@ def webhook_company_id(body: bytes) -> int | None:
     a delivery that is rejected before anything else is looked at)."""
     try:
         return company_decoder.decode(body).company_id
-    except (msgspec.DecodeError, msgspec.ValidationError):
-        return None
+    except (msgspec.DecodeError, msgspec.ValidationError, RecursionError):
+        return None  # the full decode says what is wrong with it
 
 
 def record_from_webhook(envelope: WebhookEnvelope) -> YClientsRecord | None:

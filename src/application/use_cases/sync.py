@@ -9,7 +9,13 @@ from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime, timedelta
 
-from src.application.errors import AppError, ValidationFailed, YClientsDisabled, describe_error
+from src.application.errors import (
+    AppError,
+    Conflict,
+    ValidationFailed,
+    YClientsDisabled,
+    describe_error,
+)
 from src.application.ports import (
     Clock,
     Page,
@@ -24,7 +30,7 @@ from src.application.switches import Switches
 from src.application.use_cases.award import AwardBonus
 from src.application.use_cases.ingest import IngestRecords
 from src.domain.quarantine import QuarantinedRecord
-from src.domain.sync_run import WORKER_LOST, RunStatus, SyncCounts, SyncRun
+from src.domain.sync_run import WORKER_LOST, RunStatus, SyncCounts, SyncRun, takeover_after
 
 log = logging.getLogger(__name__)
 
@@ -39,15 +45,18 @@ PREFETCH_PAGES = 2
 WRITERS = 2
 DISABLED_MESSAGE = "YClients integration is disabled (YCLIENTS_ENABLED=false)"
 CANCELLED_MESSAGE = "cancelled: the worker shut down"
+# A run newer than a lost one that makes its retry needless (a SKIPPED or FAILED one does not).
+_COVERING = frozenset({RunStatus.QUEUED, RunStatus.RUNNING, RunStatus.SUCCEEDED})
 
 
 class SyncBookings:
     """One run per company: a `sync_runs` row with counts; never two at once per company.
 
     A running sync writes a heartbeat every `heartbeat_every` seconds. A task naming a run
-    (`run_id`) claims it only while it is QUEUED, or RUNNING without a heartbeat for
-    `stale_after` (its worker is gone): a redelivered task whose run is alive neither syncs
-    again nor touches that run's row."""
+    (`run_id`) claims it only while it is QUEUED, or RUNNING without a heartbeat for two
+    beats (`TAKEOVER_BEATS`: its worker is gone, so the redelivered task finishes the run
+    rather than leaving it to the reaper and the next cycle); a redelivered task whose run
+    is alive neither syncs again nor touches that run's row."""
 
     def __init__(
         self,
@@ -60,7 +69,6 @@ class SyncBookings:
         past_days: int = 30,
         future_days: int = 60,
         heartbeat_every: float = 30.0,
-        stale_after: timedelta = timedelta(minutes=5),
     ) -> None:
         self.uow_factory = uow_factory
         self.gateway = gateway
@@ -70,7 +78,7 @@ class SyncBookings:
         self.past_days = past_days
         self.future_days = future_days
         self.heartbeat_every = heartbeat_every
-        self.stale_after = stale_after
+        self.takeover_after = takeover_after(heartbeat_every)
 
     async def __call__(
         self, company_id: int, trigger: str = "manual", run_id: int | None = None
@@ -110,7 +118,7 @@ class SyncBookings:
         return (mine, True) if claimed else (run, False)
 
     def _stale_before(self) -> datetime:
-        return self.clock.now() - self.stale_after
+        return self.clock.now() - self.takeover_after
 
     async def _beat(self, run_id: int) -> None:
         """The run's heartbeat, until cancelled; a missed beat is only logged."""
@@ -235,8 +243,10 @@ def _left_alone(run: SyncRun) -> SyncRun:
 
 class ReapSyncRuns:
     """Runs never stay stuck: a RUNNING run without a heartbeat for `stale_after` is FAILED
-    ("worker lost"); a QUEUED run untouched that long (its task was lost, or the queue was
-    down when it was requested) is handed to the queue again."""
+    ("worker lost") and a new QUEUED run of the same kind for the same company is handed to
+    the queue in its place (once: a retry that is lost too is only failed; nor when a newer
+    run of that company exists); a QUEUED run untouched that long (its task was lost, or the
+    queue was down when it was requested) is handed to the queue again."""
 
     def __init__(
         self,
@@ -276,15 +286,35 @@ class ReapSyncRuns:
             if run.status is RunStatus.RUNNING:
                 failed += 1
                 log.warning("sync_run_lost", extra=_run_fields(after))
-                continue
+                retry = await self._retry(after, now)
+                if retry is None:
+                    continue
+                run = retry
             try:
                 await self.queue.sync_company(run.company_id, run.trigger, run.id)
             except Exception:
                 log.exception("sync_requeue_failed", extra={"run_id": run.id})
-                continue  # seen again after another `stale_after`
+                continue  # QUEUED: seen again after another `stale_after`
             requeued += 1
-            log.info("sync_run_requeued", extra={"run_id": run.id, "company_id": run.company_id})
+            log.info(
+                "sync_run_requeued",
+                extra={"run_id": run.id, "company_id": run.company_id, "retry_of": run.retry_of},
+            )
         return failed, requeued
+
+    async def _retry(self, lost: SyncRun, now: datetime) -> SyncRun | None:
+        """The QUEUED run that finishes `lost`, stored (committed before it is enqueued, so a
+        failed enqueue is the QUEUED case above next time); None when it gets none."""
+        retry = lost.retry(now)
+        if retry is None or not self.switches.yclients_enabled:
+            return None
+        async with self.uow_factory() as uow:
+            newer = (await uow.sync_runs.query(lost.company_id, 20, 0)).items
+            if any(r.id > lost.id and r.status in _COVERING for r in newer):  # type: ignore[operator]
+                return None  # a newer run of this company covers the lost one
+            retry = await uow.sync_runs.add(retry)
+            await uow.commit()
+        return retry
 
 
 async def _collect(run: SyncRun, writing: set[asyncio.Task[SyncCounts]], when: str) -> None:
@@ -324,26 +354,34 @@ class RequestSync:
         queue: TaskQueue,
         clock: Clock,
         switches: Switches,
-        company_ids: Sequence[int],
+        company_ids: Sequence[int] | None = None,
     ) -> None:
         self.uow_factory = uow_factory
         self.queue = queue
         self.clock = clock
         self.switches = switches
-        self.company_ids = list(company_ids)
+        # None: the active salons, read from the salons table at every request.
+        self.company_ids = list(company_ids) if company_ids is not None else None
 
     async def __call__(
         self, company_id: int | None = None, trigger: str = "manual"
     ) -> list[SyncRun]:
         if not self.switches.yclients_enabled:
             raise YClientsDisabled(DISABLED_MESSAGE)
-        if company_id is not None and company_id not in self.company_ids:
-            raise ValidationFailed(
-                f"company_id: {company_id} is not a configured company (YCLIENTS_COMPANY_IDS)"
-            )
-        targets = [company_id] if company_id is not None else self.company_ids
         now = self.clock.now()
         async with self.uow_factory() as uow:
+            active = (
+                self.company_ids if self.company_ids is not None else await uow.salons.active_ids()
+            )
+            if company_id is not None and company_id not in active:
+                salon = await uow.salons.get(company_id) if self.company_ids is None else None
+                if salon is not None:
+                    raise Conflict(f"company_id: salon {company_id} is paused")
+                raise ValidationFailed(
+                    f"company_id: {company_id} is not a salon (add it first: "
+                    "POST /api/v1/admin/salons, or YCLIENTS_COMPANY_IDS)"
+                )
+            targets = [company_id] if company_id is not None else active
             runs = [
                 await uow.sync_runs.add(SyncRun(cid, trigger, now, status=RunStatus.QUEUED))
                 for cid in targets
@@ -355,14 +393,18 @@ class RequestSync:
 
 
 class SyncAll:
-    """Runs `SyncBookings` for every configured company (the CLI and the embedded run)."""
+    """Runs `SyncBookings` for every active salon (or the companies given) now (the CLI)."""
 
-    def __init__(self, sync: SyncBookings, company_ids: Sequence[int]) -> None:
+    def __init__(self, sync: SyncBookings, company_ids: Sequence[int] | None = None) -> None:
         self.sync = sync
-        self.company_ids = list(company_ids)
+        self.company_ids = list(company_ids) if company_ids is not None else None
 
     async def __call__(self, trigger: str = "manual") -> list[SyncRun]:
-        return [await self.sync(cid, trigger) for cid in self.company_ids]
+        company_ids = self.company_ids
+        if company_ids is None:
+            async with self.sync.uow_factory() as uow:
+                company_ids = await uow.salons.active_ids()
+        return [await self.sync(cid, trigger) for cid in company_ids]
 
 
 class SyncRunQueries:

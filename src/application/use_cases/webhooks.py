@@ -38,7 +38,7 @@ MAX_RESOURCE_ID = 2**63 - 1
 # How often one event's task lets the batch before it go first (see ProcessWebhookEvent).
 MAX_DEFERRALS = 5
 
-AcceptStatus = Literal["accepted", "duplicate", "ignored"]
+AcceptStatus = Literal["accepted", "duplicate", "ignored", "held"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,7 +64,7 @@ class AcceptWebhook:
         decoder: WebhookDecoder,
         queue: TaskQueue,
         clock: Clock,
-        company_ids: Collection[int],
+        company_ids: Collection[int] | None,
         switches: Switches,
         writer: InboxWriter | None = None,
     ) -> None:
@@ -72,13 +72,16 @@ class AcceptWebhook:
         self.decoder = decoder
         self.queue = queue
         self.clock = clock
-        self.company_ids = frozenset(company_ids)
+        # None: any company (the salon check, `AdmitWebhook`, decided before: `hold`).
+        self.company_ids = frozenset(company_ids) if company_ids is not None else None
         self.switches = switches
         self.writer = writer or InboxWriter(uow_factory)
 
-    async def __call__(self, body: bytes) -> Accepted:
+    async def __call__(self, body: bytes, *, hold: bool = False) -> Accepted:
+        """`hold`: its salon is paused or unknown: stored HELD (answered "held"), processed
+        once the salon is active (`ChangeSalon`, `AddSalon`)."""
         notice = self.decoder.envelope(body)
-        if notice.company_id not in self.company_ids:
+        if self.company_ids is not None and notice.company_id not in self.company_ids:
             raise ValidationFailed(
                 f"company_id {notice.company_id} is not a configured company (YCLIENTS_COMPANY_IDS)"
             )
@@ -103,13 +106,20 @@ class AcceptWebhook:
             body=body,
             dedupe_key=dedupe_key(body),
             received_at=self.clock.now(),
-            state=EventState.IGNORED if ignored else EventState.PENDING,
+            state=EventState.IGNORED
+            if ignored
+            else EventState.HELD
+            if hold
+            else EventState.PENDING,
         )
         event_id, created = await self.writer.add(event)  # committed when it returns
         if not created:
             return Accepted("duplicate", event_id)
         if ignored:
             return Accepted("ignored", event_id)
+        if hold:
+            log.info("webhook_held", extra={"event_id": event_id, "company_id": notice.company_id})
+            return Accepted("held", event_id)
         if self.switches.yclients_enabled:
             try:
                 await self.queue.process_inbox(notice.company_id)

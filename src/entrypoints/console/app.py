@@ -33,6 +33,7 @@ from litestar.types import ControllerRouterHandler
 from src.entrypoints.console.auth import SignInRequired, console_admin
 from src.entrypoints.console.i18n import Words
 from src.entrypoints.console.pages import HANDLERS, NAV, login_handlers
+from src.entrypoints.console.salons import SALON_HANDLERS
 from src.entrypoints.http.throttle import DURATION_SECONDS, LoginThrottle
 from src.entrypoints.settings import Settings, SettingsError
 
@@ -108,7 +109,7 @@ def build_console(settings: Settings, login_limit: tuple[str, int] = ("minute", 
     )
     console_router = Router(
         "/admin",
-        route_handlers=[*login_handlers(throttle), *HANDLERS],
+        route_handlers=[*login_handlers(throttle), *HANDLERS, *SALON_HANDLERS],
         middleware=[sessions.middleware],
         guards=[console_admin],
         request_class=HTMXRequest,

@@ -126,6 +126,30 @@ LABELS: dict[str, tuple[str, str]] = {
     "n_unmatched": ("без клиента", "unmatched"),
     "n_points": ("баллов", "points"),
     "n_errors": ("ошибок", "errors"),
+    # Salons page (issue 22)
+    "salons": ("Салоны", "Salons"),
+    "salon_active": ("работает", "active"),
+    "salon_paused": ("на паузе", "paused"),
+    "shared_secret": ("общий секрет", "shared secret"),
+    "last_sync": ("Последняя синхронизация", "Last sync"),
+    "sync_lag": ("Отставание", "Lag"),
+    "minutes": ("мин", "min"),
+    "webhooks_today": ("Вебхуков сегодня", "Webhooks today"),
+    "held_webhooks": ("Отложено", "Held"),
+    "salon_zone": ("Часовой пояс", "Time zone"),
+    "salon_region": ("Страна", "Region"),
+    "pause": ("Поставить на паузу", "Pause"),
+    "resume": ("Возобновить", "Resume"),
+    "rotate_secret": ("Новый секрет", "Rotate secret"),
+    "add_salon": ("Добавить салон", "Add a salon"),
+    "unknown_companies": ("Вебхуки от неизвестных салонов", "Webhooks from unknown companies"),
+    "salon_id_hint": ("номер компании в YClients", "the YClients company number"),
+    "salon_secret_once": (
+        "Адрес вебхука салона {company} — показан один раз, скопируйте его в YClients",
+        "Salon {company}'s webhook URL — shown once: paste it into YClients now",
+    ),
+    "salon_paused_done": ("Салон {company} на паузе", "Salon {company} paused"),
+    "salon_resumed": ("Салон {company} снова работает", "Salon {company} resumed"),
 }
 
 

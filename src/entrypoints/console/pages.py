@@ -41,6 +41,7 @@ NAV = [
     ("/admin", "overview"),
     ("/admin/unmatched", "unmatched"),
     ("/admin/webhooks", "webhooks"),
+    ("/admin/salons", "salons"),
     ("/admin/members", "members"),
     ("/admin/checkout", "checkout"),
     ("/admin/settings", "settings"),

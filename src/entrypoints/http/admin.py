@@ -47,7 +47,7 @@ StateParam = Annotated[
     str | None,
     QueryParameter(
         name="state",
-        description="pending|processed|ignored|dead (case-insensitive)",
+        description="pending|processed|ignored|dead|held (case-insensitive)",
         pattern=any_case_pattern(EventState),
     ),
 ]

@@ -33,6 +33,7 @@ from src.entrypoints.http.errors import EXCEPTION_HANDLERS
 from src.entrypoints.http.health import ReadyCheck, health_router, redis_check
 from src.entrypoints.http.loyalty import loyalty_router
 from src.entrypoints.http.redemptions import redemptions_router
+from src.entrypoints.http.salons import salons_router
 from src.entrypoints.http.users import users_router
 from src.entrypoints.http.yclients import yclients_router
 from src.entrypoints.metrics import install_metrics
@@ -124,6 +125,7 @@ def create_app(
         redemptions_router,
         yclients_router,
         admin_router,
+        salons_router,
         *console.routes,
     ]
     middleware: list[Middleware] = []

@@ -430,7 +430,8 @@ def adjustment_out(e: LedgerEntry) -> AdjustmentOut:
 
 
 class WebhookAck(Struct):
-    status: Literal["accepted", "duplicate", "ignored"]
+    # held: stored, not processed: its salon is paused or unknown (processed on resume / add)
+    status: Literal["accepted", "duplicate", "ignored", "held"]
     event_id: int
 
 

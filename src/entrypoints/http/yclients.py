@@ -6,7 +6,6 @@ to one use case (decode, hash, one insert, commit, enqueue). No ORM, no extra qu
 
 from __future__ import annotations
 
-import hmac
 import logging
 from typing import Annotated, Any
 
@@ -19,6 +18,7 @@ from litestar.status_codes import HTTP_200_OK, HTTP_202_ACCEPTED
 
 from src.adapters.yclients.mapping import webhook_company_id
 from src.application.errors import Conflict, NotFound
+from src.application.use_cases.salons import Admission
 from src.domain.sync_run import SyncRun
 from src.entrypoints.bootstrap import Container
 from src.entrypoints.http.auth import admin_only
@@ -50,11 +50,6 @@ CompanyId = Annotated[
 ]
 
 
-def secret_matches(given: str | None, expected: str) -> bool:
-    """Constant-time comparison, so the secret cannot be guessed byte by byte."""
-    return given is not None and hmac.compare_digest(given.encode(), expected.encode())
-
-
 @post(
     "/webhook",
     status_code=HTTP_200_OK,
@@ -66,15 +61,19 @@ def secret_matches(given: str | None, expected: str) -> bool:
 async def receive_webhook(
     request: Request[Any, Any, Any],
     container: UseCases,
-    secret: Annotated[str | None, QueryParameter(description="YCLIENTS_WEBHOOK_SECRET")] = None,
+    secret: Annotated[str | None, QueryParameter(description="the salon's webhook secret")] = None,
 ) -> WebhookAck:
     """Stored durably in the inbox before the answer; processed by a task. 401 (nothing
-    stored) without the right secret, 413 over 1 MiB, 400 not JSON, 422 missing fields or an
-    unknown company; resources other than records are stored as IGNORED."""
-    if not secret_matches(secret, container.settings.YCLIENTS_WEBHOOK_SECRET):
+    stored) without the salon's own secret (or the shared YCLIENTS_WEBHOOK_SECRET, for a
+    salon that still accepts it), 413 over 1 MiB, 400 not JSON, 422 missing fields;
+    resources other than records are stored as IGNORED. A paused or unknown salon's
+    webhook (an unknown one needs the shared secret) is stored HELD and answered "held"."""
+    body = await request.body()
+    admission = await container.admit_webhook(webhook_company_id(body), secret)
+    if admission is Admission.REJECT:
         await _log_rejected(request, "missing_secret" if not secret else "wrong_secret")
         raise NotAuthorizedException("missing or wrong webhook secret")
-    accepted = await container.accept_webhook(await request.body())
+    accepted = await container.accept_webhook(body, hold=admission is Admission.HOLD)
     count_webhook(accepted.status)
     return webhook_ack(accepted)
 

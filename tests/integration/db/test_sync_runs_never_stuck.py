@@ -62,10 +62,7 @@ class SlowGateway(FakeGateway):
 
 def sync(factory: SqlUnitOfWorkFactory, gateway: FakeGateway, clock: FakeClock) -> SyncBookings:
     # Each its own lock: as two workers that both got past the company lock.
-    return SyncBookings(
-        factory, gateway, clock, LocalSyncLock(), Switches(), heartbeat_every=0.05,
-        stale_after=STALE,
-    )  # fmt: skip
+    return SyncBookings(factory, gateway, clock, LocalSyncLock(), Switches(), heartbeat_every=0.05)
 
 
 async def queued(factory: SqlUnitOfWorkFactory, clock: FakeClock) -> SyncRun:

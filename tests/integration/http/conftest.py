@@ -209,6 +209,7 @@ async def container(
         settings, uow_factory=pg_uow_factory, gateway=gateway, hasher=FakeHasher()
     )
     container.attach_queue(_StoreOnlyQueue(container))
+    await container.ensure_salons()  # as the app's start does (these tests skip the lifespan)
     yield container
     await container.aclose()
 

@@ -36,6 +36,10 @@ CONSOLE_ROUTES = [
     ("POST", "/admin/sync", {}),
     ("GET", "/admin/sync-runs?ids=1", None),
     ("GET", "/admin/settings", None),
+    ("GET", "/admin/salons", None),
+    ("POST", "/admin/salons", {"company_id": "700001", "name": "Salon"}),
+    ("POST", "/admin/salons/1/status", {"status": "paused"}),
+    ("POST", "/admin/salons/1/rotate", {}),
 ]
 
 
