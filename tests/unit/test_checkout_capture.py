@@ -102,8 +102,11 @@ async def test_a_cancellation_after_a_staff_capture_reverses_it_once(
     _on_the_visits_day(world, record)
     await CaptureHold(world.uow_factory, world.clock)(r.id, ADMIN)  # type: ignore[arg-type]
     assert world.balance(uid) == D("700.00")
-    change = {"cancelled": {"status": BookingStatus.CANCELLED},
-              "no_show": {"status": BookingStatus.NO_SHOW}, "deleted": {"deleted": True}}[how]  # fmt: skip
+    change = {
+        "cancelled": {"status": BookingStatus.CANCELLED},
+        "no_show": {"status": BookingStatus.NO_SHOW},
+        "deleted": {"deleted": True},
+    }[how]
     gone = world.newer(record, **change)
     await world.ingest.one(gone)
     await world.ingest([gone, gone])  # duplicates
@@ -117,10 +120,10 @@ async def test_a_cancellation_after_a_staff_capture_reverses_it_once(
 
 
 async def test_staff_spend_on_a_visit_with_an_800_point_hold_is_refused(world: World) -> None:
-    uid, bid, record = await _visit(world, balance="2000", price=3000)
+    uid, bid, _ = await _visit(world, balance="2000", price=3000)
     await HoldPoints(world.uow_factory, world.clock)(uid, bid, D(800))
     redeem = RedeemPoints(world.uow_factory, world.clock)
-    with pytest.raises(ValidationFailed, match="hold of 800.00 points is on this visit"):
+    with pytest.raises(ValidationFailed, match=r"hold of 800\.00 points is on this visit"):
         await redeem(uid, D(100), "at checkout", ADMIN, booking_id=bid)
     assert world.balance(uid) == world.ledger_sum(uid) == D("1200.00")
     # Without a visit (a correction) staff may still spend, within the balance.
@@ -154,7 +157,7 @@ async def test_staff_spend_on_an_open_visit_shares_the_holds_cap(world: World) -
 async def test_points_released_after_their_lot_expired_expire_at_release(world: World) -> None:
     await RecordTtl(world.uow_factory, world.clock, 30)()  # lots live 30 days
     far = world.clock.now() + timedelta(days=60)  # a visit booked two months ahead
-    uid, bid, record = await _visit(world, balance="1000", price=2000, at=far)
+    uid, bid, _ = await _visit(world, balance="1000", price=2000, at=far)
     r = await HoldPoints(world.uow_factory, world.clock)(uid, bid, D(500))
     world.clock.advance(days=31)  # the gift's lot expired; the daily run has not run yet
     await ReleaseHold(world.uow_factory, world.clock)(uid, r.id)  # type: ignore[arg-type]
@@ -172,7 +175,7 @@ async def test_points_released_after_their_lot_expired_expire_at_release(world: 
 async def test_a_hold_does_not_keep_an_expired_lot_alive(world: World) -> None:
     await RecordTtl(world.uow_factory, world.clock, 30)()
     far = world.clock.now() + timedelta(days=60)
-    uid, bid, record = await _visit(world, balance="1000", price=2000, at=far)
+    uid, bid, _ = await _visit(world, balance="1000", price=2000, at=far)
     world.clock.advance(days=31)  # expired, before the daily run
     with pytest.raises(ValidationFailed, match="nothing to spend"):
         await HoldPoints(world.uow_factory, world.clock)(uid, bid, D(300))
