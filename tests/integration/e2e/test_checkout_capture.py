@@ -137,7 +137,7 @@ async def test_hold_capture_at_checkout_refused_release_completion_and_reversal(
                 r.state
                 for r in await stack.rows(
                     "SELECT state FROM loyalty_redemptions WHERE id = :i", i=holds[cancelled]
-                )  # fmt: skip
+                )
             }
             return (
                 found[paid]["status"] == "COMPLETED"
