@@ -34,7 +34,7 @@ from src.domain.inbox import EventState, WebhookEvent
 from src.domain.loyalty import DEFAULT_LEVELS, LedgerEntry, LoyaltyAccount, LoyaltyLevel
 from src.domain.quarantine import QuarantinedRecord
 from src.domain.record import YClientsRecord
-from src.domain.redemption import Redemption, RedemptionState
+from src.domain.redemption import ACTIVE_STATES, Redemption, RedemptionState
 from src.domain.salon import Salon
 from src.domain.sync_run import RunStatus, SyncRun
 from src.domain.user import Role, User
@@ -474,6 +474,21 @@ class FakeRedemptions:
             for _, r in sorted(self.s.redemptions.items())
             if r.booking_id in wanted and r.state is RedemptionState.HELD
         ]
+
+    async def lock_active(self, booking_ids: Collection[int]) -> list[Redemption]:
+        wanted = set(booking_ids)
+        return [
+            replace(r)
+            for _, r in sorted(self.s.redemptions.items())
+            if r.booking_id in wanted and r.state in ACTIVE_STATES
+        ]
+
+    async def redeemed_on(self, booking_id: int) -> Decimal:
+        return sum(
+            (r.points for r in self.s.redemptions.values()
+             if r.booking_id == booking_id and r.state is RedemptionState.REDEEMED),
+            Decimal(0),
+        )  # fmt: skip
 
     async def save(self, redemptions: Sequence[Redemption]) -> None:
         for r in redemptions:

@@ -294,8 +294,17 @@ class RedemptionRepository(Protocol):
         """The HELD redemptions of these bookings, locked until commit, in id order."""
         ...
 
+    async def lock_active(self, booking_ids: Collection[int]) -> list[Redemption]:
+        """The HELD and CAPTURED redemptions of these bookings, locked until commit, in id
+        order."""
+        ...
+
+    async def redeemed_on(self, booking_id: int) -> Decimal:
+        """Points staff redeemed (REDEEMED) on this booking, in total."""
+        ...
+
     async def save(self, redemptions: Sequence[Redemption]) -> None:
-        """Write the state of locked rows."""
+        """Write the state (and who captured them) of locked rows."""
         ...
 
     async def held_points(self, booking_ids: Collection[int]) -> dict[int, Decimal]:

@@ -12,6 +12,7 @@ from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any, cast
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from src.adapters.attempts import (
     MemoryAttemptCounters,
@@ -70,6 +71,7 @@ from src.application.use_cases.password_reset import ConfirmPasswordReset, Reque
 from src.application.use_cases.quarantine import QuarantineQueries
 from src.application.use_cases.reconcile_points import ReconcilePoints
 from src.application.use_cases.redemptions import (
+    CaptureHold,
     CheckoutList,
     HoldPoints,
     ListRedemptions,
@@ -116,7 +118,8 @@ from src.application.use_cases.webhooks import (
     WebhookEventQueries,
 )
 from src.domain.codes import generate_code
-from src.entrypoints.settings import Settings, check_notifications, sms_regions
+from src.domain.redemption import HoldRules
+from src.entrypoints.settings import Settings, SettingsError, check_notifications, sms_regions
 
 log = logging.getLogger(__name__)
 
@@ -224,6 +227,7 @@ class Container:
     configure_levels: ConfigureLevels
     hold_points: HoldPoints
     release_hold: ReleaseHold
+    capture_hold: CaptureHold
     list_redemptions: ListRedemptions
     redeem_points: RedeemPoints
     points_held: PointsHeld
@@ -351,6 +355,21 @@ def build_notifier(
         settings.SMS_BUDGET_PER_HOUR,
     )
     return SplitNotifier(email, sms), closers
+
+
+def hold_rules(settings: Settings) -> HoldRules:
+    """When points may be spent on a visit, in the salon's zone (ADMIN_TIMEZONE)."""
+    if settings.HOLD_LOCK_HOURS_BEFORE < 0:
+        raise SettingsError("HOLD_LOCK_HOURS_BEFORE: expected 0 (the visit's day) or more hours")
+    try:
+        zone = ZoneInfo(settings.ADMIN_TIMEZONE)
+    except (ValueError, ZoneInfoNotFoundError) as exc:
+        raise SettingsError(f"ADMIN_TIMEZONE: unknown time zone: {exc}") from exc
+    return HoldRules(
+        max_percent=settings.REDEMPTION_MAX_PERCENT,
+        lock_hours_before=settings.HOLD_LOCK_HOURS_BEFORE,
+        zone=zone,
+    )
 
 
 def build_container(
@@ -490,10 +509,11 @@ def build_container(
         transactions=ListTransactions(uow_factory),
         adjust_points=AdjustPoints(uow_factory, clock, settings.ADJUSTMENT_MAX_POINTS),
         configure_levels=ConfigureLevels(uow_factory),
-        hold_points=HoldPoints(uow_factory, clock, settings.REDEMPTION_MAX_PERCENT),
-        release_hold=ReleaseHold(uow_factory, clock),
+        hold_points=HoldPoints(uow_factory, clock, rules=hold_rules(settings)),
+        release_hold=ReleaseHold(uow_factory, clock, hold_rules(settings)),
+        capture_hold=CaptureHold(uow_factory, clock, hold_rules(settings)),
         list_redemptions=ListRedemptions(uow_factory),
-        redeem_points=RedeemPoints(uow_factory, clock),
+        redeem_points=RedeemPoints(uow_factory, clock, hold_rules(settings)),
         points_held=PointsHeld(uow_factory),
         checkout_list=CheckoutList(uow_factory, clock),
         reconcile_points=ReconcilePoints(uow_factory, clock, switches),

@@ -78,6 +78,9 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True):
     LOG_FORMAT: str = "console"  # console | json
     # Spending points (redemptions) and bounds on point amounts
     REDEMPTION_MAX_PERCENT: Decimal = Decimal(30)  # of a booking's price, payable with points
+    # When a member's hold becomes the salon's (no release; staff capture it): 0 = from the
+    # start of the visit's day in the salon's time (ADMIN_TIMEZONE), N = N hours before it
+    HOLD_LOCK_HOURS_BEFORE: int = 0
     ADJUSTMENT_MAX_POINTS: Decimal = Decimal(100_000)  # one admin adjustment, either way
     # CORS, for web apps served from another origin.
     CORS_ALLOW_ORIGINS: tuple[str, ...] = ()  # e.g. https://app.example.com; empty = no CORS

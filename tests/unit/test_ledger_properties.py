@@ -1,12 +1,14 @@
 """Property: whatever order, duplication or switching, the ledger matches the bookings.
 
 Steps: booking versions (duplicated, reordered), the loyalty switch, members' holds on their
-bookings and releases of them, staff redemptions and admin adjustments. After every step:
+bookings and releases of them, staff captures of holds at checkout (issue 20), staff
+redemptions (with or without a visit) and admin adjustments. After every step:
 each booking's earned entries sum to its granted points and, for bookings just ingested with
 loyalty on, to the entitlement of its newest version; each balance equals the sum of that
 member's ledger; no ledger step is written twice; every redemption has exactly the entries
 its state implies (held points = the HELD redemptions); a cancelled or no-show booking whose
-newest version was applied with loyalty on holds nothing. Expiry runs at random clock times
+newest version was applied with loyalty on holds nothing and keeps no captured points (a
+capture is reversed once, with its own RELEASE entry). Expiry runs at random clock times
 (TTL 30 days): no lot is consumed or expired beyond its amount, and no lot expires twice.
 """
 
@@ -29,7 +31,12 @@ from src.application.switches import Switches
 from src.application.use_cases.expire_points import TTL_HISTORY, ExpirePoints
 from src.application.use_cases.ingest import IngestRecords
 from src.application.use_cases.loyalty import AdjustPoints
-from src.application.use_cases.redemptions import HoldPoints, RedeemPoints, ReleaseHold
+from src.application.use_cases.redemptions import (
+    CaptureHold,
+    HoldPoints,
+    RedeemPoints,
+    ReleaseHold,
+)
 from src.domain.booking import BookingStatus
 from src.domain.expiry import TtlHistory, replay
 from src.domain.loyalty import REVERSING_STATUSES, EntryKind, points_for
@@ -86,7 +93,12 @@ steps = st.lists(
         ]
         * 2,
         st.tuples(st.just("release"), st.tuples(st.integers(0, 3), st.sampled_from([0, 1]))),
+        st.tuples(st.just("capture"), st.integers(0, 3)),
         st.tuples(st.just("redeem"), st.tuples(st.sampled_from([0, 1]), st.sampled_from(POINTS))),
+        st.tuples(
+            st.just("redeem_visit"),
+            st.tuples(st.integers(1, 3), st.sampled_from([0, 1]), st.sampled_from(POINTS)),
+        ),
         st.tuples(
             st.just("adjust"),
             st.tuples(st.sampled_from([0, 1]), st.sampled_from(["500", "-40", "-1000"])),
@@ -166,6 +178,19 @@ def _newest(seen: list[Version]) -> Version:
         ("expire", 45),
     ]
 )
+# A hold captured by staff at checkout, then the visit cancelled: reversed once.
+@example(
+    [
+        ("adjust", (0, "500")),
+        ("ingest", [Version(1, 0, BookingStatus.CONFIRMED, 2500, False, 0)]),
+        ("hold", (1, 0, "75")),
+        ("expire", 12),
+        ("capture", 0),
+        ("release", (0, 0)),
+        ("ingest", [Version(1, 1, BookingStatus.CANCELLED, 2500, False, 0)]),
+        ("ingest", [Version(1, 1, BookingStatus.CANCELLED, 2500, False, 0)]),
+    ]
+)
 def test_ledger_always_matches_bookings(program: list) -> None:  # type: ignore[type-arg]
     asyncio.run(_run(program))
 
@@ -174,10 +199,11 @@ async def _run(program: list) -> None:  # type: ignore[type-arg]
     store = Store()
     factory = FakeUnitOfWorkFactory(store)
     switches = Switches()
-    clock = FakeClock()
+    clock = FakeClock(T0 - timedelta(days=10))  # the visits are ahead, then pass
     ingest = IngestRecords(factory, clock, switches)
     hold, release = HoldPoints(factory, clock), ReleaseHold(factory, clock)
     redeem, adjust = RedeemPoints(factory, clock), AdjustPoints(factory, clock)
+    capture = CaptureHold(factory, clock)
     expire = ExpirePoints(factory, clock, FakeExpiryReminders(), ttl_days=30, reminder_days=7)
     await expire()  # TTL 30 days in force from the start
     users: list[int] = []
@@ -209,7 +235,7 @@ async def _run(program: list) -> None:  # type: ignore[type-arg]
         if action != "ingest":
             # A refusal (not upcoming, over the cap or the balance, ...) writes nothing.
             with contextlib.suppress(AppError):
-                await _spend(action, arg, store, users, hold, release, redeem, adjust)
+                await _spend(action, arg, store, users, (hold, release, capture, redeem, adjust))
             _check_global(store)
             _check_redemptions(store, applied_on)
             continue
@@ -229,8 +255,18 @@ async def _run(program: list) -> None:  # type: ignore[type-arg]
                 _check_entitlement(store, _newest(seen[rid]))
 
 
-async def _spend(action, arg, store, users, hold, release, redeem, adjust) -> None:  # type: ignore[no-untyped-def]
-    if action == "hold":
+async def _spend(action, arg, store, users, cases) -> None:  # type: ignore[no-untyped-def]
+    hold, release, capture, redeem, adjust = cases
+    if action == "capture":
+        ids = sorted(store.redemptions)
+        if arg < len(ids):
+            await capture(ids[arg], admin_id=users[0])
+    elif action == "redeem_visit":
+        record_id, who, points = arg
+        booking = next((b for b in store.bookings.values() if b.record_id == record_id), None)
+        if booking is not None:
+            await redeem(users[who], Decimal(points), "at checkout", users[0], booking.id)
+    elif action == "hold":
         record_id, who, points = arg
         booking = next((b for b in store.bookings.values() if b.record_id == record_id), None)
         if booking is not None:
@@ -253,6 +289,7 @@ _ENTRIES_OF_STATE = {
     RedemptionState.CAPTURED: [EntryKind.HOLD],
     RedemptionState.RELEASED: [EntryKind.HOLD, EntryKind.RELEASE],
     RedemptionState.REDEEMED: [EntryKind.REDEMPTION],
+    RedemptionState.REVERSED: [EntryKind.HOLD, EntryKind.RELEASE],
 }
 _SIGN = {EntryKind.HOLD: -1, EntryKind.RELEASE: 1, EntryKind.REDEMPTION: -1}
 
@@ -275,6 +312,10 @@ def _check_redemptions(store: Store, applied_on: dict[int, bool]) -> None:
             if applied_on.get(booking.record_id):
                 assert booking.status not in REVERSING_STATUSES, "a cancelled visit holds points"
                 assert booking.status is not BookingStatus.COMPLETED, "a hold outlived its visit"
+        if r.state is RedemptionState.CAPTURED:
+            booking = store.bookings[r.booking_id]  # type: ignore[index]
+            if applied_on.get(booking.record_id):
+                assert booking.status not in REVERSING_STATUSES, "a cancelled visit spent points"
     assert not by_redemption, "ledger entries of no redemption"
     assert all(n == 1 for n in held_per_booking.values()), "two active holds on one booking"
 

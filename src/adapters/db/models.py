@@ -239,6 +239,10 @@ class RedemptionRow(Base):
     actor_id: Mapped[int | None] = mapped_column(
         BigInteger, ForeignKey("users.id", ondelete="SET NULL")
     )
+    # The visit's price when the hold was made (the cap's base), and the admin who captured
+    # it at checkout (an id kept for the record, without a foreign key: see migration 0015).
+    visit_price: Mapped[Decimal | None]
+    captured_by: Mapped[int | None] = mapped_column(BigInteger)
     created_at: Mapped[datetime] = _created()
     updated_at: Mapped[datetime] = _updated()
 

@@ -13,12 +13,13 @@ from sqlalchemy import bindparam, func, select, update
 from src.adapters.db.executor import Executor
 from src.adapters.db.models import BookingRow, RedemptionRow, table
 from src.application.ports import Page
-from src.domain.redemption import Redemption, RedemptionState
+from src.domain.redemption import ACTIVE_STATES, Redemption, RedemptionState
 
 redemptions = table(RedemptionRow)
 bookings = table(BookingRow)
 _c = redemptions.c
 _HELD = RedemptionState.HELD.value
+_ACTIVE = sorted(s.value for s in ACTIVE_STATES)
 
 
 def to_redemption(row: Any) -> Redemption:
@@ -32,6 +33,8 @@ def to_redemption(row: Any) -> Redemption:
         actor_id=row.actor_id,
         id=row.id,
         updated_at=row.updated_at,
+        visit_price=row.visit_price,
+        captured_by=row.captured_by,
     )
 
 
@@ -51,6 +54,8 @@ class SqlRedemptions:
                 state=redemption.state.value,
                 reason=redemption.reason,
                 actor_id=redemption.actor_id,
+                visit_price=redemption.visit_price,
+                captured_by=redemption.captured_by,
                 created_at=redemption.created_at,
                 updated_at=redemption.updated_at or redemption.created_at,
             )
@@ -80,11 +85,34 @@ class SqlRedemptions:
         )
         return [to_redemption(row) for row in await self.db.execute(stmt)]
 
+    async def lock_active(self, booking_ids: Collection[int]) -> list[Redemption]:
+        ids = sorted(set(booking_ids))
+        if not ids:
+            return []
+        stmt = (
+            select(redemptions)
+            .where(_c.state.in_(_ACTIVE), _c.booking_id.in_(ids))
+            .order_by(_c.id)
+            .with_for_update()
+        )
+        return [to_redemption(row) for row in await self.db.execute(stmt)]
+
+    async def redeemed_on(self, booking_id: int) -> Decimal:
+        stmt = select(func.coalesce(func.sum(_c.points), 0)).where(
+            _c.booking_id == booking_id, _c.state == RedemptionState.REDEEMED.value
+        )
+        return Decimal((await self.db.execute(stmt)).scalar_one())
+
     async def save(self, items: Sequence[Redemption]) -> None:
         if not items:
             return
         params = [
-            {"r_id": r.id, "state": r.state.value, "updated_at": r.updated_at}
+            {
+                "r_id": r.id,
+                "state": r.state.value,
+                "updated_at": r.updated_at,
+                "captured_by": r.captured_by,
+            }
             for r in sorted(items, key=lambda r: r.id or 0)
         ]
         await self.db.execute(update(redemptions).where(_c.id == bindparam("r_id")), params)

@@ -64,7 +64,7 @@ class AwardBonus:
         levels = self._levels if self._levels is not None else await uow.levels.all()
         # Holds follow their booking; locked after the bookings and before the accounts, the
         # order every money path takes.
-        holds = await uow.redemptions.lock_held([b.id for b in bookings])  # type: ignore[misc]
+        holds = await uow.redemptions.lock_active([b.id for b in bookings])  # type: ignore[misc]
         members = {b.user_id for b in bookings if b.user_id is not None}
         accounts = await uow.ledger.lock_accounts(members | {r.user_id for r in holds})
         entries: list[LedgerEntry] = []
@@ -98,11 +98,14 @@ class AwardBonus:
                     percent=award.percent,
                 )
             )
+        if entries:
+            await uow.ledger.append(entries)
+            log_ledger_writes(entries)
+        # After the booking's own entries: points a release gives back to an expired lot
+        # expire at once, on the ledger as it now is.
         await self._follow_holds(uow, bookings, holds, accounts, now)
         if not changed:
             return ZERO
-        await uow.ledger.append(entries)
-        log_ledger_writes(entries)
         await uow.bookings.save_loyalty(changed)
         await uow.ledger.save_accounts([accounts[uid] for uid in {b.user_id for b in changed}])  # type: ignore[index]
         return sum((e.amount for e in entries), ZERO)
@@ -115,18 +118,19 @@ class AwardBonus:
         accounts: dict[int, LoyaltyAccount],
         now: datetime,
     ) -> None:
-        """COMPLETED captures a booking's hold, CANCELLED / NO_SHOW / deleted releases it.
-        Exactly once: the redemption is locked and leaves HELD here, and its RELEASE entry
-        is unique per redemption in the database."""
+        """COMPLETED captures a booking's hold, CANCELLED / NO_SHOW / deleted releases it (or
+        reverses it, when staff captured it already). Exactly once: the redemption is locked
+        and leaves HELD / CAPTURED here, and its RELEASE entry is unique per redemption in
+        the database."""
         if not holds:
             return
         by_id = {b.id: b for b in bookings}
         to_capture, to_release = [], []
         for r in holds:
-            outcome = hold_outcome(by_id[r.booking_id])
+            outcome = hold_outcome(by_id[r.booking_id], r)
             if outcome is RedemptionState.CAPTURED:
                 to_capture.append(r)
-            elif outcome is RedemptionState.RELEASED:
+            elif outcome in (RedemptionState.RELEASED, RedemptionState.REVERSED):
                 to_release.append(r)
         clock = _Fixed(now)
         await capture(uow, to_capture, clock)

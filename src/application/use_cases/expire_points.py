@@ -19,9 +19,9 @@ from decimal import Decimal
 
 from src.application.errors import ConcurrentUpdate
 from src.application.ledger_log import log_ledger_writes
-from src.application.ports import Clock, ExpiryReminders, UnitOfWorkFactory
-from src.domain.expiry import TtlHistory, due, expiring_within, replay
-from src.domain.loyalty import EntryKind, LedgerEntry
+from src.application.ports import Clock, ExpiryReminders, UnitOfWork, UnitOfWorkFactory
+from src.domain.expiry import LotBook, TtlHistory, due, expiring_within, replay
+from src.domain.loyalty import EntryKind, LedgerEntry, LoyaltyAccount
 from src.domain.money import ZERO
 
 log = logging.getLogger(__name__)
@@ -138,31 +138,16 @@ class ExpirePoints:
 
     async def _expire(self, user_id: int, history: TtlHistory, now: datetime) -> _Member:
         out = _Member()
-        written: list[LedgerEntry] = []
         async with self.uow_factory() as uow:
             account = (await uow.ledger.lock_accounts([user_id]))[user_id]
             book = replay(
                 await uow.expiry.ledger(user_id), history, await uow.expiry.expired_lots(user_id)
             )
-            for lot in due(book, now):
-                points = lot.remaining
-                entry = await uow.ledger.add(
-                    LedgerEntry(
-                        user_id=user_id,
-                        kind=EntryKind.EXPIRY,
-                        amount=-points,
-                        reason=f"points credited {lot.credited_at:%Y-%m-%d} expired",
-                        created_at=now,
-                    )
-                )
-                await uow.expiry.record_expiry(lot.entry_id, entry.id or 0, user_id, points, now)
-                account.balance -= points
-                lot.consumed += points
-                lot.expired = True
-                out.lots += 1
-                out.points -= points
-                written.append(entry)
-            if out.lots:
+            written = await _expire_lots(uow, user_id, book, now)
+            out.lots = len(written)
+            out.points = sum((e.amount for e in written), ZERO)
+            if written:
+                account.balance += out.points
                 await uow.ledger.save_accounts([account])
             reminded = await uow.expiry.reminded_lots(user_id)
             for lot in expiring_within(book, now, self.reminder_days):
@@ -171,11 +156,60 @@ class ExpirePoints:
                 if await uow.expiry.record_reminder(lot.entry_id, user_id, lot.expires_at, now):
                     out.reminders.append(_Reminder(user_id, lot.remaining, lot.expires_at))
             await uow.commit()
-        log_ledger_writes(written)
-        if written:
-            # counted as loyalty_points_spending_total{flow="expired"}
-            log.info("points_expired", extra={"user_id": user_id, "points": str(-out.points)})
+        _log_expired(user_id, written)
         return out
+
+
+async def expire_due(uow: UnitOfWork, account: LoyaltyAccount, now: datetime) -> list[LedgerEntry]:
+    """In the caller's transaction, holding `account` locked: expire the member's lots whose
+    time has come (an EXPIRY entry each, the balance lowered; the caller saves the account).
+    Money paths call it where points come back or go out (a released or reversed hold, a new
+    hold or staff spend), so a hold never extends a lot's life: points given back after their
+    lot expired expire at once, and an expired lot is never spent before the daily run."""
+    history = TtlHistory.load(await uow.app_state.get(TTL_HISTORY))
+    if all(days == 0 for _, days in history.changes):
+        return []
+    book = replay(
+        await uow.expiry.ledger(account.user_id),
+        history,
+        await uow.expiry.expired_lots(account.user_id),
+    )
+    written = await _expire_lots(uow, account.user_id, book, now)
+    account.balance += sum((e.amount for e in written), ZERO)
+    _log_expired(account.user_id, written)
+    return written
+
+
+async def _expire_lots(
+    uow: UnitOfWork, user_id: int, book: LotBook, now: datetime
+) -> list[LedgerEntry]:
+    """One EXPIRY entry per due lot for what is left of it (recorded against the lot, once)."""
+    written: list[LedgerEntry] = []
+    for lot in due(book, now):
+        points = lot.remaining
+        entry = await uow.ledger.add(
+            LedgerEntry(
+                user_id=user_id,
+                kind=EntryKind.EXPIRY,
+                amount=-points,
+                reason=f"points credited {lot.credited_at:%Y-%m-%d} expired",
+                created_at=now,
+            )
+        )
+        await uow.expiry.record_expiry(lot.entry_id, entry.id or 0, user_id, points, now)
+        lot.consumed += points
+        lot.expired = True
+        written.append(entry)
+    return written
+
+
+def _log_expired(user_id: int, written: list[LedgerEntry]) -> None:
+    if not written:
+        return
+    log_ledger_writes(written)
+    # counted as loyalty_points_spending_total{flow="expired"}
+    points = -sum((e.amount for e in written), ZERO)
+    log.info("points_expired", extra={"user_id": user_id, "points": str(points)})
 
 
 SOON_DAYS = 30

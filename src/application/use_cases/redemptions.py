@@ -1,10 +1,15 @@
-"""Spending points: a member's hold on an upcoming visit (and its release), staff redemption.
+"""Spending points: a member's hold on an upcoming visit (and its release), staff capture of
+a hold at checkout, staff redemption.
 
-Invariant: every point spent is one ledger entry, written once. The database enforces it:
-at most one HELD redemption per booking (a unique partial index) and one entry per
-(redemption_id, kind). Decisions are made on rows locked in the same order everywhere
-(booking, then redemption, then account), the order `AwardBonus` uses when a hold follows
-its booking, so a hold racing the booking's completion is either captured or never made.
+Invariant: every point spent is one ledger entry, written once, and given back at most once.
+The database enforces it: at most one HELD redemption per booking (a unique partial index)
+and one entry per (redemption_id, kind), so a hold has one HOLD and at most one RELEASE
+(written when it is released, or when its capture is reversed). Decisions are made on rows
+locked in the same order everywhere (booking, then redemption, then account), the order
+`AwardBonus` uses when a hold follows its booking, so a hold racing the booking's completion
+is either captured or never made, and a member's release racing the staff capture is one or
+the other. When a hold may move is decided by `src.domain.redemption` (the visit's time,
+state and price).
 """
 
 from __future__ import annotations
@@ -17,14 +22,20 @@ from decimal import Decimal
 from src.application.errors import Conflict, NotFound, ValidationFailed
 from src.application.ledger_log import log_ledger_writes
 from src.application.ports import Clock, Page, UnitOfWork, UnitOfWorkFactory
-from src.domain.booking import UPCOMING_STATUSES, Booking
+from src.application.use_cases.expire_points import expire_due
+from src.domain.booking import Booking
 from src.domain.loyalty import EntryKind, LedgerEntry, LoyaltyAccount
 from src.domain.money import ZERO, quantize
 from src.domain.redemption import (
     DEFAULT_MAX_PERCENT,
+    HoldRules,
     Redemption,
     RedemptionState,
+    capture_refusal,
+    discount_missing,
     hold_refusal,
+    release_refusal,
+    staff_spend_refusal,
 )
 from src.domain.user import User
 
@@ -39,10 +50,11 @@ class HoldPoints:
         uow_factory: UnitOfWorkFactory,
         clock: Clock,
         max_percent: Decimal = DEFAULT_MAX_PERCENT,
+        rules: HoldRules | None = None,
     ) -> None:
         self.uow_factory = uow_factory
         self.clock = clock
-        self.max_percent = max_percent
+        self.max_percent = rules.max_percent if rules else max_percent
 
     async def __call__(self, user_id: int, booking_id: int, points: Decimal) -> Redemption:
         points = quantize(points)
@@ -53,13 +65,15 @@ class HoldPoints:
             booking = locked[0] if locked else None
             if booking is None or booking.user_id != user_id:
                 raise NotFound(f"booking {booking_id} does not exist")
-            if await uow.redemptions.lock_held([booking_id]):
+            if await uow.redemptions.lock_active([booking_id]):
                 raise Conflict("booking_id: the booking already has an active redemption")
+            spent = await uow.redemptions.redeemed_on(booking_id)
             account = (await uow.ledger.lock_accounts([user_id]))[user_id]
-            refusal = hold_refusal(booking, account.balance, points, self.max_percent)
+            now = self.clock.now()
+            await expire_due(uow, account, now)  # an expired lot is not spent
+            refusal = hold_refusal(booking, account.balance, points, self.max_percent, spent)
             if refusal is not None:
                 raise ValidationFailed(refusal)
-            now = self.clock.now()
             redemption = await _spend(
                 uow,
                 account,
@@ -71,6 +85,7 @@ class HoldPoints:
                     created_at=now,
                     booking_id=booking_id,
                     updated_at=now,
+                    visit_price=booking.price,  # the cap's base; a discount later changes nothing
                 ),
                 EntryKind.HOLD,
             )
@@ -80,11 +95,15 @@ class HoldPoints:
 
 
 class ReleaseHold:
-    """Member: give back a hold while the visit has not happened (a RELEASE entry)."""
+    """Member: give back a hold while it is theirs, until the visit is near (a RELEASE entry).
+    From then on the hold is the salon's (409 saying why): staff capture it at checkout."""
 
-    def __init__(self, uow_factory: UnitOfWorkFactory, clock: Clock) -> None:
+    def __init__(
+        self, uow_factory: UnitOfWorkFactory, clock: Clock, rules: HoldRules | None = None
+    ) -> None:
         self.uow_factory = uow_factory
         self.clock = clock
+        self.rules = rules or HoldRules()
 
     async def __call__(self, user_id: int, redemption_id: int) -> Redemption:
         async with self.uow_factory() as uow:
@@ -95,11 +114,43 @@ class ReleaseHold:
             bookings = await uow.bookings.lock_many([seen.booking_id] if seen.booking_id else [])
             redemption = await uow.redemptions.lock(redemption_id)
             assert redemption is not None  # nothing deletes redemptions
-            if redemption.state is not RedemptionState.HELD:
-                raise Conflict(f"redemption {redemption_id} is {redemption.state.value}")
-            if bookings and bookings[0].status not in UPCOMING_STATUSES:
-                raise Conflict(f"booking {bookings[0].id} is {bookings[0].status.value}")
+            booking = bookings[0] if bookings else None
+            refusal = release_refusal(booking, redemption, self.clock.now(), self.rules)
+            if refusal is not None:
+                raise Conflict(refusal)
             await release(uow, [redemption], self.clock)
+            await uow.commit()
+        return redemption
+
+
+class CaptureHold:
+    """Staff at checkout: the member's held points are deducted now (state CAPTURED, the
+    capturing admin recorded), before YClients reports the visit. No new entry: the HOLD
+    already took the points. The visit's completion then finds nothing held; a cancellation,
+    no-show or deletion reverses the capture (a RELEASE entry, once)."""
+
+    def __init__(
+        self, uow_factory: UnitOfWorkFactory, clock: Clock, rules: HoldRules | None = None
+    ) -> None:
+        self.uow_factory = uow_factory
+        self.clock = clock
+        self.rules = rules or HoldRules()
+
+    async def __call__(self, redemption_id: int, admin_id: int) -> Redemption:
+        async with self.uow_factory() as uow:
+            seen = await uow.redemptions.get(redemption_id)
+            if seen is None or seen.booking_id is None:
+                raise NotFound(f"hold {redemption_id} does not exist")
+            # Lock in the order AwardBonus does: booking, redemption, account.
+            bookings = await uow.bookings.lock_many([seen.booking_id])
+            redemption = await uow.redemptions.lock(redemption_id)
+            assert redemption is not None  # nothing deletes redemptions
+            booking = bookings[0] if bookings else None
+            refusal = capture_refusal(booking, redemption, self.clock.now(), self.rules)
+            if refusal is not None:
+                raise Conflict(refusal)
+            redemption.captured_by = admin_id
+            await capture(uow, [redemption], self.clock)
             await uow.commit()
         return redemption
 
@@ -110,21 +161,29 @@ async def release(
     clock: Clock,
     accounts: dict[int, LoyaltyAccount] | None = None,
 ) -> None:
-    """Release locked HELD redemptions: RELEASE entries, balances back, state RELEASED.
-    `accounts` the caller holds locked already are updated in place and saved."""
+    """Give back locked HELD redemptions (state RELEASED) and CAPTURED ones (state REVERSED,
+    the visit did not happen after all): a RELEASE entry each, balances back. Points whose lot
+    expired meanwhile expire at once (a hold does not extend a lot's life). `accounts` the
+    caller holds locked already are updated in place and saved."""
     if not redemptions:
         return
     now = clock.now()
     if accounts is None:
         accounts = await uow.ledger.lock_accounts({r.user_id for r in redemptions})
     for r in redemptions:
-        await _write(uow, r, EntryKind.RELEASE, r.points, now)
+        reversed_ = r.state is RedemptionState.CAPTURED
+        note = "capture reversed, the visit did not happen; " if reversed_ else ""
+        await _write(uow, r, EntryKind.RELEASE, r.points, now, note)
         accounts[r.user_id].balance += r.points
-        r.state, r.updated_at = RedemptionState.RELEASED, now
+        r.state = RedemptionState.REVERSED if reversed_ else RedemptionState.RELEASED
+        r.updated_at = now
     await uow.redemptions.save(redemptions)
-    await uow.ledger.save_accounts([accounts[uid] for uid in {r.user_id for r in redemptions}])
+    members = sorted({r.user_id for r in redemptions})
+    for uid in members:
+        await expire_due(uow, accounts[uid], now)
+    await uow.ledger.save_accounts([accounts[uid] for uid in members])
     for r in redemptions:
-        _log("points_released", r)
+        _log("points_reversed" if r.state is RedemptionState.REVERSED else "points_released", r)
 
 
 async def capture(uow: UnitOfWork, redemptions: list[Redemption], clock: Clock) -> None:
@@ -140,11 +199,15 @@ async def capture(uow: UnitOfWork, redemptions: list[Redemption], clock: Clock) 
 
 
 class RedeemPoints:
-    """Staff: spend a member's points at once (walk-ins, corrections), bounded by the balance."""
+    """Staff: spend a member's points at once, bounded by the balance: without a visit
+    (corrections), or on an open visit without an active hold, within a hold's cap."""
 
-    def __init__(self, uow_factory: UnitOfWorkFactory, clock: Clock) -> None:
+    def __init__(
+        self, uow_factory: UnitOfWorkFactory, clock: Clock, rules: HoldRules | None = None
+    ) -> None:
         self.uow_factory = uow_factory
         self.clock = clock
+        self.rules = rules or HoldRules()
 
     async def __call__(
         self,
@@ -162,14 +225,26 @@ class RedeemPoints:
         async with self.uow_factory() as uow:
             if await uow.users.get(user_id) is None:
                 raise NotFound(f"user {user_id} does not exist")
+            now = self.clock.now()
+            visit_price = None
             if booking_id is not None:
-                booking = await uow.bookings.get(booking_id)
+                # Locked first, as every money path does: a hold made meanwhile waits.
+                locked = await uow.bookings.lock_many([booking_id])
+                booking = locked[0] if locked else None
                 if booking is None or booking.user_id != user_id:
                     raise NotFound(f"booking {booking_id} of user {user_id} does not exist")
+                active = await uow.redemptions.lock_active([booking_id])
+                spent = await uow.redemptions.redeemed_on(booking_id)
+                refusal = staff_spend_refusal(
+                    booking, active[0] if active else None, points, spent, now, self.rules
+                )
+                if refusal is not None:
+                    raise ValidationFailed(refusal)
+                visit_price = booking.price
             account = (await uow.ledger.lock_accounts([user_id]))[user_id]
+            await expire_due(uow, account, now)  # an expired lot is not spent
             if points > account.balance:
                 raise ValidationFailed(f"points: more than the balance ({account.balance})")
-            now = self.clock.now()
             redemption = await _spend(
                 uow,
                 account,
@@ -182,6 +257,7 @@ class RedeemPoints:
                     booking_id=booking_id,
                     actor_id=admin_id,
                     updated_at=now,
+                    visit_price=visit_price,
                 ),
                 EntryKind.REDEMPTION,
             )
@@ -206,6 +282,11 @@ class CheckoutLine:
     redemption: Redemption
     booking: Booking
     member: User | None
+
+    @property
+    def discount_missing(self) -> bool:
+        """Completed at its full pre-hold price with the hold captured: check YClients."""
+        return discount_missing(self.booking, self.redemption)
 
 
 # Salon offsets range from UTC-12 to UTC+14: a local day lies within this UTC window.
@@ -267,7 +348,7 @@ async def _spend(
 
 
 async def _write(
-    uow: UnitOfWork, r: Redemption, kind: EntryKind, amount: Decimal, now: datetime
+    uow: UnitOfWork, r: Redemption, kind: EntryKind, amount: Decimal, now: datetime, note: str = ""
 ) -> None:
     # HOLD / RELEASE / REDEMPTION entries carry the redemption, not the booking: a booking's
     # own entries (and `bonus_points`) stay what it earned.
@@ -276,7 +357,7 @@ async def _write(
             user_id=r.user_id,
             kind=kind,
             amount=amount,
-            reason=f"{kind.value.lower()}: {r.reason}",
+            reason=f"{kind.value.lower()}: {note}{r.reason}",
             created_at=now,
             actor_id=r.actor_id,
             redemption_id=r.id,

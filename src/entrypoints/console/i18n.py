@@ -118,6 +118,20 @@ LABELS: dict[str, tuple[str, str]] = {
     "for_visit": ("За визит", "For the visit"),
     "no_visit": ("без визита", "no particular visit"),
     "member_page": ("Карточка", "Member"),
+    "capture": ("Списать резерв", "Capture"),
+    "capture_hint": (
+        "После скидки в YClients нажмите «Списать резерв»: баллы списываются сразу, "
+        "клиент уже не сможет вернуть их себе",
+        "After entering the discount in YClients, press Capture: the points are deducted now "
+        "and the member can no longer take them back",
+    ),
+    "captured": ("Резерв списан: {points}", "Hold captured: {points}"),
+    "discount_missing": ("Скидка не введена?", "Discount not entered?"),
+    "discount_missing_hint": (
+        "Визит закрыт по полной цене, хотя баллы списаны: проверьте скидку в YClients",
+        "The visit was completed at its full price although the points were captured: "
+        "check the discount in YClients",
+    ),
     "seconds": ("с", "s"),
     "n_fetched": ("получено", "fetched"),
     "n_created": ("новых", "created"),

@@ -309,8 +309,18 @@ async def member(
     held = await container.points_held([b.id for b in bookings.items if b.id is not None])
     return page(
         request, "member.html", profile=profile, loyalty=loyalty, bookings=bookings,
-        ledger=ledger, held=held,
+        ledger=ledger, held=held, holds=await _held_redemptions(container, user_id),
     )  # fmt: skip
+
+
+async def _held_redemptions(container: UseCases, user_id: int) -> dict[int, int]:
+    """booking id → its HELD redemption's id (for the capture button), newest 100."""
+    page_ = await container.list_redemptions(user_id, 100, 0)
+    return {
+        r.booking_id: r.id
+        for r in page_.items
+        if r.state is RedemptionState.HELD and r.booking_id is not None and r.id is not None
+    }
 
 
 def parse_points(text: str) -> Decimal | None:
@@ -387,6 +397,28 @@ async def redeem(
 # -- checkout -------------------------------------------------------------------------------
 
 
+@dataclass
+class CaptureForm:
+    back: str = ""  # the console page to show afterwards
+
+
+@post("/redemptions/{redemption_id:int}/capture", status_code=200, media_type=HTML)
+async def capture(
+    request: Request[Any, Any, Any],
+    container: UseCases,
+    redemption_id: Id,
+    data: Annotated[CaptureForm, Body(media_type=RequestEncodingType.URL_ENCODED)],
+) -> Any:
+    """Checkout: the held points are deducted now (CaptureHold), signed by this admin."""
+    words = request.app.state.console_words
+    to = _safe_next(data.back) if data.back else "/admin/checkout"
+    try:
+        r = await container.capture_hold(redemption_id, signed_in_admin(request).id)
+    except AppError as exc:
+        return done(request, f"{words('could_not')}: {exc}", to, ok=False)
+    return done(request, words("captured", points=words.money(r.points)), to)
+
+
 @get("/checkout")
 async def checkout(
     request: Request[Any, Any, Any],
@@ -404,6 +436,11 @@ async def checkout(
     lines = sorted(
         await container.checkout_list(state, day), key=lambda line: line.booking.appointment_at
     )
+    # Captured visits completed at their full price: flagged whatever list is shown.
+    flagged = [
+        line for line in await container.checkout_list(RedemptionState.CAPTURED, day)
+        if line.discount_missing
+    ]  # fmt: skip
     shown = day or container.clock.now().astimezone(words.zone).date()
     query = f"/admin/checkout?date={shown.isoformat()}&state={state.value}"
     shown_lines = Page(lines[offset : offset + PAGE], len(lines), PAGE, offset)
@@ -411,6 +448,7 @@ async def checkout(
         request, "checkout.html", lines=shown_lines,
         total_points=sum((line.redemption.points for line in lines), Decimal(0)),
         day=shown, state=state.value, states=[s.value for s in RedemptionState], query=query,
+        flagged=flagged, back=f"{query}&offset={offset}",
     )  # fmt: skip
 
 
@@ -435,5 +473,5 @@ async def settings_page(request: Request[Any, Any, Any], container: UseCases) ->
 
 HANDLERS = [
     logout, overview, sync_now, sync_progress, unmatched, candidates, link, webhooks, replay,
-    members, member, adjust, redeem, checkout, settings_page,
+    members, member, adjust, redeem, capture, checkout, settings_page,
 ]  # fmt: skip

@@ -144,18 +144,37 @@ async def redeem_points(
     data: JSONBody[StaffRedemptionIn],
 ) -> StaffRedemptionOut:
     """A REDEMPTION ledger entry signed by the calling admin, at most the member's balance;
-    `booking_id`, when given, must be one of the member's bookings."""
+    `booking_id`, when given, must be one of the member's open visits (today or upcoming,
+    pending or confirmed) without an active hold, and the points within the cap a hold has
+    (`REDEMPTION_MAX_PERCENT` of its price, earlier staff spending on it included)."""
     r = await container.redeem_points(
         user_id, Decimal(data.points), data.reason, me.id, booking_id=data.booking_id
     )
     return staff_redemption_out(r)
 
 
+@post(
+    "/redemptions/{redemption_id:int}/capture",
+    status_code=HTTP_200_OK,
+    responses=error_responses(401, 403, 404, 409),
+    summary="Checkout: deduct a member's held points now",
+)
+async def capture_hold(
+    container: UseCases, me: Caller, redemption_id: PathId
+) -> StaffRedemptionOut:
+    """Staff confirm at payment that the held points are deducted (enter them as a discount
+    in YClients too): the hold becomes CAPTURED, signed by the calling admin, before YClients
+    reports the visit, and the member can no longer give it back. From the start of the
+    visit's day (or `HOLD_LOCK_HOURS_BEFORE`); 409 if it is not HELD or its visit is
+    cancelled. A cancellation, no-show or deletion afterwards gives the points back."""
+    return staff_redemption_out(await container.capture_hold(redemption_id, me.id))
+
+
 RedemptionStateParam = Annotated[
     str | None,
     QueryParameter(
         name="state",
-        description="held|captured|released|redeemed (case-insensitive; default held)",
+        description="held|captured|released|redeemed|reversed (case-insensitive; default held)",
         pattern=any_case_pattern(RedemptionState),
     ),
 ]
@@ -177,7 +196,9 @@ async def checkout_list(
 ) -> list[CheckoutLineOut]:
     """Visits on a salon-local date whose member holds points on them, earliest first: the
     member's name and phone, the visit's time, services and price, the points to deduct.
-    Staff enter the points as a discount in YClients at payment."""
+    Staff enter the points as a discount in YClients at payment and capture the hold
+    (`POST /redemptions/{id}/capture`). `discount_missing`: a captured hold on a visit that
+    completed at its full price from before the hold (the discount was probably not entered)."""
     state = parse_choice(state_, RedemptionState, "state") or RedemptionState.HELD
     return [checkout_line_out(line) for line in await container.checkout_list(state, date_)]
 
@@ -235,6 +256,7 @@ admin_router = Router(
         update_user,
         adjust_points,
         redeem_points,
+        capture_hold,
         checkout_list,
         list_webhook_events,
         replay_webhook_event,

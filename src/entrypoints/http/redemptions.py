@@ -40,9 +40,12 @@ async def hold_points(
     "/{redemption_id:int}",
     status_code=HTTP_200_OK,
     responses=error_responses(401, 404, 409),
-    summary="Give back a hold while the visit has not happened",
+    summary="Give back a hold until the visit's day",
 )
 async def release_hold(me: Caller, container: UseCases, redemption_id: PathId) -> RedemptionOut:
+    """A RELEASE entry gives the points back. From the start of the visit's day in the salon's
+    time (or `HOLD_LOCK_HOURS_BEFORE` hours before it) the hold is the salon's: 409 saying so;
+    staff deduct it at checkout and a cancelled visit gives it back."""
     return redemption_out(await container.release_hold(me.id, redemption_id))
 
 
@@ -50,7 +53,8 @@ async def release_hold(me: Caller, container: UseCases, redemption_id: PathId) -
 async def list_redemptions(
     me: Caller, container: UseCases, limit: Limit = 20, offset: Offset = 0
 ) -> PageOut[RedemptionOut]:
-    """Newest first: HELD, CAPTURED (spent on the visit), RELEASED, REDEEMED (by staff)."""
+    """Newest first: HELD, CAPTURED (spent on the visit), RELEASED, REDEEMED (by staff),
+    REVERSED (captured, then the visit was cancelled: the points came back)."""
     page = await container.list_redemptions(me.id, limit, offset)
     return page_of(page, [redemption_out(r) for r in page.items])
 

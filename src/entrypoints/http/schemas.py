@@ -543,7 +543,7 @@ PositivePoints = Annotated[
         pattern=r"^\+?\d{1,9}(\.\d{1,2})?$",
     ),
 ]
-RedemptionStateName = Literal["HELD", "CAPTURED", "RELEASED", "REDEEMED"]
+RedemptionStateName = Literal["HELD", "CAPTURED", "RELEASED", "REDEEMED", "REVERSED"]
 
 
 class RedemptionIn(Struct):
@@ -583,6 +583,8 @@ def redemption_out(r: Redemption) -> RedemptionOut:
 class StaffRedemptionOut(RedemptionOut):
     user_id: int
     actor_id: int | None
+    captured_by: int | None = None  # the admin who captured the hold at checkout
+    visit_price: Money | None = None  # the visit's price when the points were set aside
 
 
 def staff_redemption_out(r: Redemption) -> StaffRedemptionOut:
@@ -591,6 +593,8 @@ def staff_redemption_out(r: Redemption) -> StaffRedemptionOut:
         **{f: getattr(base, f) for f in base.__struct_fields__},
         user_id=r.user_id,
         actor_id=r.actor_id,
+        captured_by=r.captured_by,
+        visit_price=money(r.visit_price) if r.visit_price is not None else None,
     )
 
 
@@ -608,6 +612,11 @@ class CheckoutLineOut(Struct):
     member_id: int
     member_name: str | None
     member_phone: str | None
+    booking_status: str = ""  # PENDING, CONFIRMED, COMPLETED, ...
+    visit_price: Money | None = None  # the price when the points were set aside (the cap's base)
+    captured_by: int | None = None  # the admin who captured the hold at checkout
+    # Captured, and the visit completed at its full pre-hold price: check the discount.
+    discount_missing: bool = False
 
 
 def checkout_line_out(line: CheckoutLine) -> CheckoutLineOut:
@@ -625,6 +634,10 @@ def checkout_line_out(line: CheckoutLine) -> CheckoutLineOut:
         member_id=r.user_id,
         member_name=m.name if m else None,
         member_phone=m.phone if m else None,
+        booking_status=b.status.value,
+        visit_price=money(r.visit_price) if r.visit_price is not None else None,
+        captured_by=r.captured_by,
+        discount_missing=line.discount_missing,
     )
 
 

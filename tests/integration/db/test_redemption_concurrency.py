@@ -20,12 +20,12 @@ from src.application.ports import NewUser
 from src.application.switches import Switches
 from src.application.use_cases.ingest import IngestRecords
 from src.application.use_cases.loyalty import AdjustPoints
-from src.application.use_cases.redemptions import HoldPoints
+from src.application.use_cases.redemptions import CaptureHold, HoldPoints, ReleaseHold
 from src.domain.booking import BookingKey, BookingStatus
 from src.domain.codes import comment_line
 from src.domain.loyalty import EntryKind
 from src.domain.record import ServiceLine, YClientsRecord
-from src.domain.redemption import RedemptionState
+from src.domain.redemption import HoldRules, RedemptionState, salons_from
 from tests.factories import COMPANY_ID, RecordFactory
 from tests.fakes import FakeClock
 
@@ -140,3 +140,50 @@ async def test_a_hold_on_a_visit_cancelled_while_loyalty_was_off_is_released_by_
     account, entries, [released] = await _ledger(pg_uow_factory, user_id)
     assert (released.id, released.state) == (r.id, RedemptionState.RELEASED)
     assert account.balance == sum(e.amount for e in entries) == Decimal("5000.00")
+
+
+async def test_a_members_release_racing_the_staff_capture_one_wins(
+    wide_factory: SqlUnitOfWorkFactory,
+) -> None:
+    """Issue 20 item 1: at the moment the hold becomes the salon's, the member's release (a
+    moment before, so allowed) races the staff capture (a moment after, so allowed): exactly
+    one wins per hold; the loser gets 409; never released and captured both."""
+    records = [upcoming(n) for n in range(101, 113)]
+    user_id, booking_ids = await _scene(wide_factory, *records)
+    hold = HoldPoints(wide_factory, FakeClock())
+    made = [await hold(user_id, b, Decimal(100)) for b in booking_ids]
+    async with wide_factory() as uow:
+        booking = await uow.bookings.get(booking_ids[0])
+    assert booking is not None
+    lock = salons_from(booking, HoldRules())  # every visit is at the same time
+    release = ReleaseHold(wide_factory, FakeClock(lock - timedelta(milliseconds=1)))
+    capture = CaptureHold(wide_factory, FakeClock(lock))
+    wins: dict[int, list[str]] = {}
+    for r in made:
+        assert r.id is not None
+        results = await asyncio.gather(
+            *(release(user_id, r.id) for _ in range(3)),
+            *(capture(r.id, user_id) for _ in range(3)),
+            return_exceptions=True,
+        )
+        assert all(isinstance(x, Conflict) for x in results if isinstance(x, BaseException))
+        wins[r.id] = [x.state.value for x in results if not isinstance(x, BaseException)]
+    assert all(len(w) == 1 for w in wins.values()), wins
+    outcomes = {w[0] for w in wins.values()}
+    account, entries, redemptions = await _ledger(wide_factory, user_id)
+    kinds: dict[int | None, list[EntryKind]] = {}
+    for e in sorted(entries, key=lambda e: e.id or 0):
+        if e.redemption_id is not None:
+            kinds.setdefault(e.redemption_id, []).append(e.kind)
+    for r in redemptions:
+        assert r.state.value == wins[r.id][0]  # type: ignore[index]
+        expected = [EntryKind.HOLD]
+        if r.state is RedemptionState.RELEASED:
+            expected.append(EntryKind.RELEASE)
+        else:
+            assert r.state is RedemptionState.CAPTURED and r.captured_by == user_id
+        assert kinds[r.id] == expected
+    assert account.balance == sum(e.amount for e in entries)
+    released = sum(1 for r in redemptions if r.state is RedemptionState.RELEASED)
+    assert account.balance == Decimal(5000) - 100 * (len(made) - released)
+    print(f"release/capture race outcomes: {sorted(outcomes)}, released {released}/{len(made)}")

@@ -31,6 +31,7 @@ CONSOLE_ROUTES = [
     ("GET", "/admin/members/1", None),
     ("POST", "/admin/members/1/points", {"amount": "10", "reason": "gift"}),
     ("POST", "/admin/members/1/redemptions", {"points": "10", "reason": "checkout"}),
+    ("POST", "/admin/redemptions/1/capture", {}),
     ("GET", "/admin/checkout", None),
     ("GET", "/admin/checkout?date=2030-01-15&state=CAPTURED", None),
     ("POST", "/admin/sync", {}),
@@ -270,14 +271,18 @@ async def test_hostile_ids_get_an_answer_not_a_crash(api: Api) -> None:
     assert (await api.client.get("/admin/members/99999999999999999999999")).status_code == 400
 
 
-async def _held_booking(api: Api, points: str = "300") -> tuple[Member, Booking, int]:
-    """A member with 1000 points holding `points` on a visit two hours from now, linked by
-    their client code: (member, booking, redemption id)."""
-    member = await api.member(name="Ирина", phone="+7 916 111-22-33")
+async def _held_booking(
+    api: Api, points: str = "300", at: datetime | None = None, phone: str = "+7 916 111-22-33"
+) -> tuple[Member, Booking, int]:
+    """A member with 1000 points holding `points` on a visit two hours from now (or `at`),
+    linked by their client code: (member, booking, redemption id)."""
+    member = await api.member(name="Ирина", phone=phone)
     await api.container.adjust_points(member.id, Decimal(1000), "gift", member.id)
     code = (await api.container.issue_booking_form(member.id)).unique_code
     record = api.record(
-        comment=comment_line(code), at=datetime.now(UTC) + timedelta(hours=2), price="3000.00"
+        comment=comment_line(code),
+        at=at or datetime.now(UTC) + timedelta(hours=2),
+        price="3000.00",
     )
     await api.ingest(record)
     booking = await api.booking(record.record_id)
@@ -342,9 +347,10 @@ async def test_checkout_is_paginated(api: Api) -> None:
 
 async def test_redeeming_points_on_the_member_page(api: Api) -> None:
     await _signed_in(api)
-    member, booking, _ = await _held_booking(api, points="200")
+    member, _, _ = await _held_booking(api, points="200")
     url = f"/admin/members/{member.id}/redemptions"
-    form = {"points": "150,50", "reason": "оплата визита", "booking_id": str(booking.id)}
+    # Not on the held visit (issue 20: its hold is captured instead), without a visit.
+    form = {"points": "150,50", "reason": "оплата визита"}
     done = await request(api.client, "POST", url, form)
     assert done.status_code in (302, 303), done.text
     assert done.headers["location"] == f"/admin/members/{member.id}"
@@ -359,6 +365,50 @@ async def test_redeeming_points_on_the_member_page(api: Api) -> None:
     )  # fmt: skip
     assert htmx.status_code == 200 and htmx.headers["HX-Redirect"] == f"/admin/members/{member.id}"
     assert "Списано баллов: 1,00" in (await api.client.get(f"/admin/members/{member.id}")).text
+
+
+async def test_capture_at_checkout_and_on_the_member_page(api: Api) -> None:
+    """Issue 20 item 1: staff capture a hold with one action; the member can no longer take
+    it back; a visit completed at its full price with its hold captured is flagged."""
+    await _signed_in(api)
+    now = datetime.now(UTC)
+    member, booking, redemption_id = await _held_booking(api, at=now - timedelta(minutes=1))
+    day = booking.local_appointment_at.date().isoformat()
+    page = (await api.client.get(f"/admin/checkout?date={day}")).text
+    assert f'action="/admin/redemptions/{redemption_id}/capture"' in page
+    back = f"/admin/checkout?date={day}&state=HELD&offset=0"
+    done = await request(
+        api.client, "POST", f"/admin/redemptions/{redemption_id}/capture", {"back": back}
+    )
+    assert done.status_code in (302, 303) and done.headers["location"] == back, done.text
+    assert "Резерв списан: 300,00" in (await api.client.get(back)).text
+    [r] = (await api.container.list_redemptions(member.id, 10, 0)).items
+    assert r.state.value == "CAPTURED" and r.captured_by is not None
+    again = await request(api.client, "POST", f"/admin/redemptions/{redemption_id}/capture", {})
+    assert "is CAPTURED" in (await api.client.get(again.headers["location"])).text
+    # Completed at its full price: flagged.
+    record = api.record(
+        booking.record_id, comment=booking.comment, at=booking.appointment_at,
+        price="3000.00", status=BookingStatus.COMPLETED,
+    )  # fmt: skip
+    await api.ingest(record)
+    page = (await api.client.get(f"/admin/checkout?date={day}")).text
+    assert f'id="flagged-{redemption_id}"' in page and "Скидка не введена?" in page
+    # The member page: a held visit's capture button.
+    other, _, held_id = await _held_booking(
+        api, at=now - timedelta(minutes=1), phone="+7 916 111-22-44"
+    )
+    page = (await api.client.get(f"/admin/members/{other.id}")).text
+    assert f'action="/admin/redemptions/{held_id}/capture"' in page
+    done = await request(
+        api.client, "POST", f"/admin/redemptions/{held_id}/capture",
+        {"back": f"/admin/members/{other.id}"},
+    )  # fmt: skip
+    assert done.headers["location"] == f"/admin/members/{other.id}"
+    assert (
+        f'action="/admin/redemptions/{held_id}/capture"'
+        not in (await api.client.get(f"/admin/members/{other.id}")).text
+    )
 
 
 @pytest.mark.parametrize(

@@ -159,7 +159,8 @@ async def test_checkout_list_is_admin_only_and_lists_the_days_holds(api: Api) ->
             "booking_id": booking_id, "yclients_record_id": IsInt(),
             "appointment_datetime": IsStr(), "services": [{"title": "Manicure", "cost": "2500.00"}],
             "price": "2500.00", "member_id": member.id, "member_name": None,
-            "member_phone": None,
+            "member_phone": None, "booking_status": "PENDING", "visit_price": "2500.00",
+            "captured_by": None, "discount_missing": False,
         }
     ]  # fmt: skip
     bad = await api.client.get("/api/v1/admin/redemptions?date=2026-02-30", headers=admin.headers)
