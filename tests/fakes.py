@@ -36,6 +36,7 @@ from src.domain.redemption import Redemption, RedemptionState
 from src.domain.sync_run import RunStatus, SyncRun
 from src.domain.user import Role, User
 from src.domain.verification import Purpose, VerificationCode
+from src.domain.versions import supersedes
 
 
 @dataclass
@@ -257,9 +258,9 @@ class FakeBookings:
                 continue
             assert stored.id is not None
             ids[stored.key] = stored.id
-            fresher = incoming.last_change_at > stored.last_change_at or (
-                incoming.last_change_at == stored.last_change_at
-                and ((incoming.deleted and not stored.deleted) or stored.user_id is None)
+            # The version-order rule; a same-time version may still link an unlinked row.
+            fresher = supersedes(incoming, stored) or (
+                incoming.last_change_at == stored.last_change_at and stored.user_id is None
             )
             if not fresher:
                 continue
