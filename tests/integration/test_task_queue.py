@@ -9,7 +9,6 @@ import os
 import uuid
 
 import redis.asyncio as redis
-
 from src.adapters.task_queue import (
     DRAIN_MARKER_SECONDS,
     PROCESS_INBOX,
@@ -17,6 +16,7 @@ from src.adapters.task_queue import (
     TaskiqQueue,
     drain_markers,
 )
+
 from src.entrypoints.settings import load_settings
 from src.entrypoints.worker import build_broker
 

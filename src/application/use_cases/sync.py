@@ -389,3 +389,21 @@ class SyncRunQueries:
             if not pending or loop.time() >= deadline:
                 return runs
             await asyncio.sleep(poll)
+
+
+class KickSyncs:
+    """The schedule's sync: one sync task per configured company (workers share a chain's
+    load); nothing while the integration is off."""
+
+    def __init__(self, queue: TaskQueue, switches: Switches, company_ids: Sequence[int]) -> None:
+        self.queue = queue
+        self.switches = switches
+        self.company_ids = list(company_ids)
+
+    async def __call__(self, trigger: str = "schedule") -> int:
+        if not self.switches.yclients_enabled:
+            log.info("scheduled_sync_skipped", extra={"reason": "YCLIENTS_ENABLED=false"})
+            return 0
+        for company_id in self.company_ids:
+            await self.queue.sync_company(company_id, trigger)
+        return len(self.company_ids)

@@ -7,9 +7,9 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+from src.adapters.task_queue import PROCESS_INBOX, PROCESS_WEBHOOK_EVENT
 from taskiq import TaskiqMessage, TaskiqMiddleware, TaskiqResult
 
-from src.adapters.task_queue import PROCESS_INBOX, PROCESS_WEBHOOK_EVENT
 from src.domain.inbox import EventState
 from src.entrypoints.bootstrap import build_container
 from src.entrypoints.settings import load_settings
