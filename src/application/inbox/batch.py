@@ -193,7 +193,9 @@ class ApplyBatch:
                 await uow.commit()
         if rejected is not None:
             # Rolled back and the claim released (the halves claim their events again).
-            return await self._isolate(plan, rejected, include, final, fetched), []
+            isolated = await self._isolate(plan, rejected, include, final, fetched)
+            isolated.deferred += [e.id for e in plan.wanted]  # type: ignore[misc]
+            return isolated, plan.wanted
         outcome = BatchOutcome(
             processed=[e.id for e in plan.applied],  # type: ignore[misc]
             failed={i: error for i, (_, error) in plan.failed.items()},

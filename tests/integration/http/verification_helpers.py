@@ -12,7 +12,7 @@ from src.adapters.db.uow import SqlUnitOfWorkFactory
 from src.entrypoints.bootstrap import Container, build_container
 from src.entrypoints.settings import Settings
 from tests.fakes import FakeGateway, FakeHasher, FakeNotifier
-from tests.integration.http.conftest import _StoreOnlyQueue
+from tests.integration.http.conftest import StoreOnlyQueue
 
 
 @pytest.fixture
@@ -34,8 +34,8 @@ async def container(
         gateway=gateway,
         hasher=FakeHasher(),
         notifier=notifier,
+        queue=StoreOnlyQueue(),
     )
-    container.attach_queue(_StoreOnlyQueue(container))
     yield container
     await container.aclose()
 
