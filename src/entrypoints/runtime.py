@@ -29,9 +29,10 @@ class Runtime:
         if isinstance(queue, TaskiqRunner):
             await queue.broker.startup()
         in_process = isinstance(queue, InProcessRunner)
-        scheduled = in_process and (run_schedule if run_schedule is not None else True)
-        if scheduled:
-            queue.start_schedule(self.container.schedule)  # type: ignore[union-attr]
+        scheduled = False
+        if isinstance(queue, InProcessRunner) and run_schedule is not False:
+            queue.start_schedule(self.container.schedule)
+            scheduled = True
         log.info(
             "runtime_started",
             extra={"broker": "in-process" if in_process else "redis",
