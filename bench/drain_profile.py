@@ -1,6 +1,6 @@
 """Profile the inbox drain in one process, without HTTP, Redis or taskiq: a backlog of webhook
 events (as bench/drain.py posts them) is inserted straight into a fresh database, then
-`ProcessInbox.drain` (the composition root's) applies it under cProfile, counting the SQL
+`DrainInbox.batches` (the composition root's) applies it under cProfile, counting the SQL
 statements per batch.
 
     python -m bench.drain_profile [--events 10000] [--profile drain.pstats]
@@ -71,7 +71,7 @@ async def main(events: int, profile: Path | None, batch_size: int) -> None:
                 profiler.enable()
             done = 0
             while True:
-                drained = await container.process_inbox.drain(max_batches=1000)
+                drained = await container.drain_inbox.batches(max_batches=1000)
                 done += drained.processed
                 if not drained.more:
                     break

@@ -39,6 +39,7 @@ from src.domain.salon import Salon
 from src.domain.sync_run import RunStatus, SyncRun
 from src.domain.user import Role, User
 from src.domain.verification import Purpose, VerificationCode
+from src.domain.versions import supersedes
 
 
 @dataclass
@@ -265,9 +266,9 @@ class FakeBookings:
                 continue
             assert stored.id is not None
             ids[stored.key] = stored.id
-            fresher = incoming.last_change_at > stored.last_change_at or (
-                incoming.last_change_at == stored.last_change_at
-                and ((incoming.deleted and not stored.deleted) or stored.user_id is None)
+            # The version-order rule; a same-time version may still link an unlinked row.
+            fresher = supersedes(incoming, stored) or (
+                incoming.last_change_at == stored.last_change_at and stored.user_id is None
             )
             if not fresher:
                 continue
@@ -912,18 +913,36 @@ class FakeHasher:
 
 class FakeQueue:
     def __init__(self) -> None:
-        self.events: list[int] = []
+        self.events: list[int] = []  # events whose retry was kicked
+        self.retry_at: list[datetime | None] = []  # ... and when
         self.drains: list[int] = []  # companies whose inbox drain was kicked
         self.syncs: list[tuple[int, str, int | None]] = []
+        self.gate = FakeDrainGate()
 
-    async def process_webhook_event(self, event_id: int) -> None:
+    async def retry_event(self, event_id: int, at: datetime | None = None) -> None:
         self.events.append(event_id)
+        self.retry_at.append(at)
 
-    async def process_inbox(self, company_id: int) -> None:
+    async def kick_drain(self, company_id: int) -> None:
         self.drains.append(company_id)
 
     async def sync_company(self, company_id: int, trigger: str, run_id: int | None = None) -> None:
         self.syncs.append((company_id, trigger, run_id))
+
+
+class FakeDrainGate:
+    def __init__(self) -> None:
+        self.marked: set[int] = set()
+        self.cleared: list[int] = []
+
+    async def mark(self, company_ids: Sequence[int]) -> list[bool]:
+        fresh = [c not in self.marked for c in company_ids]
+        self.marked.update(company_ids)
+        return fresh
+
+    async def clear(self, company_id: int) -> None:
+        self.marked.discard(company_id)
+        self.cleared.append(company_id)
 
 
 class FakeSyncLock:

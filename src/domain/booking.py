@@ -11,6 +11,7 @@ from typing import NamedTuple
 from src.domain.money import ZERO
 from src.domain.record import YClientsRecord
 from src.domain.status import UPCOMING_STATUSES, BookingStatus
+from src.domain.versions import supersedes
 
 __all__ = [
     "DELETE_CLOCK_SKEW",
@@ -119,11 +120,10 @@ class Booking:
 
     def freshness(self, record: YClientsRecord) -> Freshness:
         """Compare by YClients `last_change_date`; a deletion wins over a same-time version."""
-        if record.last_change_at > self.last_change_at:
+        if supersedes(record, self):  # the version-order rule (src/domain/versions.py)
             return Freshness.NEWER
         if record.last_change_at == self.last_change_at:
-            # A deletion may come with the last version's timestamp; it still wins.
-            return Freshness.NEWER if record.deleted and not self.deleted else Freshness.SAME
+            return Freshness.SAME
         return Freshness.STALE
 
     def apply(self, record: YClientsRecord) -> None:

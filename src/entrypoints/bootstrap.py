@@ -6,12 +6,11 @@ their own adapters (fakes, a simulator-backed gateway) through the keyword argum
 
 from __future__ import annotations
 
-import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Any, cast
+from typing import cast
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from src.adapters.attempts import (
@@ -35,14 +34,27 @@ from src.adapters.notifications.smsru import SmsRuSender
 from src.adapters.notifications.smtp import SmtpEmailSender
 from src.adapters.passwords import Argon2Hasher
 from src.adapters.sync_lock import AdvisorySyncLock, LocalSyncLock
-from src.adapters.task_queue import DrainMarkers
+from src.adapters.tasks.gate import MemoryDrainGate
+from src.adapters.tasks.in_process import InProcessRunner
+from src.adapters.tasks.table import Entry, TaskWork, schedule
+from src.adapters.tasks.taskiq_runner import TaskiqRunner, build_broker
 from src.adapters.yclients.budget import LocalRequestBudget, RedisRequestBudget
 from src.adapters.yclients.client import RetryPolicy, YClientsClient
 from src.adapters.yclients.mapping import WebhookBodyDecoder
 from src.application.errors import NotificationFailed
+from src.application.inbox.accept import AcceptWebhook
+from src.application.inbox.admin import (
+    ProcessWebhookEvent,
+    ReplayWebhookEvent,
+    SweepInbox,
+    WebhookEventQueries,
+)
+from src.application.inbox.batch import ApplyBatch
+from src.application.inbox.drain import DrainInbox
 from src.application.ports import (
     AttemptCounters,
     Clock,
+    DrainGate,
     ExpiryReminders,
     LoginStreaks,
     Notifier,
@@ -58,7 +70,6 @@ from src.application.switches import Switches
 from src.application.use_cases.bookings import LinkBookingManually, ListBookings, ListUnmatched
 from src.application.use_cases.codes import GenerateUniqueCodes, IssueBookingForm
 from src.application.use_cases.expire_points import ExpirePoints, ExpiringSoon, RecordTtl
-from src.application.use_cases.inbox import ProcessInbox
 from src.application.use_cases.ingest import IngestRecords
 from src.application.use_cases.loyalty import (
     AdjustPoints,
@@ -110,13 +121,6 @@ from src.application.use_cases.verification import (
     SetPhone,
     VerifyContact,
 )
-from src.application.use_cases.webhooks import (
-    AcceptWebhook,
-    ProcessWebhookEvent,
-    ReplayWebhookEvent,
-    SweepInbox,
-    WebhookEventQueries,
-)
 from src.domain.codes import generate_code
 from src.domain.redemption import HoldRules
 from src.entrypoints.settings import Settings, SettingsError, check_notifications, sms_regions
@@ -125,69 +129,6 @@ log = logging.getLogger(__name__)
 
 SIMULATOR_PARTNER_TOKEN = "sim-partner-token"  # the simulator's defaults
 SIMULATOR_USER_TOKEN = "sim-user-token"
-
-
-class _InlineQueue:
-    """Until a broker is attached, tasks run as background asyncio tasks of this process
-    (no retries: a failed event stays PENDING with its error, for the sweeper)."""
-
-    def __init__(self) -> None:
-        self.container: Container | None = None
-        self._running: set[asyncio.Task[object]] = set()
-        self._markers = DrainMarkers()  # in this process only
-
-    async def process_webhook_event(self, event_id: int) -> None:
-        assert self.container is not None
-        self._spawn(self.container.process_webhook(event_id, final_attempt=False))
-
-    async def process_inbox(self, company_id: int) -> None:
-        assert self.container is not None
-        if (await self._markers.mark([company_id]))[0]:
-            self._spawn(self._drain(self.container, company_id))
-
-    async def _drain(self, container: Container, company_id: int) -> None:
-        async def clear() -> None:
-            await self._markers.clear(company_id)
-
-        while (await container.process_inbox.drain(company_id, before_claim=clear)).more:
-            pass
-
-    async def sync_company(self, company_id: int, trigger: str, run_id: int | None = None) -> None:
-        assert self.container is not None
-        self._spawn(self.container.sync(company_id, trigger, run_id))
-
-    def _spawn(self, work: Coroutine[Any, Any, object]) -> None:
-        async def guarded() -> object:
-            try:
-                return await work
-            except Exception:
-                log.exception("inline_task_failed")
-                return None
-
-        task = asyncio.create_task(guarded())
-        self._running.add(task)
-        task.add_done_callback(self._running.discard)
-
-    async def drain(self) -> None:
-        while self._running:
-            await asyncio.gather(*list(self._running), return_exceptions=True)
-
-
-class _LateQueue:
-    """Lets the broker be attached after the use cases were built."""
-
-    def __init__(self) -> None:
-        self.inline = _InlineQueue()
-        self.target: TaskQueue = self.inline
-
-    async def process_webhook_event(self, event_id: int) -> None:
-        await self.target.process_webhook_event(event_id)
-
-    async def process_inbox(self, company_id: int) -> None:
-        await self.target.process_inbox(company_id)
-
-    async def sync_company(self, company_id: int, trigger: str, run_id: int | None = None) -> None:
-        await self.target.sync_company(company_id, trigger, run_id)
 
 
 @dataclass
@@ -204,7 +145,9 @@ class Container:
     attempts: AttemptCounters
     notifier: Notifier
     login_streaks: LoginStreaks
-    queue: _LateQueue
+    queue: TaskQueue  # the task runner: taskiq (REDIS_URL) or in-process
+    tasks: TaskWork
+    schedule: list[Entry]
     sync_lock: SyncLock
     register: RegisterUser
     authenticate: Authenticate
@@ -243,7 +186,8 @@ class Container:
     sync_runs: SyncRunQueries
     accept_webhook: AcceptWebhook
     process_webhook: ProcessWebhookEvent
-    process_inbox: ProcessInbox
+    apply_batch: ApplyBatch
+    drain_inbox: DrainInbox
     replay_webhook: ReplayWebhookEvent
     sweep_inbox: SweepInbox
     reap_sync_runs: ReapSyncRuns
@@ -261,11 +205,9 @@ class Container:
     sync_active_salons: SyncActiveSalons
     closers: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
 
-    def attach_queue(self, queue: TaskQueue) -> None:
-        self.queue.target = queue
-
     async def aclose(self) -> None:
-        await self.queue.inline.drain()
+        if isinstance(self.queue, InProcessRunner):
+            await self.queue.stop()
         for close in reversed(self.closers):
             await close()
         self.closers.clear()
@@ -308,6 +250,29 @@ def build_gateway(settings: Settings, budget: RequestBudget | None = None) -> YC
             timeout=settings.YCLIENTS_RETRY_BUDGET_SECONDS,
         ),
     )
+
+
+def task_schedule(settings: Settings) -> list[Entry]:
+    """The one schedule, as both runners read it."""
+    return schedule(
+        settings.SYNC_INTERVAL_MINUTES,
+        settings.INBOX_SWEEP_INTERVAL_SECONDS,
+        settings.SYNC_REAP_INTERVAL_SECONDS,
+    )
+
+
+def build_runner(settings: Settings) -> TaskiqRunner | InProcessRunner:
+    """Taskiq over a Redis stream with `REDIS_URL` (nothing connects until the broker starts),
+    else asyncio tasks in this process."""
+    if not settings.REDIS_URL:
+        return InProcessRunner()
+    broker = build_broker(
+        task_schedule(settings),
+        redis_url=settings.REDIS_URL,
+        queue_name=settings.TASK_QUEUE_NAME,
+        redelivery_seconds=settings.TASK_REDELIVERY_SECONDS,
+    )
+    return TaskiqRunner(broker)
 
 
 class _NoSms:
@@ -385,8 +350,12 @@ def build_container(
     notifier: Notifier | None = None,
     login_streaks: LoginStreaks | None = None,
     expiry_reminders: ExpiryReminders | None = None,
+    queue: TaskQueue | None = None,
 ) -> Container:
-    """Wire everything from settings; any adapter can be replaced (tests, benchmarks)."""
+    """Wire everything from settings; any adapter can be replaced (tests, benchmarks).
+
+    `queue`: the task runner the use cases hand work to (default: `build_runner`); a runner
+    with `serve` is given the use cases its tasks call."""
     closers: list[Callable[[], Awaitable[None]]] = []
     engine = None
     if uow_factory is None:
@@ -436,7 +405,7 @@ def build_container(
         phone_region=settings.SALON_REGION,
     )
     decoder = WebhookBodyDecoder()
-    queue = _LateQueue()
+    queue = queue or build_runner(settings)
     # Code digests are keyed with the app secret (JWT_SECRET, checked in production).
     codes = Codes(
         settings.JWT_SECRET,
@@ -446,7 +415,7 @@ def build_container(
         sms_refusal=build_sms_regions(settings).refusal,
     )
     ingest = IngestRecords(uow_factory, clock, switches)
-    process_inbox = ProcessInbox(
+    apply_batch = ApplyBatch(
         uow_factory,
         ingest,
         gateway,
@@ -457,6 +426,7 @@ def build_container(
         max_attempts=settings.WEBHOOK_MAX_ATTEMPTS,
         retry_delay=timedelta(seconds=settings.WEBHOOK_RETRY_DELAY_SECONDS),
     )
+    drain_inbox = DrainInbox(apply_batch, queue_gate(queue), queue, uow_factory)
     sync = SyncBookings(
         uow_factory,
         gateway,
@@ -467,9 +437,42 @@ def build_container(
         future_days=settings.SYNC_FUTURE_DAYS,
         heartbeat_every=settings.SYNC_HEARTBEAT_SECONDS,
     )
-    # SALON_REGION (phones) is another branch's setting; RU until it is there.
     salon_defaults = SalonDefaults(region=settings.SALON_REGION, timezone=settings.ADMIN_TIMEZONE)
     admit = AdmitWebhook(uow_factory, settings.YCLIENTS_WEBHOOK_SECRET)
+    reconcile_points = ReconcilePoints(uow_factory, clock, switches)
+    expire_points = ExpirePoints(
+        uow_factory,
+        clock,
+        expiry_reminders
+        or EmailExpiryReminders(
+            uow_factory, notifier, verified_only=switches.verified_contacts_only
+        ),
+        ttl_days=settings.POINTS_TTL_DAYS,
+        reminder_days=settings.POINTS_EXPIRY_REMINDER_DAYS,
+    )
+    sweep_inbox = SweepInbox(
+        uow_factory,
+        queue,
+        clock,
+        switches,
+        older_than=timedelta(seconds=settings.INBOX_SWEEP_AFTER_SECONDS),
+    )
+    reap_sync_runs = ReapSyncRuns(
+        uow_factory,
+        queue,
+        clock,
+        switches,
+        stale_after=timedelta(minutes=settings.SYNC_STALE_MINUTES),
+    )
+    tasks = TaskWork(
+        drain=drain_inbox,
+        sync=sync,
+        kick_syncs=SyncActiveSalons(uow_factory, queue, clock, switches),
+        sweep=sweep_inbox,
+        reap=reap_sync_runs,
+        reconcile=reconcile_points,
+        expire=expire_points,
+    )
     container = Container(
         settings=settings,
         switches=switches,
@@ -482,6 +485,8 @@ def build_container(
         notifier=notifier,
         login_streaks=login_streaks,
         queue=queue,
+        tasks=tasks,
+        schedule=task_schedule(settings),
         sync_lock=sync_lock,
         register=RegisterUser(
             uow_factory,
@@ -516,17 +521,8 @@ def build_container(
         redeem_points=RedeemPoints(uow_factory, clock, hold_rules(settings)),
         points_held=PointsHeld(uow_factory),
         checkout_list=CheckoutList(uow_factory, clock),
-        reconcile_points=ReconcilePoints(uow_factory, clock, switches),
-        expire_points=ExpirePoints(
-            uow_factory,
-            clock,
-            expiry_reminders
-            or EmailExpiryReminders(
-                uow_factory, notifier, verified_only=switches.verified_contacts_only
-            ),
-            ttl_days=settings.POINTS_TTL_DAYS,
-            reminder_days=settings.POINTS_EXPIRY_REMINDER_DAYS,
-        ),
+        reconcile_points=reconcile_points,
+        expire_points=expire_points,
         record_ttl=RecordTtl(uow_factory, clock, settings.POINTS_TTL_DAYS),
         expiring_soon=ExpiringSoon(uow_factory, clock),
         ingest=ingest,
@@ -536,25 +532,12 @@ def build_container(
         sync_runs=SyncRunQueries(uow_factory),
         # Any company: `admit_webhook` checked its salon's secret and says whether to hold it.
         accept_webhook=AcceptWebhook(uow_factory, decoder, queue, clock, None, switches),
-        process_webhook=ProcessWebhookEvent(
-            uow_factory, ingest, gateway, decoder, clock, switches, inbox=process_inbox
-        ),
-        process_inbox=process_inbox,
+        process_webhook=ProcessWebhookEvent(uow_factory, apply_batch),
+        apply_batch=apply_batch,
+        drain_inbox=drain_inbox,
         replay_webhook=ReplayWebhookEvent(uow_factory, queue, clock),
-        sweep_inbox=SweepInbox(
-            uow_factory,
-            queue,
-            clock,
-            switches,
-            older_than=timedelta(seconds=settings.INBOX_SWEEP_AFTER_SECONDS),
-        ),
-        reap_sync_runs=ReapSyncRuns(
-            uow_factory,
-            queue,
-            clock,
-            switches,
-            stale_after=timedelta(minutes=settings.SYNC_STALE_MINUTES),
-        ),
+        sweep_inbox=sweep_inbox,
+        reap_sync_runs=reap_sync_runs,
         webhook_events=WebhookEventQueries(uow_factory),
         quarantined_records=QuarantineQueries(uow_factory),
         search_members=SearchMembers(uow_factory, settings.SALON_REGION),
@@ -568,8 +551,16 @@ def build_container(
             uow_factory, clock, settings.YCLIENTS_COMPANY_IDS, salon_defaults
         ),
         admit_webhook=admit,
-        sync_active_salons=SyncActiveSalons(uow_factory, queue, clock, switches),
+        sync_active_salons=tasks.kick_syncs,
         closers=closers,
     )
-    queue.inline.container = container
+    serve = getattr(queue, "serve", None)
+    if serve is not None:
+        serve(tasks)
     return container
+
+
+def queue_gate(queue: TaskQueue) -> DrainGate:
+    """The drain gate the queue kicks through (a queue without one: a gate of its own)."""
+    gate: DrainGate | None = getattr(queue, "gate", None)
+    return gate if gate is not None else MemoryDrainGate()

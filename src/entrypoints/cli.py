@@ -143,26 +143,26 @@ async def cmd_sync(settings: Settings, _: argparse.Namespace) -> int:
 async def cmd_add_salon(settings: Settings, args: argparse.Namespace) -> int:
     """The salon's first full sync goes to the workers (REDIS_URL), else runs here before
     the command returns."""
+    from src.adapters.tasks.in_process import InProcessRunner
+    from src.adapters.tasks.taskiq_runner import TaskiqRunner
     from src.entrypoints.salon_links import public_base_url, webhook_url
-    from src.entrypoints.worker import attach_container, build_broker
 
     async with _container(settings) as container:
         await container.ensure_salons()
-        broker = None
-        if settings.REDIS_URL:
-            broker = build_broker(settings)
-            attach_container(broker, container)
-            await broker.startup()
+        queue = container.queue
+        if isinstance(queue, TaskiqRunner):
+            await queue.broker.startup()
         try:
             salon, secret = await container.add_salon(args.id, args.name)
         finally:
-            if broker is not None:
-                await broker.shutdown()
+            if isinstance(queue, TaskiqRunner):
+                await queue.broker.shutdown()
         print(f"added salon {salon.company_id} ({salon.name}), {salon.timezone}, {salon.region}")
         print("webhook URL for YClients (shown once; `just salons` will not show the secret):")
         print(webhook_url(public_base_url(settings), secret))
-        if settings.YCLIENTS_ENABLED and not settings.REDIS_URL:
+        if isinstance(queue, InProcessRunner) and settings.YCLIENTS_ENABLED:
             print("running its first sync now...")
+            await queue.wait_idle()
     return 0
 
 

@@ -10,11 +10,11 @@ from decimal import Decimal
 import pytest
 from pytest_socket import disable_socket, enable_socket
 
+from src.application.inbox.admin import ProcessWebhookEvent
 from src.application.ports import NewUser
 from src.application.switches import Switches
 from src.application.use_cases.ingest import IngestRecords
 from src.application.use_cases.sync import SyncBookings
-from src.application.use_cases.webhooks import ProcessWebhookEvent
 from src.domain.booking import Booking, BookingKey
 from src.domain.contacts import normalize_email, phone_key
 from src.domain.record import ClientInfo, YClientsRecord

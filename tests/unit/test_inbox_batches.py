@@ -1,4 +1,4 @@
-"""Webhook events applied in batches (`ProcessInbox`) over the fakes: the same ledger as one
+"""Webhook events applied in batches (`ApplyBatch`) over the fakes: the same ledger as one
 event at a time, and one bad event never fails its neighbours."""
 
 from __future__ import annotations
@@ -12,16 +12,26 @@ from decimal import Decimal
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from src.application.inbox.accept import AcceptWebhook
+from src.application.inbox.admin import ProcessWebhookEvent
+from src.application.inbox.batch import ApplyBatch
+from src.application.inbox.drain import DrainInbox
 from src.application.ports import NewUser
 from src.application.switches import Switches
-from src.application.use_cases.inbox import ProcessInbox
 from src.application.use_cases.ingest import IngestRecords
-from src.application.use_cases.webhooks import AcceptWebhook, ProcessWebhookEvent
 from src.domain.booking import BookingStatus
 from src.domain.inbox import EventState, WebhookEvent, dedupe_key
 from src.domain.loyalty import LoyaltyLevel
 from src.domain.record import ServiceLine, YClientsRecord
-from tests.fakes import FakeClock, FakeDecoder, FakeGateway, FakeQueue, FakeUnitOfWorkFactory, Store
+from tests.fakes import (
+    FakeClock,
+    FakeDecoder,
+    FakeDrainGate,
+    FakeGateway,
+    FakeQueue,
+    FakeUnitOfWorkFactory,
+    Store,
+)
 from tests.unit.conftest import World
 
 COMPANY = 873456
@@ -80,16 +90,14 @@ class _World:
         self.accept = AcceptWebhook(
             self.factory, self.decoder, FakeQueue(), self.clock, [COMPANY], switches
         )
-        self.inbox = ProcessInbox(
+        self.inbox = ApplyBatch(
             self.factory, ingest, FakeGateway(), self.decoder, self.clock, switches
         )
         # One event at a time for real: a batch of one claims only the delivery's own event.
-        self.single = ProcessInbox(
+        self.single = ApplyBatch(
             self.factory, ingest, FakeGateway(), self.decoder, self.clock, switches, batch_size=1
         )
-        self.one = ProcessWebhookEvent(
-            self.factory, ingest, FakeGateway(), self.decoder, self.clock, switches, self.single
-        )
+        self.one = ProcessWebhookEvent(self.factory, self.single)
 
     async def members(self) -> None:
         async with self.factory() as uow:
@@ -165,11 +173,15 @@ def _raw_event(world: World, body: bytes, resource_id: int) -> WebhookEvent:
     )  # fmt: skip
 
 
-def _inbox(world: World, decoder: FakeDecoder, batch_size: int = 200) -> ProcessInbox:
-    return ProcessInbox(
+def _inbox(world: World, decoder: FakeDecoder, batch_size: int = 200) -> ApplyBatch:
+    return ApplyBatch(
         world.uow_factory, world.ingest, world.gateway, decoder, world.clock, world.switches,
         batch_size=batch_size,
     )  # fmt: skip
+
+
+def _drain(inbox: ApplyBatch) -> DrainInbox:
+    return DrainInbox(inbox, FakeDrainGate(), FakeQueue(), inbox.uow_factory)
 
 
 async def _backlog(world: World, decoder: FakeDecoder, records: int) -> None:
@@ -218,7 +230,7 @@ async def test_one_unreadable_body_and_one_refused_record_leave_the_rest_committ
 
 async def test_an_event_failing_its_last_attempt_in_a_batch_is_dead(world: World) -> None:
     decoder = FakeDecoder()
-    inbox = ProcessInbox(
+    inbox = ApplyBatch(
         world.uow_factory, world.ingest, world.gateway, decoder, world.clock, world.switches,
         max_attempts=2,
     )  # fmt: skip
@@ -251,7 +263,7 @@ async def test_a_batch_takes_no_more_than_its_size_and_drain_empties_the_backlog
     inbox = _inbox(world, decoder, batch_size=3)
     await _backlog(world, decoder, 8)
     assert len((await inbox.batch(company_id=COMPANY)).processed) == 3
-    assert (await inbox.drain(COMPANY)).processed == 5
+    assert (await _drain(inbox).batches(COMPANY)).processed == 5
     assert len(world.store.bookings) == 8
 
 
@@ -276,7 +288,7 @@ async def test_a_replay_of_an_event_a_drain_processed_is_processed_again() -> No
     program = [Delivery(n, 0, BookingStatus.COMPLETED, 2500, "update", None) for n in (1, 2, 3)]
     ids = await world.deliver(program)
     world.one.inbox = world.inbox
-    assert (await world.inbox.drain(COMPANY)).processed == 3
+    assert (await _drain(world.inbox).batches(COMPANY)).processed == 3
     event = world.store.events[ids[1]]
     world.store.events[ids[1]] = replace(event, state=EventState.PENDING, attempts=0)
     assert await world.one(ids[1]) is EventState.PROCESSED
@@ -296,7 +308,7 @@ async def test_drain_clears_the_marker_before_every_claim_until_none_is_claimabl
         nonlocal claims
         claims += 1
 
-    drained = await inbox.drain(COMPANY, before_claim=before_claim)
+    drained = await _drain(inbox).batches(COMPANY, before_claim=before_claim)
 
     assert (drained.processed, drained.failed, drained.more) == (8, [], False)
     assert claims == 3  # 3 + 3 + 2: the short batch ends the drain
@@ -315,7 +327,7 @@ async def test_an_event_committed_when_the_marker_is_cleared_is_taken_by_that_dr
             await uow.inbox.add(_raw_event(world, decoder.encode(world.record(3)), 3))
             await uow.commit()
 
-    drained = await inbox.drain(COMPANY, before_claim=an_event_arrives)
+    drained = await _drain(inbox).batches(COMPANY, before_claim=an_event_arrives)
     assert drained.processed == 1 and world.booking(3).record_id == 3
 
 
@@ -323,9 +335,9 @@ async def test_drain_stops_at_its_batch_limit_and_says_more_is_left(world: World
     decoder = FakeDecoder()
     inbox = _inbox(world, decoder, batch_size=2)
     await _backlog(world, decoder, 5)
-    first = await inbox.drain(COMPANY, max_batches=2)
+    first = await _drain(inbox).batches(COMPANY, max_batches=2)
     assert (first.processed, first.more) == (4, True)
-    rest = await inbox.drain(COMPANY, max_batches=2)
+    rest = await _drain(inbox).batches(COMPANY, max_batches=2)
     assert (rest.processed, rest.more) == (1, False)
 
 
@@ -340,7 +352,7 @@ async def test_drain_goes_on_past_events_a_batch_left_for_the_next() -> None:
         Delivery(1, 2, BookingStatus.COMPLETED, 2500, "update", None),
     ]
     await world.deliver(program)
-    drained = await world.inbox.drain(COMPANY)
+    drained = await _drain(world.inbox).batches(COMPANY)
     assert drained.processed == 3 and not drained.more
     assert all(e.state is EventState.PROCESSED for e in world.store.events.values())
 
@@ -354,7 +366,7 @@ async def test_a_failed_event_is_reported_by_the_drain_for_its_own_retrying_task
         good = (await uow.inbox.add(_raw_event(world, decoder.encode(world.record(1)), 1)))[0]
         bad = (await uow.inbox.add(_raw_event(world, b"{not json", 2)))[0]
         await uow.commit()
-    drained = await inbox.drain(COMPANY)
+    drained = await _drain(inbox).batches(COMPANY)
     assert (drained.processed, drained.failed) == (1, [bad])
     assert world.store.events[good].state is EventState.PROCESSED
     assert world.store.events[bad].state is EventState.PENDING

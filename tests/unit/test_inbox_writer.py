@@ -8,8 +8,7 @@ from collections.abc import Sequence
 
 import pytest
 
-from src.application.inbox_writer import InboxWriter
-from src.application.use_cases.webhooks import AcceptWebhook
+from src.application.inbox.accept import AcceptWebhook, InboxWriter
 from src.domain.inbox import WebhookEvent
 from tests.fakes import FakeDecoder, FakeQueue, FakeUnitOfWork, FakeUnitOfWorkFactory
 from tests.unit.conftest import World

@@ -6,13 +6,10 @@ from datetime import timedelta
 import pytest
 
 from src.application.errors import GatewayError, MalformedPayload, ValidationFailed
+from src.application.inbox.accept import AcceptWebhook
+from src.application.inbox.admin import ProcessWebhookEvent, ReplayWebhookEvent, SweepInbox
+from src.application.inbox.batch import ApplyBatch
 from src.application.use_cases.ingest import IngestRecords
-from src.application.use_cases.webhooks import (
-    AcceptWebhook,
-    ProcessWebhookEvent,
-    ReplayWebhookEvent,
-    SweepInbox,
-)
 from src.domain.booking import BookingStatus
 from src.domain.inbox import EventState
 from tests.fakes import FakeDecoder, FakeQueue
@@ -30,11 +27,14 @@ class Hooks:
         )
         self.process = ProcessWebhookEvent(
             w.uow_factory,
-            IngestRecords(w.uow_factory, w.clock, w.switches),
-            w.gateway,
-            self.decoder,
-            w.clock,
-            w.switches,
+            ApplyBatch(
+                w.uow_factory,
+                IngestRecords(w.uow_factory, w.clock, w.switches),
+                w.gateway,
+                self.decoder,
+                w.clock,
+                w.switches,
+            ),
         )
         self.replay = ReplayWebhookEvent(w.uow_factory, self.queue, w.clock)
         self.sweep = SweepInbox(w.uow_factory, self.queue, w.clock, w.switches)

@@ -249,6 +249,8 @@ def _upsert(insert: Any) -> Any:
     version while the stored row is unlinked); the link is taken only while there is none."""
     new = insert.excluded
     unlinked = _c.user_id.is_(None)
+    # The version-order rule (`src/domain/versions.py`: `last_change_date`, a deletion wins a
+    # tie), enforced here in SQL so that concurrent writers cannot step back a version.
     fresher = or_(
         new.last_change_at > _c.last_change_at,
         and_(

@@ -11,13 +11,12 @@ lot is computed on the latest ledger; a racing run waits, then finds nothing due
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
 
-from src.application.errors import ConcurrentUpdate
+from src.application.conflicts import retry_on_conflict
 from src.application.ledger_log import log_ledger_writes
 from src.application.ports import Clock, ExpiryReminders, UnitOfWork, UnitOfWorkFactory
 from src.domain.expiry import LotBook, TtlHistory, due, expiring_within, replay
@@ -126,15 +125,12 @@ class ExpirePoints:
         return result
 
     async def _member(self, user_id: int, history: TtlHistory, now: datetime) -> _Member:
-        for attempt in range(1, MAX_ATTEMPTS + 1):
-            try:
-                return await self._expire(user_id, history, now)
-            except ConcurrentUpdate:
-                if attempt == MAX_ATTEMPTS:
-                    raise
-                log.info("points_expiry_retry", extra={"attempt": attempt, "user_id": user_id})
-                await asyncio.sleep(0.01 * attempt)
-        raise AssertionError("unreachable")
+        return await retry_on_conflict(
+            lambda: self._expire(user_id, history, now),
+            attempts=MAX_ATTEMPTS,
+            log_as="points_expiry_retry",
+            extra={"user_id": user_id},
+        )
 
     async def _expire(self, user_id: int, history: TtlHistory, now: datetime) -> _Member:
         out = _Member()

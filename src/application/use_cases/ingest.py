@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from src.application.errors import ConcurrentUpdate, WriteRejected
+from src.application.conflicts import retry_on_conflict
+from src.application.errors import WriteRejected
 from src.application.ports import Clock, UnitOfWork, UnitOfWorkFactory
 from src.application.switches import Switches
 from src.application.use_cases.award import AwardBonus
@@ -18,6 +18,7 @@ from src.domain.loyalty import REVERSING_STATUSES
 from src.domain.quarantine import QuarantinedRecord
 from src.domain.record import YClientsRecord
 from src.domain.sync_run import SyncCounts
+from src.domain.versions import supersedes
 
 log = logging.getLogger(__name__)
 
@@ -102,18 +103,15 @@ class IngestRecords:
             return counts
 
     async def _committed(self, batch: list[YClientsRecord]) -> SyncCounts:
-        for attempt in range(1, MAX_ATTEMPTS + 1):
-            try:
-                async with self.uow_factory() as uow:
-                    counts = await self._ingest(uow, batch)
-                    await uow.commit()
-                return counts
-            except ConcurrentUpdate:
-                if attempt == MAX_ATTEMPTS:
-                    raise
-                log.info("ingest_retry", extra={"attempt": attempt, "records": len(batch)})
-                await asyncio.sleep(0.01 * attempt)
-        raise AssertionError("unreachable")
+        async def once() -> SyncCounts:
+            async with self.uow_factory() as uow:
+                counts = await self._ingest(uow, batch)
+                await uow.commit()
+            return counts
+
+        return await retry_on_conflict(
+            once, attempts=MAX_ATTEMPTS, log_as="ingest_retry", extra={"records": len(batch)}
+        )
 
     async def one(self, record: YClientsRecord) -> SyncCounts:
         return await self([record])
@@ -217,7 +215,7 @@ def _freshest_per_key(records: Sequence[YClientsRecord]) -> list[YClientsRecord]
     for r in records:
         key = (r.company_id, r.record_id)
         seen = best.get(key)
-        if seen is None or (r.last_change_at, r.deleted) > (seen.last_change_at, seen.deleted):
+        if supersedes(r, seen):
             best[key] = r
     return [best[k] for k in sorted(best)]
 

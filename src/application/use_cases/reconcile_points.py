@@ -13,12 +13,11 @@ racing a webhook) therefore write each correction once; the loser retries and fi
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from dataclasses import dataclass
 from decimal import Decimal
 
-from src.application.errors import ConcurrentUpdate
+from src.application.conflicts import retry_on_conflict
 from src.application.ports import Clock, UnitOfWorkFactory
 from src.application.switches import Switches
 from src.application.use_cases.award import AwardBonus
@@ -98,20 +97,16 @@ class ReconcilePoints:
 
     async def _batch(self, after: int) -> tuple[list[int], Decimal]:
         """One batch in one transaction: the next candidate ids after `after`, awarded."""
-        for attempt in range(1, MAX_ATTEMPTS + 1):
-            try:
-                async with self.uow_factory() as uow:
-                    ids = await uow.bookings.points_candidates(after, self.batch_size)
-                    points = ZERO
-                    if ids:
-                        points = await self.award(
-                            uow, ids, loyalty_enabled=True, now=self.clock.now()
-                        )
-                        await uow.commit()
-                return ids, points
-            except ConcurrentUpdate:
-                if attempt == MAX_ATTEMPTS:
-                    raise
-                log.info("reconcile_points_retry", extra={"attempt": attempt, "after": after})
-                await asyncio.sleep(0.01 * attempt)
-        raise AssertionError("unreachable")
+
+        async def once() -> tuple[list[int], Decimal]:
+            async with self.uow_factory() as uow:
+                ids = await uow.bookings.points_candidates(after, self.batch_size)
+                points = ZERO
+                if ids:
+                    points = await self.award(uow, ids, loyalty_enabled=True, now=self.clock.now())
+                    await uow.commit()
+            return ids, points
+
+        return await retry_on_conflict(
+            once, attempts=MAX_ATTEMPTS, log_as="reconcile_points_retry", extra={"after": after}
+        )

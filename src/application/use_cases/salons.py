@@ -55,7 +55,7 @@ class _Salons:
         for company_id, count in released.items():
             log.info("salon_webhooks_released", extra={"company_id": company_id, "events": count})
             try:
-                await self.queue.process_inbox(company_id)
+                await self.queue.kick_drain(company_id)
             except Exception:
                 log.exception("salon_drain_enqueue_failed", extra={"company_id": company_id})
 
@@ -334,7 +334,7 @@ class SyncActiveSalons:
             released = await uow.salons.release_held(None, self.clock.now())
             await uow.commit()
         for company_id in released:
-            await self.queue.process_inbox(company_id)
+            await self.queue.kick_drain(company_id)
         for company_id in company_ids:
             await self.queue.sync_company(company_id, trigger)
         return len(company_ids)

@@ -8,15 +8,14 @@ what it is due through `AwardBonus`.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
+from src.application.conflicts import retry_on_conflict
 from src.application.errors import (
-    ConcurrentUpdate,
     Conflict,
     ContactTaken,
     InvalidCode,
@@ -343,14 +342,9 @@ class VerifyContact:
     async def __call__(self, user_id: int, purpose: Purpose, code: str) -> Verified:
         if purpose is Purpose.PASSWORD_RESET:
             raise ValueError("a reset code verifies no contact")
-        for attempt in range(1, MAX_ATTEMPTS + 1):
-            try:
-                return await self._verify(user_id, purpose, code)
-            except ConcurrentUpdate:
-                if attempt == MAX_ATTEMPTS:
-                    raise
-                await asyncio.sleep(0.01 * attempt)
-        raise AssertionError("unreachable")
+        return await retry_on_conflict(
+            lambda: self._verify(user_id, purpose, code), attempts=MAX_ATTEMPTS
+        )
 
     async def _verify(self, user_id: int, purpose: Purpose, code: str) -> Verified:
         async with self.uow_factory() as uow:

@@ -14,13 +14,13 @@ from typing import Annotated, Any, Generic, Literal, TypeVar
 
 from msgspec import Meta, Struct
 
+from src.application.inbox.accept import Accepted
 from src.application.ports import MemberSummary, Page
 from src.application.use_cases.codes import BookingForm
 from src.application.use_cases.expire_points import Expiring
 from src.application.use_cases.loyalty import LoyaltyView
 from src.application.use_cases.redemptions import CheckoutLine
 from src.application.use_cases.users import MIN_PASSWORD_LENGTH, Profile
-from src.application.use_cases.webhooks import Accepted
 from src.domain.booking import Booking
 from src.domain.inbox import WebhookEvent
 from src.domain.loyalty import LedgerEntry, LoyaltyLevel

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from sqlalchemy import text
 
 from src.adapters.db.uow import SqlUnitOfWorkFactory
-from src.application.inbox_writer import InboxWriter
+from src.application.inbox.accept import InboxWriter
 from src.domain.inbox import EventState, WebhookEvent, dedupe_key
 from tests.integration.db.helpers import COMPANY
 

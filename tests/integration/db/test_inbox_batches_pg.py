@@ -110,7 +110,7 @@ async def test_two_workers_drain_one_backlog_each_event_once(
 
     first, second = workers
     drained = await asyncio.gather(
-        first.process_inbox.drain(max_batches=100), second.process_inbox.drain(max_batches=100)
+        first.drain_inbox.batches(max_batches=100), second.drain_inbox.batches(max_batches=100)
     )
     done = [d.processed for d in drained]
 
@@ -202,7 +202,7 @@ async def test_a_batch_costs_the_same_statements_at_50_and_200_events(
         # Completed visits of a member: every event links, awards and writes a ledger entry.
         await _store(pg_uow_factory, [_version(first + n, 1, 1) for n in range(size)])
         with counted(pg_uow_factory) as statements:
-            outcome = await container.process_inbox.batch(company_id=COMPANY_ID)
+            outcome = await container.apply_batch.batch(company_id=COMPANY_ID)
         assert len(outcome.processed) == size and not outcome.failed
         counts.append(len(statements))
     assert counts[0] == counts[1], counts
@@ -227,7 +227,7 @@ async def test_an_unreadable_body_and_a_refused_record_leave_the_rest_committed(
     async with pg_uow_factory.engine.begin() as conn:
         await conn.execute(text(check))
     try:
-        outcome = await container.process_inbox.batch(company_id=COMPANY_ID)
+        outcome = await container.apply_batch.batch(company_id=COMPANY_ID)
     finally:
         async with pg_uow_factory.engine.begin() as conn:
             await conn.execute(text("ALTER TABLE bookings DROP CONSTRAINT test_refuses"))

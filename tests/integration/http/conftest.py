@@ -23,6 +23,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from src.adapters.db.uow import SqlUnitOfWorkFactory
+from src.adapters.tasks.in_process import InProcessRunner
 from src.domain.booking import Booking, BookingKey, BookingStatus
 from src.domain.record import ClientInfo, ServiceLine, YClientsRecord
 from src.domain.user import Role, User
@@ -206,30 +207,40 @@ async def container(
     settings: Settings, pg_uow_factory: SqlUnitOfWorkFactory, gateway: FakeGateway
 ) -> AsyncIterator[Container]:
     container = build_container(
-        settings, uow_factory=pg_uow_factory, gateway=gateway, hasher=FakeHasher()
+        settings,
+        uow_factory=pg_uow_factory,
+        gateway=gateway,
+        hasher=FakeHasher(),
+        queue=StoreOnlyQueue(),
     )
-    container.attach_queue(_StoreOnlyQueue(container))
     await container.ensure_salons()  # as the app's start does (these tests skip the lifespan)
     yield container
     await container.aclose()
 
 
-class _StoreOnlyQueue:
+def with_task_runtime(api: Api) -> Container:
+    """The api's container with the real in-process task runner (the embedded run's)."""
+    c = api.container
+    return build_container(
+        c.settings, uow_factory=c.uow_factory, gateway=api.gateway, hasher=c.hasher,
+        clock=c.clock, switches=c.switches, sync_lock=c.sync_lock,
+    )  # fmt: skip
+
+
+class StoreOnlyQueue(InProcessRunner):
     """Webhook events stay in the inbox as stored (these tests look at the HTTP layer);
     syncs run in the process, so `?wait=true` finishes."""
 
-    def __init__(self, container: Container) -> None:
-        self.container = container
+    def __init__(self) -> None:
+        super().__init__()
         self.events: list[int] = []
+        self.kicks: list[int] = []  # companies whose drain was asked for (tests drain them)
 
-    async def process_webhook_event(self, event_id: int) -> None:
+    async def retry_event(self, event_id: int, at: datetime | None = None) -> None:
         self.events.append(event_id)
 
-    async def process_inbox(self, company_id: int) -> None:
-        return None
-
-    async def sync_company(self, company_id: int, trigger: str, run_id: int | None = None) -> None:
-        await self.container.queue.inline.sync_company(company_id, trigger, run_id)
+    async def kick_drain(self, company_id: int) -> None:
+        self.kicks.append(company_id)
 
 
 @pytest.fixture

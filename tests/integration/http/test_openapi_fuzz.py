@@ -7,6 +7,7 @@ whose engine opens connections there (NullPool: none is shared between loops).
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 import pytest
@@ -20,9 +21,10 @@ from sqlalchemy import pool
 
 from src.adapters.db.engine import make_engine
 from src.adapters.db.uow import SqlUnitOfWorkFactory
+from src.adapters.tasks.in_process import InProcessRunner
 from src.domain.booking import BookingStatus
 from src.domain.user import Role
-from src.entrypoints.bootstrap import Container, build_container
+from src.entrypoints.bootstrap import build_container
 from src.entrypoints.http.app import create_app
 from src.entrypoints.http.auth import issue_token
 from src.entrypoints.settings import Settings
@@ -81,28 +83,29 @@ def api_schema(
     gateway = FakeGateway()  # what `sync-bookings?wait=true` fetches
     gateway.put(make_record(status=BookingStatus.CONFIRMED), make_record())
     container = build_container(
-        settings, uow_factory=SqlUnitOfWorkFactory(engine), gateway=gateway, hasher=FakeHasher()
+        settings,
+        uow_factory=SqlUnitOfWorkFactory(engine),
+        gateway=gateway,
+        hasher=FakeHasher(),
+        queue=_SyncNowQueue(),
     )
-    container.attach_queue(_SyncNowQueue(container))
     app = create_app(container, login_rate_limit=NO_LIMIT)
     return schemathesis.openapi.from_asgi("/schema/openapi.json", app, config=config(admin_token))
 
 
-class _SyncNowQueue:
+class _SyncNowQueue(InProcessRunner):
     """Webhook events stay stored; a requested sync runs before the request answers, so
     `sync-bookings?wait=true` never waits on work left behind in schemathesis' event loop."""
 
-    def __init__(self, container: Container) -> None:
-        self.container = container
-
-    async def process_webhook_event(self, event_id: int) -> None:
+    async def retry_event(self, event_id: int, at: datetime | None = None) -> None:
         return None
 
-    async def process_inbox(self, company_id: int) -> None:
+    async def kick_drain(self, company_id: int) -> None:
         return None
 
     async def sync_company(self, company_id: int, trigger: str, run_id: int | None = None) -> None:
-        await self.container.sync(company_id, trigger, run_id)
+        assert self.work is not None
+        await self.work.sync(company_id, trigger, run_id)
 
 
 schema = schemathesis.pytest.from_fixture("api_schema")

@@ -95,7 +95,7 @@ async def test_adding_a_salon_shows_its_secret_once_stores_a_digest_and_starts_i
     assert mine["webhook_secret"] is None
     assert mine["webhook_url"] == "http://testserver/api/v1/yclients/webhook"
     # Its first full-window sync was queued (and, in these tests, run in the process).
-    await api.container.queue.inline.drain()
+    await api.container.queue.wait_idle()
     runs = await api.rows("SELECT trigger, status FROM sync_runs WHERE company_id = :c", c=SALON_A)
     assert [(r.trigger, r.status) for r in runs] == [("new_salon", RunStatus.SUCCEEDED.value)]
     synced = await api.rows(
@@ -133,7 +133,7 @@ async def test_webhook_with_another_salons_secret_is_401(api: Api) -> None:
 async def test_paused_salons_webhooks_are_kept_and_processed_on_resume(api: Api) -> None:
     admin = await admin_of(api)
     salon = await add(api, admin, SALON_A)
-    await api.container.queue.inline.drain()
+    await api.container.queue.wait_idle()
     paused = await api.client.patch(
         f"{SALONS}/{SALON_A}", json={"status": "paused"}, headers=admin.headers
     )
@@ -148,12 +148,12 @@ async def test_paused_salons_webhooks_are_kept_and_processed_on_resume(api: Api)
     assert SALON_A not in await active_ids(api)
 
     # Resumed: the held webhook is processed (here the drain runs in the process).
-    api.container.attach_queue(api.container.queue.inline)
     resumed = await api.client.patch(
         f"{SALONS}/{SALON_A}", json={"status": "active"}, headers=admin.headers
     )
     assert resumed.status_code == 200 and resumed.json()["status"] == "active"
-    await api.container.queue.inline.drain()
+    assert SALON_A in api.container.queue.kicks  # its drain was kicked
+    await api.container.drain_inbox(SALON_A)  # the worker's drain, here
     assert await event_states(api, SALON_A) == ["PROCESSED"]
     booked = await api.rows(
         "SELECT 1 FROM bookings WHERE company_id = :c AND yclients_record_id = 601000002",
@@ -205,9 +205,9 @@ async def test_unknown_companys_webhook_is_held_listed_and_processed_once_it_is_
     assert listed["unknown_companies"] == [
         {"company_id": SALON_B, "webhooks_today": 1, "held_webhooks": 1}
     ]
-    api.container.attach_queue(api.container.queue.inline)
     await add(api, admin, SALON_B)
-    await api.container.queue.inline.drain()
+    assert SALON_B in api.container.queue.kicks  # its drain was kicked
+    await api.container.drain_inbox(SALON_B)  # the worker's drain, here
     assert await event_states(api, SALON_B) == ["PROCESSED"]
     listed = (await api.client.get(SALONS, headers=admin.headers)).json()
     assert listed["unknown_companies"] == []
@@ -243,10 +243,10 @@ async def test_changing_a_salon_that_does_not_exist_is_404(api: Api) -> None:
 async def test_manual_sync_of_all_companies_reads_the_salons_table(api: Api) -> None:
     admin = await admin_of(api)
     await add(api, admin, SALON_A)
-    await api.container.queue.inline.drain()
+    await api.container.queue.wait_idle()
     await api.client.patch(f"{SALONS}/{SALON_A}", json={"status": "paused"}, headers=admin.headers)
     await add(api, admin, SALON_B)
-    await api.container.queue.inline.drain()
+    await api.container.queue.wait_idle()
     started = await api.client.post("/api/v1/yclients/sync-bookings", headers=admin.headers)
     assert started.status_code == 202, started.text
     assert sorted(r["company_id"] for r in started.json()["runs"]) == [SALON_B, COMPANY_ID]

@@ -9,7 +9,7 @@ from src.application.errors import GatewayError
 from src.domain.booking import BookingStatus
 from src.entrypoints.http.app import create_app
 from src.entrypoints.runtime import Runtime
-from tests.integration.http.conftest import Api, Member, app_client
+from tests.integration.http.conftest import Api, Member, app_client, with_task_runtime
 from tests.integration.http.helpers import assert_error
 
 SYNC = "/api/v1/yclients/sync-bookings"
@@ -56,15 +56,16 @@ async def test_manual_sync_answers_202_with_the_queued_run(api: Api) -> None:
 async def test_the_queued_run_is_carried_out_by_the_task_runtime(api: Api) -> None:
     admin, member = await api.admin(), await api.member()
     await seed_yclients(api, member)
-    runtime = Runtime(api.container)
+    container = with_task_runtime(api)
+    runtime = Runtime(container)
 
     async def start() -> None:
         await runtime.start(run_schedule=False)
 
-    app = create_app(api.container, on_startup=[start], on_shutdown=[runtime.stop])
+    app = create_app(container, on_startup=[start], on_shutdown=[runtime.stop])
     async with app_client(app, lifespan=True) as client:
         run_id = (await client.post(SYNC, headers=admin.headers)).json()["run_id"]
-        await runtime.broker.wait_all()  # type: ignore[union-attr]
+        await runtime.wait_idle()
         run = (await client.get(f"{RUNS}/{run_id}", headers=admin.headers)).json()
     assert (run["status"], run["fetched"], run["created"], run["linked"]) == (
         "SUCCEEDED", 3, 3, 1,

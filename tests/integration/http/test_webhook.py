@@ -17,6 +17,7 @@ from tests.integration.http.conftest import (
     app_client,
     webhook_body,
     webhook_fixture,
+    with_task_runtime,
 )
 from tests.integration.http.helpers import assert_error
 
@@ -197,17 +198,18 @@ async def test_end_to_end_the_webhook_links_the_members_booking(api: Api) -> Non
     """With the in-process task runtime: webhook → inbox → task → booking by code → member."""
     member = await api.member()
     code = (await api.container.issue_booking_form(member.id)).unique_code
-    runtime = Runtime(api.container)
+    container = with_task_runtime(api)
+    runtime = Runtime(container)
 
     async def start() -> None:
         await runtime.start(run_schedule=False)
 
-    app = create_app(api.container, on_startup=[start], on_shutdown=[runtime.stop])
+    app = create_app(container, on_startup=[start], on_shutdown=[runtime.stop])
     async with app_client(app, lifespan=True) as client:
         body = webhook_body(record_id=601234999, comment=f"Код клиента: {code}")
         response = await client.post(URL, content=body, params=GOOD)
         assert response.json()["status"] == "accepted"
-        await runtime.broker.wait_all()  # type: ignore[union-attr]
+        await runtime.wait_idle()
         bookings = await client.get("/api/v1/booking", headers=member.headers)
     [booking] = bookings.json()["items"]
     assert (booking["yclients_record_id"], booking["match_method"]) == (601234999, "code")

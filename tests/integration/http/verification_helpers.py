@@ -13,7 +13,7 @@ from src.domain.contacts import phone_key
 from src.entrypoints.bootstrap import Container, build_container
 from src.entrypoints.settings import Settings
 from tests.fakes import FakeGateway, FakeHasher, FakeNotifier
-from tests.integration.http.conftest import _StoreOnlyQueue
+from tests.integration.http.conftest import StoreOnlyQueue
 
 
 @pytest.fixture
@@ -35,8 +35,8 @@ async def container(
         gateway=gateway,
         hasher=FakeHasher(),
         notifier=notifier,
+        queue=StoreOnlyQueue(),
     )
-    container.attach_queue(_StoreOnlyQueue(container))
     yield container
     await container.aclose()
 

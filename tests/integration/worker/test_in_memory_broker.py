@@ -1,5 +1,6 @@
-"""The taskiq wiring without Redis (the embedded run): retries with a delay, DEAD after the
-last attempt, replay; and the CLI's answer when the database is unreachable."""
+"""The taskiq wiring without Redis (taskiq's in-memory broker): retries with a delay (the
+event's own `retry_at`), DEAD after the last attempt, replay; and the CLI's answer when the
+database is unreachable."""
 
 from __future__ import annotations
 
@@ -7,11 +8,11 @@ import asyncio
 import subprocess
 import sys
 
+from src.adapters.tasks.taskiq_runner import TaskiqRunner, build_broker
 from src.application.errors import GatewayError
 from src.domain.inbox import EventState
-from src.entrypoints.bootstrap import build_container
+from src.entrypoints.bootstrap import build_container, task_schedule
 from src.entrypoints.settings import load_settings
-from src.entrypoints.worker import attach_container, build_broker
 from tests.factories import RecordFactory
 from tests.fakes import FakeGateway, FakeHasher, FakeUnitOfWorkFactory
 from tests.integration.e2e.conftest import ROOT
@@ -27,7 +28,9 @@ async def _until(check, seconds: float = 15.0) -> None:  # type: ignore[no-untyp
 
 
 async def test_failing_event_is_retried_then_dead_then_replayed() -> None:
-    settings = load_settings({"WEBHOOK_MAX_ATTEMPTS": "3", "WEBHOOK_RETRY_DELAY_SECONDS": "0.05"})
+    settings = load_settings(
+        {"APP_ENV": "dev", "WEBHOOK_MAX_ATTEMPTS": "3", "WEBHOOK_RETRY_DELAY_SECONDS": "0.05"}
+    )
     gateway = FakeGateway()
     gateway.put(RecordFactory.build(record_id=77))
     calls = 0
@@ -39,9 +42,11 @@ async def test_failing_event_is_retried_then_dead_then_replayed() -> None:
 
     gateway.get_record = failing  # type: ignore[method-assign]
     factory = FakeUnitOfWorkFactory()
-    container = build_container(settings, uow_factory=factory, gateway=gateway, hasher=FakeHasher())
-    broker = build_broker(settings)
-    attach_container(broker, container)
+    broker = build_broker(task_schedule(settings))
+    container = build_container(
+        settings, uow_factory=factory, gateway=gateway, hasher=FakeHasher(),
+        queue=TaskiqRunner(broker),
+    )  # fmt: skip
     await broker.startup()
     try:
         event_id = (await container.accept_webhook(PARTIAL)).event_id

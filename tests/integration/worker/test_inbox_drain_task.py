@@ -1,6 +1,6 @@
-"""The `process_inbox` task through the in-memory broker (the embedded run's wiring): a
-backlog accepted at once is drained by a few `process_inbox` tasks, not one task per event,
-and every event is processed exactly once."""
+"""The `drain_inbox` task through taskiq's in-memory broker: a backlog accepted at once is
+drained by a few `drain_inbox` tasks, not one task per event, and every event is processed
+exactly once."""
 
 from __future__ import annotations
 
@@ -9,11 +9,12 @@ from typing import Any
 
 from taskiq import TaskiqMessage, TaskiqMiddleware, TaskiqResult
 
-from src.adapters.task_queue import PROCESS_INBOX, PROCESS_WEBHOOK_EVENT
+from src.adapters.tasks.table import DRAIN_INBOX as PROCESS_INBOX
+from src.adapters.tasks.table import RETRY_EVENT as PROCESS_WEBHOOK_EVENT
+from src.adapters.tasks.taskiq_runner import TaskiqRunner, build_broker
 from src.domain.inbox import EventState
-from src.entrypoints.bootstrap import build_container
+from src.entrypoints.bootstrap import build_container, task_schedule
 from src.entrypoints.settings import load_settings
-from src.entrypoints.worker import attach_container, build_broker
 from tests.fakes import FakeGateway, FakeHasher, FakeUnitOfWorkFactory
 from tests.integration.http.conftest import webhook_body
 
@@ -31,15 +32,15 @@ class _Executed(TaskiqMiddleware):
 
 
 async def test_a_backlog_is_drained_by_a_few_inbox_tasks_each_event_once() -> None:
-    settings = load_settings({"INBOX_BATCH_SIZE": str(BATCH)})
+    settings = load_settings({"APP_ENV": "dev", "INBOX_BATCH_SIZE": str(BATCH)})
     factory = FakeUnitOfWorkFactory()
-    container = build_container(
-        settings, uow_factory=factory, gateway=FakeGateway(), hasher=FakeHasher()
-    )
-    broker = build_broker(settings)
+    broker = build_broker(task_schedule(settings))
     executed = _Executed()
     broker.add_middlewares(executed)
-    attach_container(broker, container)
+    container = build_container(
+        settings, uow_factory=factory, gateway=FakeGateway(), hasher=FakeHasher(),
+        queue=TaskiqRunner(broker),
+    )  # fmt: skip
     await broker.startup()
     try:
         bodies = [webhook_body(600_001 + n) for n in range(EVENTS)]

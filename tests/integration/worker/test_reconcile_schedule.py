@@ -7,31 +7,27 @@ from __future__ import annotations
 import asyncio
 from decimal import Decimal
 
+from src.adapters.tasks.table import RECONCILE_POINTS, RECONCILE_POINTS_CRON
 from src.application.use_cases.reconcile_points import LOYALTY_SWITCH
 from src.domain.booking import BookingStatus
 from src.domain.record import ServiceLine
 from src.entrypoints.bootstrap import build_container
+from src.entrypoints.runtime import Runtime
 from src.entrypoints.settings import load_settings
-from src.entrypoints.worker import (
-    RECONCILE_POINTS,
-    RECONCILE_POINTS_CRON,
-    InProcessScheduler,
-    attach_container,
-    build_broker,
-)
+from src.entrypoints.worker import worker_broker
 from tests.factories import RecordFactory
 from tests.fakes import FakeGateway, FakeHasher, FakeUnitOfWorkFactory
 
 
 def test_reconciliation_is_scheduled_daily() -> None:
-    broker = build_broker(load_settings())
+    broker = worker_broker(load_settings({"APP_ENV": "dev"}))
     task = broker.find_task(RECONCILE_POINTS)
     assert task is not None
     assert task.labels["schedule"] == [{"cron": RECONCILE_POINTS_CRON, "args": [False]}]
 
 
 async def test_embedded_start_reconciles_after_the_loyalty_switch_changed() -> None:
-    settings = load_settings({"LOYALTY_ENABLED": "false"})
+    settings = load_settings({"APP_ENV": "dev", "LOYALTY_ENABLED": "false"})
     factory = FakeUnitOfWorkFactory()
     container = build_container(
         settings, uow_factory=factory, gateway=FakeGateway(), hasher=FakeHasher()
@@ -48,19 +44,15 @@ async def test_embedded_start_reconciles_after_the_loyalty_switch_changed() -> N
     factory.store.app_state[LOYALTY_SWITCH] = "false"  # the last run saw loyalty off
     container.switches.loyalty_enabled = True  # ... and it is on at this start
 
-    broker = build_broker(settings)
-    attach_container(broker, container)
-    await broker.startup()
-    schedule = InProcessScheduler(broker, settings)
-    schedule.start()
+    runtime = Runtime(container)  # the in-process runner and its schedule
+    await runtime.start()
     try:
         for _ in range(200):
             if factory.store.app_state.get(LOYALTY_SWITCH) == "true":
                 break
             await asyncio.sleep(0.02)
     finally:
-        await schedule.stop()
-        await broker.shutdown()
+        await runtime.stop()
         await container.aclose()
     assert factory.store.app_state[LOYALTY_SWITCH] == "true"
     assert factory.store.accounts[maria.id].balance == Decimal("75.00")

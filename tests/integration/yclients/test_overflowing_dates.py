@@ -20,23 +20,10 @@ from src.entrypoints.bootstrap import Container, build_container
 from src.entrypoints.simulator import NewRecord
 from src.entrypoints.simulator.state import ServiceIn
 from tests.fakes import FakeHasher
-from tests.integration.http.conftest import make_settings
+from tests.integration.http.conftest import StoreOnlyQueue, make_settings
 from tests.integration.yclients.conftest import COMPANY_ID, Simulator
 
 OVERFLOWS = ["9999-12-31T23:59:59-05:00", "0001-01-01T00:00:00+03:00"]
-
-
-class _StoreOnly:
-    """Events stay in the inbox until the test drains it."""
-
-    async def process_webhook_event(self, event_id: int) -> None:
-        return None
-
-    async def process_inbox(self, company_id: int) -> None:
-        return None
-
-    async def sync_company(self, company_id: int, trigger: str, run_id: int | None = None) -> None:
-        return None
 
 
 def _record(sim: Simulator, **changes: Any) -> dict[str, Any]:
@@ -64,9 +51,8 @@ def _container(
 ) -> Container:
     container = build_container(
         make_settings(pg_url, **settings), uow_factory=factory, gateway=client,
-        hasher=FakeHasher(),
+        hasher=FakeHasher(), queue=StoreOnlyQueue(),
     )  # fmt: skip
-    container.attach_queue(_StoreOnly())
     return container
 
 
@@ -89,7 +75,7 @@ async def test_a_webhook_record_whose_date_overflows_goes_dead_and_the_next_even
     try:
         bad_event = (await container.accept_webhook(_webhook(bad))).event_id
         good_event = (await container.accept_webhook(_webhook(good))).event_id
-        drained = await container.process_inbox.drain(COMPANY_ID)
+        drained = await container.drain_inbox(COMPANY_ID)
         async with container.uow_factory() as uow:
             dead, done = await uow.inbox.get(bad_event), await uow.inbox.get(good_event)
     finally:

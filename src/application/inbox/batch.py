@@ -1,20 +1,16 @@
-"""ProcessInbox: apply PENDING webhook events a batch at a time, through the sync's page write."""
+"""ApplyBatch: claim one batch of PENDING webhook events and apply it through the sync's page
+write."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Collection
+from collections.abc import Awaitable, Callable, Collection, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
-from src.application.errors import (
-    AppError,
-    ConcurrentUpdate,
-    NotFound,
-    WriteRejected,
-    describe_error,
-)
+from src.application.conflicts import retry_on_conflict
+from src.application.errors import AppError, NotFound, WriteRejected, describe_error
 from src.application.ports import (
     Clock,
     UnitOfWork,
@@ -30,21 +26,26 @@ from src.domain.inbox import EventState, WebhookEvent
 from src.domain.loyalty import REVERSING_STATUSES
 from src.domain.quarantine import QuarantinedRecord
 from src.domain.record import YClientsRecord
+from src.domain.versions import supersedes
 
 log = logging.getLogger(__name__)
 
-MAX_CONFLICT_RETRIES = 5
 MAX_RETRY_DELAY = timedelta(hours=1)
+
+# What YClients answered for a record a webhook gave partially, by event id (or the error).
+Fetched = Mapping[int, YClientsRecord | Exception]
 
 
 @dataclass(slots=True)
 class BatchOutcome:
-    """What one batch did: events processed, events that failed (with their error) and
-    events claimed but left for the next batch (see `_Plan.deferred`)."""
+    """What one batch did: events processed, events that failed (with their error), when
+    each failed event that is not DEAD is due again (`retry_at`), and events claimed but left
+    for the next batch (see `_Plan.deferred`)."""
 
     processed: list[int] = field(default_factory=list)
     failed: dict[int, Exception] = field(default_factory=dict)
     deferred: list[int] = field(default_factory=list)
+    retry_at: dict[int, datetime] = field(default_factory=dict)
 
     @property
     def claimed(self) -> int:
@@ -54,16 +55,7 @@ class BatchOutcome:
         self.processed += other.processed
         self.failed.update(other.failed)
         self.deferred += other.deferred
-
-
-@dataclass(slots=True)
-class Drained:
-    """What `ProcessInbox.drain` did: events processed, the events that failed (each kept its
-    error and retry time), and `more`: it stopped at `max_batches` with work left."""
-
-    processed: int = 0
-    failed: list[int] = field(default_factory=list)
-    more: bool = False
+        self.retry_at.update(other.retry_at)
 
 
 @dataclass(slots=True)
@@ -73,9 +65,12 @@ class _Plan:
     applied: list[WebhookEvent] = field(default_factory=list)
     failed: dict[int, tuple[WebhookEvent, Exception]] = field(default_factory=dict)
     deferred: list[WebhookEvent] = field(default_factory=list)
+    # Events whose record must be fetched from YClients first: left PENDING, fetched after
+    # the commit, then claimed again (no claim is held across a YClients call).
+    wanted: list[WebhookEvent] = field(default_factory=list)
 
 
-class ProcessInbox:
+class ApplyBatch:
     """One transaction per batch: claim up to `batch_size` PENDING events of one company in
     one statement (FOR UPDATE SKIP LOCKED, oldest first, so concurrent workers share a
     backlog without overlap), keep the newest version of each record, write them as one page
@@ -92,6 +87,11 @@ class ProcessInbox:
     re-fetch fails, is left out and gets its error and retry time in the same transaction;
     a write the database refuses is narrowed down by retrying the batch in halves until the
     event is alone.
+
+    No claim is held across YClients: an event whose webhook carried partial `data` is left
+    PENDING by its batch, its record is fetched after that commit (no row lock, no pooled
+    connection, no batch lock held while YClients answers, up to its retry budget), and it
+    is then claimed again and applied with the fetched record.
     """
 
     def __init__(
@@ -118,30 +118,6 @@ class ProcessInbox:
         self.retry_delay = retry_delay
         self._one_batch_at_a_time = asyncio.Lock()
 
-    async def drain(
-        self,
-        company_id: int | None = None,
-        max_batches: int = 50,
-        *,
-        before_claim: Callable[[], Awaitable[None]] | None = None,
-    ) -> Drained:
-        """Batches until none is claimable (a batch comes back short of `batch_size` and
-        left nothing deferred) or `max_batches` were run (`Drained.more`: the caller queues
-        the rest, so one task does not hold a worker forever under a steady stream).
-
-        `before_claim` runs before every claim, inside the batch lock: the task queue clears
-        its "a drain is queued" marker there, so an event committed after it is either seen
-        by this claim or kicks a new drain (see `TaskiqQueue.process_inbox`)."""
-        drained = Drained()
-        for _ in range(max_batches):
-            outcome = await self.batch(company_id=company_id, before_claim=before_claim)
-            drained.processed += len(outcome.processed)
-            drained.failed += list(outcome.failed)
-            if outcome.claimed < self.batch_size and not outcome.deferred:
-                return drained
-        drained.more = True
-        return drained
-
     async def batch(
         self,
         *,
@@ -152,7 +128,8 @@ class ProcessInbox:
         before_claim: Callable[[], Awaitable[None]] | None = None,
     ) -> BatchOutcome:
         """Claim and apply one batch (`include`: that event and others of its company;
-        `final`: a failure of `include` makes it DEAD, as on the last of its task's tries).
+        `final`: a failure of `include` makes it DEAD). `before_claim` runs before the claim,
+        inside the batch lock (the drain opens its company's `DrainGate` there).
 
         One batch at a time per process: tasks of a worker that arrive while a batch runs wait
         for it, and the next claim takes every event that arrived meanwhile. Running them side
@@ -164,31 +141,46 @@ class ProcessInbox:
         async with self._one_batch_at_a_time:
             if before_claim is not None:
                 await before_claim()
-            return await self._retrying(include, company_id, ids, final)
+            outcome, wanted = await self._claiming(include, company_id, ids, final, {})
+        if not wanted:
+            return outcome
+        # Nothing claimed, no transaction and no batch lock while YClients answers.
+        fetched = {event.id: await self._fetch_or_error(event) for event in wanted}
+        async with self._one_batch_at_a_time:
+            head = include if include in fetched else None
+            again, _ = await self._claiming(head, None, list(fetched), final, fetched)  # type: ignore[arg-type]
+        outcome.deferred = [i for i in outcome.deferred if i not in fetched]
+        outcome.add(again)
+        return outcome
 
-    async def _retrying(
-        self, include: int | None, company_id: int | None, ids: Collection[int] | None, final: bool
-    ) -> BatchOutcome:
-        for attempt in range(1, MAX_CONFLICT_RETRIES + 1):
-            try:
-                return await self._batch(include, company_id, ids, final)
-            except ConcurrentUpdate:
-                if attempt == MAX_CONFLICT_RETRIES:
-                    raise
-                await asyncio.sleep(0.01 * attempt)
-        raise AssertionError("unreachable")
+    async def _claiming(
+        self,
+        include: int | None,
+        company_id: int | None,
+        ids: Collection[int] | None,
+        final: bool,
+        fetched: Fetched,
+    ) -> tuple[BatchOutcome, list[WebhookEvent]]:
+        return await retry_on_conflict(
+            lambda: self._batch(include, company_id, ids, final, fetched)
+        )
 
     async def _batch(
-        self, include: int | None, company_id: int | None, ids: Collection[int] | None, final: bool
-    ) -> BatchOutcome:
+        self,
+        include: int | None,
+        company_id: int | None,
+        ids: Collection[int] | None,
+        final: bool,
+        fetched: Fetched,
+    ) -> tuple[BatchOutcome, list[WebhookEvent]]:
         now = self.clock.now()
         async with self.uow_factory() as uow:
             events = await uow.inbox.claim(
                 self.batch_size, now=now, include=include, company_id=company_id, ids=ids
             )
             if not events:
-                return BatchOutcome()
-            plan = await self._plan(events)
+                return BatchOutcome(), []
+            plan = self._plan(events, fetched)
             rejected: WriteRejected | None = None
             try:
                 await self._apply(uow, plan, now)
@@ -201,19 +193,24 @@ class ProcessInbox:
                 await uow.commit()
         if rejected is not None:
             # Rolled back and the claim released (the halves claim their events again).
-            return await self._isolate(plan, rejected, include, final)
+            isolated = await self._isolate(plan, rejected, include, final, fetched)
+            isolated.deferred += [e.id for e in plan.wanted]  # type: ignore[misc]
+            return isolated, plan.wanted
         outcome = BatchOutcome(
             processed=[e.id for e in plan.applied],  # type: ignore[misc]
             failed={i: error for i, (_, error) in plan.failed.items()},
-            deferred=[e.id for e in plan.deferred],  # type: ignore[misc]
+            deferred=[e.id for e in plan.deferred + plan.wanted],  # type: ignore[misc]
+            retry_at=_retry_times(plan),
         )
         self._log(plan, outcome)
-        return outcome
+        return outcome, plan.wanted
 
-    async def _plan(self, events: list[WebhookEvent]) -> _Plan:
-        """Read the bodies; fetch the records whose `data` was partial. A delete without
-        `data` cannot be ordered against other versions of its record by their content, so of
-        such a record only the oldest event is taken now; the rest wait for the next batch."""
+    def _plan(self, events: list[WebhookEvent], fetched: Fetched) -> _Plan:
+        """Read the bodies; take the fetched records of events whose `data` was partial (an
+        event not fetched yet is `wanted`: it and its record's later events wait). A delete
+        without `data` cannot be ordered against other versions of its record by their
+        content, so of such a record only the oldest event is taken now; the rest wait for
+        the next batch."""
         plan = _Plan()
         read: list[tuple[WebhookEvent, YClientsRecord | None]] = []
         for event in sorted(events, key=lambda e: e.id or 0):
@@ -229,8 +226,12 @@ class ProcessInbox:
         bare = {_key(e) for e, record in read if e.event_status == "delete" and record is None}
         pairs: list[tuple[WebhookEvent, YClientsRecord]] = []
         taken: set[BookingKey] = set()
+        waiting: set[BookingKey] = set()  # a version to fetch comes first: the rest wait
         for event, record in read:
             key = _key(event)
+            if key in waiting:
+                plan.deferred.append(event)
+                continue
             if key in bare:
                 if key in taken:
                     plan.deferred.append(event)
@@ -241,22 +242,29 @@ class ProcessInbox:
                 plan.applied.append(event)
                 continue
             if record is None:
-                try:
-                    record = await self._fetch(event)
-                except Exception as exc:
-                    plan.failed[event.id] = (event, exc)  # type: ignore[index]
+                got = fetched.get(event.id)  # type: ignore[arg-type]
+                if got is None:
+                    plan.wanted.append(event)
+                    waiting.add(key)
                     continue
+                if isinstance(got, Exception):
+                    plan.failed[event.id] = (event, got)  # type: ignore[index]
+                    continue
+                record = got
             pairs.append((event, record))
         for event, record in _one_event_at_a_time(pairs, plan.deferred):
             plan.records.append(record)
             plan.applied.append(event)
         return plan
 
-    async def _fetch(self, event: WebhookEvent) -> YClientsRecord:
+    async def _fetch_or_error(self, event: WebhookEvent) -> YClientsRecord | Exception:
         """`data` was partial: ask YClients for the record itself."""
-        record = await self.gateway.get_record(event.company_id, event.resource_id)
+        try:
+            record = await self.gateway.get_record(event.company_id, event.resource_id)
+        except Exception as exc:
+            return exc
         if record is None:
-            raise NotFound(
+            return NotFound(
                 f"record {event.resource_id} of company {event.company_id} is not in YClients"
             )
         return record
@@ -275,7 +283,7 @@ class ProcessInbox:
         await uow.inbox.mark_processed([e.id for e in plan.applied], now)  # type: ignore[misc]
 
     async def _isolate(
-        self, plan: _Plan, exc: WriteRejected, include: int | None, final: bool
+        self, plan: _Plan, exc: WriteRejected, include: int | None, final: bool, fetched: Fetched
     ) -> BatchOutcome:
         """The database refused part of the page: apply each half on its own; an event
         refused alone gets the refusal as its error."""
@@ -285,23 +293,26 @@ class ProcessInbox:
             errors: dict[int, Exception] = {suspects[0]: exc}  # type: ignore[dict-item]
             errors.update({i: error for i, (_, error) in plan.failed.items()})
             async with self.uow_factory() as uow:
+                retry_at: dict[int, datetime] = {}
                 for event in await uow.inbox.claim(len(errors), now=now, ids=errors):
                     final_here = final and event.id == include
                     await uow.inbox.save(self._failed(event, errors[event.id], now, final_here))  # type: ignore[index]
+                    if event.retry_at is not None:
+                        retry_at[event.id] = event.retry_at  # type: ignore[index]
                 await uow.commit()
             record = next(iter(plan.records), None)
             if record is not None:
                 await self.ingest.quarantine([
                     QuarantinedRecord(record.company_id, record.record_id, "webhook", str(exc), now)
                 ])  # fmt: skip
-            return BatchOutcome(failed=errors)
+            return BatchOutcome(failed=errors, retry_at=retry_at)
         outcome = BatchOutcome()
         # Events that failed on their own were rolled back with the rest: the second half
         # records them again. Deferred ones stay PENDING for the next batch.
         middle = len(suspects) // 2
         for half in (suspects[:middle], suspects[middle:] + list(plan.failed)):
-            outcome.add(await self._retrying(include if include in half else None, None, half,
-                                             final))  # fmt: skip
+            head = include if include in half else None
+            outcome.add((await self._claiming(head, None, half, final, fetched))[0])
         return outcome
 
     def _failed(
@@ -338,6 +349,12 @@ class ProcessInbox:
             )  # fmt: skip
 
 
+def _retry_times(plan: _Plan) -> dict[int, datetime]:
+    return {
+        i: event.retry_at for i, (event, _) in plan.failed.items() if event.retry_at is not None
+    }
+
+
 def _key(event: WebhookEvent) -> BookingKey:
     return BookingKey(event.company_id, event.resource_id)
 
@@ -363,11 +380,7 @@ def _one_event_at_a_time(
         if key in held:
             deferred.append(event)
             continue
-        # The sync's order of versions: fresher by YClients' change time; a deletion wins a tie.
-        newer = seen is None or (record.last_change_at, record.deleted) > (
-            seen.last_change_at,
-            seen.deleted,
-        )
+        newer = supersedes(record, seen)  # the version-order rule
         if newer and seen is not None and _leaves_a_ledger_state(seen, record):
             held.add(key)
             deferred.append(event)

@@ -1,0 +1,116 @@
+"""The inbox's admin side: apply one event now, replay a dead one, sweep what was left
+PENDING, list events."""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+from src.application.errors import NotFound, ValidationFailed
+from src.application.inbox.batch import ApplyBatch
+from src.application.ports import Clock, Page, TaskQueue, UnitOfWorkFactory
+from src.application.switches import Switches
+from src.domain.inbox import EventState, WebhookEvent
+
+log = logging.getLogger(__name__)
+
+# How often one event's processing lets the batch before it go first (see ProcessWebhookEvent).
+MAX_DEFERRALS = 5
+
+
+class ProcessWebhookEvent:
+    """Apply one stored event now (an admin, the CLI, tests), as the head of a batch of its
+    company's PENDING events (`ApplyBatch`): the event first, whatever its retry time, then
+    others that are due. An event some other batch processed meanwhile is found PROCESSED.
+    Tasks do not call this: they kick drains, which take an event when it is due."""
+
+    def __init__(self, uow_factory: UnitOfWorkFactory, inbox: ApplyBatch) -> None:
+        self.uow_factory = uow_factory
+        self.switches = inbox.switches
+        self.inbox = inbox
+
+    async def __call__(self, event_id: int, *, final_attempt: bool = True) -> EventState:
+        """Returns the event's state afterwards. On failure the error is recorded (the event
+        goes DEAD on the final attempt, stays PENDING otherwise) and re-raised for retry."""
+        if self.switches.yclients_enabled:
+            # An event left for the next batch (a later version of a record deleted without
+            # `data` in the same batch) is taken by the next one.
+            for _ in range(MAX_DEFERRALS):
+                outcome = await self.inbox.batch(include=event_id, final=final_attempt)
+                if event_id in outcome.failed:
+                    raise outcome.failed[event_id]
+                if event_id in outcome.processed:
+                    return EventState.PROCESSED
+                if event_id not in outcome.deferred:
+                    break
+        async with self.uow_factory() as uow:
+            event = await uow.inbox.get(event_id)
+        if event is None:
+            raise NotFound(f"webhook event {event_id} does not exist")
+        return event.state
+
+
+class ReplayWebhookEvent:
+    """Admin action: put a (dead) event back to PENDING, due now, and kick its retry."""
+
+    def __init__(self, uow_factory: UnitOfWorkFactory, queue: TaskQueue, clock: Clock) -> None:
+        self.uow_factory = uow_factory
+        self.queue = queue
+        self.clock = clock
+
+    async def __call__(self, event_id: int) -> WebhookEvent:
+        async with self.uow_factory() as uow:
+            event = await uow.inbox.get(event_id)
+            if event is None:
+                raise NotFound(f"webhook event {event_id} does not exist")
+            if event.state is EventState.IGNORED:
+                raise ValidationFailed(
+                    f"webhook event {event_id} is about '{event.resource}', which is not processed"
+                )
+            event.state, event.attempts, event.retry_at = EventState.PENDING, 0, None
+            event.attempted_at = self.clock.now()  # the sweeper must not start a second chain
+            await uow.inbox.save(event)
+            await uow.commit()
+        await self.queue.retry_event(event_id)
+        return event
+
+
+class SweepInbox:
+    """Re-kick events left PENDING and due (a crash between commit and kick, a lost task):
+    it only kicks; the drain decides, by each event's own `retry_at`."""
+
+    def __init__(
+        self,
+        uow_factory: UnitOfWorkFactory,
+        queue: TaskQueue,
+        clock: Clock,
+        switches: Switches,
+        older_than: timedelta = timedelta(minutes=2),
+        batch: int = 500,
+    ) -> None:
+        self.uow_factory = uow_factory
+        self.queue = queue
+        self.clock = clock
+        self.switches = switches
+        self.older_than = older_than
+        self.batch = batch
+
+    async def __call__(self) -> int:
+        if not self.switches.yclients_enabled:
+            return 0
+        async with self.uow_factory() as uow:
+            ids = await uow.inbox.pending_before(self.clock.now() - self.older_than, self.batch)
+        for event_id in ids:
+            await self.queue.retry_event(event_id)
+        if ids:
+            log.info("inbox_swept", extra={"requeued": len(ids)})
+        return len(ids)
+
+
+class WebhookEventQueries:
+    def __init__(self, uow_factory: UnitOfWorkFactory) -> None:
+        self.uow_factory = uow_factory
+
+    async def list(self, state: EventState | None, limit: int, offset: int) -> Page[WebhookEvent]:
+        async with self.uow_factory() as uow:
+            return await uow.inbox.query(state, limit, offset)
