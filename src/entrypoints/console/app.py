@@ -19,7 +19,6 @@ from jinja2 import Environment
 from litestar import Request, Response, Router
 from litestar.config.csrf import CSRFConfig
 from litestar.exceptions import PermissionDeniedException
-from litestar.middleware.session.server_side import ServerSideSessionConfig
 from litestar.plugins.htmx import HTMXPlugin, HTMXRequest
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.response import Redirect, Template
@@ -30,9 +29,10 @@ from litestar.stores.redis import RedisStore
 from litestar.template.config import TemplateConfig
 from litestar.types import ControllerRouterHandler
 
-from src.entrypoints.console.auth import SignInRequired, console_admin
+from src.entrypoints.console.auth import SESSION_LIFETIME, SignInRequired, console_admin
 from src.entrypoints.console.i18n import Words
 from src.entrypoints.console.pages import HANDLERS, NAV, login_handlers
+from src.entrypoints.console.sessions import ConsoleSessionConfig
 from src.entrypoints.http.throttle import DURATION_SECONDS, LoginThrottle
 from src.entrypoints.settings import Settings, SettingsError
 
@@ -59,6 +59,12 @@ class Console:
     async def aclose(self) -> None:
         for close in self.closers:
             await close()
+
+
+def session_cookie(secure: bool) -> str:
+    """The session cookie's name: `__Host-admin_session` when it is Secure (served over
+    HTTPS, outside APP_ENV=dev), else `admin_session`."""
+    return f"__Host-{SESSION_COOKIE}" if secure else SESSION_COOKIE
 
 
 def _csrf_secret(settings: Settings) -> str:
@@ -97,13 +103,19 @@ def build_console(settings: Settings, login_limit: tuple[str, int] = ("minute", 
         raise SettingsError(f"ADMIN_LANGUAGE/ADMIN_TIMEZONE: {exc}") from exc
     unit, count = login_limit
     throttle = LoginThrottle(count, DURATION_SECONDS[unit])
-    sessions = ServerSideSessionConfig(
-        key=SESSION_COOKIE,
-        max_age=int(settings.ADMIN_SESSION_HOURS * 3600),
-        path="/admin",
+    if settings.ADMIN_SESSION_HOURS <= 0 or settings.ADMIN_SESSION_IDLE_MINUTES <= 0:
+        raise SettingsError("ADMIN_SESSION_HOURS and ADMIN_SESSION_IDLE_MINUTES must be positive")
+    secure = not settings.is_dev
+    sessions = ConsoleSessionConfig(
+        # Over HTTPS the `__Host-` prefix: the browser takes the cookie only from this host,
+        # Secure, for the whole site, so a neighbouring subdomain cannot plant one.
+        key=session_cookie(secure),
+        max_age=max(1, int(settings.ADMIN_SESSION_HOURS * 3600)),
+        idle_seconds=max(1, int(settings.ADMIN_SESSION_IDLE_MINUTES * 60)),
+        path="/" if secure else "/admin",
         httponly=True,
         samesite="lax",
-        secure=not settings.is_dev,
+        secure=secure,
         store=SESSION_STORE,
     )
     console_router = Router(
@@ -111,6 +123,7 @@ def build_console(settings: Settings, login_limit: tuple[str, int] = ("minute", 
         route_handlers=[*login_handlers(throttle), *HANDLERS],
         middleware=[sessions.middleware],
         guards=[console_admin],
+        opt={SESSION_LIFETIME: settings.ADMIN_SESSION_HOURS * 3600},
         request_class=HTMXRequest,
         exception_handlers={
             SignInRequired: _sign_in,  # type: ignore[dict-item]

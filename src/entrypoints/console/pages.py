@@ -23,7 +23,8 @@ from src.domain.inbox import EventState
 from src.domain.redemption import RedemptionState
 from src.domain.sync_run import RunStatus
 from src.domain.user import Role
-from src.entrypoints.console.auth import PUBLIC, SESSION_USER, signed_in_admin
+from src.entrypoints.console.auth import PUBLIC, session_for, signed_in_admin
+from src.entrypoints.console.sessions import start_session
 from src.entrypoints.http.dependencies import UseCases
 from src.entrypoints.http.schemas import MAX_ID
 from src.entrypoints.http.throttle import LoginThrottle
@@ -121,8 +122,9 @@ def login_handlers(throttle: LoginThrottle) -> list[Any]:
             if user.role is not Role.ADMIN:
                 error, status = words("not_admin"), 403
             else:
-                request.clear_session()  # a fresh session id on sign-in (no fixation)
-                request.set_session({SESSION_USER: user.id})
+                # A new random session id (the one the browser sent is dropped: no fixation),
+                # bound to the password stamp and the time of sign-in.
+                start_session(request, session_for(user, container.clock.now()))
                 return Redirect(target)
         return Template(
             "login.html",
