@@ -30,6 +30,7 @@ from src.domain.booking import DELETE_CLOCK_SKEW, Booking, BookingKey, BookingSt
 from src.domain.contacts import normalize_email, phone_key
 from src.domain.inbox import EventState, WebhookEvent
 from src.domain.loyalty import DEFAULT_LEVELS, LedgerEntry, LoyaltyAccount, LoyaltyLevel
+from src.domain.once import OnceKey
 from src.domain.quarantine import QuarantinedRecord
 from src.domain.record import YClientsRecord
 from src.domain.redemption import Redemption, RedemptionState
@@ -58,6 +59,7 @@ class Store:
     lot_expiries: dict[int, tuple[int, int]] = field(default_factory=dict)  # lot → entry, user
     lot_reminders: dict[int, int] = field(default_factory=dict)  # lot → user
     codes: dict[int, VerificationCode] = field(default_factory=dict)
+    once_keys: dict[tuple[int, str], OnceKey] = field(default_factory=dict)
     ids: itertools.count = field(default_factory=lambda: itertools.count(1))
 
     def next_id(self) -> int:
@@ -343,6 +345,33 @@ class FakeAppState:
 
     async def put(self, name: str, value: str, at: datetime) -> None:
         self.s.app_state[name] = value
+
+
+class FakeOnceKeys:
+    def __init__(self, store: Store) -> None:
+        self.s = store
+
+    async def claim(self, key: OnceKey) -> bool:
+        if (key.actor_id, key.key) in self.s.once_keys:
+            return False
+        self.s.once_keys[key.actor_id, key.key] = copy.copy(key)
+        return True
+
+    async def get(self, actor_id: int, key: str) -> OnceKey | None:
+        found = self.s.once_keys.get((actor_id, key))
+        return copy.copy(found) if found else None
+
+    async def finish(self, actor_id: int, key: str, result: str) -> None:
+        self.s.once_keys[actor_id, key].result = result
+
+    async def forget(self, actor_id: int, key: str) -> None:
+        self.s.once_keys.pop((actor_id, key), None)
+
+    async def purge(self, before: datetime) -> int:
+        old = [k for k, v in self.s.once_keys.items() if v.created_at < before]
+        for k in old:
+            del self.s.once_keys[k]
+        return len(old)
 
 
 class FakeExpiry:
@@ -692,13 +721,14 @@ class FakeUnitOfWork:
         self.app_state = FakeAppState(store)
         self.expiry = FakeExpiry(store)
         self.verification_codes = FakeVerificationCodes(store)
+        self.once_keys = FakeOnceKeys(store)
         self.committed = False
         self._snapshot: dict[str, object] | None = None
 
     async def __aenter__(self) -> Self:
         fields = (
             "users", "bookings", "accounts", "entries", "levels", "events", "runs", "quarantined",
-            "redemptions", "app_state", "lot_expiries", "lot_reminders", "codes",
+            "redemptions", "app_state", "lot_expiries", "lot_reminders", "codes", "once_keys",
         )  # fmt: skip
         self._snapshot = {name: copy.deepcopy(getattr(self.store, name)) for name in fields}
         self.committed = False

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import secrets
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,6 +30,7 @@ from litestar.stores.redis import RedisStore
 from litestar.template.config import TemplateConfig
 from litestar.types import ControllerRouterHandler
 
+from src.domain.money import AMOUNT_PATTERN
 from src.entrypoints.console.auth import SESSION_LIFETIME, SignInRequired, console_admin
 from src.entrypoints.console.i18n import Words
 from src.entrypoints.console.pages import HANDLERS, NAV, login_handlers
@@ -59,6 +61,10 @@ class Console:
     async def aclose(self) -> None:
         for close in self.closers:
             await close()
+
+
+def new_once_key() -> str:
+    return secrets.token_urlsafe(18)
 
 
 def session_cookie(secure: bool) -> str:
@@ -145,6 +151,8 @@ def build_console(settings: Settings, login_limit: tuple[str, int] = ("minute", 
         env.filters["clock"] = words.clock
         env.globals["seconds"] = words.seconds
         env.globals["lang"] = words.language
+        env.globals["once_key"] = new_once_key  # a form's one-time key (pages.once)
+        env.globals["amount_pattern"] = AMOUNT_PATTERN  # the server's rule, as HTML pattern
 
     store, closers = _store(settings)
     return Console(
