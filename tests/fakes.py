@@ -32,6 +32,7 @@ from src.domain.booking import DELETE_CLOCK_SKEW, Booking, BookingKey, BookingSt
 from src.domain.contacts import normalize_email, phone_key
 from src.domain.inbox import EventState, WebhookEvent
 from src.domain.loyalty import DEFAULT_LEVELS, LedgerEntry, LoyaltyAccount, LoyaltyLevel
+from src.domain.once import OnceKey
 from src.domain.quarantine import QuarantinedRecord
 from src.domain.record import YClientsRecord
 from src.domain.redemption import ACTIVE_STATES, Redemption, RedemptionState
@@ -63,6 +64,7 @@ class Store:
     lot_reminders: dict[int, int] = field(default_factory=dict)  # lot → user
     codes: dict[int, VerificationCode] = field(default_factory=dict)
     salons: dict[int, Salon] = field(default_factory=dict)  # by company id
+    once_keys: dict[tuple[int, str], OnceKey] = field(default_factory=dict)
     ids: itertools.count = field(default_factory=lambda: itertools.count(1))
 
     def next_id(self) -> int:
@@ -352,6 +354,33 @@ class FakeAppState:
 
     async def put(self, name: str, value: str, at: datetime) -> None:
         self.s.app_state[name] = value
+
+
+class FakeOnceKeys:
+    def __init__(self, store: Store) -> None:
+        self.s = store
+
+    async def claim(self, key: OnceKey) -> bool:
+        if (key.actor_id, key.key) in self.s.once_keys:
+            return False
+        self.s.once_keys[key.actor_id, key.key] = copy.copy(key)
+        return True
+
+    async def get(self, actor_id: int, key: str) -> OnceKey | None:
+        found = self.s.once_keys.get((actor_id, key))
+        return copy.copy(found) if found else None
+
+    async def finish(self, actor_id: int, key: str, result: str) -> None:
+        self.s.once_keys[actor_id, key].result = result
+
+    async def forget(self, actor_id: int, key: str) -> None:
+        self.s.once_keys.pop((actor_id, key), None)
+
+    async def purge(self, before: datetime) -> int:
+        old = [k for k, v in self.s.once_keys.items() if v.created_at < before]
+        for k in old:
+            del self.s.once_keys[k]
+        return len(old)
 
 
 class FakeExpiry:
@@ -782,6 +811,7 @@ class FakeUnitOfWork:
         self.expiry = FakeExpiry(store)
         self.verification_codes = FakeVerificationCodes(store)
         self.salons = FakeSalons(store)
+        self.once_keys = FakeOnceKeys(store)
         self.committed = False
         self._snapshot: dict[str, object] | None = None
 
@@ -789,6 +819,7 @@ class FakeUnitOfWork:
         fields = (
             "users", "bookings", "accounts", "entries", "levels", "events", "runs", "quarantined",
             "redemptions", "app_state", "lot_expiries", "lot_reminders", "codes", "salons",
+            "once_keys",
         )  # fmt: skip
         self._snapshot = {name: copy.deepcopy(getattr(self.store, name)) for name in fields}
         self.committed = False

@@ -15,6 +15,7 @@ from src.application.salon_ports import SalonRepository
 from src.domain.booking import Booking, BookingKey, BookingStatus, MatchMethod
 from src.domain.inbox import EventState, WebhookEvent
 from src.domain.loyalty import LedgerEntry, LoyaltyAccount, LoyaltyLevel
+from src.domain.once import OnceKey
 from src.domain.quarantine import QuarantinedRecord
 from src.domain.record import YClientsRecord
 from src.domain.redemption import Redemption, RedemptionState
@@ -421,6 +422,26 @@ class AppStateRepository(Protocol):
     async def put(self, name: str, value: str, at: datetime) -> None: ...
 
 
+class OnceKeyRepository(Protocol):
+    """One-time keys of staff actions (`use_cases/once.py`): one row per (actor, key), unique
+    in the database, with the answer the first request got."""
+
+    async def claim(self, key: OnceKey) -> bool:
+        """Insert the key unless (actor, key) is stored; True if this call inserted it. A
+        concurrent claim of the same key waits for the other transaction, then loses."""
+        ...
+
+    async def get(self, actor_id: int, key: str) -> OnceKey | None: ...
+
+    async def finish(self, actor_id: int, key: str, result: str) -> None: ...
+
+    async def forget(self, actor_id: int, key: str) -> None: ...
+
+    async def purge(self, before: datetime) -> int:
+        """Delete keys created before `before`; how many."""
+        ...
+
+
 class ExpiryRepository(Protocol):
     """Points expiry's reads and its exactly-once records (one per expired / reminded lot)."""
 
@@ -477,6 +498,7 @@ class UnitOfWork(Protocol):
     expiry: ExpiryRepository
     verification_codes: VerificationCodeRepository
     salons: SalonRepository
+    once_keys: OnceKeyRepository
 
     async def __aenter__(self) -> Self: ...
 

@@ -78,6 +78,7 @@ from src.application.use_cases.loyalty import (
     ListTransactions,
 )
 from src.application.use_cases.members import ChangeRole, EnsureAdmin, SearchMembers
+from src.application.use_cases.once import RunOnce
 from src.application.use_cases.password_reset import ConfirmPasswordReset, RequestPasswordReset
 from src.application.use_cases.quarantine import QuarantineQueries
 from src.application.use_cases.reconcile_points import ReconcilePoints
@@ -183,6 +184,7 @@ class Container:
     sync: SyncBookings
     sync_all: SyncAll
     request_sync: RequestSync
+    run_once: RunOnce
     sync_runs: SyncRunQueries
     accept_webhook: AcceptWebhook
     process_webhook: ProcessWebhookEvent
@@ -528,6 +530,7 @@ def build_container(
         ingest=ingest,
         sync=sync,
         sync_all=SyncAll(sync),  # the active salons (the salons table)
+        run_once=RunOnce(uow_factory, clock),
         request_sync=RequestSync(uow_factory, queue, clock, switches),
         sync_runs=SyncRunQueries(uow_factory),
         # Any company: `admit_webhook` checked its salon's secret and says whether to hold it.

@@ -85,7 +85,8 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True):
     # CORS, for web apps served from another origin.
     CORS_ALLOW_ORIGINS: tuple[str, ...] = ()  # e.g. https://app.example.com; empty = no CORS
     # Admin console (/admin)
-    ADMIN_SESSION_HOURS: float = 12.0  # a console sign-in lasts this long
+    ADMIN_SESSION_HOURS: float = 12.0  # a console sign-in lasts at most this long
+    ADMIN_SESSION_IDLE_MINUTES: float = 60.0  # ... and ends sooner after this long unused
     ADMIN_LANGUAGE: str = "ru"  # ru | en: the console's labels, dates and money format
     ADMIN_TIMEZONE: str = "Europe/Moscow"  # the salon's zone: times shown in the console
     # The salon's country (ISO 3166 code): a phone without its country code is read as dialled

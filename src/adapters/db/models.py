@@ -339,6 +339,20 @@ class SalonRow(Base):
     changed_at: Mapped[datetime]
 
 
+class OnceKeyRow(Base):
+    """A staff action's one-time key: at most one per (actor, key); `result` is the first
+    answer, NULL while the action runs (`src/application/use_cases/once.py`)."""
+
+    __tablename__ = "once_keys"
+
+    actor_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    key: Mapped[str] = mapped_column(String(100), primary_key=True)
+    action: Mapped[str] = mapped_column(String(200))
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    result: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(index=True)
+
+
 class AppStateRow(Base):
     """Small named values remembered between runs (the last reconciled loyalty switch)."""
 

@@ -15,6 +15,7 @@ from src.adapters.db.executor import Executor, storage_error
 from src.adapters.db.expiry import SqlExpiry
 from src.adapters.db.inbox import SqlInbox
 from src.adapters.db.ledger import SqlLedger, SqlLevels
+from src.adapters.db.once_keys import SqlOnceKeys
 from src.adapters.db.quarantine import SqlQuarantine
 from src.adapters.db.redemptions import SqlRedemptions
 from src.adapters.db.salons import SqlSalons
@@ -43,6 +44,7 @@ class SqlUnitOfWork:
         self.expiry = SqlExpiry(self._db)
         self.verification_codes = SqlVerificationCodes(self._db)
         self.salons = SqlSalons(self._db)
+        self.once_keys = SqlOnceKeys(self._db)
 
     async def __aenter__(self) -> Self:
         if self._db.in_use:

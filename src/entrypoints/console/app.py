@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import secrets
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,7 +20,6 @@ from jinja2 import Environment
 from litestar import Request, Response, Router
 from litestar.config.csrf import CSRFConfig
 from litestar.exceptions import PermissionDeniedException
-from litestar.middleware.session.server_side import ServerSideSessionConfig
 from litestar.plugins.htmx import HTMXPlugin, HTMXRequest
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.response import Redirect, Template
@@ -30,10 +30,12 @@ from litestar.stores.redis import RedisStore
 from litestar.template.config import TemplateConfig
 from litestar.types import ControllerRouterHandler
 
-from src.entrypoints.console.auth import SignInRequired, console_admin
+from src.domain.money import AMOUNT_PATTERN
+from src.entrypoints.console.auth import SESSION_LIFETIME, SignInRequired, console_admin
 from src.entrypoints.console.i18n import Words
 from src.entrypoints.console.pages import HANDLERS, NAV, login_handlers
 from src.entrypoints.console.salons import SALON_HANDLERS
+from src.entrypoints.console.sessions import ConsoleSessionConfig
 from src.entrypoints.http.throttle import DURATION_SECONDS, LoginThrottle
 from src.entrypoints.settings import Settings, SettingsError
 
@@ -60,6 +62,16 @@ class Console:
     async def aclose(self) -> None:
         for close in self.closers:
             await close()
+
+
+def new_once_key() -> str:
+    return secrets.token_urlsafe(18)
+
+
+def session_cookie(secure: bool) -> str:
+    """The session cookie's name: `__Host-admin_session` when it is Secure (served over
+    HTTPS, outside APP_ENV=dev), else `admin_session`."""
+    return f"__Host-{SESSION_COOKIE}" if secure else SESSION_COOKIE
 
 
 def _csrf_secret(settings: Settings) -> str:
@@ -98,13 +110,19 @@ def build_console(settings: Settings, login_limit: tuple[str, int] = ("minute", 
         raise SettingsError(f"ADMIN_LANGUAGE/ADMIN_TIMEZONE: {exc}") from exc
     unit, count = login_limit
     throttle = LoginThrottle(count, DURATION_SECONDS[unit])
-    sessions = ServerSideSessionConfig(
-        key=SESSION_COOKIE,
-        max_age=int(settings.ADMIN_SESSION_HOURS * 3600),
-        path="/admin",
+    if settings.ADMIN_SESSION_HOURS <= 0 or settings.ADMIN_SESSION_IDLE_MINUTES <= 0:
+        raise SettingsError("ADMIN_SESSION_HOURS and ADMIN_SESSION_IDLE_MINUTES must be positive")
+    secure = not settings.is_dev
+    sessions = ConsoleSessionConfig(
+        # Over HTTPS the `__Host-` prefix: the browser takes the cookie only from this host,
+        # Secure, for the whole site, so a neighbouring subdomain cannot plant one.
+        key=session_cookie(secure),
+        max_age=max(1, int(settings.ADMIN_SESSION_HOURS * 3600)),
+        idle_seconds=max(1, int(settings.ADMIN_SESSION_IDLE_MINUTES * 60)),
+        path="/" if secure else "/admin",
         httponly=True,
         samesite="lax",
-        secure=not settings.is_dev,
+        secure=secure,
         store=SESSION_STORE,
     )
     console_router = Router(
@@ -112,6 +130,7 @@ def build_console(settings: Settings, login_limit: tuple[str, int] = ("minute", 
         route_handlers=[*login_handlers(throttle), *HANDLERS, *SALON_HANDLERS],
         middleware=[sessions.middleware],
         guards=[console_admin],
+        opt={SESSION_LIFETIME: settings.ADMIN_SESSION_HOURS * 3600},
         request_class=HTMXRequest,
         exception_handlers={
             SignInRequired: _sign_in,  # type: ignore[dict-item]
@@ -133,6 +152,8 @@ def build_console(settings: Settings, login_limit: tuple[str, int] = ("minute", 
         env.filters["clock"] = words.clock
         env.globals["seconds"] = words.seconds
         env.globals["lang"] = words.language
+        env.globals["once_key"] = new_once_key  # a form's one-time key (pages.once)
+        env.globals["amount_pattern"] = AMOUNT_PATTERN  # the server's rule, as HTML pattern
 
     store, closers = _store(settings)
     return Console(

@@ -77,6 +77,10 @@ LABELS: dict[str, tuple[str, str]] = {
     "bookings": ("Записи", "Bookings"),
     "ledger": ("История баллов", "Points history"),
     "amount": ("Баллы (+/−)", "Points (+/−)"),
+    "amount_rule": (
+        "Цифры, знак, пробелы и одна запятая или точка, не больше двух знаков после неё",
+        "Digits, a sign, spaces and one decimal comma or point, at most two decimals",
+    ),
     "adjust": ("Изменить баллы", "Adjust points"),
     "adjusted": ("Баллы изменены: {amount}", "Points adjusted: {amount}"),
     "kind": ("Операция", "Kind"),

@@ -4,9 +4,10 @@ template; what to show is decided by the use cases, how to show it by the templa
 from __future__ import annotations
 
 import json
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import date
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Annotated, Any
 from urllib.parse import quote
 
@@ -19,11 +20,14 @@ from litestar.response import Redirect, Template
 
 from src.application.errors import AppError, InvalidCredentials
 from src.application.ports import Page
+from src.application.use_cases.once import fingerprint
 from src.domain.inbox import EventState
+from src.domain.money import AmountError, parse_amount
 from src.domain.redemption import RedemptionState
 from src.domain.sync_run import RunStatus
 from src.domain.user import Role
-from src.entrypoints.console.auth import PUBLIC, SESSION_USER, signed_in_admin
+from src.entrypoints.console.auth import PUBLIC, session_for, signed_in_admin
+from src.entrypoints.console.sessions import start_session
 from src.entrypoints.http.dependencies import UseCases
 from src.entrypoints.http.schemas import MAX_ID
 from src.entrypoints.http.throttle import LoginThrottle
@@ -74,6 +78,27 @@ def done(request: Request[Any, Any, Any], message: str, to: str, ok: bool = True
 
 def fragment(template: str, **context: Any) -> Template:
     return Template(template, context=context)
+
+
+async def once(
+    request: Request[Any, Any, Any],
+    container: UseCases,
+    key: str,
+    form: object,
+    run: Callable[[], Awaitable[dict[str, Any]]],
+) -> dict[str, Any]:
+    """Run a console action at most once per admin and one-time key (the form's hidden
+    `once` field, new on every page): a double-click, a resubmitted form or a replayed
+    request gets the first answer again. `run` answers a JSON-able dict."""
+
+    async def go() -> str:
+        return json.dumps(await run())
+
+    action = f"console {request.method} {request.url.path}"
+    text = await container.run_once(
+        signed_in_admin(request).id, key, action, fingerprint(action, repr(form)), go
+    )
+    return json.loads(text)  # type: ignore[no-any-return]
 
 
 # -- sign-in --------------------------------------------------------------------------------
@@ -127,8 +152,9 @@ def login_handlers(throttle: LoginThrottle) -> list[Any]:
             if user.role is not Role.ADMIN:
                 error, status = words("not_admin"), 403
             else:
-                request.clear_session()  # a fresh session id on sign-in (no fixation)
-                request.set_session({SESSION_USER: user.id})
+                # A new random session id (the one the browser sent is dropped: no fixation),
+                # bound to the password stamp and the time of sign-in.
+                start_session(request, session_for(user, container.clock.now()))
                 return Redirect(target)
         return Template(
             "login.html",
@@ -170,14 +196,30 @@ async def overview(request: Request[Any, Any, Any], container: UseCases) -> Temp
     return page(request, "overview.html", **await _overview(container))
 
 
+@dataclass
+class OnceForm:
+    once: str = ""
+
+
 @post("/sync", status_code=200)
-async def sync_now(request: Request[Any, Any, Any], container: UseCases) -> Template:
+async def sync_now(
+    request: Request[Any, Any, Any],
+    container: UseCases,
+    data: Annotated[OnceForm, Body(media_type=RequestEncodingType.URL_ENCODED)],
+) -> Template:
+    async def start() -> dict[str, Any]:
+        return {"ids": [r.id for r in await container.request_sync(trigger="manual")]}
+
     try:
-        runs = await container.request_sync(trigger="manual")
+        started = await once(request, container, data.once, data, start)
     except AppError as exc:
         return fragment("_sync_progress.html", runs=[], error=str(exc), ids="")
+    runs = [r for r in [await container.sync_runs.get(i) for i in started["ids"]] if r]
     ids = ",".join(str(r.id) for r in runs)
-    return fragment("_sync_progress.html", runs=runs, error=None, ids=ids, running=True)
+    running = any(r.status in (RunStatus.QUEUED, RunStatus.RUNNING) for r in runs)
+    return fragment(
+        "_sync_progress.html", runs=runs, error=None, ids=ids, running=running, fresh_button=True
+    )
 
 
 @get("/sync-runs")
@@ -187,7 +229,9 @@ async def sync_progress(
     wanted = [int(i) for i in ids.split(",") if i.isdigit() and 0 < int(i) <= MAX_ID][:20]
     runs = [r for r in [await container.sync_runs.get(i) for i in wanted] if r]
     running = any(r.status in (RunStatus.QUEUED, RunStatus.RUNNING) for r in runs)
-    return fragment("_sync_progress.html", runs=runs, error=None, ids=ids, running=running)
+    return fragment(
+        "_sync_progress.html", runs=runs, error=None, ids=ids, running=running, fresh_button=True
+    )
 
 
 # -- unmatched bookings ---------------------------------------------------------------------
@@ -216,6 +260,7 @@ async def candidates(container: UseCases, booking_id: Id, q: Query = None) -> Te
 @dataclass
 class LinkForm:
     user_id: int
+    once: str = ""
 
 
 @post("/bookings/{booking_id:int}/link", status_code=200, media_type=HTML)
@@ -230,14 +275,18 @@ async def link(
         return done(
             request, f"{words('could_not')}: user_id: no such member", "/admin/unmatched", False
         )
-    try:
+
+    async def link_it() -> dict[str, Any]:
         booking = await container.link_booking(
             booking_id, data.user_id, admin_id=signed_in_admin(request).id
         )
+        return {"text": words("linked", booking=booking.record_id, member=f"#{data.user_id}")}
+
+    try:
+        answer = await once(request, container, data.once, data, link_it)
     except AppError as exc:
         return done(request, f"{words('could_not')}: {exc}", "/admin/unmatched", ok=False)
-    message = words("linked", booking=booking.record_id, member=f"#{data.user_id}")
-    return done(request, message, f"/admin/members/{data.user_id}")
+    return done(request, answer["text"], f"/admin/members/{data.user_id}")
 
 
 # -- webhook events -------------------------------------------------------------------------
@@ -323,19 +372,11 @@ async def _held_redemptions(container: UseCases, user_id: int) -> dict[int, int]
     }
 
 
-def parse_points(text: str) -> Decimal | None:
-    """What staff type: `12,50`, `1 000`, `-5`; None when it is not a usable number."""
-    try:
-        amount = Decimal(text.strip().replace(",", ".").replace(" ", "").replace("\u00a0", ""))
-    except InvalidOperation:
-        return None
-    return amount if amount.is_finite() and abs(amount) < Decimal("1e9") else None
-
-
 @dataclass
 class AdjustForm:
     amount: str = ""
     reason: str = ""
+    once: str = ""
 
 
 @post("/members/{user_id:int}/points", status_code=200, media_type=HTML)
@@ -347,16 +388,22 @@ async def adjust(
 ) -> Any:
     words = request.app.state.console_words
     to = f"/admin/members/{user_id}"
-    amount = parse_points(data.amount)
-    if amount is None:
-        return done(request, f"{words('could_not')}: amount: not a number", to, ok=False)
     try:
+        amount = parse_amount(data.amount)
+    except AmountError as exc:
+        return done(request, f"{words('could_not')}: amount: not a number: {exc}", to, ok=False)
+
+    async def adjust_it() -> dict[str, Any]:
         entry = await container.adjust_points(
             user_id, amount, data.reason[:500], signed_in_admin(request).id
         )
+        return {"text": words("adjusted", amount=words.money(entry.amount))}
+
+    try:
+        answer = await once(request, container, data.once, data, adjust_it)
     except AppError as exc:
         return done(request, f"{words('could_not')}: {exc}", to, ok=False)
-    return done(request, words("adjusted", amount=words.money(entry.amount)), to)
+    return done(request, answer["text"], to)
 
 
 @dataclass
@@ -364,6 +411,7 @@ class RedeemForm:
     points: str = ""
     reason: str = ""
     booking_id: str = ""  # empty: not for a particular visit
+    once: str = ""
 
 
 @post("/members/{user_id:int}/redemptions", status_code=200, media_type=HTML)
@@ -376,22 +424,28 @@ async def redeem(
     """Spend a member's points at checkout (RedeemPoints: at most the balance)."""
     words = request.app.state.console_words
     to = f"/admin/members/{user_id}"
-    points = parse_points(data.points)
-    if points is None:
-        return done(request, f"{words('could_not')}: points: not a number", to, ok=False)
+    try:
+        points = parse_amount(data.points)
+    except AmountError as exc:
+        return done(request, f"{words('could_not')}: points: not a number: {exc}", to, ok=False)
     booking_id = None
     if data.booking_id.strip():
         booking = data.booking_id.strip()
         if not booking.isdigit() or not 0 < int(booking) <= MAX_ID:
             return done(request, f"{words('could_not')}: booking_id: no such booking", to, False)
         booking_id = int(booking)
-    try:
+
+    async def redeem_it() -> dict[str, Any]:
         redemption = await container.redeem_points(
             user_id, points, data.reason[:500], signed_in_admin(request).id, booking_id=booking_id
         )
+        return {"text": words("redeemed", points=words.money(redemption.points))}
+
+    try:
+        answer = await once(request, container, data.once, data, redeem_it)
     except AppError as exc:
         return done(request, f"{words('could_not')}: {exc}", to, ok=False)
-    return done(request, words("redeemed", points=words.money(redemption.points)), to)
+    return done(request, answer["text"], to)
 
 
 # -- checkout -------------------------------------------------------------------------------

@@ -3,15 +3,19 @@ the webhook inbox, records set aside."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import date
-from decimal import Decimal
-from typing import Annotated
+from typing import Annotated, Any, TypeVar
 
+import msgspec
 from litestar import Router, get, patch, post
-from litestar.params import JSONBody, QueryParameter
+from litestar.params import JSONBody, Parameter, QueryParameter
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_202_ACCEPTED
 
+from src.application.errors import ValidationFailed
+from src.application.use_cases.once import fingerprint
 from src.domain.inbox import EventState
+from src.domain.money import AmountError, parse_amount
 from src.domain.redemption import RedemptionState
 from src.domain.user import Role
 from src.entrypoints.http.auth import admin_only
@@ -42,6 +46,54 @@ from src.entrypoints.http.schemas import (
     user_out,
     webhook_event_out,
 )
+
+Out = TypeVar("Out")
+
+IdempotencyKey = Annotated[
+    str | None,
+    Parameter(
+        header="Idempotency-Key",
+        required=False,
+        max_length=100,
+        description=(
+            "A one-time key (8-100 letters, digits or . _ : -; a UUID will do): the action is "
+            "applied at most once per admin and key, and a repeat answers with the first "
+            "result. The same key with another request is a 422; while the first request "
+            "runs, a repeat waits, then 409."
+        ),
+    ),
+]
+
+
+async def at_most_once(
+    container: UseCases,
+    actor_id: int,
+    key: str | None,
+    action: str,
+    data: Any,
+    out: type[Out],
+    make: Callable[[], Awaitable[Out]],
+) -> Out:
+    """`make()`, or with an Idempotency-Key, the first answer given to this admin and key."""
+    if key is None:
+        return await make()
+
+    async def run() -> str:
+        return msgspec.json.encode(await make()).decode()
+
+    action = f"api {action}"
+    request_digest = fingerprint(action, msgspec.json.encode(data).decode())
+    text = await container.run_once(actor_id, key, action, request_digest, run)
+    return msgspec.json.decode(text, type=out)
+
+
+def amount(text: str, field: str) -> Any:
+    """The one rule for amounts (src/domain/money.py), as a 422 naming the field."""
+    try:
+        return parse_amount(text)
+    except AmountError as exc:
+        raise ValidationFailed(f"{field}: {exc}") from exc
+
 
 StateParam = Annotated[
     str | None,
@@ -77,10 +129,18 @@ async def link_booking(
     me: Caller,
     booking_id: PathId,
     data: JSONBody[LinkIn],
+    idempotency_key: IdempotencyKey = None,
 ) -> AdminBookingOut:
     """Points the booking earned for another member move to this one (REVERSAL there)."""
-    booking = await container.link_booking(booking_id, data.user_id, admin_id=me.id)
-    return admin_booking_out(booking)
+
+    async def make() -> AdminBookingOut:
+        return admin_booking_out(
+            await container.link_booking(booking_id, data.user_id, admin_id=me.id)
+        )
+
+    return await at_most_once(
+        container, me.id, idempotency_key, f"link {booking_id}", data, AdminBookingOut, make
+    )
 
 
 SearchParam = Annotated[
@@ -125,10 +185,17 @@ async def adjust_points(
     me: Caller,
     user_id: PathId,
     data: JSONBody[AdjustmentIn],
+    idempotency_key: IdempotencyKey = None,
 ) -> AdjustmentOut:
     """An ADJUSTMENT ledger entry signed by the calling admin; a balance never goes negative."""
-    entry = await container.adjust_points(user_id, Decimal(data.amount), data.reason, me.id)
-    return adjustment_out(entry)
+    points = amount(data.amount, "amount")
+
+    async def make() -> AdjustmentOut:
+        return adjustment_out(await container.adjust_points(user_id, points, data.reason, me.id))
+
+    return await at_most_once(
+        container, me.id, idempotency_key, f"adjust {user_id}", data, AdjustmentOut, make
+    )
 
 
 @post(
@@ -142,15 +209,23 @@ async def redeem_points(
     me: Caller,
     user_id: PathId,
     data: JSONBody[StaffRedemptionIn],
+    idempotency_key: IdempotencyKey = None,
 ) -> StaffRedemptionOut:
     """A REDEMPTION ledger entry signed by the calling admin, at most the member's balance;
     `booking_id`, when given, must be one of the member's open visits (today or upcoming,
     pending or confirmed) without an active hold, and the points within the cap a hold has
     (`REDEMPTION_MAX_PERCENT` of its price, earlier staff spending on it included)."""
-    r = await container.redeem_points(
-        user_id, Decimal(data.points), data.reason, me.id, booking_id=data.booking_id
+    points = amount(data.points, "points")
+
+    async def make() -> StaffRedemptionOut:
+        r = await container.redeem_points(
+            user_id, points, data.reason, me.id, booking_id=data.booking_id
+        )
+        return staff_redemption_out(r)
+
+    return await at_most_once(
+        container, me.id, idempotency_key, f"redeem {user_id}", data, StaffRedemptionOut, make
     )
-    return staff_redemption_out(r)
 
 
 @post(

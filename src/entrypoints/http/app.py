@@ -34,6 +34,7 @@ from src.entrypoints.http.health import ReadyCheck, health_router, redis_check
 from src.entrypoints.http.loyalty import loyalty_router
 from src.entrypoints.http.redemptions import redemptions_router
 from src.entrypoints.http.salons import salons_router
+from src.entrypoints.http.security_headers import security_headers
 from src.entrypoints.http.users import users_router
 from src.entrypoints.http.yclients import yclients_router
 from src.entrypoints.metrics import install_metrics
@@ -148,6 +149,7 @@ def create_app(
         dependencies=DEPENDENCIES,
         exception_handlers=EXCEPTION_HANDLERS,
         on_app_init=[jwt_auth.on_app_init],
+        before_send=[security_headers],
         middleware=middleware,
         lifespan=[lifespan],
         on_shutdown=[console.aclose],

@@ -6,6 +6,7 @@ to one use case (decode, hash, one insert, commit, enqueue). No ORM, no extra qu
 
 from __future__ import annotations
 
+import json
 import logging
 from typing import Annotated, Any
 
@@ -18,11 +19,13 @@ from litestar.status_codes import HTTP_200_OK, HTTP_202_ACCEPTED
 
 from src.adapters.yclients.mapping import webhook_company_id
 from src.application.errors import Conflict, NotFound
+from src.application.use_cases.once import fingerprint
 from src.application.use_cases.salons import Admission
 from src.domain.sync_run import SyncRun
 from src.entrypoints.bootstrap import Container
+from src.entrypoints.http.admin import IdempotencyKey
 from src.entrypoints.http.auth import admin_only
-from src.entrypoints.http.dependencies import UseCases
+from src.entrypoints.http.dependencies import Caller, UseCases
 from src.entrypoints.http.errors import error_responses
 from src.entrypoints.http.openapi import WebhookOperation
 from src.entrypoints.http.params import Limit, Offset, PathId
@@ -92,15 +95,31 @@ async def _log_rejected(request: Request[Any, Any, Any], reason: str) -> None:
     )
 
 
-async def start_sync(container: Container, company_id: int | None) -> list[SyncRun]:
-    """The 202 path: QUEUED runs handed to the task queue (taskiq, or in-process)."""
-    return await container.request_sync(company_id, "manual")
+async def start_sync(
+    container: Container, company_id: int | None, actor_id: int = 0, key: str | None = None
+) -> list[SyncRun]:
+    """The 202 path: QUEUED runs handed to the task queue (taskiq, or in-process). With an
+    Idempotency-Key, at most once per admin and key: a repeat gets the first request's runs."""
+    if key is None:
+        return await container.request_sync(company_id, "manual")
+
+    async def run() -> str:
+        runs = await container.request_sync(company_id, "manual")
+        return json.dumps([r.id for r in runs])
+
+    action = "api sync-bookings"
+    ids = json.loads(
+        await container.run_once(actor_id, key, action, fingerprint(action, company_id), run)
+    )
+    return [r for r in [await container.sync_runs.get(i) for i in ids] if r]
 
 
-async def sync_now(container: Container, company_id: int | None) -> list[SyncRun]:
+async def sync_now(
+    container: Container, company_id: int | None, actor_id: int = 0, key: str | None = None
+) -> list[SyncRun]:
     """`?wait=true`: the same queued task as the 202 path, then wait for its runs to finish
     (a run still going at SYNC_WAIT_SECONDS is answered as it stands)."""
-    runs = await container.request_sync(company_id, "manual")
+    runs = await start_sync(container, company_id, actor_id, key)
     return await container.sync_runs.wait(
         [r.id for r in runs if r.id is not None], container.settings.SYNC_WAIT_SECONDS
     )
@@ -131,20 +150,25 @@ _FINISHED = ResponseSpec(
 )
 async def sync_bookings(
     container: UseCases,
+    me: Caller,
     company_id: CompanyId = None,
     wait: FromQuery[bool] = False,
+    idempotency_key: IdempotencyKey = None,
 ) -> Response[SyncStarted]:
     """202 `{run_id, status}` for a queued run (every configured company unless `company_id`
     names one; all runs in `runs`). `wait=true`: 200 with the finished run's counts. 409 when
     YCLIENTS_ENABLED=false."""
     if wait:
-        finished = [sync_run_out(r) for r in _some(await sync_now(container, company_id))]
+        finished = [
+            sync_run_out(r)
+            for r in _some(await sync_now(container, company_id, me.id, idempotency_key))
+        ]
         first = finished[0]
         body = SyncFinished(
             **{f: getattr(first, f) for f in first.__struct_fields__}, runs=finished
         )
         return Response(body, status_code=HTTP_200_OK)  # type: ignore[return-value,arg-type]
-    runs = _some(await start_sync(container, company_id))
+    runs = _some(await start_sync(container, company_id, me.id, idempotency_key))
     started = [RunStarted(r.id, r.company_id, r.status.value) for r in runs]  # type: ignore[arg-type]
     return Response(
         SyncStarted(run_id=started[0].run_id, status=started[0].status, runs=started),

@@ -275,3 +275,122 @@ def test_sign_in_and_every_page(page: Page, console: Console) -> None:
             shot(page, name)
     expect(page.locator("#webhook-url")).to_contain_text("••••••••")
     expect(page.locator("#webhook-url")).not_to_contain_text("console-webhook-secret")
+
+
+# -- issue 20: sessions that cannot be planted, staff actions that happen once -------------
+
+PLANTED = "b" * 64
+
+
+def test_session_fixation_a_planted_cookie_never_becomes_a_session(
+    page: Page, console: Console, browser: Any
+) -> None:
+    """An attacker plants `admin_session` in the admin's browser; the admin signs in; the
+    attacker's copy of the id must not be signed in (it was, before the fix)."""
+    host = console.stack.api
+    page.context.add_cookies([
+        {"name": "admin_session", "value": PLANTED, "url": f"{host}/admin"},
+    ])  # fmt: skip
+    sign_in(page, console, admin(console))
+    expect(page.get_by_role("heading", name="Обзор")).to_be_visible()
+    ids = [c["value"] for c in page.context.cookies() if c["name"] == "admin_session"]
+    assert [i for i in ids if i != PLANTED], ids  # a new id was issued beside the planted one
+    attacker = browser.new_context()
+    try:
+        attacker.add_cookies([{"name": "admin_session", "value": PLANTED, "url": f"{host}/admin"}])
+        stolen = attacker.new_page()
+        stolen.goto(console.admin_url)
+        expect(stolen).to_have_url(re.compile(r"/admin/login"))
+    finally:
+        attacker.close()
+
+
+def _member_page(page: Page, console: Console) -> int:
+    n = next(_n)
+    member_id = console.register(f"twice{n}@example.com", name=f"Дважды {n}")
+    sign_in(page, console, admin(console))
+    expect(page.get_by_role("heading", name="Обзор")).to_be_visible()
+    page.goto(f"{console.admin_url}/members/{member_id}")
+    return member_id
+
+
+def _entries(console: Console, member_id: int) -> int:
+    rows = console.sql("SELECT count(*) FROM loyalty_transactions WHERE user_id = :u", u=member_id)
+    return int(rows[0][0])
+
+
+def test_double_click_on_adjust_and_redeem_moves_points_once(page: Page, console: Console) -> None:
+    member_id = _member_page(page, console)
+    adjust = page.locator("form.adjust")
+    adjust.get_by_label("Баллы (+/−)").fill("500")
+    adjust.get_by_label("Причина").fill("подарок")
+    adjust.get_by_role("button", name="Изменить баллы").dblclick()
+    expect(page.get_by_role("status")).to_contain_text("Баллы изменены", timeout=TIMEOUT)
+    expect(page.locator("#balance")).to_have_text("500,00")
+    redeem = page.locator("form.redeem")
+    redeem.get_by_label("Баллы к списанию").fill("120")
+    redeem.get_by_label("Причина").fill("оплата")
+    redeem.get_by_role("button", name="Списать баллы").dblclick()
+    expect(page.get_by_role("status")).to_contain_text("Списано баллов: 120,00", timeout=TIMEOUT)
+    expect(page.locator("#balance")).to_have_text("380,00")
+    assert _entries(console, member_id) == 2
+
+
+def test_double_click_a_resubmitted_form_and_a_replayed_request_move_points_once(
+    page: Page, console: Console
+) -> None:
+    member_id = _member_page(page, console)
+    adjust = page.locator("form.adjust")
+    adjust.get_by_label("Баллы (+/−)").fill("250")
+    adjust.get_by_label("Причина").fill("подарок")
+    with page.expect_request(lambda r: r.method == "POST" and "/points" in r.url) as sent:
+        adjust.get_by_role("button", name="Изменить баллы").click()
+    expect(page.locator("#balance")).to_have_text("250,00", timeout=TIMEOUT)
+    request = sent.value
+    # Replayed: the very request again, byte for byte, with the browser's cookies.
+    for _ in range(2):
+        again: Any = page.request.post(
+            request.url, data=request.post_data, headers=request.headers, max_redirects=0
+        )
+        assert again.status in (200, 302, 303), again.text()
+    # Resubmitted: back to the page as it was (its form and key) and submit again.
+    page.go_back()
+    page.goto(f"{console.admin_url}/members/{member_id}")
+    page.evaluate(
+        "([body, url]) => fetch(url, {method: 'POST', body, headers: {'content-type':"
+        " 'application/x-www-form-urlencoded'}})",
+        [request.post_data, request.url],
+    )
+    page.reload()
+    expect(page.locator("#balance")).to_have_text("250,00")
+    assert _entries(console, member_id) == 1
+
+
+def test_amount_rule_the_pattern_compiles_with_the_v_flag_and_refuses_exponents(
+    page: Page, console: Console
+) -> None:
+    _member_page(page, console)
+    field = page.locator("form.adjust input[name=amount]")
+    pattern = field.get_attribute("pattern")
+    assert pattern
+    assert page.evaluate("p => { new RegExp('^(?:' + p + ')$', 'v'); return true }", pattern)
+    spellings = [("1e5", True), ("1_0", True), ("12.345", True), ("NaN", True),
+                 ("1 000,50", False), ("-5", False), ("+5", False), ("12,3", False)]  # fmt: skip
+    for typed, bad in spellings:
+        field.fill(typed)
+        assert field.evaluate("e => e.validity.patternMismatch") is bad, typed
+    field.fill("1e5")
+    page.locator("form.adjust").get_by_label("Причина").fill("x")
+    page.locator("form.adjust").get_by_role("button", name="Изменить баллы").click()
+    assert field.evaluate("e => e.matches(':invalid')")  # the browser stops it
+    expect(page.locator("#balance")).to_have_text("0,00")
+
+
+def test_double_click_on_sync_now_starts_one_run(page: Page, console: Console) -> None:
+    sign_in(page, console, admin(console))
+    expect(page.get_by_role("heading", name="Обзор")).to_be_visible()
+    before = int(console.sql("SELECT count(*) FROM sync_runs")[0][0])
+    page.get_by_role("button", name="Синхронизировать").dblclick()
+    progress = page.locator("#sync-progress")
+    expect(progress.locator("p.finished")).to_have_text("Синхронизация завершена", timeout=TIMEOUT)
+    assert int(console.sql("SELECT count(*) FROM sync_runs")[0][0]) == before + 1

@@ -4,6 +4,7 @@ CSRF token, sessions are HttpOnly cookies, and actions call the use cases."""
 from __future__ import annotations
 
 import re
+import uuid
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
@@ -64,6 +65,8 @@ async def request(
     client: httpx.AsyncClient, method: str, path: str, form: dict[str, str] | None
 ) -> httpx.Response:
     headers = {"x-csrftoken": await csrf_token(client)} if method == "POST" else {}
+    if method == "POST" and form is not None and "once" not in form:
+        form = {**form, "once": uuid.uuid4().hex}  # the page's one-time key (a new form)
     return await client.request(method, path, data=form, headers=headers)
 
 
@@ -360,7 +363,7 @@ async def test_redeeming_points_on_the_member_page(api: Api) -> None:
     assert (await api.container.profile(member.id)).account.balance == Decimal("649.50")
     # HTMX: the same answer as a client redirect, the message on the page it goes to.
     htmx = await api.client.post(
-        url, data={"points": "1", "reason": "r"},
+        url, data={"points": "1", "reason": "r", "once": uuid.uuid4().hex},
         headers={"HX-Request": "true", "x-csrftoken": await csrf_token(api.client)},
     )  # fmt: skip
     assert htmx.status_code == 200 and htmx.headers["HX-Redirect"] == f"/admin/members/{member.id}"
@@ -461,7 +464,7 @@ async def test_the_member_page_marks_verified_contacts(api: Api) -> None:
 async def test_sync_now_polls_its_runs_until_they_end_or_says_why_it_could_not(api: Api) -> None:
     await _signed_in(api)
     headers = {"HX-Request": "true", "x-csrftoken": await csrf_token(api.client)}
-    started = await api.client.post("/admin/sync", headers=headers)
+    started = await api.client.post("/admin/sync", headers=headers, data={"once": "sync-key-1"})
     assert started.status_code == 200, started.text
     ids = re.search(r'hx-get="/admin/sync-runs\?ids=([0-9,]+)" hx-trigger="every 1s"', started.text)
     assert ids, started.text
@@ -479,7 +482,7 @@ async def test_sync_now_polls_its_runs_until_they_end_or_says_why_it_could_not(a
     assert "every 1s" not in ended.text and "1,5 с" in ended.text  # stops polling
     api.container.switches.yclients_enabled = False
     try:
-        refused = await api.client.post("/admin/sync", headers=headers)
+        refused = await api.client.post("/admin/sync", headers=headers, data={"once": "sync-key-2"})
     finally:
         api.container.switches.yclients_enabled = True
     assert refused.status_code == 200
