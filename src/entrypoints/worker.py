@@ -225,7 +225,7 @@ def _register_tasks(broker: AsyncBroker, settings: Settings) -> None:
 
     @broker.task(
         task_name=SYNC_ALL,
-        schedule=[{"interval": settings.SYNC_INTERVAL_MINUTES * 60, "args": ["schedule"]}],
+        schedule=[{"interval": settings.sync_interval_seconds, "args": ["schedule"]}],
     )
     async def sync_all(trigger: str = "schedule", context: Context = TaskiqDepends()) -> int:
         """Fan out: one sync task per configured company, so workers share a chain's load."""
@@ -290,7 +290,7 @@ class InProcessScheduler:
         self._tasks: list[asyncio.Task[None]] = []
 
     def start(self) -> None:
-        sync_every = timedelta(minutes=self.settings.SYNC_INTERVAL_MINUTES)
+        sync_every = timedelta(seconds=self.settings.sync_interval_seconds)
         sweep_every = timedelta(seconds=self.settings.INBOX_SWEEP_INTERVAL_SECONDS)
         # (task, interval, args, args of the first kick at start)
         every: list[tuple[str, timedelta, tuple[Any, ...], tuple[Any, ...]]] = [
