@@ -146,7 +146,7 @@ def plan_day(
             booking = Booking(company_id, rid, member.user_id if member else None, price=price)
             plan.expected[rid] = booking
             visit = t + rng.uniform(0.25, 3.0) * HOUR  # booked a little ahead
-            ops = [
+            ops: list[tuple[float, str, str, str, dict[str, Any] | None]] = [
                 (t, "create", "POST", "/records", {
                     "id": rid, "company_id": company_id, "client": client, "comment": comment,
                     "services": [{"title": n, "cost": str(p)} for n, p in lines],
