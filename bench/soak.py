@@ -151,14 +151,7 @@ async def _run(
     engine = make_engine(db_url, poolclass=pool.NullPool)
     try:
         async with httpx.AsyncClient(timeout=60) as client:
-            members = await register_members(client, api, params.members, log)
-            trust = await asyncio.create_subprocess_exec(
-                PYTHON, "-m", "src.entrypoints.cli", "trust-contacts", env=env,
-                stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE,
-            )  # fmt: skip
-            _, err = await trust.communicate()
-            assert trust.returncode == 0, err.decode()
-            await add_salons(client, api, params.companies)
+            # Workers and scheduler boot (slowly on a busy machine) while members register.
             workers = [
                 procs.start(f"worker-{i}", [
                     str(VENV_BIN / "taskiq"), "worker", "src.entrypoints.worker:broker",
@@ -170,6 +163,11 @@ async def _run(
                 str(VENV_BIN / "taskiq"), "scheduler", "src.entrypoints.worker:scheduler",
                 "--update-interval", "1",
             ], env)  # fmt: skip
+            ids = await register_members(client, api, params.members, log)
+            await cli(env, "trust-contacts")
+            await cli(env, "generate-unique-codes")
+            members = await members_with_codes(engine, ids)
+            await add_salons(client, api, params.companies)
             plan = plan_day(
                 params.companies, members, hours=params.hours, start=datetime.now(UTC),
                 per_hour=params.per_hour, seed=params.seed,
@@ -177,7 +175,9 @@ async def _run(
             log(f"{len(members)} members; the day: {len(plan.expected)} bookings, "
                 f"{len(plan.ops)} changes over {params.hours:g} simulated hours at "
                 f"×{params.speedup:g}; sync every {params.interval_s} s")  # fmt: skip
-            await asyncio.sleep(2)  # workers and scheduler up
+            # The first scheduled cycle (every salon read once, as at any deployment's
+            # start) is not the day's: wait for it, then count from zero.
+            await first_cycle(engine, params, len(params.companies), log)
             await client.delete(f"{sim}/_control/traffic")
             cpu0 = _cpu(workers, scheduler)
             t0 = time.monotonic()
@@ -242,37 +242,47 @@ def _cpu(workers: list[Proc], scheduler: Proc) -> tuple[float, float]:
 
 async def register_members(
     client: httpx.AsyncClient, api: str, n: int, log: Any
-) -> list[Member]:  # fmt: skip
-    """n members through the API; every other one takes a client code from the booking form."""
+) -> list[int]:  # fmt: skip
+    """n members through the API (their codes come later, from `generate-unique-codes`:
+    a login and a booking form per member would cost two more password checks each)."""
     sem = asyncio.Semaphore(4)
 
-    async def one(i: int) -> Member:
-        email, phone = (
-            f"soak{i}@example.com",
-            f"+7 916 {i // 10000:03d}-{i // 100 % 100:02d}-{i % 100:02d}",
-        )
+    async def one(i: int) -> int:
+        email, phone = _contacts(i)
         async with sem:
             r = await client.post(
                 f"{api}/api/v1/auth/register",
                 json={"email": email, "password": PASSWORD, "phone": phone},
             )
-            assert r.status_code == 201, r.text
-            user_id = r.json()["id"]
-            code = None
-            if i % 2 == 0:
-                login = await client.post(
-                    f"{api}/api/v1/auth/login", json={"email": email, "password": PASSWORD}
-                )
-                token = login.json()["access_token"]
-                form = await client.get(
-                    f"{api}/api/v1/booking/form", headers={"Authorization": f"Bearer {token}"}
-                )
-                code = form.json()["unique_code"]
-        return Member(user_id, email, phone, code)  # fmt: skip
+        assert r.status_code == 201, r.text
+        return int(r.json()["id"])  # fmt: skip
 
-    members = await asyncio.gather(*(one(i) for i in range(n)))
+    ids = await asyncio.gather(*(one(i) for i in range(n)))
     log(f"{n} members registered")
-    return list(members)
+    return list(ids)
+
+
+def _contacts(i: int) -> tuple[str, str]:
+    return f"soak{i}@example.com", f"+7 916 {i // 10000:03d}-{i // 100 % 100:02d}-{i % 100:02d}"
+
+
+async def cli(env: dict[str, str], *args: str) -> None:
+    proc = await asyncio.create_subprocess_exec(
+        PYTHON, "-m", "src.entrypoints.cli", *args, env=env,
+        stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    _, err = await proc.communicate()
+    assert proc.returncode == 0, f"cli {args}: {err.decode()}"
+
+
+async def members_with_codes(engine: Any, ids: list[int]) -> list[Member]:
+    """The members as the day uses them: every other one writes their code in comments."""
+    async with engine.connect() as conn:
+        codes = dict((await conn.execute(text("SELECT id, unique_code FROM users"))).all())
+    return [
+        Member(uid, *_contacts(i), code=codes[uid] if i % 2 == 0 else None)
+        for i, uid in enumerate(ids)
+    ]
 
 
 class LagWatcher:
@@ -329,6 +339,20 @@ async def play(
         assert r.status_code in (200, 201), (op, r.text)
         watcher.changed(op.record_id, r.json()["last_change_date"], time.monotonic())
     return worst
+
+
+async def first_cycle(engine: Any, params: SoakParams, salons: int, log: Any) -> None:
+    deadline = time.monotonic() + 240 + 3 * params.interval_s
+    while time.monotonic() < deadline:
+        async with engine.connect() as conn:
+            done = (await conn.execute(text(
+                "SELECT count(DISTINCT company_id) FROM sync_runs WHERE finished_at IS NOT NULL"
+            ))).scalar()  # fmt: skip
+        if done >= salons:
+            log("the first sync cycle has read every salon")
+            return
+        await asyncio.sleep(1.0)
+    raise TimeoutError(f"the first sync cycle did not finish ({done} of {salons} salons)")
 
 
 async def settle(engine: Any, params: SoakParams, last_change: float, salons: int) -> bool:

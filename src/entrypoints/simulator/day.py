@@ -145,7 +145,7 @@ def plan_day(
             stranger += 1
             booking = Booking(company_id, rid, member.user_id if member else None, price=price)
             plan.expected[rid] = booking
-            visit = t + rng.uniform(0.25, 3.0) * HOUR  # booked a little ahead
+            visit = t + rng.uniform(0.1, 1.5) * HOUR  # booked a little ahead
             ops: list[tuple[float, str, str, str, dict[str, Any] | None]] = [
                 (t, "create", "POST", "/records", {
                     "id": rid, "company_id": company_id, "client": client, "comment": comment,
@@ -158,12 +158,12 @@ def plan_day(
                 visit = max(moved, t + 0.1 * HOUR)
                 when = rng.uniform(t, t + (visit - t) / 2)
                 ops.append((when, "reschedule", "PATCH", "", {"datetime": _at(start, visit)}))
-            done = visit + rng.uniform(0.5, 1.5) * HOUR  # marked after the visit
+            done = visit + rng.uniform(0.1, 0.6) * HOUR  # marked after the visit
             if fate.startswith("confirm"):
                 ops.append((rng.uniform(t, visit), "confirm", "PATCH", "", {"attendance": 2}))
             if "complete" in fate:
                 ops.append((done, "complete", "PATCH", "", {"attendance": 1}))
-                later = done + rng.uniform(0.1, 1.0) * HOUR
+                later = done + rng.uniform(0.05, 0.5) * HOUR
                 if fate == "complete_delete":
                     ops.append((later, "delete", "DELETE", "", None))
                 elif fate == "complete_reprice":
