@@ -136,7 +136,8 @@ def _seconds(value: float) -> str:
 
 def _company_refused(request: Request[Any, Any, Any], company_id: int) -> Response[bytes] | None:
     """403 for a company outside the simulator's list (when it has one), as YClients answers
-    a company the user has no rights in (the body seen in the wild, CONTRACT.md §6)."""
+    a company the user has no rights in (the body seen in the wild:
+    docs/yclients/CONTRACT.md §6)."""
     companies = _state(request).companies
     if companies is None or company_id in companies:
         return None
