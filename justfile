@@ -107,3 +107,8 @@ simulator: setup
 # Benchmarks (see bench/README.md); `just bench --quick` for the short run.
 bench *args: setup
     {{py}} -m bench.run {{args}}
+
+# Soak run (bench/soak.py): a chain's simulated day against API + workers + scheduler,
+# compared booking by booking; `just soak --quick` for 100 salons in a few minutes.
+soak *args: setup
+    {{py}} -m bench.soak {{args}}

@@ -257,7 +257,7 @@ def build_gateway(settings: Settings, budget: RequestBudget | None = None) -> YC
 def task_schedule(settings: Settings) -> list[Entry]:
     """The one schedule, as both runners read it."""
     return schedule(
-        settings.SYNC_INTERVAL_MINUTES,
+        settings.sync_interval_seconds,
         settings.INBOX_SWEEP_INTERVAL_SECONDS,
         settings.SYNC_REAP_INTERVAL_SECONDS,
     )

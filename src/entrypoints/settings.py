@@ -44,6 +44,8 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True):
     LOYALTY_ENABLED: bool = True
     LOYALTY_LEVELS: tuple[LoyaltyLevel, ...] = DEFAULT_LEVELS
     SYNC_INTERVAL_MINUTES: int = 30
+    # Seconds instead of minutes, for a soak run's sped-up clock only; 0 = use the minutes.
+    SYNC_INTERVAL_SECONDS_OVERRIDE: Annotated[int, msgspec.Meta(ge=0)] = 0
     SYNC_PAST_DAYS: int = 30
     SYNC_FUTURE_DAYS: int = 60
     SYNC_WAIT_SECONDS: float = 600.0  # how long `sync-bookings?wait=true` waits for the run
@@ -112,6 +114,11 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True):
     # Points expiry
     POINTS_TTL_DAYS: int = 0  # a credit expires this many days later; 0 = never (new lots only)
     POINTS_EXPIRY_REMINDER_DAYS: int = 7  # remind the member this many days before, once
+
+    @property
+    def sync_interval_seconds(self) -> int:
+        """The periodic sync's interval: `SYNC_INTERVAL_SECONDS_OVERRIDE` when set (> 0)."""
+        return self.SYNC_INTERVAL_SECONDS_OVERRIDE or self.SYNC_INTERVAL_MINUTES * 60
 
     @property
     def is_dev(self) -> bool:

@@ -83,10 +83,10 @@ class Entry:
     at_start: tuple[Any, ...] | None = None
 
 
-def schedule(sync_minutes: float, sweep_seconds: float, reap_seconds: float) -> list[Entry]:
+def schedule(sync_seconds: float, sweep_seconds: float, reap_seconds: float) -> list[Entry]:
     """The schedule, for both runners."""
     return [
-        Entry(SYNC_ALL, ("schedule",), seconds=sync_minutes * 60),
+        Entry(SYNC_ALL, ("schedule",), seconds=sync_seconds),
         Entry(SWEEP_INBOX, seconds=sweep_seconds),
         Entry(REAP_SYNC_RUNS, seconds=reap_seconds),
         # Daily in full; at a runner's start only if LOYALTY_ENABLED changed since the last

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import re
 from datetime import date, datetime
+from decimal import Decimal
 from typing import Any
 
 import msgspec
@@ -14,6 +15,7 @@ from litestar.exceptions import HTTPException
 from litestar.params import FromPath, FromQuery, JSONBody
 
 from src.entrypoints.simulator.faults import FaultConfig
+from src.entrypoints.simulator.limits import LimitConfig
 from src.entrypoints.simulator.records import MOSCOW
 from src.entrypoints.simulator.state import NewRecord, RecordChanges, SimulatorState
 from src.entrypoints.simulator.store import encoder
@@ -42,7 +44,8 @@ def create_simulator_app(
         route_handlers=[
             create_record, update_record, delete_record, read_record, generate, set_webhook,
             list_deliveries, clear_deliveries, send_webhook, set_faults, read_faults,
-            list_requests, clear_requests, reset, stats,
+            list_requests, clear_requests, reset, stats, set_limits, read_traffic,
+            clear_traffic, export_records,
         ],
     )  # fmt: skip
 
@@ -103,6 +106,10 @@ async def _before_api_request(request: Request[Any, Any, Any]) -> Response[bytes
         request.method, request.url.path, request.url.query or "", request.headers.get("accept")
     )
     request.scope.setdefault("state", {})["sim_entry"] = entry
+    if state.traffic.arrive():  # YClients' per-IP limit, when one is set (/_control/limits)
+        entry.fault = "rate_limit"
+        header = _seconds(state.traffic.config.retry_after)
+        return _respond(request, 429, _error("Too Many Requests"), {"Retry-After": header})
     m = _AUTH.match(request.headers.get("authorization", ""))
     if m is None or m["partner"] != state.partner_token or m["user"] != state.user_token:
         return _respond(request, 401, UNAUTHORIZED)
@@ -118,10 +125,23 @@ async def _before_api_request(request: Request[Any, Any, Any]) -> Response[bytes
     if fault == "429":
         return _respond(request, 429, _error("Too Many Requests"))
     if fault == "429_retry_after":
-        value = state.faults.retry_after
-        header = str(int(value)) if float(value).is_integer() else str(value)
+        header = _seconds(state.faults.retry_after)
         return _respond(request, 429, _error("Too Many Requests"), {"Retry-After": header})
     return _respond(request, int(fault), _error("Internal server error"))
+
+
+def _seconds(value: float) -> str:
+    return str(int(value)) if float(value).is_integer() else str(value)
+
+
+def _company_refused(request: Request[Any, Any, Any], company_id: int) -> Response[bytes] | None:
+    """403 for a company outside the simulator's list (when it has one), as YClients answers
+    a company the user has no rights in (the body seen in the wild:
+    docs/yclients/CONTRACT.md §6)."""
+    companies = _state(request).companies
+    if companies is None or company_id in companies:
+        return None
+    return _respond(request, 403, _error("No company management rights"))
 
 
 def _int_param(request: Request[Any, Any, Any], name: str, default: int) -> int:
@@ -144,16 +164,18 @@ def _date_param(request: Request[Any, Any, Any], name: str) -> str | None:
         raise HTTPException(status_code=422, detail=f"`{name}` must be YYYY-MM-DD") from None
 
 
-def _changed_after(request: Request[Any, Any, Any]) -> str | None:
-    """`changed_after` as local (Moscow) `YYYY-MM-DDTHH:MM:SS`; naive input is local time."""
-    raw = request.query_params.get("changed_after")
+def _changed(request: Request[Any, Any, Any], name: str) -> str | None:
+    """`changed_after` / `changed_before` as local (Moscow) `YYYY-MM-DDTHH:MM:SS`; naive
+    input is local time (the contract's format has no offset; Moscow is [INFERRED], as the
+    simulator writes `last_change_date` in Moscow time)."""
+    raw = request.query_params.get(name)
     if not raw:
         return None
     try:
         moment = datetime.fromisoformat(raw)
     except ValueError:
         raise HTTPException(
-            status_code=422, detail="`changed_after` must be YYYY-MM-DDTHH:MM:SS"
+            status_code=422, detail=f"`{name}` must be YYYY-MM-DDTHH:MM:SS"
         ) from None
     if moment.tzinfo is not None:
         moment = moment.astimezone(MOSCOW)
@@ -165,8 +187,12 @@ def _changed_after(request: Request[Any, Any, Any]) -> str | None:
 
 @get("/records/{company_id:int}", sync_to_thread=False)
 def list_records(request: Request[Any, Any, Any], company_id: FromPath[int]) -> Response[bytes]:
-    """`GET /records/{company_id}`: page/count/start_date/end_date/changed_after/with_deleted."""
+    """`GET /records/{company_id}`: page/count/start_date/end_date/changed_after/
+    changed_before/with_deleted."""
     state = _state(request)
+    refused = _company_refused(request, company_id)
+    if refused is not None:
+        return refused
     page = _int_param(request, "page", 1)
     count = min(_int_param(request, "count", 50), state.max_count)
     if page < 1 or count < 1:
@@ -174,7 +200,7 @@ def list_records(request: Request[Any, Any, Any], company_id: FromPath[int]) -> 
     with_deleted = request.query_params.get("with_deleted") in ("1", "true")
     ids = state.store.query(
         company_id, _date_param(request, "start_date"), _date_param(request, "end_date"),
-        _changed_after(request), with_deleted,
+        _changed(request, "changed_after"), with_deleted, _changed(request, "changed_before"),
     )  # fmt: skip
     body = state.store.page_body(ids[(page - 1) * count : page * count], page, len(ids))
     to_front = state.faults.drift_mode == "tail_to_front"
@@ -192,6 +218,9 @@ def get_record(
     """`GET /record/{company_id}/{record_id}`; a deleted record comes with `deleted: true`
     (what YClients does here is undocumented)."""
     state = _state(request)
+    refused = _company_refused(request, company_id)
+    if refused is not None:
+        return refused
     if record_id in state.faults.fail_record_ids:
         return _respond(request, 500, _error("Internal server error"))
     if state.store.get(company_id, record_id) is None:
@@ -354,3 +383,64 @@ def stats(request: Request[Any, Any, Any]) -> Response[bytes]:
     state = _state(request)
     return _json({"records": len(state.store), "requests": len(state.requests),
                   "deliveries": len(state.webhooks.deliveries)})  # fmt: skip
+
+
+class LimitsIn(msgspec.Struct, kw_only=True):
+    """YClients' per-second limit (0 = off), the 429's Retry-After, the share of webhooks
+    dropped (and the seed of that draw). Counters restart."""
+
+    per_second: int = 0
+    retry_after: float = 1.0
+    webhook_loss: float = 0.0
+    webhook_loss_seed: int = 0
+
+
+@put("/limits", sync_to_thread=False)
+def set_limits(request: Request[Any, Any, Any], data: JSONBody[LimitsIn]) -> Response[bytes]:
+    """Enforce the per-second limit and drop webhooks; 5xx answers are `/faults`
+    (e.g. `{"rate": 0.02, "kinds": {"500": 1, "503": 1}}`)."""
+    state = _state(request)
+    try:
+        config = LimitConfig(per_second=data.per_second, retry_after=data.retry_after)
+        state.webhooks.set_loss(data.webhook_loss, data.webhook_loss_seed)
+    except ValueError as exc:
+        raise HTTPException(status_code=422, detail=str(exc)) from None
+    state.traffic.configure(config)
+    state.traffic.reset()
+    return _json(data)
+
+
+@get("/traffic", sync_to_thread=False)
+def read_traffic(request: Request[Any, Any, Any]) -> Response[bytes]:
+    """API requests counted (total, 429s of the limit, the most in any one second, the
+    per-second histogram), 5xx faults answered, webhook events sent and dropped."""
+    state = _state(request)
+    faults = sum(1 for e in state.requests if e.fault and e.fault[0] == "5")
+    return _json({
+        **state.traffic.snapshot(),
+        "faults_5xx": faults,
+        "webhook_events_sent": state.webhooks.sent_events,
+        "webhook_events_dropped": state.webhooks.dropped,
+    })  # fmt: skip
+
+
+@delete("/traffic", sync_to_thread=False)
+def clear_traffic(request: Request[Any, Any, Any]) -> None:
+    """Zero the request counters (the limit and the loss rate stay)."""
+    _state(request).traffic.reset()
+
+
+@get("/export", sync_to_thread=False)
+def export_records(request: Request[Any, Any, Any]) -> Response[bytes]:
+    """Every record (`?company_id=` for one company) in brief: what a soak run compares the
+    service with. `price` is the sum of the services' `cost`."""
+    raw = request.query_params.get("company_id")
+    company = int(raw) if raw else None
+    return _json([
+        {"id": r["id"], "company_id": r["company_id"], "attendance": r["attendance"],
+         "deleted": r["deleted"], "price": sum((s["cost"] for s in r["services"]), Decimal(0)),
+         "comment": r["comment"], "last_change_date": r["last_change_date"],
+         "datetime": r["datetime"]}
+        for r in _state(request).store.records()
+        if company is None or r["company_id"] == company
+    ])  # fmt: skip

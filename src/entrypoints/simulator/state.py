@@ -12,6 +12,7 @@ import msgspec
 
 from src.entrypoints.simulator import records, synthetic
 from src.entrypoints.simulator.faults import FaultConfig, FaultPicker
+from src.entrypoints.simulator.limits import LimitConfig, TrafficCounter
 from src.entrypoints.simulator.records import MOSCOW, Staff
 from src.entrypoints.simulator.store import RecordStore, bump
 from src.entrypoints.simulator.webhooks import DeleteData, WebhookSender
@@ -81,6 +82,8 @@ class SimulatorState:
         webhook_duplicate: bool = False,
         webhook_delete_data: DeleteData = "full",
         max_count: int = 1000,
+        limits: LimitConfig | None = None,
+        companies: frozenset[int] | None = None,
     ) -> None:
         self.partner_token = partner_token
         self.user_token = user_token
@@ -91,6 +94,10 @@ class SimulatorState:
             webhook_url, duplicate=webhook_duplicate, delete_data=webhook_delete_data
         )
         self.set_faults(faults or FaultConfig())
+        self.traffic = TrafficCounter(limits)
+        # None: any company id is served; else only these (others: 403, as YClients answers
+        # a company the user has no rights in).
+        self.companies = companies
 
     # --- configuration --------------------------------------------------------------------
 
@@ -104,7 +111,10 @@ class SimulatorState:
         self.store = RecordStore()
         self.requests.clear()
         self.webhooks.deliveries.clear()
+        self.webhooks.set_loss(0.0)
         self.set_faults(FaultConfig())
+        self.traffic = TrafficCounter()
+        self.companies = None
 
     def log_request(
         self, method: str, path: str, query: str, accept: str | None = None

@@ -36,6 +36,9 @@ class RecordStore:
     def __len__(self) -> int:
         return len(self._records)
 
+    def records(self) -> Iterable[dict[str, Any]]:
+        return self._records.values()
+
     def next_id(self) -> int:
         return next(self._ids)
 
@@ -78,10 +81,19 @@ class RecordStore:
         end: str | None,
         changed_after: str | None,
         with_deleted: bool,
+        changed_before: str | None = None,
     ) -> list[int]:
         """Ids of the company's records whose local visit date is in [start, end], changed at
-        or after `changed_after` (local `YYYY-MM-DDTHH:MM:SS`), deleted ones only if asked."""
-        key = (company_id, start, end, changed_after, with_deleted)
+        or after `changed_after` and at or before `changed_before` (local
+        `YYYY-MM-DDTHH:MM:SS`), deleted ones only if asked.
+
+        The contract says only "created or changed since / before" for `changed_after` /
+        `changed_before`; whether the bounds are inclusive, whether they combine with the
+        visit-date filters (here: yes, both apply), and whether a deletion counts as a change
+        are [INFERRED]. Here a deletion bumps `last_change_date` like any change, and a
+        deleted record comes only with `with_deleted=1` (incremental or not), so an
+        incremental reader must ask for deleted records to see deletions."""
+        key = (company_id, start, end, changed_after, with_deleted, changed_before)
         cached = self._queries.get(key)
         if cached is not None:
             return cached
@@ -89,12 +101,13 @@ class RecordStore:
         lo = bisect.bisect_left(dates, start) if start else 0
         hi = bisect.bisect_right(dates, end) if end else len(order)
         ids = order[lo:hi]
-        if changed_after or not with_deleted:
+        if changed_after or changed_before or not with_deleted:
             recs = self._records
             ids = [
                 i for i in ids
                 if (with_deleted or not recs[i]["deleted"])
                 and (not changed_after or recs[i]["last_change_date"][:19] >= changed_after)
+                and (not changed_before or recs[i]["last_change_date"][:19] <= changed_before)
             ]  # fmt: skip
         self._queries[key] = ids
         return ids

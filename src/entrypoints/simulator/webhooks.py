@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import random
 import time
 from typing import Any, Literal
 
@@ -31,7 +32,10 @@ class WebhookSender:
 
     `duplicate` sends every webhook twice (YClients' retry behaviour is undocumented, so
     receivers must cope). `delete_data` chooses what a delete carries in `data`: the full
-    record with `deleted: true` (what the fixtures guess), only `{id, company_id}`, or null."""
+    record with `deleted: true` (what the fixtures guess), only `{id, company_id}`, or null.
+    `loss_rate` drops that share of record events (all copies), drawn from an RNG seeded
+    with `loss_seed`, and counts them in `dropped` (YClients' delivery guarantees are
+    undocumented: a receiver must not depend on every event arriving)."""
 
     def __init__(
         self, url: str | None = None, *, duplicate: bool = False, delete_data: DeleteData = "full"
@@ -40,16 +44,30 @@ class WebhookSender:
         self.duplicate = duplicate
         self.delete_data: DeleteData = delete_data
         self.deliveries: list[Delivery] = []
+        self.set_loss(0.0)
         self._tasks: set[asyncio.Task[Delivery]] = set()
         self._http: httpx.AsyncClient | None = None
 
     def configure(self, url: str | None, *, duplicate: bool, delete_data: DeleteData) -> None:
         self.url, self.duplicate, self.delete_data = url, duplicate, delete_data
 
+    def set_loss(self, rate: float, seed: int = 0) -> None:
+        """Drop this share of record events from now on (the counters restart)."""
+        if not 0.0 <= rate <= 1.0:
+            raise ValueError("loss rate must be between 0 and 1")
+        self.loss_rate = rate
+        self._loss_rng = random.Random(seed)
+        self.dropped = 0
+        self.sent_events = 0
+
     def record_event(self, status: str, record: dict[str, Any]) -> None:
         """Queue the webhook for a record change (no-op without a URL)."""
         if not self.url:
             return
+        if self.loss_rate and self._loss_rng.random() < self.loss_rate:
+            self.dropped += 1
+            return
+        self.sent_events += 1
         data: dict[str, Any] | None = record
         if status == "delete" and self.delete_data != "full":
             partial = {"id": record["id"], "company_id": record["company_id"]}
