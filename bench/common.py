@@ -61,6 +61,14 @@ def base_env(**extra: str) -> dict[str, str]:
         YCLIENTS_COMPANY_IDS=str(COMPANY_ID),
         YCLIENTS_PARTNER_TOKEN=PARTNER_TOKEN,
         YCLIENTS_USER_TOKEN=USER_TOKEN,
+        # Production rules refuse to log codes: mail goes to a closed port (a registration
+        # does not wait for it) and no SMS are sent.
+        SMTP_HOST="127.0.0.1",
+        SMTP_PORT="9",
+        SMTP_FROM="salon@example.com",
+        SMTP_STARTTLS="false",
+        SMS_PROVIDER="none",
+        METRICS_TOKEN="bench-metrics-token",
         LOG_LEVEL="WARNING",
         LOG_FORMAT="json",
         PYTHONUNBUFFERED="1",

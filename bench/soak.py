@@ -164,7 +164,8 @@ async def _run(
                 "--update-interval", "1",
             ], env)  # fmt: skip
             ids = await register_members(client, api, params.members, log)
-            await cli(env, "trust-contacts")
+            # Before "launch": every member registered so far is trusted (as imported ones).
+            await cli(env, "trust-contacts", "--registered-before", datetime.now(UTC).isoformat())
             await cli(env, "generate-unique-codes")
             members = await members_with_codes(engine, ids)
             await add_salons(client, api, params.companies)
