@@ -51,6 +51,7 @@ from src.application.use_cases.codes import GenerateUniqueCodes, IssueBookingFor
 from src.application.use_cases.expire_points import ExpirePoints, ExpiringSoon, RecordTtl
 from src.application.use_cases.inbox import ProcessInbox
 from src.application.use_cases.ingest import IngestRecords
+from src.application.use_cases.ledger_view import LedgerContextOf
 from src.application.use_cases.loyalty import (
     AdjustPoints,
     ConfigureLevels,
@@ -201,6 +202,7 @@ class Container:
     link_booking: LinkBookingManually
     loyalty: GetLoyaltyAccount
     transactions: ListTransactions
+    ledger_context: LedgerContextOf
     adjust_points: AdjustPoints
     configure_levels: ConfigureLevels
     hold_points: HoldPoints
@@ -422,6 +424,7 @@ def build_container(
         link_booking=LinkBookingManually(uow_factory, clock, switches),
         loyalty=GetLoyaltyAccount(uow_factory),
         transactions=ListTransactions(uow_factory),
+        ledger_context=LedgerContextOf(uow_factory),
         adjust_points=AdjustPoints(uow_factory, clock, settings.ADJUSTMENT_MAX_POINTS),
         configure_levels=ConfigureLevels(uow_factory),
         hold_points=HoldPoints(uow_factory, clock, settings.REDEMPTION_MAX_PERCENT),

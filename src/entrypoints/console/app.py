@@ -11,6 +11,7 @@ import hashlib
 import hmac
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -33,6 +34,7 @@ from litestar.types import ControllerRouterHandler
 from src.entrypoints.console.auth import SignInRequired, console_admin
 from src.entrypoints.console.i18n import Words
 from src.entrypoints.console.pages import HANDLERS, NAV, login_handlers
+from src.entrypoints.console.words import describe_entry, describe_misses, percent, rub, word
 from src.entrypoints.http.throttle import DURATION_SECONDS, LoginThrottle
 from src.entrypoints.settings import Settings, SettingsError
 
@@ -132,6 +134,12 @@ def build_console(settings: Settings, login_limit: tuple[str, int] = ("minute", 
         env.filters["clock"] = words.clock
         env.globals["seconds"] = words.seconds
         env.globals["lang"] = words.language
+        # Staff's words for stored codes and reasons (words.py).
+        env.filters["word"] = partial(word, words)
+        env.filters["rub"] = partial(rub, words)
+        env.filters["percent"] = partial(percent, words)
+        env.filters["entry"] = partial(describe_entry, words)
+        env.filters["misses"] = partial(describe_misses, words)
 
     store, closers = _store(settings)
     return Console(

@@ -149,7 +149,7 @@ async def _overview(container: UseCases) -> dict[str, Any]:
         companies.append({"id": cid, "runs": runs.items})
     inbox = {}
     for state in EventState:
-        inbox[state.value] = (await container.webhook_events.list(state, 1, 0)).total
+        inbox[state] = (await container.webhook_events.list(state, 1, 0)).total
     latest = (await container.webhook_events.list(None, 1, 0)).items
     return {
         "companies": companies,
@@ -256,7 +256,7 @@ async def webhooks(
     events = await container.webhook_events.list(chosen, PAGE, offset)
     return page(
         request, "webhooks.html", page_=events, state=chosen.value if chosen else "",
-        states=[s.value for s in EventState], pretty_body=pretty_body,
+        states=list(EventState), pretty_body=pretty_body,
     )  # fmt: skip
 
 
@@ -301,9 +301,10 @@ async def member(
     bookings = await container.list_bookings(user_id, limit=PAGE, offset=bookings_offset)
     ledger = await container.transactions(user_id, PAGE, ledger_offset)
     held = await container.points_held([b.id for b in bookings.items if b.id is not None])
+    ledger_context = await container.ledger_context(ledger.items)
     return page(
         request, "member.html", profile=profile, loyalty=loyalty, bookings=bookings,
-        ledger=ledger, held=held,
+        ledger=ledger, held=held, ledger_context=ledger_context,
     )  # fmt: skip
 
 
@@ -404,7 +405,7 @@ async def checkout(
     return page(
         request, "checkout.html", lines=shown_lines,
         total_points=sum((line.redemption.points for line in lines), Decimal(0)),
-        day=shown, state=state.value, states=[s.value for s in RedemptionState], query=query,
+        day=shown, state=state.value, states=list(RedemptionState), query=query,
     )  # fmt: skip
 
 
