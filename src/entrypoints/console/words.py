@@ -11,10 +11,10 @@ import re
 from datetime import date
 from decimal import Decimal, InvalidOperation
 
+from src.application.use_cases.ledger_view import LedgerContext
 from src.domain.booking import Booking
 from src.domain.inbox import EventState
 from src.domain.loyalty import EntryKind, LedgerEntry
-from src.application.use_cases.ledger_view import LedgerContext
 from src.domain.redemption import RedemptionState
 from src.domain.status import BookingStatus
 from src.domain.sync_run import RunStatus
