@@ -19,7 +19,12 @@ from urllib.parse import quote
 from jinja2 import Environment
 from litestar import Request, Response, Router
 from litestar.config.csrf import CSRFConfig
-from litestar.exceptions import PermissionDeniedException
+from litestar.exceptions import (
+    HTTPException,
+    MethodNotAllowedException,
+    NotFoundException,
+    PermissionDeniedException,
+)
 from litestar.middleware.session.server_side import ServerSideSessionConfig
 from litestar.plugins.htmx import HTMXPlugin, HTMXRequest
 from litestar.plugins.jinja import JinjaTemplateEngine
@@ -31,10 +36,13 @@ from litestar.stores.redis import RedisStore
 from litestar.template.config import TemplateConfig
 from litestar.types import ControllerRouterHandler
 
+from src.application.errors import AppError
 from src.entrypoints.console.auth import SignInRequired, console_admin
+from src.entrypoints.console.errors import error_page, for_console_paths
 from src.entrypoints.console.i18n import Words
 from src.entrypoints.console.pages import HANDLERS, NAV, login_handlers
 from src.entrypoints.console.words import describe_entry, describe_misses, percent, rub, word
+from src.entrypoints.http.errors import handle_http_exception
 from src.entrypoints.http.throttle import DURATION_SECONDS, LoginThrottle
 from src.entrypoints.settings import Settings, SettingsError
 
@@ -55,6 +63,8 @@ class Console:
     csrf_config: CSRFConfig
     stores: dict[str, Store]
     words: Words
+    # For the app: an address under /admin that no route serves gets a console page too.
+    exception_handlers: dict[type[Exception], Any] = field(default_factory=dict)
     plugins: list[Any] = field(default_factory=lambda: [HTMXPlugin()])
     closers: list[Callable[[], Awaitable[object]]] = field(default_factory=list)
 
@@ -117,6 +127,10 @@ def build_console(settings: Settings, login_limit: tuple[str, int] = ("minute", 
         exception_handlers={
             SignInRequired: _sign_in,  # type: ignore[dict-item]
             PermissionDeniedException: _forbidden,  # type: ignore[dict-item]
+            # Everything else: a console page in the console's language, never JSON.
+            HTTPException: error_page,
+            AppError: error_page,
+            Exception: error_page,
         },
         include_in_schema=False,
     )
@@ -157,5 +171,9 @@ def build_console(settings: Settings, login_limit: tuple[str, int] = ("minute", 
         ),
         stores={SESSION_STORE: store},
         words=words,
+        exception_handlers={
+            NotFoundException: for_console_paths(handle_http_exception),
+            MethodNotAllowedException: for_console_paths(handle_http_exception),
+        },
         closers=closers,
     )

@@ -20,10 +20,12 @@ from litestar.response import Redirect, Template
 from src.application.errors import AppError, InvalidCredentials
 from src.application.ports import Page
 from src.domain.inbox import EventState
+from src.domain.loyalty import level_for
 from src.domain.redemption import RedemptionState
 from src.domain.sync_run import RunStatus
 from src.domain.user import Role
 from src.entrypoints.console.auth import PUBLIC, SESSION_USER, signed_in_admin
+from src.entrypoints.console.errors import field_error
 from src.entrypoints.http.dependencies import UseCases
 from src.entrypoints.http.schemas import MAX_ID
 from src.entrypoints.http.throttle import LoginThrottle
@@ -34,6 +36,7 @@ Offset = Annotated[int, QueryParameter(ge=0, le=MAX_OFFSET)]
 Query = Annotated[str | None, QueryParameter(max_length=100)]
 Id = Annotated[int, PathParameter(ge=1, le=MAX_ID)]
 FLASH = "flash"
+FORM_ERROR = "form_error"  # a refused form: which, the field, what to say, what was typed
 HTML = MediaType.HTML  # handlers that answer a page or a redirect (`-> Any`) say so
 
 # The navigation, in order: (endpoint path, label key). A new page is one line here.
@@ -51,6 +54,7 @@ def page(request: Request[Any, Any, Any], template: str, **context: Any) -> Temp
     """A full page (or, for an HTMX request, the same template: it extends the layout only
     when asked for a full page)."""
     flash = request.session.pop(FLASH, None) if request.session else None
+    form_error = request.session.pop(FORM_ERROR, None) if request.session else None
     return Template(
         template,
         context={
@@ -58,6 +62,7 @@ def page(request: Request[Any, Any, Any], template: str, **context: Any) -> Temp
             "path": request.url.path,
             "admin": getattr(request.state, "admin", None),
             "flash": flash,
+            "form_error": form_error,
             **context,
         },
     )
@@ -66,6 +71,21 @@ def page(request: Request[Any, Any, Any], template: str, **context: Any) -> Temp
 def done(request: Request[Any, Any, Any], message: str, to: str, ok: bool = True) -> Any:
     """After an action: remember what happened and show `to` (HTMX follows a client redirect)."""
     request.session[FLASH] = {"ok": ok, "text": message}
+    if isinstance(request, HTMXRequest) and request.htmx:
+        return ClientRedirect(to)
+    return Redirect(to)
+
+
+def refused(
+    request: Request[Any, Any, Any], to: str, form: str, message: str, typed: dict[str, str]
+) -> Any:
+    """After a refused form: back to `to`, the reason next to its field in the console's
+    language and what was typed still in the fields."""
+    field, text = field_error(request.app.state.console_words, message)
+    request.session[FORM_ERROR] = {
+        "form": form, "field": field or "", "text": text,
+        "typed": {name: value[:500] for name, value in typed.items()},
+    }  # fmt: skip
     if isinstance(request, HTMXRequest) and request.htmx:
         return ClientRedirect(to)
     return Redirect(to)
@@ -277,12 +297,17 @@ async def replay(request: Request[Any, Any, Any], container: UseCases, event_id:
 async def members(
     request: Request[Any, Any, Any], container: UseCases, q: Query = None, offset: Offset = 0
 ) -> Template:
+    """Clients (staff accounts left out), with their level and last visit."""
     error = None
     try:
-        found = await container.search_members(q, PAGE, offset)
+        found = await container.search_members(q, PAGE, offset, clients_only=True)
     except AppError as exc:
         found, error = None, str(exc)
-    return page(request, "members.html", page_=found, q=q or "", error=error)
+    levels = container.settings.LOYALTY_LEVELS
+    return page(
+        request, "members.html", page_=found, q=q or "", error=error,
+        level_of=lambda spend: level_for(spend, levels).name,
+    )  # fmt: skip
 
 
 @get("/members/{user_id:int}", media_type=HTML)
@@ -332,15 +357,16 @@ async def adjust(
 ) -> Any:
     words = request.app.state.console_words
     to = f"/admin/members/{user_id}"
+    typed = {"amount": data.amount, "reason": data.reason}
     amount = parse_points(data.amount)
     if amount is None:
-        return done(request, f"{words('could_not')}: amount: not a number", to, ok=False)
+        return refused(request, to, "adjust", "amount: not a number", typed)
     try:
         entry = await container.adjust_points(
             user_id, amount, data.reason[:500], signed_in_admin(request).id
         )
     except AppError as exc:
-        return done(request, f"{words('could_not')}: {exc}", to, ok=False)
+        return refused(request, to, "adjust", str(exc), typed)
     return done(request, words("adjusted", amount=words.money(entry.amount)), to)
 
 
@@ -361,21 +387,22 @@ async def redeem(
     """Spend a member's points at checkout (RedeemPoints: at most the balance)."""
     words = request.app.state.console_words
     to = f"/admin/members/{user_id}"
+    typed = {"points": data.points, "reason": data.reason, "booking_id": data.booking_id}
     points = parse_points(data.points)
     if points is None:
-        return done(request, f"{words('could_not')}: points: not a number", to, ok=False)
+        return refused(request, to, "redeem", "points: not a number", typed)
     booking_id = None
     if data.booking_id.strip():
         booking = data.booking_id.strip()
         if not booking.isdigit() or not 0 < int(booking) <= MAX_ID:
-            return done(request, f"{words('could_not')}: booking_id: no such booking", to, False)
+            return refused(request, to, "redeem", "booking_id: no such booking", typed)
         booking_id = int(booking)
     try:
         redemption = await container.redeem_points(
             user_id, points, data.reason[:500], signed_in_admin(request).id, booking_id=booking_id
         )
     except AppError as exc:
-        return done(request, f"{words('could_not')}: {exc}", to, ok=False)
+        return refused(request, to, "redeem", str(exc), typed)
     return done(request, words("redeemed", points=words.money(redemption.points)), to)
 
 
