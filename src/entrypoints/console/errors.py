@@ -42,6 +42,7 @@ FIELD_MESSAGES: list[tuple[re.Pattern[str], Pair]] = [
     (re.compile(r"the booking is ([A-Z_]+), not upcoming"), ("Визит уже не предстоит: {status}", "The visit is not upcoming any more: {status}")),  # noqa: E501
     (re.compile(r"already has an active redemption"), ("На этот визит уже есть резерв", "This visit already has a hold")),  # noqa: E501
     (re.compile(r"(no such booking|booking \d+( of user \d+)? does not exist)"), ("У клиента нет такого визита", "The member has no such visit")),  # noqa: E501
+    (re.compile(r"integration is disabled"), ("Синхронизация с YClients выключена (YCLIENTS_ENABLED)", "YClients sync is switched off (YCLIENTS_ENABLED)")),  # noqa: E501
     (re.compile(r"balance would exceed"), ("Баланс стал бы слишком большим", "The balance would be too large")),  # noqa: E501
     (re.compile(r"balance would (go below zero|be negative)|below zero"), ("Баланс стал бы меньше нуля", "The balance would drop below zero")),  # noqa: E501
 ]  # fmt: skip
@@ -91,12 +92,13 @@ PAGES: dict[int, tuple[Pair, Pair]] = {  # status → (title, what to do)
     502: (("YClients не отвечает", "YClients is not answering"), ("Попробуйте через несколько минут. Данные в панели не потеряны.", "Try again in a few minutes. Nothing in the console was lost.")),  # noqa: E501
     503: (("Сервис временно недоступен", "Service unavailable"), ("Попробуйте через минуту.", "Try again in a minute.")),  # noqa: E501
 }  # fmt: skip
-# Query and path parameters staff meet, by name.
+# Query and path parameters staff meet, by the handler's parameter name (Litestar's key).
 PARAMETERS: dict[str, tuple[Pair, Pair]] = {  # name → (label, what is wrong)
-    "date": (("Дата", "Date"), ("выберите дату в календаре", "pick a date in the calendar")),
+    "day": (("Дата", "Date"), ("выберите дату в календаре", "pick a date in the calendar")),
     "q": (("Поиск", "Search"), ("не длиннее 100 символов", "at most 100 characters")),
     "offset": (("Страница", "Page"), ("такой страницы нет", "no such page")),
-    "state": (("Фильтр", "Filter"), ("такого фильтра нет", "no such filter")),
+    "state_": (("Фильтр", "Filter"), ("такого фильтра нет", "no such filter")),
+    "ids": (("Синхронизации", "Sync runs"), ("таких нет", "no such runs")),
 }
 
 

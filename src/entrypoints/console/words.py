@@ -67,7 +67,7 @@ CODES: dict[type[enum.Enum] | str, dict[str, Pair]] = {
         "admin": ("Администратор", "Administrator"),
     },
     "trigger": {  # who started a sync run
-        "schedule": ("по расписанию", "on schedule"),
+        "schedule": ("по расписанию", "scheduled"),
         "manual": ("вручную", "by hand"),
         "cli": ("из командной строки", "from the command line"),
     },

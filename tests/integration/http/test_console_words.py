@@ -160,7 +160,7 @@ async def every_state(api: Api) -> Scene:
     stranger = api.record(email="stranger@example.com", phone="+7 999 000-11-22")
     await api.ingest(
         stranger,
-        api.record(comment=comment_line("ZZZZ99")),
+        api.record(comment=comment_line("XYZ23456")),
         api.record(phone="not a phone"),
         api.record(status=BookingStatus.NO_SHOW),
     )
@@ -214,7 +214,7 @@ async def test_no_state_or_kind_code_on_any_console_page(api: Api) -> None:
     assert "Клиент" in shown and "Bronze" in shown  # role; level name from the setting
     unmatched = visible_text((await api.client.get("/admin/unmatched")).text)
     assert "почта stranger@example.com не найдена у клиентов" in unmatched
-    assert "код клиента ZZZZ99 не найден" in unmatched
+    assert "код клиента XYZ23456 не найден" in unmatched
     assert "телефон клиента не похож на номер" in unmatched
 
 
