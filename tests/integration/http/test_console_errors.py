@@ -39,7 +39,9 @@ async def test_an_unknown_console_address_is_a_console_page(api: Api) -> None:
     )
     assert "Not Found" not in shown
     # Signed out too (no route, so no session): still a page, not JSON.
-    async with httpx.AsyncClient(transport=api.client._transport, base_url="http://testserver") as c:  # type: ignore[attr-defined]
+    async with httpx.AsyncClient(
+        transport=api.client._transport, base_url="http://testserver"
+    ) as c:  # type: ignore[attr-defined]
         assert_console_page(await c.get("/admin/nope/nope"), 404, "Страница не найдена")
     # The API keeps its JSON.
     api_404 = await api.client.get("/api/v1/no-such-thing")
@@ -116,12 +118,16 @@ async def test_a_refused_redemption_is_explained_next_to_its_field_and_keeps_wha
     refused = await request(api.client, "POST", f"/admin/members/{member.id}/redemptions", form)
     assert refused.status_code in (302, 303), refused.text
     page = (await api.client.get(refused.headers["location"])).text
-    note = re.search(rf'<span class="field-error" id="redeem-{field}-error" role="alert">([^<]*)</span>', page)  # noqa: E501
+    note = re.search(
+        rf'<span class="field-error" id="redeem-{field}-error" role="alert">([^<]*)</span>', page
+    )
     assert note and says in note.group(1), page
     assert re.search(rf'name="{field}"[^>]*aria-invalid="true"', page)
     for name in ("points", "reason"):  # what was typed is still there
         assert f'name="{name}"' in page
-        value = re.search(rf'<input name="{name}"[^>]*value="([^"]*)"', page.split('class="redeem"')[1])
+        value = re.search(
+            rf'<input name="{name}"[^>]*value="([^"]*)"', page.split('class="redeem"')[1]
+        )
         assert value and value.group(1) == form[name], (name, page)
     assert 'class="flash bad"' not in page  # no English banner
     assert not codes_in(page)

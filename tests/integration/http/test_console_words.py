@@ -112,7 +112,9 @@ async def every_state(api: Api) -> Scene:
                    status=BookingStatus.COMPLETED, changed=later)
     )  # fmt: skip
     pending = await api.booking(records[BookingStatus.PENDING].record_id)
-    await c.redeem_points(member.id, Decimal(50), "оплата у стойки", admin.id, booking_id=pending.id)
+    await c.redeem_points(
+        member.id, Decimal(50), "оплата у стойки", admin.id, booking_id=pending.id
+    )
     await c.redeem_points(member.id, Decimal(10), "без визита", admin.id)
     async with api.engine.begin() as conn:
         now = datetime.now(UTC)
@@ -184,7 +186,9 @@ def pages(scene: Scene) -> list[str]:
         "/admin/no-such-page", "/admin/checkout?date=",
     ]  # fmt: skip
     every += [f"/admin/webhooks?state={s.value}" for s in EventState]
-    every += [f"/admin/checkout?date={d}&state={s.value}" for d in scene.days for s in RedemptionState]
+    every += [
+        f"/admin/checkout?date={d}&state={s.value}" for d in scene.days for s in RedemptionState
+    ]
     return every
 
 
