@@ -34,7 +34,7 @@ from litestar.stores.base import Store
 from litestar.stores.memory import MemoryStore
 from litestar.stores.redis import RedisStore
 from litestar.template.config import TemplateConfig
-from litestar.types import ControllerRouterHandler
+from litestar.types import ControllerRouterHandler, ExceptionHandlersMap
 
 from src.application.errors import AppError
 from src.entrypoints.console.auth import SignInRequired, console_admin
@@ -64,7 +64,7 @@ class Console:
     stores: dict[str, Store]
     words: Words
     # For the app: an address under /admin that no route serves gets a console page too.
-    exception_handlers: dict[type[Exception], Any] = field(default_factory=dict)
+    exception_handlers: ExceptionHandlersMap = field(default_factory=dict)
     plugins: list[Any] = field(default_factory=lambda: [HTMXPlugin()])
     closers: list[Callable[[], Awaitable[object]]] = field(default_factory=list)
 

@@ -53,8 +53,9 @@ FIELD_ALIASES = {"booking": "booking_id"}
 
 def field_error(words: Words, message: str) -> tuple[str | None, str]:
     """(the field the message is about or None, what to say) for "field: message"."""
-    field, _, detail = message.partition(": ")
-    if not detail or not re.fullmatch(r"[a-z_]{1,32}", field):
+    name, _, detail = message.partition(": ")
+    field: str | None = name
+    if not detail or not re.fullmatch(r"[a-z_]{1,32}", name):
         field, detail = None, message
     for pattern, pair in FIELD_MESSAGES:
         found = pattern.search(detail[:500])

@@ -109,8 +109,8 @@ async def test_a_page_of_members_is_two_statements_whatever_its_size(
             await _add(factory, f"m{n}@example.com", f"Клиент {n}")
         statements: list[str] = []
 
-        def record(_c, _cur, statement, _p, _ctx, _many) -> None:  # type: ignore[no-untyped-def]
-            statements.append(statement)
+        def record(_c, _cur, statement, _p, _ctx, _many, seen=statements) -> None:  # type: ignore[no-untyped-def]
+            seen.append(statement)
 
         event.listen(factory.engine.sync_engine, "before_cursor_execute", record)
         try:
