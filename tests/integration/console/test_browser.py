@@ -43,7 +43,7 @@ def test_link_an_unmatched_booking_and_the_balance_changes(page: Page, console: 
     page.goto(f"{console.admin_url}/unmatched")
     card = page.locator("section.booking", has_text=f"stranger{n}@example.com")
     expect(card).to_be_visible()
-    expect(card).to_contain_text("matches no")  # the reason
+    expect(card).to_contain_text("не найдена у клиентов")  # the reason, in words
     # Click one: the search (typing is not a click); click two: Link.
     card.get_by_role("searchbox").fill(f"maria{n}@")
     card.get_by_role("button", name="Привязать").click()
@@ -98,8 +98,16 @@ def test_adjust_points(page: Page, console: Console) -> None:
     adjust.get_by_label("Баллы (+/−)").fill("-1000")
     adjust.get_by_label("Причина").fill("ошибка")
     adjust.get_by_role("button", name="Изменить баллы").click()
-    expect(page.get_by_role("status")).to_contain_text("negative")
+    # Refused: the reason next to the amount, in Russian; what was typed is still there.
+    adjust = page.locator("form.adjust")
+    expect(adjust.locator("#adjust-amount-error")).to_have_text(
+        "Баланс стал бы меньше нуля (сейчас 120,50)", timeout=TIMEOUT
+    )
+    expect(adjust.get_by_label("Баллы (+/−)")).to_have_value("-1000")
+    expect(adjust.get_by_label("Баллы (+/−)")).to_have_attribute("aria-invalid", "true")
+    expect(adjust.get_by_label("Причина")).to_have_value("ошибка")
     expect(page.locator("#balance")).to_have_text("120,50")
+    shot(page, "member-field-error")
 
 
 def test_redeem_points_on_the_member_page(page: Page, console: Console) -> None:
@@ -129,7 +137,12 @@ def test_redeem_points_on_the_member_page(page: Page, console: Console) -> None:
     redeem.get_by_label("Баллы к списанию").fill("1000")
     redeem.get_by_label("Причина").fill("слишком много")
     redeem.get_by_role("button", name="Списать баллы").click()
-    expect(page.get_by_role("status")).to_contain_text("more than the balance", timeout=TIMEOUT)
+    redeem = page.locator("form.redeem")
+    expect(redeem.locator("#redeem-points-error")).to_have_text(
+        "Больше, чем на балансе (379,50)", timeout=TIMEOUT
+    )
+    expect(redeem.get_by_label("Баллы к списанию")).to_have_value("1000")
+    expect(redeem.get_by_label("Причина")).to_have_value("слишком много")
     expect(page.locator("#balance")).to_have_text("379,50")
 
 
@@ -181,7 +194,7 @@ def test_checkout_today_lists_held_points_until_the_visit_is_paid(
     )
     page.reload()
     expect(page.locator(f"#redemption-{redemption}")).to_have_count(0)
-    page.locator("nav.filters").get_by_text("CAPTURED").click()
+    page.locator("nav.filters").get_by_text("Списаны при оплате").click()
     expect(page.locator(f"#redemption-{redemption}")).to_contain_text("450,00")
     row.get_by_role("link").click()
     expect(page).to_have_url(re.compile(rf"/admin/members/{member_id}$"))
