@@ -288,3 +288,22 @@ def test_sign_in_and_every_page(page: Page, console: Console) -> None:
             shot(page, name)
     expect(page.locator("#webhook-url")).to_contain_text("••••••••")
     expect(page.locator("#webhook-url")).not_to_contain_text("console-webhook-secret")
+
+
+def test_an_unknown_address_and_a_too_long_search_are_console_pages(
+    page: Page, console: Console
+) -> None:
+    sign_in(page, console, admin(console))
+    expect(page.get_by_role("heading", name="Обзор")).to_be_visible()
+    page.goto(f"{console.admin_url}/no-such-page")
+    expect(page.get_by_role("heading", name="Страница не найдена")).to_be_visible()
+    page.get_by_role("link", name="← Вернуться").click()
+    expect(page.get_by_role("heading", name="Обзор")).to_be_visible()
+    # The header's search box: 101 characters typed (maxlength stops typing, not a URL).
+    page.goto(f"{console.admin_url}/members?q={'я' * 101}")
+    expect(page.get_by_role("heading", name="Неверный запрос")).to_be_visible()
+    expect(page.get_by_text("Поиск: не длиннее 100 символов")).to_be_visible()
+    shot(page, "error-page")
+    page.get_by_role("searchbox", name="Найти клиента").fill("анна")
+    page.get_by_role("searchbox", name="Найти клиента").press("Enter")
+    expect(page.get_by_role("heading", name="Клиенты")).to_be_visible()

@@ -240,5 +240,7 @@ async def test_a_refused_form_is_also_in_staffs_words(api: Api) -> None:
     scene = await every_state(api)
     await sign_in(api.client, "boss@salon.example")
     url = f"/admin/members/{scene.member_id}/points"
-    refused = await request(api.client, "POST", url, {"amount": "1", "reason": " "})
-    assert not codes_in(refused.text)
+    refused = await request(api.client, "POST", url, {"amount": "-99999", "reason": "ошибка"})
+    page = (await api.client.get(refused.headers["location"])).text
+    assert "Баланс стал бы меньше нуля" in page
+    assert not codes_in(page) and "would make the balance negative" not in page
