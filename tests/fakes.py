@@ -144,17 +144,30 @@ class FakeUsers:
         text = query.text.lower()
 
         def hit(u: User) -> bool:
+            if query.clients_only and u.role is Role.ADMIN:
+                return False
             fields = (u.email, u.name, u.unique_code, u.phone_key)
             return not text or any(text in f.lower() for f in fields if f)
 
+        def last_visit(user_id: int) -> datetime | None:
+            visits = [
+                b.appointment_at for b in self.s.bookings.values()
+                if b.user_id == user_id and b.status is BookingStatus.COMPLETED
+            ]  # fmt: skip
+            return max(visits, default=None)
+
         found = sorted((u for u in self.s.users.values() if hit(u)), key=lambda u: -u.id)
-        items = [
-            MemberSummary(
-                copy.copy(u),
-                self.s.accounts[u.id].balance if u.id in self.s.accounts else Decimal(0),
+        items = []
+        for u in found:
+            account = self.s.accounts.get(u.id)
+            items.append(
+                MemberSummary(
+                    copy.copy(u),
+                    account.balance if account else Decimal(0),
+                    account.completed_spend if account else Decimal(0),
+                    last_visit(u.id),
+                )
             )
-            for u in found
-        ]
         return _page(items, query.limit, query.offset)
 
     async def lock_admin_ids(self) -> list[int]:

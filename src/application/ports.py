@@ -53,19 +53,24 @@ class NewUser:
 class MemberQuery:
     """Admin member search: `text` is matched (case-insensitive, substring) against email,
     name, unique code and the phone key (src/domain/contacts.py); empty lists everyone.
-    Newest first."""
+    Any case of any alphabet (`анна` finds «Анна»); `%` and `_` are characters like the
+    others. `clients_only` leaves staff (admin) accounts out. Newest first."""
 
     text: str = ""
     limit: int = 20
     offset: int = 0
+    clients_only: bool = False
 
 
 @dataclass(frozen=True, slots=True)
 class MemberSummary:
-    """A member as admins list them: the user and their points balance."""
+    """A member as admins list them: the user, their points balance, completed spend (their
+    level) and the time of their last completed visit."""
 
     user: User
     balance: Decimal
+    completed_spend: Decimal = Decimal(0)
+    last_visit: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)

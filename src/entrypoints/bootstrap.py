@@ -71,6 +71,7 @@ from src.application.use_cases.bookings import LinkBookingManually, ListBookings
 from src.application.use_cases.codes import GenerateUniqueCodes, IssueBookingForm
 from src.application.use_cases.expire_points import ExpirePoints, ExpiringSoon, RecordTtl
 from src.application.use_cases.ingest import IngestRecords
+from src.application.use_cases.ledger_view import LedgerContextOf
 from src.application.use_cases.loyalty import (
     AdjustPoints,
     ConfigureLevels,
@@ -167,6 +168,7 @@ class Container:
     link_booking: LinkBookingManually
     loyalty: GetLoyaltyAccount
     transactions: ListTransactions
+    ledger_context: LedgerContextOf
     adjust_points: AdjustPoints
     configure_levels: ConfigureLevels
     hold_points: HoldPoints
@@ -514,6 +516,7 @@ def build_container(
         link_booking=LinkBookingManually(uow_factory, clock, switches),
         loyalty=GetLoyaltyAccount(uow_factory),
         transactions=ListTransactions(uow_factory),
+        ledger_context=LedgerContextOf(uow_factory),
         adjust_points=AdjustPoints(uow_factory, clock, settings.ADJUSTMENT_MAX_POINTS),
         configure_levels=ConfigureLevels(uow_factory),
         hold_points=HoldPoints(uow_factory, clock, rules=hold_rules(settings)),

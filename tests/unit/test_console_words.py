@@ -58,3 +58,33 @@ def test_every_label_a_template_uses_exists() -> None:
 def test_durations() -> None:
     assert Words("ru", "Europe/Moscow").seconds(1.25) == "1,2"
     assert Words("en", "Europe/Moscow").seconds(12) == "12.0"
+
+
+def test_unmatched_reasons_read_back_what_the_resolver_wrote() -> None:
+    from src.domain.unmatched import Miss, Tried, describe, parse
+
+    misses = [
+        Miss(Tried.CODE, "ABC23456"), Miss(Tried.EMAIL, "a@b.ru"), Miss(Tried.PHONE, "…1234", 2),
+        Miss(Tried.UNREADABLE_PHONE), Miss(Tried.NO_CONTACTS),
+    ]  # fmt: skip
+    text = describe(misses)
+    assert text.startswith("code ABC23456 belongs to no user; email a@b.ru matches no user;")
+    assert "phone …1234 is shared by 2 users" in text  # the API's English text, unchanged
+    assert parse(text) == misses
+    assert parse("something new") == [Miss(Tried.OTHER, "something new")]
+
+
+def test_codes_and_reasons_in_staffs_words() -> None:
+    from src.domain.loyalty import EntryKind
+    from src.domain.status import BookingStatus
+    from src.entrypoints.console.words import describe_misses, rub, word
+
+    ru, en = Words("ru", "Europe/Moscow"), Words("en", "Europe/Moscow")
+    assert word(ru, BookingStatus.COMPLETED) == "Клиент пришёл"
+    assert word(en, BookingStatus.NO_SHOW) == "No-show"
+    assert word(ru, EntryKind.EXPIRY) == "Сгорание"
+    assert word(ru, "manual", "trigger") == "вручную"
+    assert rub(ru, Decimal("8000")) == "8\u202f000,00\u00a0₽"
+    assert describe_misses(ru, "phone …1234 matches no user") == [
+        "телефон …1234 не найден у клиентов"
+    ]

@@ -89,6 +89,10 @@ def _drop_closed_connections(engine: AsyncEngine) -> None:
             raise DisconnectionError("the database closed this connection")
 
 
+def _unicode_lower(value: object) -> object:
+    return value.lower() if isinstance(value, str) else value
+
+
 def _sqlite_engine(url: URL, foreign_keys: bool, kwargs: dict[str, Any]) -> AsyncEngine:
     if url.database and url.database != ":memory:" and not url.database.startswith("file:"):
         Path(url.database).parent.mkdir(parents=True, exist_ok=True)
@@ -106,6 +110,8 @@ def _sqlite_engine(url: URL, foreign_keys: bool, kwargs: dict[str, Any]) -> Asyn
         cursor.execute("PRAGMA synchronous = FULL")
         cursor.execute(f"PRAGMA foreign_keys = {'ON' if foreign_keys else 'OFF'}")
         cursor.close()
+        # SQLite's lower() folds ASCII only: the member search folds with Python's.
+        dbapi_connection.create_function("unicode_lower", 1, _unicode_lower, deterministic=True)
 
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(connection: Any) -> None:

@@ -7,8 +7,6 @@ from collections.abc import Collection
 from datetime import datetime
 from typing import Any
 
-from advanced_alchemy.filters import LimitOffset, OrderBy, SearchFilter, StatementFilter
-from advanced_alchemy.repository import SQLAlchemyAsyncRepository
 from sqlalchemy import (
     String,
     any_,
@@ -17,23 +15,25 @@ from sqlalchemy import (
     func,
     literal,
     literal_column,
+    or_,
     select,
     union_all,
     update,
 )
 from sqlalchemy.dialects import postgresql
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from src.adapters.db.executor import Executor, chunks
-from src.adapters.db.models import AccountRow, UserRow, table, utcnow
+from src.adapters.db.models import AccountRow, BookingRow, UserRow, table, utcnow
 from src.application.errors import ConcurrentUpdate, ContactTaken, DuplicateEmail
 from src.application.ports import ContactMatches, MemberQuery, MemberSummary, NewUser, Page
 from src.domain.money import ZERO
+from src.domain.status import BookingStatus
 from src.domain.user import Role, User
 from src.domain.verification import Purpose
 
 users = table(UserRow)
 accounts = table(AccountRow)
+bookings = table(BookingRow)
 _email_key = func.lower(users.c.email)
 
 
@@ -79,14 +79,8 @@ def _contacts_statement(postgres: bool, kinds: tuple[bool, ...], verified_only: 
     return union_all(*parts).order_by(literal_column("3"))
 
 
-class _UserRepository(SQLAlchemyAsyncRepository[UserRow]):
-    """advanced-alchemy's repository over the users table (the member search)."""
-
-    model_type = UserRow
-
-
 # The columns the admin search looks in (phones by their key).
-_SEARCH_FIELDS = {"email", "name", "unique_code", "phone_key"}
+_SEARCHED = (users.c.email, users.c.name, users.c.unique_code, users.c.phone_key)
 
 
 class SqlUsers:
@@ -199,27 +193,41 @@ class SqlUsers:
         return found
 
     async def search(self, query: MemberQuery) -> Page[MemberSummary]:
-        # A session on the unit of work's own connection: same transaction, no second pool.
-        session = AsyncSession(bind=self.db.conn, expire_on_commit=False)
-        try:
-            repo = _UserRepository(session=session, auto_expunge=True, auto_refresh=False)
-            filters: list[StatementFilter] = [
-                OrderBy(field_name="id", sort_order="desc"),
-                LimitOffset(limit=query.limit, offset=query.offset),
-            ]
-            if query.text:
-                filters.insert(0, SearchFilter(_SEARCH_FIELDS, query.text, ignore_case=True))
-            rows, total = await repo.get_many_and_count(*filters)
-        finally:
-            await session.close()
-        found = [to_user(r) for r in rows]
-        balances: dict[int, Any] = {}
-        if found:
-            stmt = select(accounts.c.user_id, accounts.c.balance).where(
-                accounts.c.user_id.in_([u.id for u in found])
+        """One query for the page (balance, spend and last visit joined), one for the count.
+        Case folding is the database's `lower()` on PostgreSQL and Python's on SQLite (its
+        own knows ASCII only; engine.py registers `unicode_lower`); LIKE's `%` and `_` in
+        what was typed are escaped."""
+        fold = func.lower if self.db.is_postgres else func.unicode_lower
+        where = []
+        if query.text:
+            needle = query.text.lower()
+            where.append(
+                or_(*(fold(column).contains(needle, autoescape=True) for column in _SEARCHED))
             )
-            balances = {uid: bal for uid, bal in await self.db.execute(stmt)}
-        items = [MemberSummary(u, balances.get(u.id, ZERO)) for u in found]
+        if query.clients_only:
+            where.append(users.c.role != Role.ADMIN.value)
+        last_visit = (
+            select(func.max(bookings.c.appointment_at))
+            .where(
+                bookings.c.user_id == users.c.id,
+                bookings.c.status == BookingStatus.COMPLETED.value,
+            )
+            .scalar_subquery()
+        )
+        stmt = (
+            select(users, accounts.c.balance, accounts.c.completed_spend, last_visit.label("lv"))
+            .outerjoin(accounts, accounts.c.user_id == users.c.id)
+            .where(*where)
+            .order_by(users.c.id.desc())
+            .limit(query.limit)
+            .offset(query.offset)
+        )
+        items = [
+            MemberSummary(to_user(row), row.balance or ZERO, row.completed_spend or ZERO, row.lv)
+            for row in await self.db.execute(stmt)
+        ]
+        count = select(func.count()).select_from(users).where(*where)
+        total = (await self.db.execute(count)).scalar_one()
         return Page(items=items, total=total, limit=query.limit, offset=query.offset)
 
     async def lock_admin_ids(self) -> list[int]:

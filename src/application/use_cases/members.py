@@ -49,9 +49,12 @@ class SearchMembers:
         self.phone_region = phone_region
 
     async def __call__(
-        self, q: str | None, limit: int = 20, offset: int = 0
+        self, q: str | None, limit: int = 20, offset: int = 0, *, clients_only: bool = False
     ) -> Page[MemberSummary]:
-        query = MemberQuery(text=search_text(q, self.phone_region), limit=limit, offset=offset)
+        query = MemberQuery(
+            text=search_text(q, self.phone_region), limit=limit, offset=offset,
+            clients_only=clients_only,
+        )  # fmt: skip
         async with self.uow_factory() as uow:
             return await uow.users.search(query)
 

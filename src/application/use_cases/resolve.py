@@ -9,6 +9,7 @@ from src.application.ports import ContactMatches, UserRepository
 from src.domain.booking import Booking, BookingKey, MatchMethod
 from src.domain.codes import extract_code
 from src.domain.contacts import DEFAULT_REGION, normalize_email, phone_key
+from src.domain.unmatched import Miss, Tried, describe
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,22 +60,22 @@ class ResolveUser:
             if code in found.by_code:
                 out[key] = Resolution(found.by_code[code], MatchMethod.CODE, None)  # type: ignore[index]
                 continue
-            reasons: list[str] = []
+            reasons: list[Miss] = []
             if code:
-                reasons.append(f"code {code} belongs to no user")
+                reasons.append(Miss(Tried.CODE, code))
             linked = self._unique(email, found.by_email, "email", MatchMethod.EMAIL, reasons)
             linked = linked or self._unique(
                 phone, found.by_phone, "phone", MatchMethod.PHONE, reasons
             )
             if not linked and key in unreadable:
                 # Linking compares numbers: a phone that is not one links nobody.
-                reasons.append("the client's phone is not a phone number we can read")
+                reasons.append(Miss(Tried.UNREADABLE_PHONE))
             if linked:
                 out[key] = linked
             else:
                 if not (code or email or phone or key in unreadable):
-                    reasons.append("no client code, email or phone in the booking")
-                out[key] = Resolution(None, None, "; ".join(reasons))
+                    reasons.append(Miss(Tried.NO_CONTACTS))
+                out[key] = Resolution(None, None, describe(reasons))
         return out
 
     async def one(self, booking: Booking) -> Resolution:
@@ -86,7 +87,7 @@ class ResolveUser:
         index: dict[str, list[int]],
         label: str,
         method: MatchMethod,
-        reasons: list[str],
+        reasons: list[Miss],
     ) -> Resolution | None:
         if not value:
             return None
@@ -94,8 +95,5 @@ class ResolveUser:
         shown = value if label == "email" else f"…{value[-4:]}"  # a phone: its last 4 digits
         if len(ids) == 1:
             return Resolution(ids[0], method, None)
-        if ids:
-            reasons.append(f"{label} {shown} is shared by {len(ids)} users")
-        else:
-            reasons.append(f"{label} {shown} matches no user")
+        reasons.append(Miss(Tried(label), shown, len(ids)))
         return None

@@ -12,6 +12,7 @@ import hmac
 import secrets
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -19,7 +20,12 @@ from urllib.parse import quote
 from jinja2 import Environment
 from litestar import Request, Response, Router
 from litestar.config.csrf import CSRFConfig
-from litestar.exceptions import PermissionDeniedException
+from litestar.exceptions import (
+    HTTPException,
+    MethodNotAllowedException,
+    NotFoundException,
+    PermissionDeniedException,
+)
 from litestar.plugins.htmx import HTMXPlugin, HTMXRequest
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.response import Redirect, Template
@@ -28,14 +34,18 @@ from litestar.stores.base import Store
 from litestar.stores.memory import MemoryStore
 from litestar.stores.redis import RedisStore
 from litestar.template.config import TemplateConfig
-from litestar.types import ControllerRouterHandler
+from litestar.types import ControllerRouterHandler, ExceptionHandlersMap
 
+from src.application.errors import AppError
 from src.domain.money import AMOUNT_PATTERN
 from src.entrypoints.console.auth import SESSION_LIFETIME, SignInRequired, console_admin
+from src.entrypoints.console.errors import error_page, for_console_paths
 from src.entrypoints.console.i18n import Words
 from src.entrypoints.console.pages import HANDLERS, NAV, login_handlers
 from src.entrypoints.console.salons import SALON_HANDLERS
 from src.entrypoints.console.sessions import ConsoleSessionConfig
+from src.entrypoints.console.words import describe_entry, describe_misses, percent, rub, word
+from src.entrypoints.http.errors import handle_http_exception
 from src.entrypoints.http.throttle import DURATION_SECONDS, LoginThrottle
 from src.entrypoints.settings import Settings, SettingsError
 
@@ -56,6 +66,8 @@ class Console:
     csrf_config: CSRFConfig
     stores: dict[str, Store]
     words: Words
+    # For the app: an address under /admin that no route serves gets a console page too.
+    exception_handlers: ExceptionHandlersMap = field(default_factory=dict)
     plugins: list[Any] = field(default_factory=lambda: [HTMXPlugin()])
     closers: list[Callable[[], Awaitable[object]]] = field(default_factory=list)
 
@@ -135,6 +147,10 @@ def build_console(settings: Settings, login_limit: tuple[str, int] = ("minute", 
         exception_handlers={
             SignInRequired: _sign_in,  # type: ignore[dict-item]
             PermissionDeniedException: _forbidden,  # type: ignore[dict-item]
+            # Everything else: a console page in the console's language, never JSON.
+            HTTPException: error_page,
+            AppError: error_page,
+            Exception: error_page,
         },
         include_in_schema=False,
     )
@@ -154,6 +170,12 @@ def build_console(settings: Settings, login_limit: tuple[str, int] = ("minute", 
         env.globals["lang"] = words.language
         env.globals["once_key"] = new_once_key  # a form's one-time key (pages.once)
         env.globals["amount_pattern"] = AMOUNT_PATTERN  # the server's rule, as HTML pattern
+        # Staff's words for stored codes and reasons (words.py).
+        env.filters["word"] = partial(word, words)
+        env.filters["rub"] = partial(rub, words)
+        env.filters["percent"] = partial(percent, words)
+        env.filters["entry"] = partial(describe_entry, words)
+        env.filters["misses"] = partial(describe_misses, words)
 
     store, closers = _store(settings)
     return Console(
@@ -171,5 +193,9 @@ def build_console(settings: Settings, login_limit: tuple[str, int] = ("minute", 
         ),
         stores={SESSION_STORE: store},
         words=words,
+        exception_handlers={
+            NotFoundException: for_console_paths(handle_http_exception),
+            MethodNotAllowedException: for_console_paths(handle_http_exception),
+        },
         closers=closers,
     )

@@ -61,6 +61,9 @@ LABELS: dict[str, tuple[str, str]] = {
         "email, phone, code or name",
     ),
     "search": ("Найти", "Search"),
+    "last_visit": ("Последний визит", "Last visit"),
+    "back": ("← Вернуться", "← Go back"),
+    "home": ("На главную", "Start page"),
     "link": ("Привязать", "Link"),
     "linked": (
         "Запись {booking} привязана к клиенту {member}",

@@ -22,11 +22,13 @@ from src.application.errors import AppError, InvalidCredentials
 from src.application.ports import Page
 from src.application.use_cases.once import fingerprint
 from src.domain.inbox import EventState
+from src.domain.loyalty import level_for
 from src.domain.money import AmountError, parse_amount
 from src.domain.redemption import RedemptionState
 from src.domain.sync_run import RunStatus
 from src.domain.user import Role
 from src.entrypoints.console.auth import PUBLIC, session_for, signed_in_admin
+from src.entrypoints.console.errors import field_error
 from src.entrypoints.console.sessions import start_session
 from src.entrypoints.http.dependencies import UseCases
 from src.entrypoints.http.schemas import MAX_ID
@@ -38,6 +40,7 @@ Offset = Annotated[int, QueryParameter(ge=0, le=MAX_OFFSET)]
 Query = Annotated[str | None, QueryParameter(max_length=100)]
 Id = Annotated[int, PathParameter(ge=1, le=MAX_ID)]
 FLASH = "flash"
+FORM_ERROR = "form_error"  # a refused form: which, the field, what to say, what was typed
 HTML = MediaType.HTML  # handlers that answer a page or a redirect (`-> Any`) say so
 
 # The navigation, in order: (endpoint path, label key). A new page is one line here.
@@ -56,6 +59,7 @@ def page(request: Request[Any, Any, Any], template: str, **context: Any) -> Temp
     """A full page (or, for an HTMX request, the same template: it extends the layout only
     when asked for a full page)."""
     flash = request.session.pop(FLASH, None) if request.session else None
+    form_error = request.session.pop(FORM_ERROR, None) if request.session else None
     return Template(
         template,
         context={
@@ -63,6 +67,7 @@ def page(request: Request[Any, Any, Any], template: str, **context: Any) -> Temp
             "path": request.url.path,
             "admin": getattr(request.state, "admin", None),
             "flash": flash,
+            "form_error": form_error,
             **context,
         },
     )
@@ -71,6 +76,21 @@ def page(request: Request[Any, Any, Any], template: str, **context: Any) -> Temp
 def done(request: Request[Any, Any, Any], message: str, to: str, ok: bool = True) -> Any:
     """After an action: remember what happened and show `to` (HTMX follows a client redirect)."""
     request.session[FLASH] = {"ok": ok, "text": message}
+    if isinstance(request, HTMXRequest) and request.htmx:
+        return ClientRedirect(to)
+    return Redirect(to)
+
+
+def refused(
+    request: Request[Any, Any, Any], to: str, form: str, message: str, typed: dict[str, str]
+) -> Any:
+    """After a refused form: back to `to`, the reason next to its field in the console's
+    language and what was typed still in the fields."""
+    field, text = field_error(request.app.state.console_words, message)
+    request.session[FORM_ERROR] = {
+        "form": form, "field": field or "", "text": text,
+        "typed": {name: value[:500] for name, value in typed.items()},
+    }  # fmt: skip
     if isinstance(request, HTMXRequest) and request.htmx:
         return ClientRedirect(to)
     return Redirect(to)
@@ -181,7 +201,7 @@ async def _overview(container: UseCases) -> dict[str, Any]:
         companies.append({"id": cid, "runs": runs.items})
     inbox = {}
     for state in EventState:
-        inbox[state.value] = (await container.webhook_events.list(state, 1, 0)).total
+        inbox[state] = (await container.webhook_events.list(state, 1, 0)).total
     latest = (await container.webhook_events.list(None, 1, 0)).items
     return {
         "companies": companies,
@@ -210,10 +230,7 @@ async def sync_now(
     async def start() -> dict[str, Any]:
         return {"ids": [r.id for r in await container.request_sync(trigger="manual")]}
 
-    try:
-        started = await once(request, container, data.once, data, start)
-    except AppError as exc:
-        return fragment("_sync_progress.html", runs=[], error=str(exc), ids="")
+    started = await once(request, container, data.once, data, start)  # refused: error_page
     runs = [r for r in [await container.sync_runs.get(i) for i in started["ids"]] if r]
     ids = ",".join(str(r.id) for r in runs)
     running = any(r.status in (RunStatus.QUEUED, RunStatus.RUNNING) for r in runs)
@@ -311,7 +328,7 @@ async def webhooks(
     events = await container.webhook_events.list(chosen, PAGE, offset)
     return page(
         request, "webhooks.html", page_=events, state=chosen.value if chosen else "",
-        states=[s.value for s in EventState], pretty_body=pretty_body,
+        states=list(EventState), pretty_body=pretty_body,
     )  # fmt: skip
 
 
@@ -332,12 +349,17 @@ async def replay(request: Request[Any, Any, Any], container: UseCases, event_id:
 async def members(
     request: Request[Any, Any, Any], container: UseCases, q: Query = None, offset: Offset = 0
 ) -> Template:
+    """Clients (staff accounts left out), with their level and last visit."""
     error = None
     try:
-        found = await container.search_members(q, PAGE, offset)
+        found = await container.search_members(q, PAGE, offset, clients_only=True)
     except AppError as exc:
         found, error = None, str(exc)
-    return page(request, "members.html", page_=found, q=q or "", error=error)
+    levels = container.settings.LOYALTY_LEVELS
+    return page(
+        request, "members.html", page_=found, q=q or "", error=error,
+        level_of=lambda spend: level_for(spend, levels).name,
+    )  # fmt: skip
 
 
 @get("/members/{user_id:int}", media_type=HTML)
@@ -356,9 +378,11 @@ async def member(
     bookings = await container.list_bookings(user_id, limit=PAGE, offset=bookings_offset)
     ledger = await container.transactions(user_id, PAGE, ledger_offset)
     held = await container.points_held([b.id for b in bookings.items if b.id is not None])
+    ledger_context = await container.ledger_context(ledger.items)
     return page(
         request, "member.html", profile=profile, loyalty=loyalty, bookings=bookings,
         ledger=ledger, held=held, holds=await _held_redemptions(container, user_id),
+        ledger_context=ledger_context,
     )  # fmt: skip
 
 
@@ -388,10 +412,11 @@ async def adjust(
 ) -> Any:
     words = request.app.state.console_words
     to = f"/admin/members/{user_id}"
+    typed = {"amount": data.amount, "reason": data.reason}
     try:
         amount = parse_amount(data.amount)
     except AmountError as exc:
-        return done(request, f"{words('could_not')}: amount: not a number: {exc}", to, ok=False)
+        return refused(request, to, "adjust", f"amount: not a number: {exc}", typed)
 
     async def adjust_it() -> dict[str, Any]:
         entry = await container.adjust_points(
@@ -402,7 +427,7 @@ async def adjust(
     try:
         answer = await once(request, container, data.once, data, adjust_it)
     except AppError as exc:
-        return done(request, f"{words('could_not')}: {exc}", to, ok=False)
+        return refused(request, to, "adjust", str(exc), typed)
     return done(request, answer["text"], to)
 
 
@@ -424,15 +449,16 @@ async def redeem(
     """Spend a member's points at checkout (RedeemPoints: at most the balance)."""
     words = request.app.state.console_words
     to = f"/admin/members/{user_id}"
+    typed = {"points": data.points, "reason": data.reason, "booking_id": data.booking_id}
     try:
         points = parse_amount(data.points)
     except AmountError as exc:
-        return done(request, f"{words('could_not')}: points: not a number: {exc}", to, ok=False)
+        return refused(request, to, "redeem", f"points: not a number: {exc}", typed)
     booking_id = None
     if data.booking_id.strip():
         booking = data.booking_id.strip()
         if not booking.isdigit() or not 0 < int(booking) <= MAX_ID:
-            return done(request, f"{words('could_not')}: booking_id: no such booking", to, False)
+            return refused(request, to, "redeem", "booking_id: no such booking", typed)
         booking_id = int(booking)
 
     async def redeem_it() -> dict[str, Any]:
@@ -444,7 +470,7 @@ async def redeem(
     try:
         answer = await once(request, container, data.once, data, redeem_it)
     except AppError as exc:
-        return done(request, f"{words('could_not')}: {exc}", to, ok=False)
+        return refused(request, to, "redeem", str(exc), typed)
     return done(request, answer["text"], to)
 
 
@@ -501,7 +527,7 @@ async def checkout(
     return page(
         request, "checkout.html", lines=shown_lines,
         total_points=sum((line.redemption.points for line in lines), Decimal(0)),
-        day=shown, state=state.value, states=[s.value for s in RedemptionState], query=query,
+        day=shown, state=state.value, states=list(RedemptionState), query=query,
         flagged=flagged, back=f"{query}&offset={offset}",
     )  # fmt: skip
 

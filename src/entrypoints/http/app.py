@@ -147,7 +147,7 @@ def create_app(
     return Litestar(
         route_handlers=route_handlers,
         dependencies=DEPENDENCIES,
-        exception_handlers=EXCEPTION_HANDLERS,
+        exception_handlers={**EXCEPTION_HANDLERS, **console.exception_handlers},
         on_app_init=[jwt_auth.on_app_init],
         before_send=[security_headers],
         middleware=middleware,

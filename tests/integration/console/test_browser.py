@@ -43,7 +43,7 @@ def test_link_an_unmatched_booking_and_the_balance_changes(page: Page, console: 
     page.goto(f"{console.admin_url}/unmatched")
     card = page.locator("section.booking", has_text=f"stranger{n}@example.com")
     expect(card).to_be_visible()
-    expect(card).to_contain_text("matches no")  # the reason
+    expect(card).to_contain_text("не найдена у клиентов")  # the reason, in words
     # Click one: the search (typing is not a click); click two: Link.
     card.get_by_role("searchbox").fill(f"maria{n}@")
     card.get_by_role("button", name="Привязать").click()
@@ -98,8 +98,16 @@ def test_adjust_points(page: Page, console: Console) -> None:
     adjust.get_by_label("Баллы (+/−)").fill("-1000")
     adjust.get_by_label("Причина").fill("ошибка")
     adjust.get_by_role("button", name="Изменить баллы").click()
-    expect(page.get_by_role("status")).to_contain_text("negative")
+    # Refused: the reason next to the amount, in Russian; what was typed is still there.
+    adjust = page.locator("form.adjust")
+    expect(adjust.locator("#adjust-amount-error")).to_have_text(
+        "Баланс стал бы меньше нуля (сейчас 120,50)", timeout=TIMEOUT
+    )
+    expect(adjust.get_by_label("Баллы (+/−)")).to_have_value("-1000")
+    expect(adjust.get_by_label("Баллы (+/−)")).to_have_attribute("aria-invalid", "true")
+    expect(adjust.get_by_label("Причина")).to_have_value("ошибка")
     expect(page.locator("#balance")).to_have_text("120,50")
+    shot(page, "member-field-error")
 
 
 def test_redeem_points_on_the_member_page(page: Page, console: Console) -> None:
@@ -129,7 +137,12 @@ def test_redeem_points_on_the_member_page(page: Page, console: Console) -> None:
     redeem.get_by_label("Баллы к списанию").fill("1000")
     redeem.get_by_label("Причина").fill("слишком много")
     redeem.get_by_role("button", name="Списать баллы").click()
-    expect(page.get_by_role("status")).to_contain_text("more than the balance", timeout=TIMEOUT)
+    redeem = page.locator("form.redeem")
+    expect(redeem.locator("#redeem-points-error")).to_have_text(
+        "Больше, чем на балансе (379,50)", timeout=TIMEOUT
+    )
+    expect(redeem.get_by_label("Баллы к списанию")).to_have_value("1000")
+    expect(redeem.get_by_label("Причина")).to_have_value("слишком много")
     expect(page.locator("#balance")).to_have_text("379,50")
 
 
@@ -181,7 +194,7 @@ def test_checkout_today_lists_held_points_until_the_visit_is_paid(
     )
     page.reload()
     expect(page.locator(f"#redemption-{redemption}")).to_have_count(0)
-    page.locator("nav.filters").get_by_text("CAPTURED").click()
+    page.locator("nav.filters").get_by_text("Списаны при оплате").click()
     expect(page.locator(f"#redemption-{redemption}")).to_contain_text("450,00")
     row.get_by_role("link").click()
     expect(page).to_have_url(re.compile(rf"/admin/members/{member_id}$"))
@@ -394,3 +407,22 @@ def test_double_click_on_sync_now_starts_one_run(page: Page, console: Console) -
     progress = page.locator("#sync-progress")
     expect(progress.locator("p.finished")).to_have_text("Синхронизация завершена", timeout=TIMEOUT)
     assert int(console.sql("SELECT count(*) FROM sync_runs")[0][0]) == before + 1
+
+
+def test_an_unknown_address_and_a_too_long_search_are_console_pages(
+    page: Page, console: Console
+) -> None:
+    sign_in(page, console, admin(console))
+    expect(page.get_by_role("heading", name="Обзор")).to_be_visible()
+    page.goto(f"{console.admin_url}/no-such-page")
+    expect(page.get_by_role("heading", name="Страница не найдена")).to_be_visible()
+    page.get_by_role("link", name="← Вернуться").click()
+    expect(page.get_by_role("heading", name="Обзор")).to_be_visible()
+    # The header's search box: 101 characters typed (maxlength stops typing, not a URL).
+    page.goto(f"{console.admin_url}/members?q={'я' * 101}")
+    expect(page.get_by_role("heading", name="Неверный запрос")).to_be_visible()
+    expect(page.get_by_text("Поиск: не длиннее 100 символов")).to_be_visible()
+    shot(page, "error-page")
+    page.get_by_role("searchbox", name="Найти клиента").fill("анна")
+    page.get_by_role("searchbox", name="Найти клиента").press("Enter")
+    expect(page.get_by_role("heading", name="Клиенты")).to_be_visible()

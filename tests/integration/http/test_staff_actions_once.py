@@ -86,7 +86,8 @@ async def test_amount_rule_the_console_refuses_what_it_used_to_misread(
     }  # fmt: skip
     refused = await api.client.post(f"/admin/members/{member.id}/points", data=form)
     page = (await api.client.get(refused.headers["location"])).text
-    assert 'class="flash bad"' in page and "amount: not a number" in page
+    # Refused next to its field, in staff's words (the amount rule).
+    assert 'id="adjust-amount-error"' in page and "Введите число" in page
     assert (await api.container.profile(member.id)).account.balance == Decimal("0.00")
 
 
