@@ -21,7 +21,7 @@ def _cli(url: str, *args: str, stdin: str = "", **env: str) -> subprocess.Comple
     clean = {k: v for k, v in os.environ.items() if k != "ADMIN_PASSWORD"}
     return subprocess.run(
         [sys.executable, "-m", "src.entrypoints.cli", "create-admin", *args],
-        env={**clean, "DATABASE_URL": url, **env}, input=stdin, capture_output=True,
+        env={**clean, "APP_ENV": "dev", "DATABASE_URL": url, **env}, input=stdin, capture_output=True,
         text=True, cwd=ROOT, timeout=60,
     )  # fmt: skip
 
