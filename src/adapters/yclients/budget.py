@@ -5,6 +5,8 @@ than one interval after request n: spaced, never bunched), a "not before" moment
 429's `Retry-After`, and a choice of who gets the next slot: the interactive requests first,
 then, within a priority, the waiting salons in turn (round-robin over company ids, each
 salon's own requests first come, first served).
+And since a slot is only a time to send (a busy process wakes late), a log of the sends
+themselves in YClients' sliding one-second window has the last word (`send_window`).
 
 Why a Lua script rather than a library: the limiters on PyPI that keep their state in Redis
 (`limits`, `pyrate-limiter`, `throttled-py` (which has a GCRA), `redis-rate-limiters`)
