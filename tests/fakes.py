@@ -704,6 +704,15 @@ class FakeSyncRuns:
         r = self.s.runs.get(run_id)
         return replace(r, counts=copy.copy(r.counts)) if r else None
 
+    async def last_succeeded(self, company_id: int, kind: str | None = None) -> SyncRun | None:
+        rows = [
+            r for r in self.s.runs.values()
+            if r.company_id == company_id and r.status is RunStatus.SUCCEEDED
+            and (kind is None or r.kind == kind)
+        ]  # fmt: skip
+        last = max(rows, key=lambda r: r.started_at, default=None)
+        return replace(last, counts=copy.copy(last.counts)) if last else None
+
     async def query(self, company_id: int | None, limit: int, offset: int) -> Page[SyncRun]:
         rows = [r for r in self.s.runs.values() if company_id is None or r.company_id == company_id]
         rows.sort(key=lambda r: r.id or 0, reverse=True)
@@ -879,6 +888,7 @@ class FakeGateway:
         self.requests = 0
         self.fail_with: Exception | None = None
         self.priorities: list[Priority] = []  # of every call, in order
+        self.changed_after: list[datetime | None] = []  # of every `record_pages` call
 
     def put(self, *records: YClientsRecord) -> None:
         for r in records:
@@ -894,9 +904,11 @@ class FakeGateway:
         priority: Priority = Priority.BACKGROUND,
     ) -> AsyncIterator[RecordPage]:
         self.priorities.append(priority)
+        self.changed_after.append(changed_after)
         rows = sorted(
             (r for k, r in self.records.items()
-             if k.company_id == company_id and start <= r.appointment_at.date() <= end),
+             if k.company_id == company_id and start <= r.appointment_at.date() <= end
+             and (changed_after is None or r.last_change_at > changed_after)),
             key=lambda r: r.record_id,
         )  # fmt: skip
         for i in range(0, len(rows), self.page_size):

@@ -416,6 +416,10 @@ class SyncRunRepository(Protocol):
 
     async def get(self, run_id: int) -> SyncRun | None: ...
 
+    async def last_succeeded(self, company_id: int, kind: str | None = None) -> SyncRun | None:
+        """The company's SUCCEEDED run (of `kind`, if given) that started last."""
+        ...
+
     async def query(self, company_id: int | None, limit: int, offset: int) -> Page[SyncRun]: ...
 
 

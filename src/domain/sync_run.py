@@ -18,6 +18,11 @@ class RunStatus(enum.StrEnum):
     SKIPPED = "SKIPPED"  # another sync of the same company was running
 
 
+class SyncKind(enum.StrEnum):
+    FULL = "full"
+    INCREMENTAL = "incremental"
+
+
 @dataclass(slots=True)
 class SyncCounts:
     fetched: int = 0
@@ -28,6 +33,7 @@ class SyncCounts:
     unmatched: int = 0
     points_awarded: Decimal = ZERO
     errors: int = 0
+    requests: int = 0  # YClients pages read (retries not counted)
 
     def add(self, other: SyncCounts) -> None:
         for name in self.__slots__:  # type: ignore[attr-defined]
@@ -48,6 +54,9 @@ class SyncRun:
     heartbeat_at: datetime | None = None
     # The run the reaper found lost and this one finishes in its place (one retry per run).
     retry_of: int | None = None
+    # FULL: every record of the sync window; INCREMENTAL: only those changed since the
+    # salon's last successful run (YClients' `changed_after`, less a safety margin).
+    kind: str = "full"
 
     def last_seen(self) -> datetime:
         return self.heartbeat_at or self.started_at

@@ -440,6 +440,8 @@ def build_container(
         past_days=settings.SYNC_PAST_DAYS,
         future_days=settings.SYNC_FUTURE_DAYS,
         heartbeat_every=settings.SYNC_HEARTBEAT_SECONDS,
+        full_sweep_every=timedelta(hours=settings.SYNC_FULL_SWEEP_HOURS),
+        incremental_margin=timedelta(minutes=settings.SYNC_INCREMENTAL_MARGIN_MINUTES),
     )
     salon_defaults = SalonDefaults(region=settings.SALON_REGION, timezone=settings.ADMIN_TIMEZONE)
     admit = AdmitWebhook(uow_factory, settings.YCLIENTS_WEBHOOK_SECRET)

@@ -48,6 +48,10 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True):
     SYNC_INTERVAL_SECONDS_OVERRIDE: Annotated[int, msgspec.Meta(ge=0)] = 0
     SYNC_PAST_DAYS: int = 30
     SYNC_FUTURE_DAYS: int = 60
+    # A scheduled sync reads only what changed since the salon's last run (less the margin);
+    # a salon whose last full sweep of the window is older than this gets one instead.
+    SYNC_FULL_SWEEP_HOURS: Annotated[float, msgspec.Meta(gt=0)] = 24.0
+    SYNC_INCREMENTAL_MARGIN_MINUTES: Annotated[float, msgspec.Meta(ge=0)] = 10.0
     SYNC_WAIT_SECONDS: float = 600.0  # how long `sync-bookings?wait=true` waits for the run
     WEBHOOK_MAX_ATTEMPTS: int = 5
     WEBHOOK_RETRY_DELAY_SECONDS: float = 5.0  # grows linearly per attempt, with jitter

@@ -320,6 +320,8 @@ class SyncRunRow(Base):
     unmatched: Mapped[int] = mapped_column(Integer, server_default="0")
     points_awarded: Mapped[Decimal] = mapped_column(server_default="0")
     errors: Mapped[int] = mapped_column(Integer, server_default="0")
+    requests: Mapped[int] = mapped_column(Integer, server_default="0")  # (0017)
+    kind: Mapped[str] = mapped_column(String(16), server_default="full")  # (0017)
 
 
 class SalonRow(Base):

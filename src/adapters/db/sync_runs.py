@@ -30,6 +30,7 @@ def to_run(row: Any) -> SyncRun:
         id=row.id,
         heartbeat_at=row.heartbeat_at,
         retry_of=row.retry_of,
+        kind=row.kind,
     )
 
 
@@ -40,6 +41,7 @@ def _values(run: SyncRun) -> dict[str, Any]:
         "heartbeat_at": run.heartbeat_at,
         "finished_at": run.finished_at,
         "error": run.error,
+        "kind": run.kind,
         **{name: getattr(run.counts, name) for name in _COUNT_COLUMNS},
     }
 
@@ -92,6 +94,13 @@ class SqlSyncRuns:
             .limit(limit)
         )
         return [to_run(row) for row in await self.db.execute(stmt)]
+
+    async def last_succeeded(self, company_id: int, kind: str | None = None) -> SyncRun | None:
+        stmt = select(runs).where(_c.company_id == company_id, _c.status == "SUCCEEDED")
+        if kind is not None:
+            stmt = stmt.where(_c.kind == kind)
+        row = (await self.db.execute(stmt.order_by(_c.started_at.desc()).limit(1))).first()
+        return to_run(row) if row else None
 
     async def get(self, run_id: int) -> SyncRun | None:
         row = (await self.db.execute(select(runs).where(_c.id == run_id))).first()

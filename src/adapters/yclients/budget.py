@@ -5,6 +5,8 @@ than one interval after request n: spaced, never bunched), a "not before" moment
 429's `Retry-After`, and a choice of who gets the next slot: the interactive requests first,
 then, within a priority, the waiting salons in turn (round-robin over company ids, each
 salon's own requests first come, first served).
+And since a slot is only a time to send (a busy process wakes late), a log of the sends
+themselves in YClients' sliding one-second window has the last word (`send_window`).
 
 Why a Lua script rather than a library: the limiters on PyPI that keep their state in Redis
 (`limits`, `pyrate-limiter`, `throttled-py` (which has a GCRA), `redis-rate-limiters`)
@@ -22,7 +24,7 @@ import contextlib
 import time
 import uuid
 from collections import OrderedDict, deque
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
@@ -37,12 +39,35 @@ from src.application.request_budget import Priority
 RATE_MARGIN = 0.9
 # A 429 without a usable Retry-After still pauses everyone this long (the limit is per second).
 DEFAULT_429_PAUSE = 1.0
+# The send log's window, as a share of the limit's one second (see `send_window`).
+SEND_WINDOW_GUARD = 1.1
 
 
 def interval_for(rate: float, margin: float = RATE_MARGIN) -> float:
     if rate <= 0:
         raise ValueError("rate must be positive")
     return 1.0 / (rate * margin)
+
+
+def send_window(rate: float, guard: float = SEND_WINDOW_GUARD) -> tuple[int, float]:
+    """The send log's rule: at most `count` requests actually leave within any `seconds`.
+
+    A slot is a time to send, but a process whose event loop is busy (or that was not
+    scheduled) wakes late and sends late, so a late request and the punctual ones after it
+    arrive bunched: slots alone do not bound what YClients counts, the arrivals in any one
+    second. So every request, at the moment it is about to go (after any sleep), is also
+    entered in a log of the sends themselves, in the same sliding-window form YClients (and
+    the simulator) count: if `count` sends already left within the last `seconds`, it waits
+    until the oldest of them leaves the window and asks again. `seconds` is one second
+    widened by `guard` (10%): what moves a request between the log and YClients' counter
+    (network, the rest of the event loop) must then differ by 100 ms between two requests
+    five apart before a sixth arrives within a second. Punctual requests, spaced by the
+    slots (1/(rate × 0.9)), never wait in the log: `count` + 1 of them span 1.11 s."""
+    if rate <= 0:
+        raise ValueError("rate must be positive")
+    if rate >= 1:
+        return int(rate), guard
+    return 1, guard / rate
 
 
 class LocalRequestBudget:
@@ -64,6 +89,8 @@ class LocalRequestBudget:
             p: OrderedDict() for p in Priority
         }
         self._dispatcher: asyncio.Task[None] | None = None
+        self._send_count, self._send_window = send_window(rate)
+        self._sent: deque[float] = deque()  # the send log: when requests actually left
 
     async def acquire(self, company_id: int, priority: Priority) -> None:
         waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
@@ -75,6 +102,23 @@ class LocalRequestBudget:
         except asyncio.CancelledError:
             self._forget(company_id, priority, waiter)
             raise
+        # The slot is ours; we may have woken late: the send log has the last word.
+        while (wait := self._log_send()) > 0:  # noqa: ASYNC110 (a time, not an event)
+            await asyncio.sleep(wait)
+
+    def _log_send(self) -> float:
+        """0 and the send entered in the log, or how long to wait before asking again."""
+        now = self._clock()
+        sent = self._sent
+        while sent and sent[0] <= now - self._send_window:
+            sent.popleft()
+        wait = self._not_before - now
+        if wait <= 0 and len(sent) >= self._send_count:
+            wait = sent[0] + self._send_window - now
+        if wait > 0:
+            return max(wait, 0.001)
+        sent.append(now)
+        return 0.0
 
     async def pause(self, seconds: float) -> None:
         self._not_before = max(self._not_before, self._clock() + max(seconds, 0.0))
@@ -205,6 +249,27 @@ if mine then return {1, mine - now} end
 return {0, math.max(math.max(tat, nb) - lookahead - now, 1)}
 """
 
+# The send log (see `send_window`): `sent` holds the moments requests actually left (Redis
+# TIME, ms), one member per request. Returns 0 (entered: send now) or the ms to wait
+# before asking again (the window is full, or a 429's pause has not ended).
+_SEND = """
+local p, token = ARGV[1], ARGV[2]
+local count, window = tonumber(ARGV[3]), tonumber(ARGV[4])
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local nb = tonumber(redis.call('GET', p .. 'nb') or '0')
+if nb > now then return nb - now end
+local log = p .. 'sent'
+redis.call('ZREMRANGEBYSCORE', log, '-inf', now - window)
+if redis.call('ZCARD', log) >= count then
+  local oldest = tonumber(redis.call('ZRANGE', log, 0, 0, 'WITHSCORES')[2])
+  return math.max(oldest + window - now, 1)
+end
+redis.call('ZADD', log, now, token)
+redis.call('PEXPIRE', log, window + 1000)
+return 0
+"""
+
 _PAUSE = """
 local p, ms = ARGV[1], tonumber(ARGV[2])
 local t = redis.call('TIME')
@@ -229,8 +294,10 @@ class RedisRequestBudget:
         *,
         margin: float = RATE_MARGIN,
         max_poll: float = 1.0,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
         self.redis = redis
+        self._sleep = sleep  # tests make a process that wakes late
         self.prefix = "{" + prefix + "}:"
         self.interval = interval_for(rate, margin)
         self._interval_ms = max(1, round(self.interval * 1000))
@@ -241,6 +308,9 @@ class RedisRequestBudget:
         self._leave = redis.register_script(_LEAVE)
         self._poll = redis.register_script(_POLL)
         self._pause = redis.register_script(_PAUSE)
+        self._send = redis.register_script(_SEND)
+        count, seconds = send_window(rate)
+        self._send_args: list[str | int] = [count, max(1, round(seconds * 1000))]
 
     @classmethod
     def from_url(cls, url: str, prefix: str, rate: float) -> RedisRequestBudget:
@@ -261,12 +331,15 @@ class RedisRequestBudget:
                 )  # fmt: skip
                 if status == 1:
                     if ms > 0:
-                        await asyncio.sleep(ms / 1000)
-                    return
+                        await self._sleep(ms / 1000)
+                    break
                 if status == -1:  # slept past our heartbeat: queue again, at the back
                     await self._enqueue(args=[*args, self._alive_ms])
                     continue
-                await asyncio.sleep(min(ms / 1000, self._max_poll))
+                await self._sleep(min(ms / 1000, self._max_poll))
+            # The slot is ours, but we may have woken late: the send log has the last word.
+            while (wait := await self._send(args=[self.prefix, token, *self._send_args])) > 0:
+                await self._sleep(wait / 1000)
         except RedisError as exc:
             await self._give_up(args)
             raise GatewayError(f"the YClients request budget (Redis) failed: {exc}") from exc

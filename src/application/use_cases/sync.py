@@ -30,7 +30,14 @@ from src.application.switches import Switches
 from src.application.use_cases.award import AwardBonus
 from src.application.use_cases.ingest import IngestRecords
 from src.domain.quarantine import QuarantinedRecord
-from src.domain.sync_run import WORKER_LOST, RunStatus, SyncCounts, SyncRun, takeover_after
+from src.domain.sync_run import (
+    WORKER_LOST,
+    RunStatus,
+    SyncCounts,
+    SyncKind,
+    SyncRun,
+    takeover_after,
+)
 
 log = logging.getLogger(__name__)
 
@@ -69,6 +76,8 @@ class SyncBookings:
         past_days: int = 30,
         future_days: int = 60,
         heartbeat_every: float = 30.0,
+        full_sweep_every: timedelta = timedelta(hours=24),
+        incremental_margin: timedelta = timedelta(minutes=10),
     ) -> None:
         self.uow_factory = uow_factory
         self.gateway = gateway
@@ -79,6 +88,8 @@ class SyncBookings:
         self.future_days = future_days
         self.heartbeat_every = heartbeat_every
         self.takeover_after = takeover_after(heartbeat_every)
+        self.full_sweep_every = full_sweep_every
+        self.incremental_margin = incremental_margin
 
     async def __call__(
         self, company_id: int, trigger: str = "manual", run_id: int | None = None
@@ -117,6 +128,22 @@ class SyncBookings:
             await uow.commit()
         return (mine, True) if claimed else (run, False)
 
+    async def _plan(self, run: SyncRun) -> tuple[str, datetime | None]:
+        """The run's kind and `changed_after`. A scheduled run asks only for the records
+        changed since the salon's last successful run started, less the margin (a quiet
+        salon costs one request); a full sweep of the window runs for a manual sync, a salon
+        never swept and one whose last full sweep is older than `full_sweep_every`."""
+        if run.trigger != "schedule":
+            return SyncKind.FULL, None
+        async with self.uow_factory() as uow:
+            last_full = await uow.sync_runs.last_succeeded(run.company_id, SyncKind.FULL)
+            last = await uow.sync_runs.last_succeeded(run.company_id)
+        if last_full is None or last is None:
+            return SyncKind.FULL, None
+        if last_full.started_at <= run.started_at - self.full_sweep_every:
+            return SyncKind.FULL, None
+        return SyncKind.INCREMENTAL, last.started_at - self.incremental_margin
+
     def _stale_before(self) -> datetime:
         return self.clock.now() - self.takeover_after
 
@@ -143,7 +170,8 @@ class SyncBookings:
         end = (now + timedelta(days=self.future_days + 1)).date()
         pages: asyncio.Queue[RecordPage | None] = asyncio.Queue(maxsize=PREFETCH_PAGES)
         priority = priority_of_trigger(run.trigger)
-        producer = asyncio.create_task(self._fetch(company_id, start, end, pages, priority))
+        run.kind, changed_after = await self._plan(run)
+        producer = asyncio.create_task(self._fetch(run, start, end, changed_after, pages, priority))
         beat = asyncio.create_task(self._beat(run.id))  # type: ignore[arg-type]
         writing: set[asyncio.Task[SyncCounts]] = set()
         cancelled: asyncio.CancelledError | None = None
@@ -200,14 +228,18 @@ class SyncBookings:
 
     async def _fetch(
         self,
-        company_id: int,
+        run: SyncRun,
         start,
         end,
+        changed_after: datetime | None,
         pages: asyncio.Queue[RecordPage | None],  # type: ignore[no-untyped-def]
         priority: Priority,
     ) -> None:
         try:
-            async for page in self.gateway.record_pages(company_id, start, end, priority=priority):
+            async for page in self.gateway.record_pages(
+                run.company_id, start, end, changed_after, priority=priority
+            ):
+                run.counts.requests += 1
                 await pages.put(page)
         finally:
             await pages.put(None)

@@ -474,6 +474,8 @@ class SyncRunOut(Struct, kw_only=True):
     error: str | None
     started_at: datetime
     finished_at: datetime | None
+    kind: str = "full"  # full: the whole window; incremental: changes since the last run
+    requests: int = 0  # YClients pages read
 
 
 def sync_run_out(run: SyncRun) -> SyncRunOut:
@@ -495,6 +497,8 @@ def sync_run_out(run: SyncRun) -> SyncRunOut:
         error=run.error,
         started_at=run.started_at,
         finished_at=run.finished_at,
+        kind=str(run.kind),
+        requests=c.requests,
     )
 
 

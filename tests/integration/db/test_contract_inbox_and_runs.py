@@ -8,7 +8,7 @@ from decimal import Decimal
 
 from src.application.ports import UnitOfWorkFactory
 from src.domain.inbox import EventState, WebhookEvent, dedupe_key
-from src.domain.sync_run import RunStatus, SyncCounts, SyncRun
+from src.domain.sync_run import RunStatus, SyncCounts, SyncKind, SyncRun
 from tests.integration.db.helpers import COMPANY, T0
 
 
@@ -112,3 +112,23 @@ async def test_sync_runs_add_save_get_query(uow_factory: UnitOfWorkFactory) -> N
         everything = await uow.sync_runs.query(None, limit=1, offset=1)
     assert [r.id for r in mine.items] == [c.id, a.id] and mine.total == 2
     assert [r.id for r in everything.items] == [b.id] and everything.total == 3
+
+
+async def test_sync_runs_last_succeeded_of_a_kind(uow_factory: UnitOfWorkFactory) -> None:
+    def run(minutes: int, kind: SyncKind, status: RunStatus = RunStatus.SUCCEEDED) -> SyncRun:
+        return SyncRun(COMPANY, "schedule", T0 + timedelta(minutes=minutes), status=status,
+                       kind=kind, counts=SyncCounts(requests=minutes))  # fmt: skip
+
+    async with uow_factory() as uow:
+        assert await uow.sync_runs.last_succeeded(COMPANY) is None
+        full = await uow.sync_runs.add(run(0, SyncKind.FULL))
+        incremental = await uow.sync_runs.add(run(30, SyncKind.INCREMENTAL))
+        await uow.sync_runs.add(run(60, SyncKind.FULL, RunStatus.FAILED))
+        await uow.sync_runs.add(SyncRun(COMPANY + 1, "schedule", T0 + timedelta(hours=2),
+                                        status=RunStatus.SUCCEEDED))  # fmt: skip
+        await uow.commit()
+    async with uow_factory() as uow:
+        assert await uow.sync_runs.last_succeeded(COMPANY) == incremental
+        assert await uow.sync_runs.last_succeeded(COMPANY, SyncKind.FULL) == full
+        assert (await uow.sync_runs.get(incremental.id)).kind == SyncKind.INCREMENTAL  # type: ignore[union-attr]
+    assert incremental.counts.requests == 30

@@ -17,6 +17,7 @@ RUNS = "/api/v1/yclients/sync-runs"
 RUN_KEYS = {
     "run_id", "company_id", "trigger", "status", "fetched", "created", "updated", "unchanged",
     "linked", "unmatched", "points_awarded", "errors", "error", "started_at", "finished_at",
+    "kind", "requests",
 }  # fmt: skip
 
 

@@ -8,6 +8,7 @@ import asyncio
 import itertools
 import json
 import os
+import random
 import subprocess
 import sys
 import time
@@ -216,3 +217,39 @@ async def test_a_cancelled_waiter_gives_its_turn_away() -> None:
     await budget.acquire(3, Priority.BACKGROUND)
     # It takes the next slot, not the one after (the cancelled waiter's slot is not lost).
     assert time.monotonic() - started < 0.2
+
+
+# --- late senders -----------------------------------------------------------------------------
+
+
+async def test_late_senders_do_not_put_more_than_the_rate_in_any_second(
+    redis: Redis, prefix: str
+) -> None:
+    # Regression (the soak's 429s): two processes share the budget; one is busy and wakes
+    # up to 400 ms after its slot. Slots alone let its late request arrive together with
+    # the punctual ones handed out after it: six in one second. The send log counts the
+    # sends themselves, so no one-second window ever holds more than the rate.
+    rate = 5
+    rng = random.Random(7)
+
+    async def wake_late(seconds: float) -> None:
+        await asyncio.sleep(seconds + rng.uniform(0.0, 0.4))
+
+    punctual = RedisRequestBudget(redis, prefix, rate)
+    busy = RedisRequestBudget(redis, prefix, rate, sleep=wake_late)
+    times: list[float] = []
+
+    async def request(budget: RedisRequestBudget, company: int, count: int) -> None:
+        for _ in range(count):
+            await budget.acquire(company, Priority.BACKGROUND)
+            times.append(time.monotonic())
+
+    await asyncio.gather(
+        *(request(busy, c, 6) for c in (1, 2, 3)),
+        *(request(punctual, c, 6) for c in (4, 5, 6)),
+    )
+
+    assert len(times) == 36
+    assert busiest_second(times) <= rate
+    # The budget is still used: 36 requests at 4.5/s take about 8 s, not much more.
+    assert max(times) - min(times) < 36 / rate * 1.5
