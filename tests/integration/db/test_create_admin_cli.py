@@ -21,8 +21,8 @@ def _cli(url: str, *args: str, stdin: str = "", **env: str) -> subprocess.Comple
     clean = {k: v for k, v in os.environ.items() if k != "ADMIN_PASSWORD"}
     return subprocess.run(
         [sys.executable, "-m", "src.entrypoints.cli", "create-admin", *args],
-        env={**clean, "APP_ENV": "dev", "DATABASE_URL": url, **env}, input=stdin, capture_output=True,
-        text=True, cwd=ROOT, timeout=60,
+        env={**clean, "APP_ENV": "dev", "DATABASE_URL": url, **env}, input=stdin,
+        capture_output=True, text=True, cwd=ROOT, timeout=300,
     )  # fmt: skip
 
 

@@ -24,8 +24,8 @@ ROOT = Path(__file__).resolve().parents[3]
 def _cli(url: str, *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "src.entrypoints.cli", "trust-contacts", *args],
-        env={**os.environ, "APP_ENV": "dev", "DATABASE_URL": url}, capture_output=True, text=True, cwd=ROOT,
-        timeout=300,
+        env={**os.environ, "APP_ENV": "dev", "DATABASE_URL": url}, capture_output=True,
+        text=True, cwd=ROOT, timeout=300,
     )  # fmt: skip
 
 
