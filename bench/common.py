@@ -45,6 +45,17 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+# Production rules refuse to log codes: mail goes to a closed port (a registration does not
+# wait for it) and no SMS are sent. Every process or container a benchmark builds uses these.
+QUIET_NOTIFIER = {
+    "SMTP_HOST": "127.0.0.1",
+    "SMTP_PORT": "9",
+    "SMTP_FROM": "salon@example.com",
+    "SMTP_STARTTLS": "false",
+    "SMS_PROVIDER": "none",
+}
+
+
 def base_env(**extra: str) -> dict[str, str]:
     """The environment of a process we start: ours minus any YClients/simulator settings
     (and any .env file in the repo does not apply: processes run with cwd=ROOT, so we set
@@ -61,13 +72,7 @@ def base_env(**extra: str) -> dict[str, str]:
         YCLIENTS_COMPANY_IDS=str(COMPANY_ID),
         YCLIENTS_PARTNER_TOKEN=PARTNER_TOKEN,
         YCLIENTS_USER_TOKEN=USER_TOKEN,
-        # Production rules refuse to log codes: mail goes to a closed port (a registration
-        # does not wait for it) and no SMS are sent.
-        SMTP_HOST="127.0.0.1",
-        SMTP_PORT="9",
-        SMTP_FROM="salon@example.com",
-        SMTP_STARTTLS="false",
-        SMS_PROVIDER="none",
+        **QUIET_NOTIFIER,
         METRICS_TOKEN="bench-metrics-token",
         LOG_LEVEL="WARNING",
         LOG_FORMAT="json",

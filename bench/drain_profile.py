@@ -22,7 +22,7 @@ from pathlib import Path
 from sqlalchemy import event
 
 from bench import loadgen
-from bench.common import COMPANY_ID, temporary_database
+from bench.common import COMPANY_ID, QUIET_NOTIFIER, temporary_database
 from bench.drain import FIRST_RECORD_ID
 from bench.receipt import add_member
 from bench.webhook import webhook_body
@@ -41,7 +41,7 @@ async def main(events: int, profile: Path | None, batch_size: int) -> None:
             "APP_ENV": "bench", "DATABASE_URL": url, "YCLIENTS_COMPANY_IDS": str(COMPANY_ID),
             "YCLIENTS_BASE_URL": "http://127.0.0.1:9/api/v1", "YCLIENTS_PARTNER_TOKEN": "p",
             "YCLIENTS_USER_TOKEN": "u", "INBOX_BATCH_SIZE": str(batch_size),
-            "LOG_LEVEL": "WARNING",
+            "LOG_LEVEL": "WARNING", **QUIET_NOTIFIER,
         })  # fmt: skip
         container = build_container(settings)
         try:

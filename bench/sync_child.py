@@ -25,7 +25,7 @@ from typing import Any
 
 from sqlalchemy import event
 
-from bench.common import COMPANY_ID, PARTNER_TOKEN, USER_TOKEN, peak_rss_mb
+from bench.common import COMPANY_ID, PARTNER_TOKEN, QUIET_NOTIFIER, USER_TOKEN, peak_rss_mb
 from src.adapters.yclients.client import YClientsClient
 from src.entrypoints.bootstrap import build_container
 from src.entrypoints.logs import configure_logging
@@ -135,6 +135,7 @@ async def sync(args: argparse.Namespace) -> dict[str, Any]:
             "SYNC_FUTURE_DAYS": str(FUTURE_DAYS),
             "LOG_LEVEL": args.log_level,
             "LOG_FORMAT": "json",
+            **QUIET_NOTIFIER,
         },
         dotenv=Path("/nonexistent"),
     )

@@ -15,6 +15,7 @@ from sqlalchemy import event, pool, text
 from bench.common import (
     JWT_SECRET,
     PYTHON,
+    QUIET_NOTIFIER,
     Procs,
     free_port,
     percentile,
@@ -118,7 +119,9 @@ async def run(quick: bool, log: Any = print) -> dict[str, Any]:
         async with temporary_database("bench_upcoming") as url:
             member, fill_s = await fill(url, size)
             explained = await plans(url, member)
-            settings = load_settings({"JWT_SECRET": JWT_SECRET, "APP_ENV": "bench"})
+            settings = load_settings(
+                {"JWT_SECRET": JWT_SECRET, "APP_ENV": "bench", **QUIET_NOTIFIER}
+            )
             token = issue_token(settings, User(member, "member@bench.example", "x", Role.USER))
             with Procs() as procs:
                 port = free_port()

@@ -38,6 +38,7 @@ CODES: dict[type[enum.Enum] | str, dict[str, Pair]] = {
         "HELD": ("В резерве", "On hold"),
         "CAPTURED": ("Списаны при оплате", "Spent at payment"),
         "RELEASED": ("Возвращены", "Given back"),
+        "REVERSED": ("Возвращены после отмены визита", "Given back: visit cancelled"),
         "REDEEMED": ("Списаны сразу", "Spent at once"),
     },
     EntryKind: {
@@ -61,6 +62,7 @@ CODES: dict[type[enum.Enum] | str, dict[str, Pair]] = {
         "PROCESSED": ("Обработан", "Processed"),
         "IGNORED": ("Не нужен", "Not needed"),
         "DEAD": ("Не обработан", "Failed"),
+        "HELD": ("Отложен: салон на паузе или не подключён", "Held: salon paused or unknown"),
     },
     Role: {
         "user": ("Клиент", "Client"),

@@ -95,9 +95,10 @@ async def every_state(api: Api) -> Scene:
         api.record(done.record_id, comment=comment_line(code), status=BookingStatus.CANCELLED,
                    at=visit, changed=later)
     )  # fmt: skip
-    # Holds: one kept, one released by the member, one captured by the visit's completion.
+    # Holds: one kept, one released by the member, one captured by the visit's completion,
+    # one captured and then reversed by the visit's cancellation.
     ids = {}
-    for n in range(3):
+    for n in range(4):
         record = api.record(comment=comment_line(code), at=visit + timedelta(hours=6 + n))
         await api.ingest(record)
         booking = await api.booking(record.record_id)
@@ -111,6 +112,15 @@ async def every_state(api: Api) -> Scene:
         api.record(captured.record_id, comment=comment_line(code), at=captured.appointment_at,
                    status=BookingStatus.COMPLETED, changed=later)
     )  # fmt: skip
+    reversed_ = ids[3][0]
+    for status, at in (
+        (BookingStatus.COMPLETED, later),
+        (BookingStatus.CANCELLED, later + timedelta(minutes=1)),
+    ):
+        await api.ingest(
+            api.record(reversed_.record_id, comment=comment_line(code),
+                       at=reversed_.appointment_at, status=status, changed=at)
+        )  # fmt: skip
     pending = await api.booking(records[BookingStatus.PENDING].record_id)
     await c.redeem_points(
         member.id, Decimal(50), "оплата у стойки", admin.id, booking_id=pending.id

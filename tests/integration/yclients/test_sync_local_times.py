@@ -35,7 +35,7 @@ async def test_a_sync_stores_each_records_offset(
         )["id"]
         for name, delta in offsets.items()
     }
-    settings = Settings(DATABASE_URL=pg_url, YCLIENTS_COMPANY_IDS=(COMPANY_ID,))
+    settings = Settings(APP_ENV="dev", DATABASE_URL=pg_url, YCLIENTS_COMPANY_IDS=(COMPANY_ID,))
     container = build_container(settings, uow_factory=pg_uow_factory, gateway=make_client())
     try:
         run = await container.sync(COMPANY_ID, "manual")
