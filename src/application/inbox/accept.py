@@ -139,6 +139,10 @@ class AcceptWebhook:
             raise ValidationFailed(
                 f"company_id {notice.company_id} is not a configured company (YCLIENTS_COMPANY_IDS)"
             )
+        # Any company may be held now (a salon not added yet), so its id is checked here too:
+        # an id out of the column's range failed the group commit (400 write_rejected).
+        if not 0 < notice.company_id <= MAX_RESOURCE_ID:
+            raise ValidationFailed(f"company_id {notice.company_id} is not a YClients id")
         if not 0 < notice.resource_id <= MAX_RESOURCE_ID:
             raise ValidationFailed(f"resource_id {notice.resource_id} is not a YClients id")
         if "\x00" in notice.resource + notice.status:

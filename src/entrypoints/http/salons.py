@@ -8,9 +8,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from litestar import Request, Router, get, patch, post
-from litestar.params import JSONBody, Parameter
-from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
+from litestar import HttpMethod, Request, Response, Router, get, patch, post, route
+from litestar.params import JSONBody, PathParameter
+from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_204_NO_CONTENT
 from msgspec import UNSET, Meta, Struct, UnsetType
 
 from src.application.use_cases.salons import SalonView
@@ -18,11 +18,14 @@ from src.domain.salon import MAX_COMPANY_ID, MAX_NAME_LENGTH, Salon, SalonStatus
 from src.entrypoints.http.auth import admin_only
 from src.entrypoints.http.dependencies import UseCases
 from src.entrypoints.http.errors import error_responses
+from src.entrypoints.http.schemas import MAX_ID
 from src.entrypoints.salon_links import public_base_url, webhook_url
 
-CompanyIdValue = Annotated[int, Meta(ge=1, le=MAX_COMPANY_ID)]
+# JSON numbers above 2**53 lose precision in the OpenAPI document (and in clients): ids are
+# bounded there, as every other id of the API (`MAX_ID`).
+CompanyIdValue = Annotated[int, Meta(ge=1, le=min(MAX_COMPANY_ID, MAX_ID))]
 CompanyIdPath = Annotated[
-    int, Parameter(ge=1, le=MAX_COMPANY_ID, description="YClients company id")
+    int, PathParameter(ge=1, le=min(MAX_COMPANY_ID, MAX_ID), description="YClients company id")
 ]
 Name = Annotated[str, Meta(min_length=1, max_length=MAX_NAME_LENGTH)]
 Region = Annotated[str, Meta(min_length=2, max_length=2, description="ISO 3166 country code")]
@@ -170,9 +173,16 @@ async def rotate_salon_secret(
     return _out(request, salon, secret)
 
 
+@route("/salons", http_method=[HttpMethod.OPTIONS], include_in_schema=False, sync_to_thread=False)
+def salons_options() -> Response[None]:
+    # Litestar builds the automatic OPTIONS answer when a path's first handler is added, so
+    # with GET and POST on one path it would announce only the first (as for redemptions).
+    return Response(None, status_code=HTTP_204_NO_CONTENT, headers={"Allow": "GET, OPTIONS, POST"})
+
+
 salons_router = Router(
     "/api/v1/admin",
-    route_handlers=[list_salons, add_salon, change_salon, rotate_salon_secret],
+    route_handlers=[salons_options, list_salons, add_salon, change_salon, rotate_salon_secret],
     guards=[admin_only],
     tags=["admin"],
 )

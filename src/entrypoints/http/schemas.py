@@ -514,7 +514,7 @@ class WebhookEventOut(Struct):
     resource: str
     resource_id: int
     event_status: str
-    state: Literal["PENDING", "PROCESSED", "IGNORED", "DEAD"]
+    state: Literal["PENDING", "PROCESSED", "IGNORED", "DEAD", "HELD"]
     attempts: int
     last_error: str | None
     received_at: datetime
