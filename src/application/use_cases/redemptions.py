@@ -110,11 +110,7 @@ class ReleaseHold:
             seen = await uow.redemptions.get(redemption_id)
             if seen is None or seen.user_id != user_id:
                 raise NotFound(f"redemption {redemption_id} does not exist")
-            # Lock in the order AwardBonus does: booking, redemption, account.
-            bookings = await uow.bookings.lock_many([seen.booking_id] if seen.booking_id else [])
-            redemption = await uow.redemptions.lock(redemption_id)
-            assert redemption is not None  # nothing deletes redemptions
-            booking = bookings[0] if bookings else None
+            booking, redemption = await _lock_hold(uow, seen)
             refusal = release_refusal(booking, redemption, self.clock.now(), self.rules)
             if refusal is not None:
                 raise Conflict(refusal)
@@ -141,11 +137,7 @@ class CaptureHold:
             seen = await uow.redemptions.get(redemption_id)
             if seen is None or seen.booking_id is None:
                 raise NotFound(f"hold {redemption_id} does not exist")
-            # Lock in the order AwardBonus does: booking, redemption, account.
-            bookings = await uow.bookings.lock_many([seen.booking_id])
-            redemption = await uow.redemptions.lock(redemption_id)
-            assert redemption is not None  # nothing deletes redemptions
-            booking = bookings[0] if bookings else None
+            booking, redemption = await _lock_hold(uow, seen)
             refusal = capture_refusal(booking, redemption, self.clock.now(), self.rules)
             if refusal is not None:
                 raise Conflict(refusal)
@@ -153,6 +145,16 @@ class CaptureHold:
             await capture(uow, [redemption], self.clock)
             await uow.commit()
         return redemption
+
+
+async def _lock_hold(uow: UnitOfWork, seen: Redemption) -> tuple[Booking | None, Redemption]:
+    """Its booking and the redemption itself, locked in the order AwardBonus takes them
+    (booking, redemption, account), so a member's release and a staff capture serialise."""
+    assert seen.id is not None
+    bookings = await uow.bookings.lock_many([seen.booking_id] if seen.booking_id else [])
+    redemption = await uow.redemptions.lock(seen.id)
+    assert redemption is not None  # nothing deletes redemptions
+    return (bookings[0] if bookings else None), redemption
 
 
 async def release(
