@@ -461,14 +461,23 @@ async def test_the_member_page_marks_verified_contacts(api: Api) -> None:
     assert "badge verified" not in shown
 
 
-async def test_sync_now_polls_its_runs_until_they_end_or_says_why_it_could_not(api: Api) -> None:
+async def test_sync_now_polls_its_runs_until_they_end_or_says_why_it_could_not(
+    api: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
     await _signed_in(api)
+    queued: list[int] = []
+
+    async def hold_sync(company_id: int, trigger: str, run_id: int | None = None) -> None:
+        queued.append(company_id)  # no worker here: the run stays QUEUED until the test ends it
+
+    monkeypatch.setattr(api.container.queue, "sync_company", hold_sync)
     headers = {"HX-Request": "true", "x-csrftoken": await csrf_token(api.client)}
     started = await api.client.post("/admin/sync", headers=headers, data={"once": "sync-key-1"})
     assert started.status_code == 200, started.text
     ids = re.search(r'hx-get="/admin/sync-runs\?ids=([0-9,]+)" hx-trigger="every 1s"', started.text)
     assert ids, started.text
     assert "Синхронизация идёт" in started.text and 'data-status="QUEUED"' in started.text
+    assert queued, "the sync was handed to the queue"
     async with api.engine.begin() as conn:  # what the worker does: the run ends
         await conn.execute(
             text(
