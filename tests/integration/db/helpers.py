@@ -88,9 +88,9 @@ def data(b: Booking | None) -> Booking | None:
 
 async def upsert(factory: UnitOfWorkFactory, *bookings: Booking) -> dict[BookingKey, int]:
     async with factory() as uow:
-        ids = await uow.bookings.upsert_many(list(bookings))
+        rows = await uow.bookings.upsert_and_lock(list(bookings))
         await uow.commit()
-    return ids
+    return {key: b.id for key, b in rows.items()}  # type: ignore[misc]
 
 
 async def stored(factory: UnitOfWorkFactory, booking_id: int) -> Booking:
