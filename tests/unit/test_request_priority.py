@@ -4,8 +4,8 @@ API / console button, the CLI) is interactive, a scheduled one is background."""
 from __future__ import annotations
 
 import pytest
-from src.application.ports.request_budget import Priority, priority_of_trigger
 
+from src.application.ports.request_budget import Priority, priority_of_trigger
 from tests.unit.conftest import World
 
 

@@ -19,10 +19,10 @@ import time
 
 import httpx
 from redis.asyncio import Redis
-from src.application.ports.request_budget import Priority
 
 from src.adapters.yclients.budget import RedisRequestBudget
 from src.adapters.yclients.client import RetryPolicy, YClientsClient
+from src.application.ports.request_budget import Priority
 
 
 async def main(

@@ -20,10 +20,10 @@ from subprocess import Popen
 import httpx
 import pytest
 from redis.asyncio import Redis
-from src.application.ports.request_budget import Priority, RequestBudget
 
 from src.adapters.yclients.budget import LocalRequestBudget, RedisRequestBudget
 from src.adapters.yclients.client import RetryPolicy, YClientsClient
+from src.application.ports.request_budget import Priority, RequestBudget
 
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 ROOT = Path(__file__).resolve().parents[3]
