@@ -10,7 +10,7 @@ from typing import Any
 from src.application.ports.uow import UnitOfWorkFactory
 from src.application.ports.users import NewUser
 from src.domain.booking import Booking, BookingKey, BookingStatus
-from src.domain.codes import comment_line
+from src.domain.client_codes import comment_line
 from src.domain.record import ServiceLine, YClientsRecord
 from src.domain.user import User
 from tests.factories import RecordFactory

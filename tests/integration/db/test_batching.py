@@ -15,7 +15,7 @@ from src.application.ports.users import NewUser
 from src.application.switches import Switches
 from src.application.use_cases.ingest import IngestRecords
 from src.domain.booking import BookingStatus
-from src.domain.codes import comment_line
+from src.domain.client_codes import comment_line
 from src.domain.record import ClientInfo, ServiceLine, YClientsRecord
 from tests.fakes.clock import FakeClock
 from tests.integration.db.helpers import COMPANY, T0, booking
