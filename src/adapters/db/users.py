@@ -22,8 +22,15 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects import postgresql
 
-from src.adapters.db.executor import Executor
-from src.adapters.db.models import AccountRow, BookingRow, UserRow, table, utcnow
+from src.adapters.db.executor import Executor, violated_unique_index
+from src.adapters.db.models import (
+    VERIFIED_CONTACT_INDEXES,
+    AccountRow,
+    BookingRow,
+    UserRow,
+    table,
+    utcnow,
+)
 from src.application.errors import ConcurrentUpdate, ContactTaken, DuplicateEmail
 from src.application.ports.paging import Page
 from src.application.ports.users import ContactMatches, MemberQuery, MemberSummary, NewUser
@@ -252,8 +259,7 @@ class SqlUsers:
         except ConcurrentUpdate as exc:
             # The partial unique index over verified contacts: another member holds it (a
             # concurrent verification that committed first, which this one waited for).
-            message = str(exc.__cause__)
-            if "verified" in message or "users.phone_key" in message or "users.email" in message:
+            if violated_unique_index(exc.__cause__, users) in VERIFIED_CONTACT_INDEXES:
                 raise ContactTaken(f"{purpose.value}: already verified by another member") from exc
             raise
 
