@@ -40,7 +40,7 @@ from src.adapters.tasks.table import Entry, TaskWork, schedule
 from src.adapters.tasks.taskiq_runner import TaskiqRunner, build_broker
 from src.adapters.yclients.budget import LocalRequestBudget, RedisRequestBudget
 from src.adapters.yclients.client import RetryPolicy, YClientsClient
-from src.adapters.yclients.mapping import WebhookBodyDecoder
+from src.adapters.yclients.webhooks import WebhookBodyDecoder
 from src.application.errors import NotificationFailed
 from src.application.inbox.accept import AcceptWebhook
 from src.application.inbox.admin import (
