@@ -28,7 +28,8 @@ from src.adapters.db.booking_writes import (
 )
 from src.adapters.db.executor import Executor, chunks
 from src.adapters.db.models import RedemptionRow, table, utcnow
-from src.application.ports import BookingQuery, Page
+from src.application.ports.bookings import BookingQuery
+from src.application.ports.paging import Page
 from src.domain.booking import DELETE_CLOCK_SKEW, Booking, BookingKey, BookingStatus, MatchMethod
 from src.domain.contacts import DEFAULT_REGION
 

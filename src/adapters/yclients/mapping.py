@@ -27,7 +27,7 @@ from src.adapters.yclients.schema import (
     record_decoder,
     record_id_decoder,
 )
-from src.application.ports import RecordError
+from src.application.ports.yclients import RecordError
 from src.domain.booking import BookingStatus
 from src.domain.record import ClientInfo, ServiceLine, YClientsRecord
 

@@ -8,7 +8,7 @@ import msgspec
 from src.adapters.yclients.mapping import RecordMappingError, decode_record, split_validation_error
 from src.adapters.yclients.schema import WebhookEnvelope, company_decoder, is_null, webhook_decoder
 from src.application.errors import MalformedPayload, ValidationFailed
-from src.application.ports import WebhookNotice
+from src.application.ports.yclients import WebhookNotice
 from src.domain.booking import BookingStatus
 from src.domain.record import YClientsRecord
 
