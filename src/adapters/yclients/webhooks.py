@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import msgspec
 
 from src.adapters.yclients.mapping import RecordMappingError, decode_record, split_validation_error
@@ -71,19 +73,7 @@ def record_from_webhook(envelope: WebhookEnvelope) -> YClientsRecord | None:
 
 
 def _as_deleted(record: YClientsRecord) -> YClientsRecord:
-    return YClientsRecord(
-        company_id=record.company_id,
-        record_id=record.record_id,
-        status=BookingStatus.CANCELLED,
-        appointment_at=record.appointment_at,
-        last_change_at=record.last_change_at,
-        services=record.services,
-        staff_name=record.staff_name,
-        client=record.client,
-        comment=record.comment,
-        deleted=True,
-        utc_offset_minutes=record.utc_offset_minutes,
-    )
+    return replace(record, status=BookingStatus.CANCELLED, deleted=True)
 
 
 class WebhookBodyDecoder:
