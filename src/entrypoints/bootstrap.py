@@ -62,7 +62,7 @@ from src.application.ports.uow import UnitOfWorkFactory
 from src.application.ports.yclients import WebhookDecoder, YClientsGateway
 from src.application.switches import Switches
 from src.application.use_cases.bookings import LinkBookingManually, ListBookings, ListUnmatched
-from src.application.use_cases.codes import GenerateUniqueCodes, IssueBookingForm
+from src.application.use_cases.client_codes import GenerateUniqueCodes, IssueBookingForm
 from src.application.use_cases.expire_points import ExpirePoints, ExpiringSoon, RecordTtl
 from src.application.use_cases.ingest import IngestRecords
 from src.application.use_cases.ledger_view import LedgerContextOf
@@ -111,13 +111,13 @@ from src.application.use_cases.users import (
     TrustContacts,
 )
 from src.application.use_cases.verification import (
-    Codes,
     ResendCode,
     SendWelcomeCodes,
     SetPhone,
+    VerificationCodes,
     VerifyContact,
 )
-from src.domain.codes import generate_code
+from src.domain.client_codes import generate_client_code
 from src.domain.redemption import HoldRules
 from src.entrypoints.settings import Settings, SettingsError, check_notifications, sms_regions
 
@@ -274,7 +274,8 @@ def build_runner(settings: Settings) -> TaskiqRunner | InProcessRunner:
 
 
 class _NoSms:
-    """SMS_PROVIDER=none: no phone gets a code (`Codes(sms=False)` never asks for one)."""
+    """SMS_PROVIDER=none: no phone gets a code (`VerificationCodes(sms=False)` never asks
+    for one)."""
 
     async def send_sms(self, to: str, text: str, code: str | None = None) -> None:
         raise NotificationFailed("sms: this salon sends no SMS (SMS_PROVIDER=none)")
@@ -405,7 +406,7 @@ def build_container(
     decoder = WebhookBodyDecoder()
     queue = queue or build_runner(settings)
     # Code digests are keyed with the app secret (JWT_SECRET, checked in production).
-    codes = Codes(
+    codes = VerificationCodes(
         settings.JWT_SECRET,
         clock,
         notifier,
@@ -504,9 +505,9 @@ def build_container(
         confirm_password_reset=ConfirmPasswordReset(uow_factory, codes, hasher),
         profile=GetProfile(uow_factory),
         issue_booking_form=IssueBookingForm(
-            uow_factory, generate_code, settings.YCLIENTS_WIDGET_URL
+            uow_factory, generate_client_code, settings.YCLIENTS_WIDGET_URL
         ),
-        generate_unique_codes=GenerateUniqueCodes(uow_factory, generate_code),
+        generate_unique_codes=GenerateUniqueCodes(uow_factory, generate_client_code),
         list_bookings=ListBookings(uow_factory, clock),
         list_unmatched=ListUnmatched(uow_factory),
         link_booking=LinkBookingManually(uow_factory, clock, switches),

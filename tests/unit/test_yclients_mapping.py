@@ -21,7 +21,7 @@ from src.adapters.yclients.webhooks import (
 )
 from src.application.errors import MalformedPayload, ValidationFailed
 from src.domain.booking import Booking, BookingStatus
-from src.domain.codes import extract_code
+from src.domain.client_codes import extract_code
 from src.domain.contacts import normalize_email, phone_key
 from tests.paths import YCLIENTS_FIXTURES
 

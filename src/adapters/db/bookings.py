@@ -94,19 +94,6 @@ class SqlBookings:
         rows = await self._rows_by_keys(keys, lock=False, columns="versions")
         return {b.key: b for b in map(to_version, rows)}
 
-    async def upsert_many(self, batch: Sequence[Booking]) -> dict[BookingKey, int]:
-        rows = latest_per_key(batch)
-        if not rows:
-            return {}
-        result = await self._write(rows, _c.id, _c.company_id, _c.yclients_record_id)
-        ids = {BookingKey(c, r): i for i, c, r in result}
-        # Keys whose stored row was fresher were not returned: fetch their ids.
-        missing = [b.key for b in rows if b.key not in ids]
-        if missing:
-            for row in await self._rows_by_keys(missing, lock=False):
-                ids[BookingKey(row.company_id, row.yclients_record_id)] = row.id
-        return ids
-
     async def upsert_and_lock(
         self, batch: Sequence[Booking], want: Collection[BookingKey] | None = None
     ) -> dict[BookingKey, Booking]:

@@ -73,7 +73,7 @@ class SqlInbox:
     def __init__(self, db: Executor) -> None:
         self.db = db
 
-    async def add(self, event: WebhookEvent) -> tuple[int, bool]:
+    async def _add(self, event: WebhookEvent) -> tuple[int, bool]:
         stmt = (
             self.db.insert(events)
             .values(dict(zip(_EVENT_COLUMNS, _event_row(event), strict=True)))
@@ -88,7 +88,7 @@ class SqlInbox:
 
     async def add_many(self, events: Sequence[WebhookEvent]) -> list[tuple[int, bool]]:
         if not self.db.is_postgres:  # SQLite (one process, one writer): one by one
-            return [await self.add(e) for e in events]
+            return [await self._add(e) for e in events]
         if not events:
             return []
         params = as_arrays(list(_EVENT_COLUMNS), map(_event_row, events))

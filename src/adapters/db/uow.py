@@ -78,9 +78,6 @@ class SqlUnitOfWork:
                 raise
             raise translated from exc
 
-    async def rollback(self) -> None:
-        await self._db.conn.rollback()
-
 
 class SqlUnitOfWorkFactory:
     """`factory()` → a new `SqlUnitOfWork` on the engine: a connection and Core statements,

@@ -182,7 +182,7 @@ async def list_sync_runs(
     offset: Offset = 0,
 ) -> PageOut[SyncRunOut]:
     """Newest first."""
-    page = await container.sync_runs.list(company_id, limit, offset)
+    page = await container.sync_runs.page(company_id, limit, offset)
     return page_of(page, [sync_run_out(r) for r in page.items])
 
 
