@@ -1,5 +1,5 @@
-"""loyalty_redemptions.released_by: the admin who cancelled a hold at the front desk (NULL
-when the member gave it back or the visit's cancellation released it).
+"""loyalty_redemptions.released_by: who gave a hold back, an admin at the front desk or the
+member (their own id); NULL when the visit's cancellation released it.
 
 Revision ID: 0018
 Revises: 0017

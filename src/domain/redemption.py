@@ -47,7 +47,9 @@ class Redemption:
     updated_at: datetime | None = None
     visit_price: Decimal | None = None  # the visit's price when the hold was made
     captured_by: int | None = None  # the staff member who captured it at checkout
-    released_by: int | None = None  # the staff member who cancelled it (else None)
+    # Who gave it back: the member (their own id) or staff (an admin's); None: the visit's
+    # cancellation did, or it was released before this was kept.
+    released_by: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -234,7 +236,7 @@ def amount_to_pay(booking: Booking, redemption: Redemption | None) -> Decimal:
 class ReleaseCause(enum.StrEnum):
     """Why a hold's points went back to the member."""
 
-    STAFF = "STAFF"  # cancelled at the front desk (released_by)
+    STAFF = "STAFF"  # cancelled at the front desk (released_by an admin)
     VISIT = "VISIT"  # the visit was cancelled, missed or deleted
     MEMBER = "MEMBER"  # the member gave it back in the app
 
@@ -244,7 +246,8 @@ def release_cause(booking: Booking | None, redemption: Redemption) -> ReleaseCau
     if redemption.state not in (RedemptionState.RELEASED, RedemptionState.REVERSED):
         return None
     if redemption.released_by is not None:
-        return ReleaseCause.STAFF
+        mine = redemption.released_by == redemption.user_id
+        return ReleaseCause.MEMBER if mine else ReleaseCause.STAFF
     if (
         redemption.state is RedemptionState.REVERSED
         or booking is None

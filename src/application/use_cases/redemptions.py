@@ -117,6 +117,7 @@ class ReleaseHold:
             refusal = release_refusal(booking, redemption, self.clock.now(), self.rules)
             if refusal is not None:
                 raise Conflict(refusal)
+            redemption.released_by = user_id  # the member's own (the desk's list says so)
             await release(uow, [redemption], self.clock)
             await uow.commit()
         return redemption
