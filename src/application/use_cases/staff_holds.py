@@ -6,7 +6,8 @@ from __future__ import annotations
 import logging
 
 from src.application.errors import Conflict, NotFound, ValidationFailed
-from src.application.ports import Clock, UnitOfWorkFactory
+from src.application.ports.clock import Clock
+from src.application.ports.uow import UnitOfWorkFactory
 from src.application.use_cases.redemptions import _lock_hold, release
 from src.domain.redemption import Redemption, cancel_refusal
 

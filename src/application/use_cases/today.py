@@ -6,7 +6,9 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 
-from src.application.ports import BookingQuery, Clock, UnitOfWorkFactory
+from src.application.ports.bookings import BookingQuery
+from src.application.ports.clock import Clock
+from src.application.ports.uow import UnitOfWorkFactory
 from src.domain.booking import Booking
 from src.domain.money import ZERO
 from src.domain.redemption import (
