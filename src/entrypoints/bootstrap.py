@@ -40,7 +40,7 @@ from src.adapters.tasks.table import Entry, TaskWork, schedule
 from src.adapters.tasks.taskiq_runner import TaskiqRunner, build_broker
 from src.adapters.yclients.budget import LocalRequestBudget, RedisRequestBudget
 from src.adapters.yclients.client import RetryPolicy, YClientsClient
-from src.adapters.yclients.mapping import WebhookBodyDecoder
+from src.adapters.yclients.webhooks import WebhookBodyDecoder
 from src.application.errors import NotificationFailed
 from src.application.inbox.accept import AcceptWebhook
 from src.application.inbox.admin import (
@@ -96,6 +96,7 @@ from src.application.use_cases.salons import (
     SalonQueries,
     SyncActiveSalons,
 )
+from src.application.use_cases.staff_holds import CancelHold
 from src.application.use_cases.sync import (
     ReapSyncRuns,
     RequestSync,
@@ -103,6 +104,7 @@ from src.application.use_cases.sync import (
     SyncBookings,
     SyncRunQueries,
 )
+from src.application.use_cases.today import TodayVisits
 from src.application.use_cases.users import (
     Authenticate,
     ChangePassword,
@@ -172,6 +174,8 @@ class Container:
     redeem_points: RedeemPoints
     points_held: PointsHeld
     checkout_list: CheckoutList
+    today_visits: TodayVisits
+    cancel_hold: CancelHold
     reconcile_points: ReconcilePoints
     expire_points: ExpirePoints
     record_ttl: RecordTtl
@@ -523,6 +527,8 @@ def build_container(
         redeem_points=RedeemPoints(uow_factory, clock, hold_rules(settings)),
         points_held=PointsHeld(uow_factory),
         checkout_list=CheckoutList(uow_factory, clock),
+        today_visits=TodayVisits(uow_factory, clock, hold_rules(settings)),
+        cancel_hold=CancelHold(uow_factory, clock),
         reconcile_points=reconcile_points,
         expire_points=expire_points,
         record_ttl=RecordTtl(uow_factory, clock, settings.POINTS_TTL_DAYS),

@@ -11,13 +11,11 @@ from typing import Any
 
 import pytest
 
-from src.adapters.yclients.mapping import (
+from src.adapters.yclients.mapping import RecordMappingError, decode_page, decode_record
+from src.adapters.yclients.webhooks import (
     InvalidWebhook,
     MalformedWebhook,
-    RecordMappingError,
     WebhookBodyDecoder,
-    decode_page,
-    decode_record,
     parse_webhook,
     record_from_webhook,
 )

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any, TypeVar
 
-from sqlalchemy import Table, UniqueConstraint
+from sqlalchemy import ColumnElement, Table, UniqueConstraint, bindparam, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.exc import DBAPIError, IntegrityError
@@ -177,6 +177,18 @@ class Executor:
             if translated is None:
                 raise
             raise translated from exc
+
+    async def update_each(
+        self, key: ColumnElement[Any], rows: Iterable[tuple[Any, dict[str, Any]]]
+    ) -> None:
+        """`UPDATE key's table SET values WHERE key = k` for each (k, values) in `rows`, as
+        one executemany statement whatever their number; every `values` names the same
+        columns."""
+        name = f"k_{key.key}"  # a column's own name is taken by the SET clause
+        params = [{name: k, **values} for k, values in rows]
+        if params:
+            table = key.table  # type: ignore[attr-defined]
+            await self.execute(update(table).where(key == bindparam(name)), params)
 
 
 _COMPILED: dict[tuple[int, str], tuple[str, tuple[str, ...], dict[str, Any]]] = {}

@@ -250,6 +250,7 @@ class RedemptionRow(Base):
     # it at checkout (an id kept for the record, without a foreign key: see migration 0015).
     visit_price: Mapped[Decimal | None]
     captured_by: Mapped[int | None] = mapped_column(BigInteger)
+    released_by: Mapped[int | None] = mapped_column(BigInteger)  # an admin or the member
     created_at: Mapped[datetime] = _created()
     updated_at: Mapped[datetime] = _updated()
 

@@ -45,13 +45,14 @@ HTML = MediaType.HTML  # handlers that answer a page or a redirect (`-> Any`) sa
 
 # The navigation, in order: (endpoint path, label key). A new page is one line here.
 NAV = [
-    ("/admin", "overview"),
+    ("/admin", "today"),
+    ("/admin/checkout", "checkout"),
     ("/admin/unmatched", "unmatched"),
+    ("/admin/members", "members"),
     ("/admin/webhooks", "webhooks"),
     ("/admin/salons", "salons"),
-    ("/admin/members", "members"),
-    ("/admin/checkout", "checkout"),
     ("/admin/settings", "settings"),
+    ("/admin/overview", "overview"),  # the owner's: sync runs, webhook counts, switches
 ]
 
 
@@ -211,7 +212,7 @@ async def _overview(container: UseCases) -> dict[str, Any]:
     }
 
 
-@get("/")
+@get("/overview")
 async def overview(request: Request[Any, Any, Any], container: UseCases) -> Template:
     return page(request, "overview.html", **await _overview(container))
 
@@ -528,7 +529,8 @@ async def checkout(
         request, "checkout.html", lines=shown_lines,
         total_points=sum((line.redemption.points for line in lines), Decimal(0)),
         day=shown, state=state.value, states=list(RedemptionState), query=query,
-        flagged=flagged, back=f"{query}&offset={offset}",
+        flagged=flagged, back=f"{query}&offset={offset}", refresh=30,
+        is_today=shown == container.clock.now().astimezone(words.zone).date(),
     )  # fmt: skip
 
 

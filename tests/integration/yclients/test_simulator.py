@@ -12,7 +12,7 @@ import httpx
 import pytest
 from litestar import Litestar, Request, Response, post
 
-from src.adapters.yclients.mapping import parse_webhook, record_from_webhook
+from src.adapters.yclients.webhooks import parse_webhook, record_from_webhook
 from src.domain.booking import BookingStatus
 from src.domain.client_codes import extract_code
 from src.domain.contacts import phone_key
