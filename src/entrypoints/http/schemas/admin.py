@@ -16,7 +16,7 @@ from src.domain.loyalty import LedgerEntry
 from src.domain.quarantine import QuarantinedRecord
 from src.domain.redemption import Redemption
 from src.entrypoints.http.schemas.booking import BookingOut, ServiceOut, booking_fields
-from src.entrypoints.http.schemas.common import Id, Money, money
+from src.entrypoints.http.schemas.common import MAX_ID, Id, Money, money
 from src.entrypoints.http.schemas.loyalty import TransactionOut, transaction_out
 from src.entrypoints.http.schemas.redemptions import (
     PositivePoints,
@@ -89,7 +89,9 @@ def admin_booking_out(b: Booking) -> AdminBookingOut:
 
 
 class LinkIn(Struct):
-    user_id: Id
+    user_id: Annotated[
+        int, Meta(ge=1, le=MAX_ID, description="An existing member's id (422 otherwise).")
+    ]
 
 
 class AdjustmentIn(Struct):

@@ -8,14 +8,18 @@ from typing import Annotated, Literal
 from msgspec import Meta, Struct
 
 from src.domain.redemption import Redemption
-from src.entrypoints.http.schemas.common import Id, Money, money
+from src.entrypoints.http.schemas.common import MAX_ID, Money, money
 
+# Above zero, at most two places and nine digits before the point: "0" and "0.00" do not
+# match (a nonzero digit before the point, or a nonzero fraction after zeros).
+POSITIVE_POINTS_PATTERN = r"^\+?(?:0*[1-9][0-9]{0,8}(?:\.[0-9]{1,2})?|0+\.(?:0[1-9]|[1-9][0-9]?))$"
 PositivePoints = Annotated[
     str,
     Meta(
         description="Points as a decimal string, at most two places, above zero",
         examples=["150.00", "20"],
-        pattern=r"^\+?\d{1,9}(\.\d{1,2})?$",
+        pattern=POSITIVE_POINTS_PATTERN,
+        max_length=16,
     ),
 ]
 
@@ -24,8 +28,30 @@ RedemptionStateName = Literal["HELD", "CAPTURED", "RELEASED", "REDEEMED", "REVER
 
 
 class RedemptionIn(Struct):
-    booking_id: Id
-    points: PositivePoints
+    booking_id: Annotated[
+        int,
+        Meta(
+            ge=1,
+            le=MAX_ID,
+            description=(
+                "One of the member's own bookings (404 otherwise), upcoming (PENDING or "
+                "CONFIRMED: 422 otherwise), without an active hold (409)."
+            ),
+        ),
+    ]
+    points: Annotated[
+        str,
+        Meta(
+            description=(
+                "Points to set aside, as a decimal string above zero with at most two places; "
+                "at most the balance and REDEMPTION_MAX_PERCENT of the visit's price, less "
+                "what staff already redeemed on it (422 otherwise)."
+            ),
+            examples=["150.00", "20"],
+            pattern=POSITIVE_POINTS_PATTERN,
+            max_length=16,
+        ),
+    ]
 
 
 class RedemptionOut(Struct):

@@ -12,22 +12,69 @@ from src.domain.user import User
 from src.entrypoints.http.schemas.common import NO_NUL, Money, money
 from src.entrypoints.http.schemas.loyalty import LevelOut, level_out
 
-Email = Annotated[
+EMAIL_PATTERN = r"^\s*[^@\s\x00]+@[^@\s\x00]+\s*$"
+NewPassword = Annotated[
+    str,
+    Meta(min_length=MIN_PASSWORD_LENGTH, max_length=128, pattern=NO_NUL, examples=["s3cret-pass"]),
+]
+# 7 to 15 digits (E.164 holds at most 15), with the separators people write: the characters
+# the server reads. The length rule of each country is the phone library's, not a pattern.
+PHONE_PATTERN = r"^\s*\+?(?:[ ()\-.]*[0-9]){7,15}[ ()\-.]*\s*$"
+# The limit is the column's (users.phone varchar(32)).
+Phone = Annotated[
     str,
     Meta(
-        max_length=254, pattern=r"^\s*[^@\s\x00]+@[^@\s\x00]+\s*$", examples=["maria@example.com"]
+        max_length=32,
+        pattern=PHONE_PATTERN,
+        examples=["+7 916 123-45-67", "8 (916) 123-45-67"],
+        description=(
+            "A phone number with its country code (+7 916 …), or as dialled in the salon's "
+            "country (SALON_REGION: 8 916 … in Russia). Its length must fit that country's "
+            "numbering plan, which no pattern states: otherwise 422 `phone: not a phone number`."
+        ),
+    ),
+]
+CODE_PATTERN = r"^\s*[0-9]{6}\s*$"  # spaces around the digits are ignored
+VerificationCode = Annotated[
+    str,
+    Meta(
+        max_length=16,
+        pattern=CODE_PATTERN,
+        examples=["042917"],
+        description=(
+            "The last code sent to this contact. Wrong, used or expired: 400 `invalid_code`; "
+            "5 wrong tries per code and 10 a day, then 429 until the day is over; the phone's "
+            "without a phone set: 422."
+        ),
+    ),
+]
+ResetCode = Annotated[
+    str,
+    Meta(
+        max_length=16,
+        pattern=CODE_PATTERN,
+        examples=["042917"],
+        description=(
+            "The last reset code sent to the email. Wrong, used or expired, or an unknown "
+            "email: the same 400 `invalid_code`."
+        ),
     ),
 ]
 
 
 class RegisterIn(Struct):
-    email: Email
-    password: Annotated[str, Meta(min_length=MIN_PASSWORD_LENGTH, max_length=128, pattern=NO_NUL)]
-    # The limits are the columns' (users.phone varchar(32), users.name varchar(255)).
-    phone: (
-        Annotated[str, Meta(max_length=32, pattern=NO_NUL, examples=["+7 916 123-45-67"])] | None
-    ) = None
-    name: Annotated[str, Meta(max_length=255, pattern=NO_NUL)] | None = None
+    email: Annotated[
+        str,
+        Meta(
+            max_length=254,
+            pattern=EMAIL_PATTERN,
+            examples=["maria@example.com"],
+            description="Stored trimmed and lower-cased; taken (in any case): 409.",
+        ),
+    ]
+    password: NewPassword
+    phone: Phone | None = None
+    name: Annotated[str, Meta(max_length=255, pattern=NO_NUL)] | None = None  # the column's
 
 
 class LoginIn(Struct):
@@ -36,19 +83,23 @@ class LoginIn(Struct):
 
 
 class PasswordChangeIn(Struct):
-    current_password: Annotated[str, Meta(max_length=128, pattern=NO_NUL)]
-    new_password: Annotated[str, Meta(min_length=8, max_length=128, pattern=NO_NUL)]
-
-
-CODE_PATTERN = r"^\s*[0-9]{6}\s*$"
+    current_password: Annotated[
+        str,
+        Meta(
+            max_length=128,
+            pattern=NO_NUL,
+            description="The account's current password; a wrong one is 422.",
+        ),
+    ]
+    new_password: NewPassword
 
 
 class CodeIn(Struct):
-    code: Annotated[str, Meta(max_length=16, pattern=CODE_PATTERN, examples=["042917"])]
+    code: VerificationCode
 
 
 class PhoneIn(Struct):
-    phone: Annotated[str, Meta(max_length=32, pattern=NO_NUL, examples=["+7 916 123-45-67"])]
+    phone: Phone
 
 
 class PasswordResetRequestIn(Struct):
@@ -56,9 +107,17 @@ class PasswordResetRequestIn(Struct):
 
 
 class PasswordResetConfirmIn(Struct):
-    email: Annotated[str, Meta(max_length=254, pattern=NO_NUL)]
-    code: Annotated[str, Meta(max_length=16, pattern=NO_NUL)]  # a malformed one: the same 400
-    new_password: Annotated[str, Meta(min_length=8, max_length=128, pattern=NO_NUL)]
+    email: Annotated[
+        str,
+        Meta(
+            max_length=254,
+            pattern=EMAIL_PATTERN,
+            examples=["maria@example.com"],
+            description="The account's email; an unknown one answers as a wrong code does.",
+        ),
+    ]
+    code: ResetCode
+    new_password: NewPassword
 
 
 class AcceptedOut(Struct):
