@@ -198,12 +198,12 @@ async def logout(request: Request[Any, Any, Any]) -> Redirect:
 async def _overview(container: UseCases) -> dict[str, Any]:
     companies = []
     for cid in container.settings.YCLIENTS_COMPANY_IDS:
-        runs = await container.sync_runs.list(cid, 5, 0)
+        runs = await container.sync_runs.page(cid, 5, 0)
         companies.append({"id": cid, "runs": runs.items})
     inbox = {}
     for state in EventState:
-        inbox[state] = (await container.webhook_events.list(state, 1, 0)).total
-    latest = (await container.webhook_events.list(None, 1, 0)).items
+        inbox[state] = (await container.webhook_events.page(state, 1, 0)).total
+    latest = (await container.webhook_events.page(None, 1, 0)).items
     return {
         "companies": companies,
         "inbox": inbox,
@@ -326,7 +326,7 @@ async def webhooks(
     offset: Offset = 0,
 ) -> Template:
     chosen = next((s for s in EventState if s.value == (state_ or "").upper()), None)
-    events = await container.webhook_events.list(chosen, PAGE, offset)
+    events = await container.webhook_events.page(chosen, PAGE, offset)
     return page(
         request, "webhooks.html", page_=events, state=chosen.value if chosen else "",
         states=list(EventState), pretty_body=pretty_body,

@@ -23,7 +23,7 @@ from src.application.use_cases.loyalty import AdjustPoints
 from src.application.use_cases.redemptions import CaptureHold, HoldPoints, ReleaseHold
 from src.application.use_cases.staff_holds import CancelHold
 from src.domain.booking import BookingKey, BookingStatus
-from src.domain.codes import comment_line
+from src.domain.client_codes import comment_line
 from src.domain.loyalty import EntryKind
 from src.domain.record import ServiceLine, YClientsRecord
 from src.domain.redemption import HoldRules, RedemptionState, salons_from

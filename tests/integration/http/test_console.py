@@ -14,7 +14,7 @@ import pytest
 from sqlalchemy import text
 
 from src.domain.booking import Booking, BookingStatus
-from src.domain.codes import comment_line
+from src.domain.client_codes import comment_line
 from src.domain.user import Role
 from tests.integration.http.conftest import PASSWORD, WEBHOOK_SECRET, Api, Member
 
