@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 from src.domain.booking import BookingStatus
-from src.domain.codes import comment_line
+from src.domain.client_codes import comment_line
 from tests.integration.http.conftest import Api
 from tests.integration.http.test_console import _held_booking, _signed_in, request
 
