@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import copy
 import itertools
-from collections.abc import AsyncIterator, Collection, Sequence
+from collections.abc import AsyncIterator, Callable, Collection, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
@@ -836,6 +836,7 @@ class FakeUnitOfWork:
         self.once_keys = FakeOnceKeys(store)
         self.committed = False
         self._snapshot: dict[str, object] | None = None
+        self._after_commit: list[Callable[[], None]] = []
 
     async def __aenter__(self) -> Self:
         fields = (
@@ -856,6 +857,7 @@ class FakeUnitOfWork:
         # Like a database, work done after the last commit is rolled back too.
         if not self.committed or self._changed_since_commit():
             await self.rollback()
+        self._after_commit.clear()
 
     def _changed_since_commit(self) -> bool:
         return any(getattr(self.store, n) != v for n, v in (self._snapshot or {}).items())
@@ -865,8 +867,15 @@ class FakeUnitOfWork:
         self._snapshot = {
             name: copy.deepcopy(getattr(self.store, name)) for name in self._snapshot or {}
         }
+        published, self._after_commit = self._after_commit, []
+        for publish in published:
+            publish()
+
+    def after_commit(self, publish: Callable[[], None]) -> None:
+        self._after_commit.append(publish)
 
     async def rollback(self) -> None:
+        self._after_commit.clear()
         for name, value in (self._snapshot or {}).items():
             setattr(self.store, name, copy.deepcopy(value))
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Collection, Sequence
+from collections.abc import AsyncIterator, Callable, Collection, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -518,9 +518,17 @@ class UnitOfWork(Protocol):
         tb: TracebackType | None,
     ) -> None: ...
 
-    async def commit(self) -> None: ...
+    async def commit(self) -> None:
+        """Commit, then run what `after_commit` recorded (once; a commit that fails runs
+        nothing)."""
 
-    async def rollback(self) -> None: ...
+    async def rollback(self) -> None:
+        """Roll back and drop what `after_commit` recorded since the last commit."""
+
+    def after_commit(self, publish: Callable[[], None]) -> None:
+        """Run `publish` once this transaction commits; dropped if it rolls back. Log lines
+        (and the metrics fed by them) about what the transaction wrote go here, so a
+        transaction retried after a conflict reports its writes once."""
 
 
 class UnitOfWorkFactory(Protocol):

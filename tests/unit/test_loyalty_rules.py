@@ -85,7 +85,7 @@ def test_own_price_counts_toward_level_only_after_its_award() -> None:
     b = booking(BookingStatus.COMPLETED, price="2000.00")
     award = reconcile(b, acc, DEFAULT_LEVELS, True)
     assert award is not None and award.percent == D("3") and award.amount == D("60.00")
-    apply_award(b, acc, award)
+    apply_award(b, acc, award, T)
     assert acc.completed_spend == D("31000")
     assert level_for(acc.completed_spend, DEFAULT_LEVELS).name == "Silver"
 
@@ -94,13 +94,13 @@ def test_own_price_counts_toward_level_only_after_its_award() -> None:
 def test_cancel_after_completion_reverses_with_frozen_percent(status: BookingStatus) -> None:
     acc = LoyaltyAccount(1)
     b = booking(BookingStatus.COMPLETED)
-    apply_award(b, acc, reconcile(b, acc, DEFAULT_LEVELS, True))  # type: ignore[arg-type]
+    apply_award(b, acc, reconcile(b, acc, DEFAULT_LEVELS, True), T)  # type: ignore[arg-type]
     acc.completed_spend = D("200000")  # the member climbed to Gold meanwhile
     b.status = status
     award = reconcile(b, acc, DEFAULT_LEVELS, True)
     assert award is not None
     assert (award.kind, award.amount, award.percent) == (EntryKind.REVERSAL, D("-75.00"), D("3"))
-    apply_award(b, acc, award)
+    apply_award(b, acc, award, T)
     assert b.bonus_points == 0 and not b.loyalty_bonuses_awarded and b.ledger_step == 2
     assert reconcile(b, acc, DEFAULT_LEVELS, True) is None
 
@@ -108,7 +108,7 @@ def test_cancel_after_completion_reverses_with_frozen_percent(status: BookingSta
 def test_uncompleting_keeps_points() -> None:
     acc = LoyaltyAccount(1)
     b = booking(BookingStatus.COMPLETED)
-    apply_award(b, acc, reconcile(b, acc, DEFAULT_LEVELS, True))  # type: ignore[arg-type]
+    apply_award(b, acc, reconcile(b, acc, DEFAULT_LEVELS, True), T)  # type: ignore[arg-type]
     b.status = BookingStatus.CONFIRMED
     assert reconcile(b, acc, DEFAULT_LEVELS, True) is None
     assert b.loyalty_bonuses_awarded
@@ -117,7 +117,7 @@ def test_uncompleting_keeps_points() -> None:
 def test_price_change_after_completion_adjusts_at_frozen_percent() -> None:
     acc = LoyaltyAccount(1)
     b = booking(BookingStatus.COMPLETED, price="1000.00")
-    apply_award(b, acc, reconcile(b, acc, DEFAULT_LEVELS, True))  # type: ignore[arg-type]
+    apply_award(b, acc, reconcile(b, acc, DEFAULT_LEVELS, True), T)  # type: ignore[arg-type]
     acc.completed_spend += D("100000")
     b.price = D("2000.00")
     award = reconcile(b, acc, DEFAULT_LEVELS, True)

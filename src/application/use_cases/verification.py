@@ -3,7 +3,7 @@
 A code is sent after registration and on every change of phone; typing it marks the contact
 verified (only verified contacts link bookings, see `ResolveUser`) and, in the same
 transaction, links every still-unmatched booking with that contact to the member and awards
-what it is due through `AwardBonus`.
+what it is due through `SettleVisit`.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import math
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from src.application.conflicts import retry_on_conflict
@@ -26,9 +26,9 @@ from src.application.errors import (
 )
 from src.application.ports import Clock, Notifier, UnitOfWork, UnitOfWorkFactory
 from src.application.switches import Switches
-from src.application.use_cases.award import AwardBonus
 from src.application.use_cases.resolve import ResolveUser
 from src.application.use_cases.users import PHONE_NOT_A_NUMBER
+from src.application.use_cases.visit_settlement import SettleVisit
 from src.domain.booking import Booking
 from src.domain.contacts import DEFAULT_REGION, e164_of_key, phone_key
 from src.domain.user import User
@@ -119,6 +119,7 @@ SMS_UNAVAILABLE = (
 )
 
 
+@dataclass(slots=True)
 class Codes:
     """Issues and checks codes (the machinery every flow shares).
 
@@ -129,20 +130,11 @@ class Codes:
     member is told by email. `sms_refusal(phone)` says why a phone gets no SMS (a region not
     served), None when it may; `sms=False`: no SMS at all (`SMS_PROVIDER=none`)."""
 
-    def __init__(
-        self,
-        secret: str,
-        clock: Clock,
-        notifier: Notifier | None = None,
-        *,
-        sms: bool = True,
-        sms_refusal: Callable[[str], str | None] | None = None,
-    ) -> None:
-        self.secret = secret
-        self.clock = clock
-        self.notifier = notifier
-        self.sms = sms
-        self.sms_refusal = sms_refusal
+    secret: str
+    clock: Clock
+    notifier: Notifier | None = None
+    sms: bool = field(default=True, kw_only=True)
+    sms_refusal: Callable[[str], str | None] | None = field(default=None, kw_only=True)
 
     def digest(self, purpose: Purpose, user_id: int, contact: str, code: str) -> str:
         return code_digest(self.secret, purpose, user_id, contact, code)
@@ -280,13 +272,13 @@ async def link_unmatched(
     user: User,
     purpose: Purpose,
     switches: Switches,
-    award: AwardBonus,
+    award: SettleVisit,
     now: datetime,
 ) -> list[Booking]:
     """Retroactive linking, in the caller's transaction: every still-unmatched booking with
     the contact just verified, whatever its date, is locked (FOR UPDATE, as a page write
     locks it), resolved again by the usual rules (code, then email, then phone; this member's
-    contact now counts) and linked; then `AwardBonus` awards it on the locked rows. A webhook
+    contact now counts) and linked; then `SettleVisit` awards it on the locked rows. A webhook
     for one of them waits for the locks and then finds it linked and awarded: once."""
     email = user.email if purpose is Purpose.EMAIL else None
     key = user.phone_key if purpose is Purpose.PHONE else None
@@ -331,13 +323,13 @@ class VerifyContact:
         codes: Codes,
         clock: Clock,
         switches: Switches,
-        award: AwardBonus | None = None,
+        award: SettleVisit | None = None,
     ) -> None:
         self.uow_factory = uow_factory
         self.codes = codes
         self.clock = clock
         self.switches = switches
-        self.award = award or AwardBonus()
+        self.award = award or SettleVisit()
 
     async def __call__(self, user_id: int, purpose: Purpose, code: str) -> Verified:
         if purpose is Purpose.PASSWORD_RESET:
@@ -404,21 +396,15 @@ class ResendCode:
         await outgoing.send(self.notifier)
 
 
+@dataclass(slots=True)
 class SetPhone:
     """`POST /users/me/phone`: set or change the phone and send it a code. A changed phone
     is unverified until its code is typed; bookings already linked stay where they are."""
 
-    def __init__(
-        self,
-        uow_factory: UnitOfWorkFactory,
-        codes: Codes,
-        notifier: Notifier,
-        phone_region: str = DEFAULT_REGION,
-    ) -> None:
-        self.uow_factory = uow_factory
-        self.codes = codes
-        self.notifier = notifier
-        self.phone_region = phone_region
+    uow_factory: UnitOfWorkFactory
+    codes: Codes
+    notifier: Notifier
+    phone_region: str = DEFAULT_REGION
 
     async def __call__(self, user_id: int, phone: str) -> User:
         key = phone_key(phone, self.phone_region)
@@ -443,15 +429,15 @@ class SetPhone:
         return user
 
 
+@dataclass(slots=True)
 class SendWelcomeCodes:
     """After registration: a code to the email and, if given, to the phone. Best effort:
     the member exists either way and can ask again (a limit or a mail server down is
     logged, not an error of the registration)."""
 
-    def __init__(self, uow_factory: UnitOfWorkFactory, codes: Codes, notifier: Notifier) -> None:
-        self.uow_factory = uow_factory
-        self.codes = codes
-        self.notifier = notifier
+    uow_factory: UnitOfWorkFactory
+    codes: Codes
+    notifier: Notifier
 
     async def __call__(self, user: User) -> None:
         phone = user.phone_key is not None and self.codes.sms
