@@ -45,3 +45,23 @@ async def test_explicit_rollback_discards(uow_factory: UnitOfWorkFactory) -> Non
         await uow.users.add(NewUser(email="b@example.com", password_hash="h"))
         await uow.commit()
     assert await _emails(uow_factory, "a@example.com", "b@example.com") == ["b@example.com"]
+
+
+async def test_after_commit_runs_once_after_the_commit_and_never_after_a_rollback(
+    uow_factory: UnitOfWorkFactory,
+) -> None:
+    published: list[str] = []
+    async with uow_factory() as uow:
+        uow.after_commit(lambda: published.append("dropped by rollback"))
+        await uow.rollback()
+        uow.after_commit(lambda: published.append("first"))
+        assert published == []  # nothing before the commit
+        await uow.commit()
+        uow.after_commit(lambda: published.append("never committed"))
+    with pytest.raises(RuntimeError):
+        async with uow_factory() as uow:
+            uow.after_commit(lambda: published.append("failed"))
+            raise RuntimeError("boom")
+    async with uow_factory() as uow:
+        await uow.commit()  # a later commit does not run earlier transactions' reports again
+    assert published == ["first"]
