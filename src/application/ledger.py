@@ -11,7 +11,7 @@ import logging
 from collections.abc import Collection, Sequence
 from functools import partial
 
-from src.application.ports import UnitOfWork
+from src.application.ports.uow import UnitOfWork
 from src.domain.loyalty import LedgerEntry, LoyaltyAccount
 
 log = logging.getLogger(__name__)

@@ -16,7 +16,9 @@ from src.application.use_cases.loyalty import AdjustPoints
 from src.application.use_cases.redemptions import HoldPoints
 from src.domain.booking import BookingStatus
 from src.domain.loyalty import EntryKind
-from tests.fakes import FakeExpiryReminders, FakeUnitOfWork, FakeUnitOfWorkFactory, Store
+from tests.fakes.expiry import FakeExpiryReminders
+from tests.fakes.store import Store
+from tests.fakes.uow import FakeUnitOfWork, FakeUnitOfWorkFactory
 from tests.unit.conftest import World
 
 D = Decimal

@@ -6,7 +6,10 @@ from datetime import datetime
 
 from src.application.errors import NotFound, ValidationFailed
 from src.application.ledger import post_entries
-from src.application.ports import BookingQuery, Clock, Page, UnitOfWork, UnitOfWorkFactory
+from src.application.ports.bookings import BookingQuery
+from src.application.ports.clock import Clock
+from src.application.ports.paging import Page
+from src.application.ports.uow import UnitOfWork, UnitOfWorkFactory
 from src.application.switches import Switches
 from src.application.use_cases.visit_settlement import SettleVisit, release
 from src.domain.booking import UPCOMING_STATUSES, Booking, BookingStatus, MatchMethod

@@ -19,7 +19,9 @@ from functools import partial
 
 from src.application.conflicts import retry_on_conflict
 from src.application.ledger import post_entries
-from src.application.ports import Clock, ExpiryReminders, UnitOfWork, UnitOfWorkFactory
+from src.application.ports.clock import Clock
+from src.application.ports.expiry import ExpiryReminders
+from src.application.ports.uow import UnitOfWork, UnitOfWorkFactory
 from src.domain.expiry import LotBook, TtlHistory, due, expiring_within, replay
 from src.domain.loyalty import EntryKind, LedgerEntry, LoyaltyAccount
 from src.domain.money import ZERO

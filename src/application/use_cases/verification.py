@@ -21,7 +21,9 @@ from src.application.errors import (
     RateLimited,
     ValidationFailed,
 )
-from src.application.ports import Clock, Notifier, UnitOfWork, UnitOfWorkFactory
+from src.application.ports.clock import Clock
+from src.application.ports.notify import Notifier
+from src.application.ports.uow import UnitOfWork, UnitOfWorkFactory
 from src.application.switches import Switches
 from src.application.use_cases.resolve import ResolveUser
 from src.application.use_cases.users import PHONE_NOT_A_NUMBER

@@ -17,7 +17,9 @@ from src.application.errors import (
     RateLimited,
     ValidationFailed,
 )
-from src.application.ports import Clock, Notifier, UnitOfWork
+from src.application.ports.clock import Clock
+from src.application.ports.notify import Notifier
+from src.application.ports.uow import UnitOfWork
 from src.domain.contacts import e164_of_key
 from src.domain.user import User
 from src.domain.verification import (

@@ -15,7 +15,7 @@ from src.application.switches import Switches
 from src.application.use_cases.ingest import IngestRecords
 from src.application.use_cases.loyalty import ConfigureLevels
 from src.domain.loyalty import DEFAULT_LEVELS, LedgerEntry
-from tests.fakes import FakeClock
+from tests.fakes.clock import FakeClock
 from tests.integration.db.helpers import code_member, completed_visit
 
 
