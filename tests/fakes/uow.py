@@ -61,7 +61,7 @@ class FakeUnitOfWork:
     ) -> None:
         # Like a database, work done after the last commit is rolled back too.
         if not self.committed or self._changed_since_commit():
-            await self.rollback()
+            self._restore()
         self._after_commit.clear()
 
     def _changed_since_commit(self) -> bool:
@@ -79,8 +79,7 @@ class FakeUnitOfWork:
     def after_commit(self, publish: Callable[[], None]) -> None:
         self._after_commit.append(publish)
 
-    async def rollback(self) -> None:
-        self._after_commit.clear()
+    def _restore(self) -> None:
         for name, value in (self._snapshot or {}).items():
             setattr(self.store, name, copy.deepcopy(value))
 

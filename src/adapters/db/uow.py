@@ -6,10 +6,10 @@ import contextlib
 import logging
 from collections.abc import Callable
 from types import TracebackType
-from typing import Any, Self
+from typing import Self
 
 from sqlalchemy.exc import DBAPIError
-from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from src.adapters.db.app_state import SqlAppState
 from src.adapters.db.bookings import SqlBookings
@@ -91,29 +91,20 @@ class SqlUnitOfWork:
             except Exception:  # the work is committed; a report about it must not undo that
                 log.exception("after_commit_failed")
 
-    async def rollback(self) -> None:
-        self._after_commit.clear()
-        await self._db.conn.rollback()
-
     def after_commit(self, publish: Callable[[], None]) -> None:
         self._after_commit.append(publish)
 
 
 class SqlUnitOfWorkFactory:
-    """`factory()` → a new `SqlUnitOfWork` on the engine (or the sessionmaker's engine)."""
+    """`factory()` → a new `SqlUnitOfWork` on the engine: a connection and Core statements,
+    never an ORM session (docs/STYLE.md, Persistence)."""
 
     def __init__(
         self,
-        engine_or_sessionmaker: AsyncEngine | async_sessionmaker[Any],
+        engine: AsyncEngine,
         phone_region: str = DEFAULT_REGION,  # SALON_REGION: how bookings' phones are read
     ) -> None:
-        if isinstance(engine_or_sessionmaker, async_sessionmaker):
-            engine_or_sessionmaker = engine_or_sessionmaker.kw["bind"]
-        if not isinstance(engine_or_sessionmaker, AsyncEngine):
-            raise TypeError(
-                "SqlUnitOfWorkFactory needs an AsyncEngine or a bound async_sessionmaker"
-            )
-        self.engine = engine_or_sessionmaker
+        self.engine = engine
         self.phone_region = phone_region
 
     def __call__(self) -> SqlUnitOfWork:

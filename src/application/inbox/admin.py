@@ -114,6 +114,6 @@ class WebhookEventQueries:
     def __init__(self, uow_factory: UnitOfWorkFactory) -> None:
         self.uow_factory = uow_factory
 
-    async def list(self, state: EventState | None, limit: int, offset: int) -> Page[WebhookEvent]:
+    async def page(self, state: EventState | None, limit: int, offset: int) -> Page[WebhookEvent]:
         async with self.uow_factory() as uow:
             return await uow.inbox.query(state, limit, offset)

@@ -49,9 +49,6 @@ class UnitOfWork(Protocol):
         """Commit, then run what `after_commit` recorded (once; a commit that fails runs
         nothing)."""
 
-    async def rollback(self) -> None:
-        """Roll back and drop what `after_commit` recorded since the last commit."""
-
     def after_commit(self, publish: Callable[[], None]) -> None:
         """Run `publish` once this transaction commits; dropped if it rolls back. Log lines
         (and the metrics fed by them) about what the transaction wrote go here, so a

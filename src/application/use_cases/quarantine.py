@@ -11,7 +11,7 @@ class QuarantineQueries:
     def __init__(self, uow_factory: UnitOfWorkFactory) -> None:
         self.uow_factory = uow_factory
 
-    async def list(
+    async def page(
         self, company_id: int | None, limit: int, offset: int
     ) -> Page[QuarantinedRecord]:
         """Newest first, optionally one company's: ids and reasons, never a record's data."""

@@ -39,9 +39,12 @@ from src.domain.redemption import (
     HoldRules,
     Redemption,
     RedemptionState,
+    ReleaseCause,
+    amount_to_pay,
     capture_refusal,
     discount_missing,
     hold_refusal,
+    release_cause,
     release_refusal,
     staff_spend_refusal,
 )
@@ -108,6 +111,7 @@ class ReleaseHold:
 
     async def __call__(self, user_id: int, redemption_id: int) -> Redemption:
         async def give_back(uow: UnitOfWork, r: Redemption) -> None:
+            r.released_by = user_id  # the member's own (the desk's list says so)
             await release(uow, [r], self.clock)
 
         return await _move_hold(
@@ -281,6 +285,16 @@ class CheckoutLine:
     def discount_missing(self) -> bool:
         """Completed at its full pre-hold price with the hold captured: check YClients."""
         return discount_missing(self.booking, self.redemption)
+
+    @property
+    def to_pay(self) -> Decimal:
+        """What the client pays: the price less the points, unless entered already."""
+        return amount_to_pay(self.booking, self.redemption)
+
+    @property
+    def cause(self) -> ReleaseCause | None:
+        """Who gave the points back (staff, the visit's cancellation, the member)."""
+        return release_cause(self.booking, self.redemption)
 
 
 # Salon offsets range from UTC-12 to UTC+14: a local day lies within this UTC window.

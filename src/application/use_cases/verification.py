@@ -9,7 +9,7 @@ what it is due through `SettleVisit`.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from src.application.conflicts import retry_on_conflict
@@ -29,8 +29,8 @@ from src.application.use_cases.resolve import ResolveUser
 from src.application.use_cases.users import PHONE_NOT_A_NUMBER
 from src.application.use_cases.verification_codes import (
     SMS_UNAVAILABLE,
-    Codes,
     SmsUnavailable,
+    VerificationCodes,
     contact_of,
 )
 from src.application.use_cases.visit_settlement import SettleVisit
@@ -92,23 +92,16 @@ class Verified:
     linked: int  # bookings linked to the member by this verification
 
 
+@dataclass(slots=True)
 class VerifyContact:
     """`POST /users/me/{email|phone}/verify`: the code proves the contact; its unmatched
     bookings become the member's in the same transaction."""
 
-    def __init__(
-        self,
-        uow_factory: UnitOfWorkFactory,
-        codes: Codes,
-        clock: Clock,
-        switches: Switches,
-        award: SettleVisit | None = None,
-    ) -> None:
-        self.uow_factory = uow_factory
-        self.codes = codes
-        self.clock = clock
-        self.switches = switches
-        self.award = award or SettleVisit()
+    uow_factory: UnitOfWorkFactory
+    codes: VerificationCodes
+    clock: Clock
+    switches: Switches
+    award: SettleVisit = field(default_factory=SettleVisit)
 
     async def __call__(self, user_id: int, purpose: Purpose, code: str) -> Verified:
         if purpose is Purpose.PASSWORD_RESET:
@@ -126,7 +119,7 @@ class VerifyContact:
                 raise ValidationFailed("phone: set a phone first (POST /api/v1/users/me/phone)")
             if purpose is Purpose.PHONE and not self.codes.sms:
                 raise SmsUnavailable(SMS_UNAVAILABLE)
-            await self.codes.check(uow, user, purpose, code)
+            await self.codes.consume_or_commit_wrong_try(uow, user, purpose, code)
             now = self.clock.now()
             await self._not_held_by_another(uow, user, purpose)
             await uow.users.mark_verified(user_id, purpose, now)
@@ -152,13 +145,13 @@ class VerifyContact:
             raise ContactTaken(f"{purpose.value}: already verified by another member")
 
 
+@dataclass(slots=True)
 class ResendCode:
     """`POST /users/me/{email|phone}/resend`: a new code (the older one dies)."""
 
-    def __init__(self, uow_factory: UnitOfWorkFactory, codes: Codes, notifier: Notifier) -> None:
-        self.uow_factory = uow_factory
-        self.codes = codes
-        self.notifier = notifier
+    uow_factory: UnitOfWorkFactory
+    codes: VerificationCodes
+    notifier: Notifier
 
     async def __call__(self, user_id: int, purpose: Purpose) -> None:
         async with self.uow_factory() as uow:
@@ -181,7 +174,7 @@ class SetPhone:
     is unverified until its code is typed; bookings already linked stay where they are."""
 
     uow_factory: UnitOfWorkFactory
-    codes: Codes
+    codes: VerificationCodes
     notifier: Notifier
     phone_region: str = DEFAULT_REGION
 
@@ -215,7 +208,7 @@ class SendWelcomeCodes:
     logged, not an error of the registration)."""
 
     uow_factory: UnitOfWorkFactory
-    codes: Codes
+    codes: VerificationCodes
     notifier: Notifier
 
     async def __call__(self, user: User) -> None:

@@ -1,6 +1,6 @@
 """Verification codes: issuing (rate limits per member and purpose, the message texts) and
-checking them (wrong tries per code and per day). Every flow that sends a code uses `Codes`:
-verification of email and phone, password reset."""
+checking them (wrong tries per code and per day). Every flow that sends a code uses
+`VerificationCodes`: verification of email and phone, password reset."""
 
 from __future__ import annotations
 
@@ -109,7 +109,7 @@ SMS_UNAVAILABLE = (
 
 
 @dataclass(slots=True)
-class Codes:
+class VerificationCodes:
     """Issues and checks codes (the machinery every flow shares).
 
     Limits, per member and purpose (so a password reset someone asks for does not spend the
@@ -158,12 +158,13 @@ class Codes:
         )
         return Outgoing(purpose, to, code)
 
-    async def check(
+    async def consume_or_commit_wrong_try(
         self, uow: UnitOfWork, user: User, purpose: Purpose, code: str
     ) -> VerificationCode:
         """The member's valid code matching `code`, marked used (the caller commits). A wrong
-        code counts a try, committed here before `InvalidCode` is raised, so the count holds
-        whatever the caller does next."""
+        code counts a try and commits `uow` (whatever the caller did in it so far) before
+        `InvalidCode` is raised, so the count holds whatever the caller does next: call it
+        before the transaction's other writes."""
         found = contact_of(user, purpose)
         stored = await uow.verification_codes.lock_latest(user.id, purpose)
         now = self.clock.now()

@@ -134,11 +134,13 @@ async def release(
     redemptions: list[Redemption],
     clock: Clock,
     accounts: dict[int, LoyaltyAccount] | None = None,
+    note: str = "",
 ) -> None:
     """Give back locked HELD redemptions (state RELEASED) and CAPTURED ones (state REVERSED,
     the visit did not happen after all): a RELEASE entry each, balances back. Points whose lot
     expired meanwhile expire at once (a hold does not extend a lot's life). `accounts` the
-    caller holds locked already are updated in place and saved."""
+    caller holds locked already are updated in place and saved. `note` starts each entry's
+    reason (staff's words when they cancel a hold)."""
     if not redemptions:
         return
     now = clock.now()
@@ -147,8 +149,9 @@ async def release(
     entries = []
     for r in redemptions:
         reversed_ = r.state is RedemptionState.CAPTURED
-        note = "capture reversed, the visit did not happen; " if reversed_ else ""
-        entries.append(redemption_entry(accounts[r.user_id], r, EntryKind.RELEASE, now, note))
+        why = "capture reversed, the visit did not happen; " if reversed_ else ""
+        account = accounts[r.user_id]
+        entries.append(redemption_entry(account, r, EntryKind.RELEASE, now, note + why))
         r.state = RedemptionState.REVERSED if reversed_ else RedemptionState.RELEASED
         r.updated_at = now
     await post_entries(uow, entries)
@@ -180,14 +183,15 @@ def redemption_entry(
 ) -> LedgerEntry:
     """Post a redemption's HOLD / REDEMPTION (its points out) or RELEASE (back) to the
     account. These entries carry the redemption, not the booking: a booking's own entries
-    (and `bonus_points`) stay what it earned."""
-    amount = r.points if kind is EntryKind.RELEASE else -r.points
+    (and `bonus_points`) stay what it earned. A RELEASE is signed by whoever gave the hold
+    back (`released_by`: the member or staff), when someone did."""
+    giving_back = kind is EntryKind.RELEASE
     return account.post(
         kind,
-        amount,
+        r.points if giving_back else -r.points,
         f"{kind.value.lower()}: {note}{r.reason}",
         now,
-        actor_id=r.actor_id,
+        actor_id=r.released_by if giving_back and r.released_by else r.actor_id,
         redemption_id=r.id,
     )
 

@@ -39,22 +39,11 @@ async def test_work_after_a_commit_needs_its_own_commit(uow_factory: UnitOfWorkF
     assert await _emails(uow_factory, "a@example.com", "b@example.com") == ["a@example.com"]
 
 
-async def test_explicit_rollback_discards(uow_factory: UnitOfWorkFactory) -> None:
-    async with uow_factory() as uow:
-        await uow.users.add(NewUser(email="a@example.com", password_hash="h"))
-        await uow.rollback()
-        await uow.users.add(NewUser(email="b@example.com", password_hash="h"))
-        await uow.commit()
-    assert await _emails(uow_factory, "a@example.com", "b@example.com") == ["b@example.com"]
-
-
-async def test_after_commit_runs_once_after_the_commit_and_never_after_a_rollback(
+async def test_after_commit_runs_once_after_the_commit_and_never_without_it(
     uow_factory: UnitOfWorkFactory,
 ) -> None:
     published: list[str] = []
     async with uow_factory() as uow:
-        uow.after_commit(lambda: published.append("dropped by rollback"))
-        await uow.rollback()
         uow.after_commit(lambda: published.append("first"))
         assert published == []  # nothing before the commit
         await uow.commit()
