@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from msgspec import Meta, Struct
 
@@ -35,12 +35,17 @@ Phone = Annotated[
     ),
 ]
 CODE_PATTERN = r"^\s*[0-9]{6}\s*$"  # spaces around the digits are ignored
+# What a code field and an email field always carry; each adds its own description.
+_CODE: dict[str, Any] = {"max_length": 16, "pattern": CODE_PATTERN, "examples": ["042917"]}
+_EMAIL: dict[str, Any] = {
+    "max_length": 254,
+    "pattern": EMAIL_PATTERN,
+    "examples": ["maria@example.com"],
+}
 VerificationCode = Annotated[
     str,
     Meta(
-        max_length=16,
-        pattern=CODE_PATTERN,
-        examples=["042917"],
+        **_CODE,
         description=(
             "The last code sent to this contact. Wrong, used or expired: 400 `invalid_code`; "
             "5 wrong tries per code and 10 a day, then 429 until the day is over; the phone's "
@@ -51,9 +56,7 @@ VerificationCode = Annotated[
 ResetCode = Annotated[
     str,
     Meta(
-        max_length=16,
-        pattern=CODE_PATTERN,
-        examples=["042917"],
+        **_CODE,
         description=(
             "The last reset code sent to the email. Wrong, used or expired, or an unknown "
             "email: the same 400 `invalid_code`."
@@ -64,13 +67,7 @@ ResetCode = Annotated[
 
 class RegisterIn(Struct):
     email: Annotated[
-        str,
-        Meta(
-            max_length=254,
-            pattern=EMAIL_PATTERN,
-            examples=["maria@example.com"],
-            description="Stored trimmed and lower-cased; taken (in any case): 409.",
-        ),
+        str, Meta(**_EMAIL, description="Stored trimmed and lower-cased; taken (in any case): 409.")
     ]
     password: NewPassword
     phone: Phone | None = None
@@ -110,9 +107,7 @@ class PasswordResetConfirmIn(Struct):
     email: Annotated[
         str,
         Meta(
-            max_length=254,
-            pattern=EMAIL_PATTERN,
-            examples=["maria@example.com"],
+            **_EMAIL,
             description="The account's email; an unknown one answers as a wrong code does.",
         ),
     ]
