@@ -42,7 +42,7 @@ from src.adapters.yclients.budget import LocalRequestBudget, RedisRequestBudget
 from src.adapters.yclients.client import RetryPolicy, YClientsClient
 from src.adapters.yclients.mapping import WebhookBodyDecoder
 from src.application.errors import NotificationFailed
-from src.application.inbox.accept import AcceptWebhook
+from src.application.inbox.accept import AcceptWebhook, InboxWriter
 from src.application.inbox.admin import (
     ProcessWebhookEvent,
     ReplayWebhookEvent,
@@ -539,7 +539,9 @@ def build_container(
         request_sync=RequestSync(uow_factory, queue, clock, switches),
         sync_runs=SyncRunQueries(uow_factory),
         # Any company: `admit_webhook` checked its salon's secret and says whether to hold it.
-        accept_webhook=AcceptWebhook(uow_factory, decoder, queue, clock, None, switches),
+        accept_webhook=AcceptWebhook(
+            uow_factory, decoder, queue, clock, None, switches, InboxWriter(uow_factory)
+        ),
         process_webhook=ProcessWebhookEvent(uow_factory, apply_batch),
         apply_batch=apply_batch,
         drain_inbox=drain_inbox,
@@ -552,7 +554,9 @@ def build_container(
         change_role=ChangeRole(uow_factory),
         ensure_admin=EnsureAdmin(uow_factory, hasher, clock),
         salons=SalonQueries(uow_factory, clock),
-        add_salon=AddSalon(uow_factory, queue, clock, switches, salon_defaults, admit.forget),
+        add_salon=AddSalon(
+            uow_factory, queue, clock, switches, admit.forget, defaults=salon_defaults
+        ),
         change_salon=ChangeSalon(uow_factory, queue, clock, switches, admit.forget),
         rotate_salon_secret=RotateSalonSecret(uow_factory, queue, clock, switches, admit.forget),
         ensure_salons=EnsureSalons(

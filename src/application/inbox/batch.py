@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Collection, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import KW_ONLY, dataclass, field, replace
 from datetime import datetime, timedelta
 
 from src.application.conflicts import retry_on_conflict
@@ -70,6 +70,7 @@ class _Plan:
     wanted: list[WebhookEvent] = field(default_factory=list)
 
 
+@dataclass(frozen=True, slots=True)
 class ApplyBatch:
     """One transaction per batch: claim up to `batch_size` PENDING events of one company in
     one statement (FOR UPDATE SKIP LOCKED, oldest first, so concurrent workers share a
@@ -94,29 +95,17 @@ class ApplyBatch:
     is then claimed again and applied with the fetched record.
     """
 
-    def __init__(
-        self,
-        uow_factory: UnitOfWorkFactory,
-        ingest: IngestRecords,
-        gateway: YClientsGateway,
-        decoder: WebhookDecoder,
-        clock: Clock,
-        switches: Switches,
-        *,
-        batch_size: int = 200,
-        max_attempts: int = 5,
-        retry_delay: timedelta = timedelta(seconds=5),
-    ) -> None:
-        self.uow_factory = uow_factory
-        self.ingest = ingest
-        self.gateway = gateway
-        self.decoder = decoder
-        self.clock = clock
-        self.switches = switches
-        self.batch_size = batch_size
-        self.max_attempts = max_attempts
-        self.retry_delay = retry_delay
-        self._one_batch_at_a_time = asyncio.Lock()
+    uow_factory: UnitOfWorkFactory
+    ingest: IngestRecords
+    gateway: YClientsGateway
+    decoder: WebhookDecoder
+    clock: Clock
+    switches: Switches
+    _: KW_ONLY
+    batch_size: int = 200
+    max_attempts: int = 5
+    retry_delay: timedelta = timedelta(seconds=5)
+    _one_batch_at_a_time: asyncio.Lock = field(default_factory=asyncio.Lock, init=False)
 
     async def batch(
         self,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from src.application.errors import NotFound, ValidationFailed
 from src.application.ports import BookingQuery, Clock, Page, UnitOfWorkFactory
 from src.application.switches import Switches
@@ -12,12 +14,12 @@ from src.domain.loyalty import EntryKind, LedgerEntry
 from src.domain.money import ZERO
 
 
+@dataclass(frozen=True, slots=True)
 class ListBookings:
     """A member's own bookings. Upcoming: from now on, PENDING/CONFIRMED, nearest first."""
 
-    def __init__(self, uow_factory: UnitOfWorkFactory, clock: Clock) -> None:
-        self.uow_factory = uow_factory
-        self.clock = clock
+    uow_factory: UnitOfWorkFactory
+    clock: Clock
 
     async def __call__(
         self,
@@ -42,9 +44,9 @@ class ListBookings:
             return await uow.bookings.query(query)
 
 
+@dataclass(frozen=True, slots=True)
 class ListUnmatched:
-    def __init__(self, uow_factory: UnitOfWorkFactory) -> None:
-        self.uow_factory = uow_factory
+    uow_factory: UnitOfWorkFactory
 
     async def __call__(self, limit: int = 20, offset: int = 0) -> Page[Booking]:
         async with self.uow_factory() as uow:
@@ -53,14 +55,14 @@ class ListUnmatched:
             )
 
 
+@dataclass(frozen=True, slots=True)
 class LinkBookingManually:
     """Admin: link a booking to a member. Points it already earned for someone else are
     reversed there first, then the new member gets what the booking entitles them to."""
 
-    def __init__(self, uow_factory: UnitOfWorkFactory, clock: Clock, switches: Switches) -> None:
-        self.uow_factory = uow_factory
-        self.clock = clock
-        self.switches = switches
+    uow_factory: UnitOfWorkFactory
+    clock: Clock
+    switches: Switches
 
     async def __call__(self, booking_id: int, user_id: int, admin_id: int) -> Booking:
         now = self.clock.now()

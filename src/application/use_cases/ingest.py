@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from src.application.conflicts import retry_on_conflict
 from src.application.errors import WriteRejected
@@ -34,6 +34,7 @@ class _Planned:
     write: bool
 
 
+@dataclass(frozen=True, slots=True)
 class IngestRecords:
     """Upserts a batch of records (keyed by company + record id) in one transaction.
 
@@ -47,17 +48,10 @@ class IngestRecords:
     That costs a few more transactions only for a page that holds such a record.
     """
 
-    def __init__(
-        self,
-        uow_factory: UnitOfWorkFactory,
-        clock: Clock,
-        switches: Switches,
-        award: AwardBonus | None = None,
-    ) -> None:
-        self.uow_factory = uow_factory
-        self.clock = clock
-        self.switches = switches
-        self.award = award or AwardBonus()
+    uow_factory: UnitOfWorkFactory
+    clock: Clock
+    switches: Switches
+    award: AwardBonus = field(default_factory=AwardBonus)
 
     async def __call__(self, records: Sequence[YClientsRecord], source: str = "sync") -> SyncCounts:
         counts = await self._isolating(_freshest_per_key(records), source)
