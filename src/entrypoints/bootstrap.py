@@ -28,19 +28,14 @@ from src.adapters.tasks.in_process import InProcessRunner
 from src.adapters.tasks.table import Entry, TaskWork
 from src.adapters.yclients.budget import RedisRequestBudget
 from src.adapters.yclients.mapping import WebhookBodyDecoder
-from src.application.ports import (
-    AttemptCounters,
-    Clock,
-    ExpiryReminders,
-    LoginStreaks,
-    Notifier,
-    PasswordHasher,
-    SyncLock,
-    TaskQueue,
-    UnitOfWorkFactory,
-    WebhookDecoder,
-    YClientsGateway,
-)
+from src.application.ports.auth import AttemptCounters, LoginStreaks, PasswordHasher
+from src.application.ports.clock import Clock
+from src.application.ports.expiry import ExpiryReminders
+from src.application.ports.notify import Notifier
+from src.application.ports.sync import SyncLock
+from src.application.ports.tasks import TaskQueue
+from src.application.ports.uow import UnitOfWorkFactory
+from src.application.ports.yclients import WebhookDecoder, YClientsGateway
 from src.application.switches import Switches
 from src.entrypoints.settings import Settings
 from src.entrypoints.wiring.adapters import (

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from src.application.use_cases.codes import GenerateUniqueCodes, IssueBookingForm
 from src.domain.codes import is_valid_code
-from tests.fakes import FakeCodes
+from tests.fakes.client_codes import FakeCodes
 from tests.unit.conftest import World
 
 

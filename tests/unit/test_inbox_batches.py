@@ -16,22 +16,18 @@ from src.application.inbox.accept import AcceptWebhook, InboxWriter
 from src.application.inbox.admin import ProcessWebhookEvent
 from src.application.inbox.batch import ApplyBatch
 from src.application.inbox.drain import DrainInbox
-from src.application.ports import NewUser
+from src.application.ports.users import NewUser
 from src.application.switches import Switches
 from src.application.use_cases.ingest import IngestRecords
 from src.domain.booking import BookingStatus
 from src.domain.inbox import EventState, WebhookEvent, dedupe_key
 from src.domain.loyalty import LoyaltyLevel
 from src.domain.record import ServiceLine, YClientsRecord
-from tests.fakes import (
-    FakeClock,
-    FakeDecoder,
-    FakeDrainGate,
-    FakeGateway,
-    FakeQueue,
-    FakeUnitOfWorkFactory,
-    Store,
-)
+from tests.fakes.clock import FakeClock
+from tests.fakes.store import Store
+from tests.fakes.tasks import FakeDrainGate, FakeQueue
+from tests.fakes.uow import FakeUnitOfWorkFactory
+from tests.fakes.yclients import FakeDecoder, FakeGateway
 from tests.unit.conftest import World
 
 COMPANY = 873456

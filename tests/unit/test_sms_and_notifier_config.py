@@ -26,7 +26,8 @@ from src.entrypoints import cli
 from src.entrypoints.bootstrap import build_notifier
 from src.entrypoints.metrics import install_metrics
 from src.entrypoints.settings import Settings, SettingsError, load_settings
-from tests.fakes import FakeHasher, FakeNotifier
+from tests.fakes.auth import FakeHasher
+from tests.fakes.notify import FakeNotifier
 from tests.unit.conftest import World
 from tests.unit.verification_flows import SECRET, Flows
 

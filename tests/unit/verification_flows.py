@@ -15,7 +15,8 @@ from src.application.use_cases.verification import (
 )
 from src.domain.contacts import phone_key
 from src.domain.verification import Purpose
-from tests.fakes import FakeHasher, FakeNotifier
+from tests.fakes.auth import FakeHasher
+from tests.fakes.notify import FakeNotifier
 from tests.unit.conftest import World
 
 SECRET = "unit-test-code-secret-0123456789abcdef"

@@ -33,7 +33,8 @@ from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from src.adapters.db.arrays import as_arrays, insert_from_arrays
 from src.adapters.db.executor import Executor, chunks
 from src.adapters.db.models import BookingRow, RedemptionRow, table, utcnow
-from src.application.ports import BookingQuery, Page
+from src.application.ports.bookings import BookingQuery
+from src.application.ports.paging import Page
 from src.domain.booking import (
     DELETE_CLOCK_SKEW,
     Booking,

@@ -22,7 +22,7 @@ from sqlalchemy import (
 from src.adapters.db.arrays import as_arrays, insert_from_arrays
 from src.adapters.db.executor import Executor
 from src.adapters.db.models import WebhookEventRow, table
-from src.application.ports import Page
+from src.application.ports.paging import Page
 from src.domain.inbox import EventState, WebhookEvent
 
 events = table(WebhookEventRow)

@@ -12,7 +12,7 @@ from sqlalchemy import bindparam, func, select, update
 
 from src.adapters.db.executor import Executor
 from src.adapters.db.models import BookingRow, RedemptionRow, table
-from src.application.ports import Page
+from src.application.ports.paging import Page
 from src.domain.redemption import ACTIVE_STATES, Redemption, RedemptionState
 
 redemptions = table(RedemptionRow)

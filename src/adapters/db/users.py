@@ -25,7 +25,8 @@ from sqlalchemy.dialects import postgresql
 from src.adapters.db.executor import Executor, chunks
 from src.adapters.db.models import AccountRow, BookingRow, UserRow, table, utcnow
 from src.application.errors import ConcurrentUpdate, ContactTaken, DuplicateEmail
-from src.application.ports import ContactMatches, MemberQuery, MemberSummary, NewUser, Page
+from src.application.ports.paging import Page
+from src.application.ports.users import ContactMatches, MemberQuery, MemberSummary, NewUser
 from src.domain.money import ZERO
 from src.domain.status import BookingStatus
 from src.domain.user import Role, User

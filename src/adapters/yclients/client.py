@@ -26,8 +26,8 @@ from src.adapters.yclients.mapping import (
 )
 from src.adapters.yclients.schema import error_decoder, is_null, record_envelope_decoder
 from src.application.errors import GatewayError, TokensRejected
-from src.application.ports import RecordPage
-from src.application.request_budget import Priority, RequestBudget
+from src.application.ports.request_budget import Priority, RequestBudget
+from src.application.ports.yclients import RecordPage
 from src.domain.record import YClientsRecord
 
 log = logging.getLogger(__name__)

@@ -30,7 +30,7 @@ from src.adapters.yclients.schema import (
     webhook_decoder,
 )
 from src.application.errors import MalformedPayload, ValidationFailed
-from src.application.ports import RecordError, WebhookNotice
+from src.application.ports.yclients import RecordError, WebhookNotice
 from src.domain.booking import BookingStatus
 from src.domain.record import ClientInfo, ServiceLine, YClientsRecord
 

@@ -9,7 +9,10 @@ from datetime import timedelta
 
 from src.application.errors import NotFound, ValidationFailed
 from src.application.inbox.batch import ApplyBatch
-from src.application.ports import Clock, Page, TaskQueue, UnitOfWorkFactory
+from src.application.ports.clock import Clock
+from src.application.ports.paging import Page
+from src.application.ports.tasks import TaskQueue
+from src.application.ports.uow import UnitOfWorkFactory
 from src.application.switches import Switches
 from src.domain.inbox import EventState, WebhookEvent
 

@@ -11,13 +11,9 @@ from datetime import datetime, timedelta
 
 from src.application.conflicts import retry_on_conflict
 from src.application.errors import AppError, NotFound, WriteRejected, describe_error
-from src.application.ports import (
-    Clock,
-    UnitOfWork,
-    UnitOfWorkFactory,
-    WebhookDecoder,
-    YClientsGateway,
-)
+from src.application.ports.clock import Clock
+from src.application.ports.uow import UnitOfWork, UnitOfWorkFactory
+from src.application.ports.yclients import WebhookDecoder, YClientsGateway
 from src.application.switches import Switches
 from src.application.use_cases.award import AwardBonus
 from src.application.use_cases.ingest import IngestRecords

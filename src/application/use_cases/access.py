@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from src.application.ports import UnitOfWorkFactory
+from src.application.ports.uow import UnitOfWorkFactory
 from src.domain.user import User
 
 

@@ -6,7 +6,8 @@ import logging
 from dataclasses import dataclass
 
 from src.application.errors import Conflict, NotFound
-from src.application.ports import CodeGenerator, UnitOfWork, UnitOfWorkFactory
+from src.application.ports.client_codes import CodeGenerator
+from src.application.ports.uow import UnitOfWork, UnitOfWorkFactory
 from src.domain.codes import comment_line
 
 log = logging.getLogger(__name__)

@@ -11,7 +11,9 @@ import logging
 from dataclasses import dataclass
 
 from src.application.errors import InvalidCode, NotificationFailed, RateLimited
-from src.application.ports import Notifier, PasswordHasher, UnitOfWorkFactory
+from src.application.ports.auth import PasswordHasher
+from src.application.ports.notify import Notifier
+from src.application.ports.uow import UnitOfWorkFactory
 from src.application.use_cases.users import check_new_password
 from src.application.use_cases.verification import Codes
 from src.domain.contacts import normalize_email

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from src.application.ports import Page, UnitOfWorkFactory
+from src.application.ports.paging import Page
+from src.application.ports.uow import UnitOfWorkFactory
 from src.domain.quarantine import QuarantinedRecord
 
 

@@ -21,7 +21,9 @@ from decimal import Decimal
 
 from src.application.errors import Conflict, NotFound, ValidationFailed
 from src.application.ledger_log import log_ledger_writes
-from src.application.ports import Clock, Page, UnitOfWork, UnitOfWorkFactory
+from src.application.ports.clock import Clock
+from src.application.ports.paging import Page
+from src.application.ports.uow import UnitOfWork, UnitOfWorkFactory
 from src.application.use_cases.expire_points import expire_due
 from src.domain.booking import Booking
 from src.domain.loyalty import EntryKind, LedgerEntry, LoyaltyAccount

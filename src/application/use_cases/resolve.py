@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from src.application.ports import ContactMatches, UserRepository
+from src.application.ports.users import ContactMatches, UserRepository
 from src.domain.booking import Booking, BookingKey, MatchMethod
 from src.domain.codes import extract_code
 from src.domain.contacts import DEFAULT_REGION, normalize_email, phone_key

@@ -16,16 +16,13 @@ from src.application.errors import (
     YClientsDisabled,
     describe_error,
 )
-from src.application.ports import (
-    Clock,
-    Page,
-    RecordPage,
-    SyncLock,
-    TaskQueue,
-    UnitOfWorkFactory,
-    YClientsGateway,
-)
-from src.application.request_budget import Priority, priority_of_trigger
+from src.application.ports.clock import Clock
+from src.application.ports.paging import Page
+from src.application.ports.request_budget import Priority, priority_of_trigger
+from src.application.ports.sync import SyncLock
+from src.application.ports.tasks import TaskQueue
+from src.application.ports.uow import UnitOfWorkFactory
+from src.application.ports.yclients import RecordPage, YClientsGateway
 from src.application.switches import Switches
 from src.application.use_cases.award import AwardBonus
 from src.application.use_cases.ingest import IngestRecords

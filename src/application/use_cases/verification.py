@@ -24,7 +24,9 @@ from src.application.errors import (
     RateLimited,
     ValidationFailed,
 )
-from src.application.ports import Clock, Notifier, UnitOfWork, UnitOfWorkFactory
+from src.application.ports.clock import Clock
+from src.application.ports.notify import Notifier
+from src.application.ports.uow import UnitOfWork, UnitOfWorkFactory
 from src.application.switches import Switches
 from src.application.use_cases.award import AwardBonus
 from src.application.use_cases.resolve import ResolveUser

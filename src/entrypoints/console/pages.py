@@ -19,7 +19,7 @@ from litestar.plugins.htmx import ClientRedirect, HTMXRequest
 from litestar.response import Redirect, Template
 
 from src.application.errors import AppError, InvalidCredentials
-from src.application.ports import Page
+from src.application.ports.paging import Page
 from src.application.use_cases.once import fingerprint
 from src.domain.inbox import EventState
 from src.domain.loyalty import level_for
@@ -31,7 +31,7 @@ from src.entrypoints.console.auth import PUBLIC, session_for, signed_in_admin
 from src.entrypoints.console.errors import field_error
 from src.entrypoints.console.sessions import start_session
 from src.entrypoints.http.dependencies import UseCases
-from src.entrypoints.http.schemas import MAX_ID
+from src.entrypoints.http.schemas.common import MAX_ID
 from src.entrypoints.http.throttle import LoginThrottle
 
 PAGE = 20

@@ -22,30 +22,28 @@ from src.entrypoints.http.auth import admin_only
 from src.entrypoints.http.dependencies import Caller, UseCases
 from src.entrypoints.http.errors import error_responses
 from src.entrypoints.http.params import Limit, Offset, PathId, any_case_pattern, parse_choice
-from src.entrypoints.http.schemas import (
+from src.entrypoints.http.schemas.admin import (
     AdjustmentIn,
     AdjustmentOut,
     AdminBookingOut,
     CheckoutLineOut,
     LinkIn,
     MemberOut,
-    PageOut,
     QuarantinedRecordOut,
     RoleIn,
     StaffRedemptionIn,
     StaffRedemptionOut,
-    UserOut,
     WebhookEventOut,
     adjustment_out,
     admin_booking_out,
     checkout_line_out,
     member_out,
-    page_of,
     quarantined_record_out,
     staff_redemption_out,
-    user_out,
     webhook_event_out,
 )
+from src.entrypoints.http.schemas.common import PageOut, page_of
+from src.entrypoints.http.schemas.users import UserOut, user_out
 
 Out = TypeVar("Out")
 

@@ -29,15 +29,13 @@ from src.entrypoints.http.dependencies import Caller, UseCases
 from src.entrypoints.http.errors import error_responses
 from src.entrypoints.http.openapi import WebhookOperation
 from src.entrypoints.http.params import Limit, Offset, PathId
-from src.entrypoints.http.schemas import (
-    MAX_ID,
-    PageOut,
+from src.entrypoints.http.schemas.common import MAX_ID, PageOut, page_of
+from src.entrypoints.http.schemas.yclients import (
     RunStarted,
     SyncFinished,
     SyncRunOut,
     SyncStarted,
     WebhookAck,
-    page_of,
     sync_run_out,
     webhook_ack,
 )

@@ -24,8 +24,10 @@ from src.adapters.tasks.taskiq_runner import TaskiqRunner, build_broker
 from src.adapters.yclients.budget import LocalRequestBudget, RedisRequestBudget
 from src.adapters.yclients.client import RetryPolicy, YClientsClient
 from src.application.errors import NotificationFailed
-from src.application.ports import AttemptCounters, DrainGate, Notifier, TaskQueue
-from src.application.request_budget import RequestBudget
+from src.application.ports.auth import AttemptCounters
+from src.application.ports.notify import Notifier
+from src.application.ports.request_budget import RequestBudget
+from src.application.ports.tasks import DrainGate, TaskQueue
 from src.domain.redemption import HoldRules
 from src.entrypoints.settings import Settings, SettingsError, check_notifications, sms_regions
 

@@ -17,7 +17,8 @@ from src.application.inbox.admin import (
 )
 from src.application.inbox.batch import ApplyBatch
 from src.application.inbox.drain import DrainInbox
-from src.application.ports import AttemptCounters, Clock, LoginStreaks
+from src.application.ports.auth import AttemptCounters, LoginStreaks
+from src.application.ports.clock import Clock
 from src.application.switches import Switches
 from src.application.use_cases.access import CheckReadiness, CurrentUser
 from src.application.use_cases.bookings import LinkBookingManually, ListBookings, ListUnmatched

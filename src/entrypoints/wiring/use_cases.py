@@ -20,19 +20,14 @@ from src.application.inbox.admin import (
 )
 from src.application.inbox.batch import ApplyBatch
 from src.application.inbox.drain import DrainInbox
-from src.application.ports import (
-    AttemptCounters,
-    Clock,
-    ExpiryReminders,
-    LoginStreaks,
-    Notifier,
-    PasswordHasher,
-    SyncLock,
-    TaskQueue,
-    UnitOfWorkFactory,
-    WebhookDecoder,
-    YClientsGateway,
-)
+from src.application.ports.auth import AttemptCounters, LoginStreaks, PasswordHasher
+from src.application.ports.clock import Clock
+from src.application.ports.expiry import ExpiryReminders
+from src.application.ports.notify import Notifier
+from src.application.ports.sync import SyncLock
+from src.application.ports.tasks import TaskQueue
+from src.application.ports.uow import UnitOfWorkFactory
+from src.application.ports.yclients import WebhookDecoder, YClientsGateway
 from src.application.switches import Switches
 from src.application.use_cases.access import CheckReadiness, CurrentUser
 from src.application.use_cases.award import AwardBonus

@@ -7,7 +7,8 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from src.application.ports import NewUser, UnitOfWorkFactory
+from src.application.ports.uow import UnitOfWorkFactory
+from src.application.ports.users import NewUser
 from src.domain.booking import Booking, BookingKey, BookingStatus
 from src.domain.codes import comment_line
 from src.domain.record import ServiceLine, YClientsRecord

@@ -11,13 +11,13 @@ import pytest
 from sqlalchemy import event
 
 from src.adapters.db.uow import SqlUnitOfWorkFactory
-from src.application.ports import NewUser
+from src.application.ports.users import NewUser
 from src.application.switches import Switches
 from src.application.use_cases.ingest import IngestRecords
 from src.domain.booking import BookingStatus
 from src.domain.codes import comment_line
 from src.domain.record import ClientInfo, ServiceLine, YClientsRecord
-from tests.fakes import FakeClock
+from tests.fakes.clock import FakeClock
 from tests.integration.db.helpers import COMPANY, T0, booking
 
 # versions of stored bookings, members (codes, emails and phones in one query), upsert

@@ -6,7 +6,7 @@ from dataclasses import replace
 from datetime import timedelta
 from decimal import Decimal
 
-from src.application.ports import UnitOfWorkFactory
+from src.application.ports.uow import UnitOfWorkFactory
 from src.domain.inbox import EventState, WebhookEvent, dedupe_key
 from src.domain.sync_run import RunStatus, SyncCounts, SyncKind, SyncRun
 from tests.integration.db.helpers import COMPANY, T0

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from src.application.ports import NewUser, UnitOfWorkFactory
+from src.application.ports.uow import UnitOfWorkFactory
+from src.application.ports.users import NewUser
 
 
 async def _emails(factory: UnitOfWorkFactory, *emails: str) -> list[str]:

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from src.application.errors import DuplicateEmail
-from src.application.ports import NewUser, UnitOfWorkFactory
+from src.application.ports.uow import UnitOfWorkFactory
+from src.application.ports.users import NewUser
 from src.domain.user import Role
 from tests.integration.db.helpers import add_user
 

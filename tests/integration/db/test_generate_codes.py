@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 
 from src.adapters.db.uow import SqlUnitOfWorkFactory
-from src.application.ports import NewUser
+from src.application.ports.users import NewUser
 from src.application.use_cases.codes import GenerateUniqueCodes
 from src.domain.codes import generate_code, is_valid_code
-from tests.fakes import FakeCodes
+from tests.fakes.client_codes import FakeCodes
 
 
 @pytest.fixture(params=["postgres", "sqlite"])

@@ -14,7 +14,9 @@ from src.domain.inbox import EventState
 from src.domain.record import YClientsRecord
 from src.entrypoints.bootstrap import build_container
 from tests.factories import COMPANY_ID, RecordFactory
-from tests.fakes import FakeGateway, FakeHasher, FakeQueue
+from tests.fakes.auth import FakeHasher
+from tests.fakes.tasks import FakeQueue
+from tests.fakes.yclients import FakeGateway
 from tests.integration.http.conftest import make_settings, webhook_body
 
 OTHER_COMPANY = 873457

@@ -10,7 +10,8 @@ from decimal import Decimal
 from sqlalchemy import event
 
 from src.adapters.db.uow import SqlUnitOfWorkFactory
-from src.application.ports import MemberQuery, NewUser, UnitOfWorkFactory
+from src.application.ports.uow import UnitOfWorkFactory
+from src.application.ports.users import MemberQuery, NewUser
 from src.domain.booking import Booking, BookingStatus
 from src.domain.loyalty import LoyaltyAccount
 from src.domain.user import Role

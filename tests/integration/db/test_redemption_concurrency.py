@@ -16,7 +16,7 @@ import pytest
 from src.adapters.db.engine import make_engine
 from src.adapters.db.uow import SqlUnitOfWorkFactory
 from src.application.errors import Conflict
-from src.application.ports import NewUser
+from src.application.ports.users import NewUser
 from src.application.switches import Switches
 from src.application.use_cases.ingest import IngestRecords
 from src.application.use_cases.loyalty import AdjustPoints
@@ -27,7 +27,7 @@ from src.domain.loyalty import EntryKind
 from src.domain.record import ServiceLine, YClientsRecord
 from src.domain.redemption import HoldRules, RedemptionState, salons_from
 from tests.factories import COMPANY_ID, RecordFactory
-from tests.fakes import FakeClock
+from tests.fakes.clock import FakeClock
 
 REQUESTS = 50
 CODE = "MARIA234"

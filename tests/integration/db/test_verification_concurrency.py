@@ -15,7 +15,7 @@ import pytest
 from src.adapters.db.engine import make_engine
 from src.adapters.db.uow import SqlUnitOfWorkFactory
 from src.application.errors import ContactTaken
-from src.application.ports import NewUser
+from src.application.ports.users import NewUser
 from src.application.switches import Switches
 from src.application.use_cases.ingest import IngestRecords
 from src.application.use_cases.verification import Codes, VerifyContact
@@ -25,7 +25,7 @@ from src.domain.loyalty import EntryKind
 from src.domain.record import ClientInfo, ServiceLine, YClientsRecord
 from src.domain.verification import Purpose
 from tests.factories import COMPANY_ID, RecordFactory
-from tests.fakes import FakeClock
+from tests.fakes.clock import FakeClock
 
 ROUNDS = 8
 SECRET = "integration-code-secret-0123456789abcdef"

@@ -7,8 +7,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from src.application.ports import NewUser, UnitOfWorkFactory
-from tests.fakes import FakeUnitOfWorkFactory
+from src.application.ports.uow import UnitOfWorkFactory
+from src.application.ports.users import NewUser
+from tests.fakes.uow import FakeUnitOfWorkFactory
 
 AT = datetime(2026, 11, 28, 7, 0, tzinfo=UTC)
 

@@ -19,7 +19,7 @@ from src.domain.inbox import EventState
 from src.entrypoints.bootstrap import Container, build_container
 from src.entrypoints.simulator import NewRecord
 from src.entrypoints.simulator.state import ServiceIn
-from tests.fakes import FakeHasher
+from tests.fakes.auth import FakeHasher
 from tests.integration.http.conftest import StoreOnlyQueue, make_settings
 from tests.integration.yclients.conftest import COMPANY_ID, Simulator
 

@@ -23,7 +23,7 @@ from src.entrypoints.http.app import create_app
 from src.entrypoints.http.auth import issue_token
 from src.entrypoints.simulator import NewRecord
 from src.entrypoints.simulator.state import ClientIn, ServiceIn
-from tests.fakes import FakeHasher
+from tests.fakes.auth import FakeHasher
 from tests.integration.http.conftest import NO_LIMIT, PASSWORD, app_client, make_settings
 from tests.integration.yclients.conftest import COMPANY_ID, Simulator
 
