@@ -27,7 +27,7 @@ from src.adapters.sync_lock import AdvisorySyncLock, LocalSyncLock
 from src.adapters.tasks.in_process import InProcessRunner
 from src.adapters.tasks.table import Entry, TaskWork
 from src.adapters.yclients.budget import RedisRequestBudget
-from src.adapters.yclients.mapping import WebhookBodyDecoder
+from src.adapters.yclients.webhooks import WebhookBodyDecoder
 from src.application.ports.auth import AttemptCounters, LoginStreaks, PasswordHasher
 from src.application.ports.clock import Clock
 from src.application.ports.expiry import ExpiryReminders

@@ -39,9 +39,6 @@ class FakeBookings:
             b.services, b.staff_name, b.client_name = (), None, None
         return found
 
-    async def upsert_many(self, bookings: Sequence[Booking]) -> dict[BookingKey, int]:
-        return self._upsert(bookings)
-
     async def upsert_and_lock(
         self, bookings: Sequence[Booking], want: Collection[BookingKey] | None = None
     ) -> dict[BookingKey, Booking]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import itertools
 
 
-class FakeCodes:
+class FakeClientCodes:
     """Hands out codes from a script, then from a counter: collisions are easy to stage."""
 
     def __init__(self, *scripted: str) -> None:

@@ -16,16 +16,16 @@ class FakeInbox:
     def __init__(self, store: Store) -> None:
         self.s = store
 
-    async def add(self, event: WebhookEvent) -> tuple[int, bool]:
+    async def add_many(self, events: Sequence[WebhookEvent]) -> list[tuple[int, bool]]:
+        return [self._add(e) for e in events]
+
+    def _add(self, event: WebhookEvent) -> tuple[int, bool]:
         for e in self.s.events.values():
             if e.dedupe_key == event.dedupe_key:
                 return e.id, False  # type: ignore[return-value]
         new = replace(event, id=self.s.next_id())
         self.s.events[new.id] = new  # type: ignore[index]
         return new.id, True  # type: ignore[return-value]
-
-    async def add_many(self, events: Sequence[WebhookEvent]) -> list[tuple[int, bool]]:
-        return [await self.add(e) for e in events]
 
     async def get(self, event_id: int) -> WebhookEvent | None:
         e = self.s.events.get(event_id)

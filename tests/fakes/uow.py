@@ -59,7 +59,7 @@ class FakeUnitOfWork:
     ) -> None:
         # Like a database, work done after the last commit is rolled back too.
         if not self.committed or self._changed_since_commit():
-            await self.rollback()
+            self._restore()
 
     def _changed_since_commit(self) -> bool:
         return any(getattr(self.store, n) != v for n, v in (self._snapshot or {}).items())
@@ -70,7 +70,7 @@ class FakeUnitOfWork:
             name: copy.deepcopy(getattr(self.store, name)) for name in self._snapshot or {}
         }
 
-    async def rollback(self) -> None:
+    def _restore(self) -> None:
         for name, value in (self._snapshot or {}).items():
             setattr(self.store, name, copy.deepcopy(value))
 

@@ -52,16 +52,6 @@ class FakeUsers:
     async def ids_without_code(self, limit: int) -> list[int]:
         return sorted(u.id for u in self.s.users.values() if u.unique_code is None)[:limit]
 
-    async def find_by_codes(self, codes: Collection[str]) -> dict[str, int]:
-        wanted = set(codes)
-        return {u.unique_code: u.id for u in self.s.users.values() if u.unique_code in wanted}
-
-    async def find_by_emails(self, emails: Collection[str]) -> dict[str, list[int]]:
-        return self._group({e.lower() for e in emails}, lambda u: u.email.lower())
-
-    async def find_by_phone_keys(self, keys: Collection[str]) -> dict[str, list[int]]:
-        return self._group(set(keys), lambda u: u.phone_key)
-
     async def find_contacts(
         self,
         codes: Collection[str],

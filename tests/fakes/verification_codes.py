@@ -27,15 +27,6 @@ class FakeVerificationCodes:
         stored = self.s.codes[code.id]  # type: ignore[index]
         stored.attempts, stored.consumed_at = code.attempts, code.consumed_at
 
-    async def sent_since(
-        self, since: datetime, user_id: int, contact: str
-    ) -> list[VerificationCode]:
-        return [
-            copy.copy(c)
-            for c in self.s.codes.values()
-            if c.created_at >= since and (c.user_id == user_id or c.contact == contact)
-        ]
-
     async def of_user_since(
         self, user_id: int, purpose: Purpose, since: datetime
     ) -> list[VerificationCode]:

@@ -7,10 +7,10 @@ from dataclasses import dataclass, field
 from src.application.use_cases.password_reset import ConfirmPasswordReset, RequestPasswordReset
 from src.application.use_cases.users import RegisterUser
 from src.application.use_cases.verification import (
-    Codes,
     ResendCode,
     SendWelcomeCodes,
     SetPhone,
+    VerificationCodes,
     VerifyContact,
 )
 from src.domain.contacts import phone_key
@@ -29,8 +29,8 @@ class Flows:
     hasher: FakeHasher = field(default_factory=FakeHasher)
 
     @property
-    def codes(self) -> Codes:
-        return Codes(SECRET, self.world.clock, self.notifier)
+    def codes(self) -> VerificationCodes:
+        return VerificationCodes(SECRET, self.world.clock, self.notifier)
 
     @property
     def register(self) -> RegisterUser:

@@ -106,6 +106,6 @@ class SweepInbox:
 class WebhookEventQueries:
     uow_factory: UnitOfWorkFactory
 
-    async def list(self, state: EventState | None, limit: int, offset: int) -> Page[WebhookEvent]:
+    async def page(self, state: EventState | None, limit: int, offset: int) -> Page[WebhookEvent]:
         async with self.uow_factory() as uow:
             return await uow.inbox.query(state, limit, offset)

@@ -237,7 +237,7 @@ class ApplyBatch:
                     continue
                 record = got
             pairs.append((event, record))
-        for event, record in _one_event_at_a_time(pairs, plan.deferred):
+        for event, record in _take_batchable(pairs, plan.deferred):
             plan.records.append(record)
             plan.applied.append(event)
         return plan
@@ -344,7 +344,7 @@ def _key(event: WebhookEvent) -> BookingKey:
     return BookingKey(event.company_id, event.resource_id)
 
 
-def _one_event_at_a_time(
+def _take_batchable(
     pairs: list[tuple[WebhookEvent, YClientsRecord]], deferred: list[WebhookEvent]
 ) -> list[tuple[WebhookEvent, YClientsRecord]]:
     """The events a page may apply together (in arrival order); the rest go to `deferred`.

@@ -34,23 +34,18 @@ class BookingRepository(Protocol):
         read. Never write such a booking back as it is."""
         ...
 
-    async def upsert_many(self, bookings: Sequence[Booking]) -> dict[BookingKey, int]:
-        """Insert or update in one statement, keyed by (company_id, record_id).
+    async def upsert_and_lock(
+        self, bookings: Sequence[Booking], want: Collection[BookingKey] | None = None
+    ) -> dict[BookingKey, Booking]:
+        """Insert or update in one statement, keyed by (company_id, record_id); returns the
+        rows of `want` (default: every key) as stored after the write, locked until commit.
 
         A stored row is overwritten only by a fresher version (`Booking.freshness` is NEWER)
         or, at the same version, when it is still unlinked, so a racing older write changes
         nothing. The link (user_id, match_method) is taken only while the stored row has none;
-        loyalty columns (bonus_*, ledger_step) are never written here. Returns the id of every
-        key passed in."""
-        ...
-
-    async def upsert_and_lock(
-        self, bookings: Sequence[Booking], want: Collection[BookingKey] | None = None
-    ) -> dict[BookingKey, Booking]:
-        """`upsert_many`, returning the rows of `want` (default: every key) as stored after
-        the write, locked until commit. Rows written come back from the write itself; a key
-        whose stored row was fresher is read with FOR UPDATE (a second statement, only
-        then)."""
+        loyalty columns (bonus_*, ledger_step) are never written here. Rows written come back
+        from the write itself; a key whose stored row was fresher is read with FOR UPDATE (a
+        second statement, only then)."""
         ...
 
     async def lock_many(self, ids: Collection[int]) -> list[Booking]:

@@ -5,5 +5,5 @@ from __future__ import annotations
 from typing import Protocol
 
 
-class CodeGenerator(Protocol):
+class ClientCodeGenerator(Protocol):
     def __call__(self) -> str: ...

@@ -11,13 +11,10 @@ from src.domain.inbox import EventState, WebhookEvent
 
 
 class InboxRepository(Protocol):
-    async def add(self, event: WebhookEvent) -> tuple[int, bool]:
-        """Store unless an event with the same dedupe key exists; (id, created)."""
-        ...
-
     async def add_many(self, events: Sequence[WebhookEvent]) -> list[tuple[int, bool]]:
-        """`add` for each event, in order, in one statement (plus one to read the ids of
-        duplicates, only when there are some). Of two events with the same dedupe key in
+        """Store each event unless one with the same dedupe key exists: (id, created) for
+        each, in order, in one statement (plus one to read the ids of duplicates, only when
+        there are some). Of two events with the same dedupe key in
         one call, the first is created and the second is its duplicate."""
         ...
 

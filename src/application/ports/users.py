@@ -78,18 +78,6 @@ class UserRepository(Protocol):
 
     async def ids_without_code(self, limit: int) -> list[int]: ...
 
-    async def find_by_codes(self, codes: Collection[str]) -> dict[str, int]:
-        """code → user id, one query for the whole batch."""
-        ...
-
-    async def find_by_emails(self, emails: Collection[str]) -> dict[str, list[int]]:
-        """normalised email → ids of every user with it, one query."""
-        ...
-
-    async def find_by_phone_keys(self, keys: Collection[str]) -> dict[str, list[int]]:
-        """phone key → ids of every user with it, one query."""
-        ...
-
     async def find_contacts(
         self,
         codes: Collection[str],
@@ -97,8 +85,9 @@ class UserRepository(Protocol):
         phone_keys: Collection[str],
         verified_only: bool = False,
     ) -> ContactMatches:
-        """The three lookups above in one query (ids in id order). `verified_only`: emails
-        and phones count only where their owner verified them (codes always count)."""
+        """Members by client code, by email (normalised) and by phone key, in one query; a
+        shared email or phone lists every owner, in id order. `verified_only`: emails and
+        phones count only where their owner verified them (codes always count)."""
         ...
 
     async def trust_contacts(

@@ -19,12 +19,6 @@ class VerificationCodeRepository(Protocol):
         """Write `attempts` and `consumed_at`."""
         ...
 
-    async def sent_since(
-        self, since: datetime, user_id: int, contact: str
-    ) -> list[VerificationCode]:
-        """Codes created at or after `since` for this member or to this contact."""
-        ...
-
     async def of_user_since(
         self, user_id: int, purpose: Purpose, since: datetime
     ) -> list[VerificationCode]:

@@ -15,7 +15,7 @@ from src.application.ports.auth import PasswordHasher
 from src.application.ports.notify import Notifier
 from src.application.ports.uow import UnitOfWorkFactory
 from src.application.use_cases.users import check_new_password
-from src.application.use_cases.verification import Codes
+from src.application.use_cases.verification import VerificationCodes
 from src.domain.contacts import normalize_email
 from src.domain.user import User
 from src.domain.verification import Purpose, new_code
@@ -31,7 +31,7 @@ class RequestPasswordReset:
     (also when the send limits are reached: a 429 would say the email exists)."""
 
     uow_factory: UnitOfWorkFactory
-    codes: Codes
+    codes: VerificationCodes
     notifier: Notifier
 
     async def __call__(self, email: str) -> None:
@@ -61,7 +61,7 @@ class ConfirmPasswordReset:
     (tokens carry a stamp of the password hash)."""
 
     uow_factory: UnitOfWorkFactory
-    codes: Codes
+    codes: VerificationCodes
     hasher: PasswordHasher
 
     async def __call__(self, email: str, code: str, new_password: str) -> User:
@@ -76,7 +76,9 @@ class ConfirmPasswordReset:
                 self.codes.digest(Purpose.PASSWORD_RESET, 0, normalized, code)
                 raise InvalidCode(WRONG)
             try:
-                await self.codes.check(uow, user, Purpose.PASSWORD_RESET, code)
+                await self.codes.consume_or_commit_wrong_try(
+                    uow, user, Purpose.PASSWORD_RESET, code
+                )
             except (InvalidCode, RateLimited):  # used-up tries answer like any wrong code
                 raise InvalidCode(WRONG) from None
             await uow.users.set_password_hash(user.id, new_hash)

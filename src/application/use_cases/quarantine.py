@@ -13,7 +13,7 @@ from src.domain.quarantine import QuarantinedRecord
 class QuarantineQueries:
     uow_factory: UnitOfWorkFactory
 
-    async def list(
+    async def page(
         self, company_id: int | None, limit: int, offset: int
     ) -> Page[QuarantinedRecord]:
         """Newest first, optionally one company's: ids and reasons, never a record's data."""

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import builtins
 import logging
 from collections.abc import Sequence
 from dataclasses import KW_ONLY, dataclass, replace
@@ -422,13 +421,13 @@ class SyncRunQueries:
         async with self.uow_factory() as uow:
             return await uow.sync_runs.get(run_id)
 
-    async def list(self, company_id: int | None, limit: int, offset: int) -> Page[SyncRun]:
+    async def page(self, company_id: int | None, limit: int, offset: int) -> Page[SyncRun]:
         async with self.uow_factory() as uow:
             return await uow.sync_runs.query(company_id, limit, offset)
 
     async def wait(
         self, run_ids: Sequence[int], seconds: float, poll: float = 0.2
-    ) -> builtins.list[SyncRun]:
+    ) -> list[SyncRun]:
         """The runs once none is QUEUED/RUNNING any more, or as they are after `seconds`."""
         loop = asyncio.get_running_loop()
         deadline = loop.time() + seconds

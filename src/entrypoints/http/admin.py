@@ -281,7 +281,7 @@ async def list_webhook_events(
     offset: Offset = 0,
 ) -> PageOut[WebhookEventOut]:
     """Newest first, optionally one state: PENDING, PROCESSED, IGNORED or DEAD."""
-    page = await admin.webhook_events.list(parse_choice(state_, EventState, "state"), limit, offset)
+    page = await admin.webhook_events.page(parse_choice(state_, EventState, "state"), limit, offset)
     return page_of(page, [webhook_event_out(e) for e in page.items])
 
 
@@ -311,7 +311,7 @@ async def list_quarantined_records(
     aside here, with the reason, instead of failing its neighbours; it is counted in the run's
     `errors` (or its event keeps the error). The next version of the record that can be
     stored replaces it in `bookings`; the row here stays as history of the last failure."""
-    page = await admin.quarantined_records.list(company_id, limit, offset)
+    page = await admin.quarantined_records.page(company_id, limit, offset)
     return page_of(page, [quarantined_record_out(q) for q in page.items])
 
 

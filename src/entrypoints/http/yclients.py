@@ -17,7 +17,7 @@ from litestar.params import FromQuery, QueryParameter
 from litestar.response import Response
 from litestar.status_codes import HTTP_200_OK, HTTP_202_ACCEPTED
 
-from src.adapters.yclients.mapping import webhook_company_id
+from src.adapters.yclients.webhooks import webhook_company_id
 from src.application.errors import Conflict, NotFound
 from src.application.use_cases.once import fingerprint
 from src.application.use_cases.salons import Admission
@@ -182,7 +182,7 @@ async def list_sync_runs(
     offset: Offset = 0,
 ) -> PageOut[SyncRunOut]:
     """Newest first."""
-    page = await yclients.sync_runs.list(company_id, limit, offset)
+    page = await yclients.sync_runs.page(company_id, limit, offset)
     return page_of(page, [sync_run_out(r) for r in page.items])
 
 

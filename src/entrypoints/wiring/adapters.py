@@ -98,7 +98,8 @@ def build_runner(settings: Settings) -> TaskiqRunner | InProcessRunner:
 
 
 class _NoSms:
-    """SMS_PROVIDER=none: no phone gets a code (`Codes(sms=False)` never asks for one)."""
+    """SMS_PROVIDER=none: no phone gets a code (`VerificationCodes(sms=False)` never asks
+    for one)."""
 
     async def send_sms(self, to: str, text: str, code: str | None = None) -> None:
         raise NotificationFailed("sms: this salon sends no SMS (SMS_PROVIDER=none)")

@@ -22,7 +22,7 @@ from src.application.ports.clock import Clock
 from src.application.switches import Switches
 from src.application.use_cases.access import CheckReadiness, CurrentUser
 from src.application.use_cases.bookings import LinkBookingManually, ListBookings, ListUnmatched
-from src.application.use_cases.codes import GenerateUniqueCodes, IssueBookingForm
+from src.application.use_cases.client_codes import GenerateUniqueCodes, IssueBookingForm
 from src.application.use_cases.expire_points import ExpirePoints, ExpiringSoon, RecordTtl
 from src.application.use_cases.ingest import IngestRecords
 from src.application.use_cases.ledger_view import LedgerContextOf
@@ -55,6 +55,7 @@ from src.application.use_cases.salons import (
     SalonQueries,
     SyncActiveSalons,
 )
+from src.application.use_cases.staff_holds import CancelHold
 from src.application.use_cases.sync import (
     ReapSyncRuns,
     RequestSync,
@@ -62,6 +63,7 @@ from src.application.use_cases.sync import (
     SyncBookings,
     SyncRunQueries,
 )
+from src.application.use_cases.today import TodayVisits
 from src.application.use_cases.users import (
     Authenticate,
     ChangePassword,
@@ -150,6 +152,8 @@ class Admin:
     redeem_points: RedeemPoints
     capture_hold: CaptureHold
     checkout_list: CheckoutList
+    today_visits: TodayVisits
+    cancel_hold: CancelHold
     webhook_events: WebhookEventQueries
     replay_webhook: ReplayWebhookEvent
     quarantined_records: QuarantineQueries

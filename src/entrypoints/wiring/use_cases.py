@@ -32,7 +32,7 @@ from src.application.switches import Switches
 from src.application.use_cases.access import CheckReadiness, CurrentUser
 from src.application.use_cases.award import AwardBonus
 from src.application.use_cases.bookings import LinkBookingManually, ListBookings, ListUnmatched
-from src.application.use_cases.codes import GenerateUniqueCodes, IssueBookingForm
+from src.application.use_cases.client_codes import GenerateUniqueCodes, IssueBookingForm
 from src.application.use_cases.expire_points import ExpirePoints, ExpiringSoon, RecordTtl
 from src.application.use_cases.ingest import IngestRecords
 from src.application.use_cases.ledger_view import LedgerContextOf
@@ -66,6 +66,7 @@ from src.application.use_cases.salons import (
     SalonQueries,
     SyncActiveSalons,
 )
+from src.application.use_cases.staff_holds import CancelHold
 from src.application.use_cases.sync import (
     ReapSyncRuns,
     RequestSync,
@@ -73,6 +74,7 @@ from src.application.use_cases.sync import (
     SyncBookings,
     SyncRunQueries,
 )
+from src.application.use_cases.today import TodayVisits
 from src.application.use_cases.users import (
     Authenticate,
     ChangePassword,
@@ -81,13 +83,13 @@ from src.application.use_cases.users import (
     TrustContacts,
 )
 from src.application.use_cases.verification import (
-    Codes,
     ResendCode,
     SendWelcomeCodes,
     SetPhone,
+    VerificationCodes,
     VerifyContact,
 )
-from src.domain.codes import generate_code
+from src.domain.client_codes import generate_client_code
 from src.entrypoints.settings import Settings
 from src.entrypoints.wiring.adapters import build_sms_regions, hold_rules, queue_gate
 from src.entrypoints.wiring.groups import (
@@ -199,7 +201,7 @@ def build_upkeep(p: Ports) -> Upkeep:
             ttl_days=s.POINTS_TTL_DAYS,
             reminder_days=s.POINTS_EXPIRY_REMINDER_DAYS,
         ),
-        generate_unique_codes=GenerateUniqueCodes(uow, generate_code),
+        generate_unique_codes=GenerateUniqueCodes(uow, generate_client_code),
         ensure_admin=EnsureAdmin(uow, p.hasher, clock),
         trust_contacts=TrustContacts(uow, clock),
     )
@@ -208,7 +210,7 @@ def build_upkeep(p: Ports) -> Upkeep:
 def build_accounts(p: Ports) -> Accounts:
     s, uow, notifier, hasher = p.settings, p.uow_factory, p.notifier, p.hasher
     # Code digests are keyed with the app secret (JWT_SECRET, checked in production).
-    codes = Codes(
+    codes = VerificationCodes(
         s.JWT_SECRET, p.clock, notifier,
         sms=s.SMS_PROVIDER != "none", sms_refusal=build_sms_regions(s).refusal,
     )  # fmt: skip
@@ -249,7 +251,7 @@ def build_groups(p: Ports) -> Groups:
     request_sync = RequestSync(uow, queue, clock, switches)
     sync_runs = SyncRunQueries(uow)
     bookings = Bookings(
-        issue_booking_form=IssueBookingForm(uow, generate_code, s.YCLIENTS_WIDGET_URL),
+        issue_booking_form=IssueBookingForm(uow, generate_client_code, s.YCLIENTS_WIDGET_URL),
         list_bookings=ListBookings(uow, clock),
         points_held=PointsHeld(uow),
     )
@@ -289,6 +291,8 @@ def build_groups(p: Ports) -> Groups:
             redeem_points=RedeemPoints(uow, clock, rules),
             capture_hold=CaptureHold(uow, clock, rules),
             checkout_list=CheckoutList(uow, clock),
+            today_visits=TodayVisits(uow, clock, rules),
+            cancel_hold=CancelHold(uow, clock),
             webhook_events=WebhookEventQueries(uow),
             replay_webhook=ReplayWebhookEvent(uow, queue, clock),
             quarantined_records=QuarantineQueries(uow),

@@ -19,7 +19,7 @@ from sqlalchemy import text
 
 from src.adapters.db.engine import make_engine
 from src.adapters.db.uow import SqlUnitOfWorkFactory
-from src.domain.codes import comment_line
+from src.domain.client_codes import comment_line
 from src.domain.inbox import WebhookEvent, dedupe_key
 from src.entrypoints.bootstrap import Container, build_container
 from tests.factories import COMPANY_ID

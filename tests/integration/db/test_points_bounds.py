@@ -12,7 +12,7 @@ from src.application.ports.users import NewUser
 from src.application.switches import Switches
 from src.application.use_cases.ingest import IngestRecords
 from src.domain.booking import BookingStatus
-from src.domain.codes import comment_line
+from src.domain.client_codes import comment_line
 from src.domain.loyalty import MAX_POINTS
 from src.domain.record import ServiceLine
 from tests.factories import RecordFactory

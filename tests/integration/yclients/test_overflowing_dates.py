@@ -100,7 +100,7 @@ async def test_a_synced_record_whose_date_overflows_is_quarantined(
     container = _container(pg_url, pg_uow_factory, make_client())
     try:
         run = await container.sync(COMPANY_ID, "manual")
-        page = await container.quarantined_records.list(COMPANY_ID, 10, 0)
+        page = await container.quarantined_records.page(COMPANY_ID, 10, 0)
     finally:
         await container.aclose()
     assert run.status.value == "SUCCEEDED", run.error

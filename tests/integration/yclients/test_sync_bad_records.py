@@ -149,7 +149,7 @@ async def test_a_record_the_database_refuses_is_quarantined_alone(
     caplog.set_level(logging.DEBUG)
     try:
         run = await container.sync(COMPANY_ID, "manual")
-        page = await container.quarantined_records.list(COMPANY_ID, 10, 0)
+        page = await container.quarantined_records.page(COMPANY_ID, 10, 0)
     finally:
         await container.aclose()
     assert run.status.value == "SUCCEEDED", run.error

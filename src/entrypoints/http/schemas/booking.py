@@ -8,7 +8,7 @@ from typing import Literal
 
 from msgspec import Struct
 
-from src.application.use_cases.codes import BookingForm
+from src.application.use_cases.client_codes import BookingForm
 from src.domain.booking import Booking
 from src.entrypoints.http.schemas.common import Money, money
 

@@ -6,9 +6,9 @@ import logging
 from dataclasses import dataclass
 
 from src.application.errors import Conflict, NotFound
-from src.application.ports.client_codes import CodeGenerator
+from src.application.ports.client_codes import ClientCodeGenerator
 from src.application.ports.uow import UnitOfWork, UnitOfWorkFactory
-from src.domain.codes import comment_line
+from src.domain.client_codes import comment_line
 
 log = logging.getLogger(__name__)
 
@@ -22,7 +22,7 @@ class BookingForm:
     widget_url: str | None
 
 
-async def ensure_code(uow: UnitOfWork, user_id: int, generate: CodeGenerator) -> str:
+async def ensure_code(uow: UnitOfWork, user_id: int, generate: ClientCodeGenerator) -> str:
     """The user's code, creating it if missing; a collision just draws another code."""
     for _ in range(MAX_CODE_ATTEMPTS):
         user = await uow.users.get(user_id)
@@ -39,7 +39,7 @@ class IssueBookingForm:
     """What the app puts into the YClients booking form for this member."""
 
     uow_factory: UnitOfWorkFactory
-    generate: CodeGenerator
+    generate: ClientCodeGenerator
     widget_url: str | None
 
     async def __call__(self, user_id: int) -> BookingForm:
@@ -54,7 +54,7 @@ class GenerateUniqueCodes:
     """The seed's `generate_unique_codes` script: fill missing codes only (idempotent)."""
 
     uow_factory: UnitOfWorkFactory
-    generate: CodeGenerator
+    generate: ClientCodeGenerator
     batch: int = 500
 
     async def __call__(self) -> int:
