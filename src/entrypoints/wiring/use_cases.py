@@ -1,6 +1,6 @@
 """Every use case, built once from the ports and sorted into the groups routers receive.
 
-A use case another one calls (`IngestRecords` in `ApplyBatch`, `AwardBonus` in the ingest
+A use case another one calls (`IngestRecords` in `ApplyBatch`, `SettleVisit` in the ingest
 and the reconciliation, the inbox writer in `AcceptWebhook`) is built here and passed in.
 """
 
@@ -30,7 +30,6 @@ from src.application.ports.uow import UnitOfWorkFactory
 from src.application.ports.yclients import WebhookDecoder, YClientsGateway
 from src.application.switches import Switches
 from src.application.use_cases.access import CheckReadiness, CurrentUser
-from src.application.use_cases.award import AwardBonus
 from src.application.use_cases.bookings import LinkBookingManually, ListBookings, ListUnmatched
 from src.application.use_cases.client_codes import GenerateUniqueCodes, IssueBookingForm
 from src.application.use_cases.expire_points import ExpirePoints, ExpiringSoon, RecordTtl
@@ -89,6 +88,7 @@ from src.application.use_cases.verification import (
     VerificationCodes,
     VerifyContact,
 )
+from src.application.use_cases.visit_settlement import SettleVisit
 from src.domain.client_codes import generate_client_code
 from src.entrypoints.settings import Settings
 from src.entrypoints.wiring.adapters import build_sms_regions, hold_rules, queue_gate
@@ -148,7 +148,7 @@ def build_pipeline(p: Ports) -> Pipeline:
     """Syncs and the webhook inbox, sharing one ingest (and its award step)."""
     s = p.settings
     uow, clock, switches, queue = p.uow_factory, p.clock, p.switches, p.queue
-    ingest = IngestRecords(uow, clock, switches, award=AwardBonus())
+    ingest = IngestRecords(uow, clock, switches, award=SettleVisit())
     apply_batch = ApplyBatch(
         uow, ingest, p.gateway, p.decoder, clock, switches,
         batch_size=s.INBOX_BATCH_SIZE,
@@ -193,7 +193,7 @@ def build_upkeep(p: Ports) -> Upkeep:
         configure_levels=ConfigureLevels(uow),
         ensure_salons=EnsureSalons(uow, clock, s.YCLIENTS_COMPANY_IDS, salon_defaults(s)),
         record_ttl=RecordTtl(uow, clock, s.POINTS_TTL_DAYS),
-        reconcile_points=ReconcilePoints(uow, clock, p.switches, award=AwardBonus()),
+        reconcile_points=ReconcilePoints(uow, clock, p.switches, award=SettleVisit()),
         expire_points=ExpirePoints(
             uow,
             clock,
