@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any, cast
 
 from src.adapters.attempts import (
@@ -25,7 +25,7 @@ from src.adapters.db.uow import SqlUnitOfWorkFactory
 from src.adapters.passwords import Argon2Hasher
 from src.adapters.sync_lock import AdvisorySyncLock, LocalSyncLock
 from src.adapters.tasks.in_process import InProcessRunner
-from src.adapters.tasks.table import Entry, TaskWork
+from src.adapters.tasks.table import Entry
 from src.adapters.yclients.budget import RedisRequestBudget
 from src.adapters.yclients.webhooks import WebhookBodyDecoder
 from src.application.ports.auth import AttemptCounters, LoginStreaks, PasswordHasher
@@ -35,7 +35,7 @@ from src.application.ports.notify import Notifier
 from src.application.ports.sync import SyncLock
 from src.application.ports.tasks import TaskQueue
 from src.application.ports.uow import UnitOfWorkFactory
-from src.application.ports.yclients import WebhookDecoder, YClientsGateway
+from src.application.ports.yclients import YClientsGateway
 from src.application.switches import Switches
 from src.entrypoints.settings import Settings
 from src.entrypoints.wiring.adapters import (
@@ -51,20 +51,7 @@ from src.entrypoints.wiring.adapters import (
     task_schedule,
     yclients_base_url,
 )
-from src.entrypoints.wiring.groups import (
-    GROUPS,
-    Access,
-    Accounts,
-    Admin,
-    Bookings,
-    Console,
-    Pipeline,
-    Redemptions,
-    SalonAdmin,
-    Upkeep,
-    Wallet,
-    YClients,
-)
+from src.entrypoints.wiring.groups import GROUPS, Groups
 from src.entrypoints.wiring.use_cases import Ports, build_groups
 
 __all__ = [
@@ -87,35 +74,11 @@ log = logging.getLogger(__name__)
 
 
 @dataclass
-class Container:
-    """The resources a process owns (closed by `aclose`) and the use-case groups its routers,
-    tasks and commands receive."""
+class Container(Groups, Ports):
+    """The resources a process owns (its ports; closed by `aclose`) and the use-case groups
+    its routers, tasks and commands receive."""
 
-    settings: Settings
-    switches: Switches
-    clock: Clock
-    uow_factory: UnitOfWorkFactory
-    gateway: YClientsGateway
-    decoder: WebhookDecoder
-    hasher: PasswordHasher
-    attempts: AttemptCounters
-    notifier: Notifier
-    login_streaks: LoginStreaks
-    queue: TaskQueue  # the task runner: taskiq (REDIS_URL) or in-process
-    tasks: TaskWork
-    schedule: list[Entry]
-    sync_lock: SyncLock
-    access: Access
-    accounts: Accounts
-    bookings: Bookings
-    wallet: Wallet
-    redemptions: Redemptions
-    yclients: YClients
-    admin: Admin
-    salon_admin: SalonAdmin
-    console: Console
-    pipeline: Pipeline
-    upkeep: Upkeep
+    schedule: list[Entry] = field(default_factory=list)
     closers: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
 
     def __getattr__(self, name: str) -> Any:
@@ -205,43 +168,21 @@ def build_container(
     )
     decoder = WebhookBodyDecoder()
     queue = queue or build_runner(settings)
-    groups = build_groups(
-        Ports(
-            settings=settings, switches=switches, clock=clock, uow_factory=uow_factory,
-            gateway=gateway, decoder=decoder, hasher=hasher, attempts=attempts,
-            notifier=notifier, login_streaks=login_streaks, queue=queue, sync_lock=sync_lock,
-            expiry_reminders=expiry_reminders,
-        )
+    ports = Ports(
+        settings=settings, switches=switches, clock=clock, uow_factory=uow_factory,
+        gateway=gateway, decoder=decoder, hasher=hasher, attempts=attempts, notifier=notifier,
+        login_streaks=login_streaks, queue=queue, sync_lock=sync_lock,
     )  # fmt: skip
+    groups = build_groups(ports, expiry_reminders)
     container = Container(
-        settings=settings,
-        switches=switches,
-        clock=clock,
-        uow_factory=uow_factory,
-        gateway=gateway,
-        decoder=decoder,
-        hasher=hasher,
-        attempts=attempts,
-        notifier=notifier,
-        login_streaks=login_streaks,
-        queue=queue,
-        tasks=groups.tasks,
-        schedule=task_schedule(settings),
-        sync_lock=sync_lock,
-        access=groups.access,
-        accounts=groups.accounts,
-        bookings=groups.bookings,
-        wallet=groups.wallet,
-        redemptions=groups.redemptions,
-        yclients=groups.yclients,
-        admin=groups.admin,
-        salon_admin=groups.salon_admin,
-        console=groups.console,
-        pipeline=groups.pipeline,
-        upkeep=groups.upkeep,
-        closers=closers,
-    )
+        **_fields_of(ports), **_fields_of(groups),
+        schedule=task_schedule(settings), closers=closers,
+    )  # fmt: skip
     serve = getattr(queue, "serve", None)
     if serve is not None:
         serve(groups.tasks)
     return container
+
+
+def _fields_of(record: Ports | Groups) -> dict[str, Any]:
+    return {f.name: getattr(record, f.name) for f in fields(record)}

@@ -17,32 +17,21 @@ from litestar.di import NamedDependency, Provide
 
 from src.domain.user import User
 from src.entrypoints.bootstrap import Container
-from src.entrypoints.wiring.groups import (
-    GROUPS,
-    Access,
-    Accounts,
-    Admin,
-    Bookings,
-    Console,
-    Redemptions,
-    SalonAdmin,
-    Wallet,
-    YClients,
-)
+from src.entrypoints.wiring import groups
 
 UseCases = NamedDependency[Container]
 """A handler's `container` parameter: every group (console pages not yet moved)."""
 Caller = NamedDependency[User]
 """A handler's `me` parameter: the authenticated user."""
-AccessDep = NamedDependency[Access]
-AccountsDep = NamedDependency[Accounts]
-AdminDep = NamedDependency[Admin]
-BookingsDep = NamedDependency[Bookings]
-ConsoleDep = NamedDependency[Console]
-RedemptionsDep = NamedDependency[Redemptions]
-SalonAdminDep = NamedDependency[SalonAdmin]
-WalletDep = NamedDependency[Wallet]
-YClientsDep = NamedDependency[YClients]
+AccessDep = NamedDependency[groups.Access]
+AccountsDep = NamedDependency[groups.Accounts]
+AdminDep = NamedDependency[groups.Admin]
+BookingsDep = NamedDependency[groups.Bookings]
+ConsoleDep = NamedDependency[groups.Console]
+RedemptionsDep = NamedDependency[groups.Redemptions]
+SalonAdminDep = NamedDependency[groups.SalonAdmin]
+WalletDep = NamedDependency[groups.Wallet]
+YClientsDep = NamedDependency[groups.YClients]
 
 
 def container_of(state: State) -> Container:
@@ -66,12 +55,12 @@ def _provider(group: str) -> Provide:
     return Provide(provide_group, sync_to_thread=False)
 
 
-_PROVIDERS = {group: _provider(group) for group in GROUPS}
+_PROVIDERS = {group: _provider(group) for group in groups.GROUPS}
 
 
-def provide(*groups: str) -> dict[str, Provide]:
+def provide(*names: str) -> dict[str, Provide]:
     """A router's `dependencies`: the named groups (fields of `Container`)."""
-    return {group: _PROVIDERS[group] for group in groups}
+    return {name: _PROVIDERS[name] for name in names}
 
 
 DEPENDENCIES = {

@@ -6,72 +6,41 @@ takes the group it uses by name (`accounts: AccountsDep`), never the whole conta
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 
-from src.application.inbox.accept import AcceptWebhook
-from src.application.inbox.admin import (
-    ProcessWebhookEvent,
-    ReplayWebhookEvent,
-    SweepInbox,
-    WebhookEventQueries,
-)
-from src.application.inbox.batch import ApplyBatch
-from src.application.inbox.drain import DrainInbox
+from src.adapters.tasks.table import TaskWork
+from src.application.inbox import accept, batch, drain
+from src.application.inbox import admin as inbox_admin
 from src.application.ports.auth import AttemptCounters, LoginStreaks
 from src.application.ports.clock import Clock
 from src.application.switches import Switches
-from src.application.use_cases.access import CheckReadiness, CurrentUser
-from src.application.use_cases.bookings import LinkBookingManually, ListBookings, ListUnmatched
-from src.application.use_cases.client_codes import GenerateUniqueCodes, IssueBookingForm
-from src.application.use_cases.expire_points import ExpirePoints, ExpiringSoon, RecordTtl
-from src.application.use_cases.ingest import IngestRecords
-from src.application.use_cases.ledger_view import LedgerContextOf
-from src.application.use_cases.loyalty import (
-    AdjustPoints,
-    ConfigureLevels,
-    GetLoyaltyAccount,
-    ListTransactions,
+from src.application.use_cases import (
+    access,
+    bookings,
+    client_codes,
+    expire_points,
+    ingest,
+    ledger_view,
+    members,
+    once,
+    password_reset,
+    quarantine,
+    reconcile_points,
+    redemptions,
+    staff_holds,
+    today,
+    users,
+    verification,
 )
-from src.application.use_cases.members import ChangeRole, EnsureAdmin, SearchMembers
-from src.application.use_cases.once import RunOnce
-from src.application.use_cases.password_reset import ConfirmPasswordReset, RequestPasswordReset
-from src.application.use_cases.quarantine import QuarantineQueries
-from src.application.use_cases.reconcile_points import ReconcilePoints
-from src.application.use_cases.redemptions import (
-    CaptureHold,
-    CheckoutList,
-    HoldPoints,
-    ListRedemptions,
-    PointsHeld,
-    RedeemPoints,
-    ReleaseHold,
+from src.application.use_cases import (
+    loyalty as loyalty_uc,
 )
-from src.application.use_cases.salons import (
-    AddSalon,
-    AdmitWebhook,
-    ChangeSalon,
-    EnsureSalons,
-    RotateSalonSecret,
-    SalonQueries,
-    SyncActiveSalons,
+from src.application.use_cases import (
+    salons as salons_uc,
 )
-from src.application.use_cases.staff_holds import CancelHold
-from src.application.use_cases.sync import (
-    ReapSyncRuns,
-    RequestSync,
-    SyncAll,
-    SyncBookings,
-    SyncRunQueries,
+from src.application.use_cases import (
+    sync as sync_uc,
 )
-from src.application.use_cases.today import TodayVisits
-from src.application.use_cases.users import (
-    Authenticate,
-    ChangePassword,
-    GetProfile,
-    RegisterUser,
-    TrustContacts,
-)
-from src.application.use_cases.verification import ResendCode, SetPhone, VerifyContact
 from src.entrypoints.settings import Settings
 
 
@@ -79,8 +48,8 @@ from src.entrypoints.settings import Settings
 class Access:
     """The guards and probes: who is calling, is the service ready."""
 
-    current_user: CurrentUser
-    readiness: CheckReadiness
+    current_user: access.CurrentUser
+    readiness: access.CheckReadiness
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,42 +59,42 @@ class Accounts:
     settings: Settings
     attempts: AttemptCounters
     login_streaks: LoginStreaks
-    register: RegisterUser
-    authenticate: Authenticate
-    change_password: ChangePassword
-    verify_contact: VerifyContact
-    resend_code: ResendCode
-    set_phone: SetPhone
-    request_password_reset: RequestPasswordReset
-    confirm_password_reset: ConfirmPasswordReset
-    profile: GetProfile
+    register: users.RegisterUser
+    authenticate: users.Authenticate
+    change_password: users.ChangePassword
+    verify_contact: verification.VerifyContact
+    resend_code: verification.ResendCode
+    set_phone: verification.SetPhone
+    request_password_reset: password_reset.RequestPasswordReset
+    confirm_password_reset: password_reset.ConfirmPasswordReset
+    profile: users.GetProfile
 
 
 @dataclass(frozen=True, slots=True)
 class Bookings:
     """/bookings: a member's visits and the booking form."""
 
-    issue_booking_form: IssueBookingForm
-    list_bookings: ListBookings
-    points_held: PointsHeld
+    issue_booking_form: client_codes.IssueBookingForm
+    list_bookings: bookings.ListBookings
+    points_held: redemptions.PointsHeld
 
 
 @dataclass(frozen=True, slots=True)
 class Wallet:
     """/loyalty: a member's balance, history and points about to expire."""
 
-    loyalty: GetLoyaltyAccount
-    transactions: ListTransactions
-    expiring_soon: ExpiringSoon
+    loyalty: loyalty_uc.GetLoyaltyAccount
+    transactions: loyalty_uc.ListTransactions
+    expiring_soon: expire_points.ExpiringSoon
 
 
 @dataclass(frozen=True, slots=True)
 class Redemptions:
     """/redemptions: a member holds points on a visit and releases them."""
 
-    hold_points: HoldPoints
-    release_hold: ReleaseHold
-    list_redemptions: ListRedemptions
+    hold_points: redemptions.HoldPoints
+    release_hold: redemptions.ReleaseHold
+    list_redemptions: redemptions.ListRedemptions
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,31 +102,31 @@ class YClients:
     """/yclients: the webhook and manual syncs."""
 
     settings: Settings
-    admit_webhook: AdmitWebhook
-    accept_webhook: AcceptWebhook
-    request_sync: RequestSync
-    sync_runs: SyncRunQueries
-    run_once: RunOnce
+    admit_webhook: salons_uc.AdmitWebhook
+    accept_webhook: accept.AcceptWebhook
+    request_sync: sync_uc.RequestSync
+    sync_runs: sync_uc.SyncRunQueries
+    run_once: once.RunOnce
 
 
 @dataclass(frozen=True, slots=True)
 class Admin:
     """/admin (API) and the console's staff actions."""
 
-    search_members: SearchMembers
-    change_role: ChangeRole
-    adjust_points: AdjustPoints
-    link_booking: LinkBookingManually
-    list_unmatched: ListUnmatched
-    redeem_points: RedeemPoints
-    capture_hold: CaptureHold
-    checkout_list: CheckoutList
-    today_visits: TodayVisits
-    cancel_hold: CancelHold
-    webhook_events: WebhookEventQueries
-    replay_webhook: ReplayWebhookEvent
-    quarantined_records: QuarantineQueries
-    run_once: RunOnce
+    search_members: members.SearchMembers
+    change_role: members.ChangeRole
+    adjust_points: loyalty_uc.AdjustPoints
+    link_booking: bookings.LinkBookingManually
+    list_unmatched: bookings.ListUnmatched
+    redeem_points: redemptions.RedeemPoints
+    capture_hold: redemptions.CaptureHold
+    checkout_list: redemptions.CheckoutList
+    today_visits: today.TodayVisits
+    cancel_hold: staff_holds.CancelHold
+    webhook_events: inbox_admin.WebhookEventQueries
+    replay_webhook: inbox_admin.ReplayWebhookEvent
+    quarantined_records: quarantine.QuarantineQueries
+    run_once: once.RunOnce
 
 
 @dataclass(frozen=True, slots=True)
@@ -166,10 +135,10 @@ class SalonAdmin:
 
     settings: Settings
     clock: Clock
-    salons: SalonQueries
-    add_salon: AddSalon
-    change_salon: ChangeSalon
-    rotate_salon_secret: RotateSalonSecret
+    salons: salons_uc.SalonQueries
+    add_salon: salons_uc.AddSalon
+    change_salon: salons_uc.ChangeSalon
+    rotate_salon_secret: salons_uc.RotateSalonSecret
 
 
 @dataclass(frozen=True, slots=True)
@@ -179,57 +148,63 @@ class Console:
     settings: Settings
     clock: Clock
     switches: Switches
-    profile: GetProfile
-    loyalty: GetLoyaltyAccount
-    transactions: ListTransactions
-    ledger_context: LedgerContextOf
-    list_bookings: ListBookings
-    points_held: PointsHeld
-    list_redemptions: ListRedemptions
-    request_sync: RequestSync
-    sync_runs: SyncRunQueries
+    profile: users.GetProfile
+    loyalty: loyalty_uc.GetLoyaltyAccount
+    transactions: loyalty_uc.ListTransactions
+    ledger_context: ledger_view.LedgerContextOf
+    list_bookings: bookings.ListBookings
+    points_held: redemptions.PointsHeld
+    list_redemptions: redemptions.ListRedemptions
+    request_sync: sync_uc.RequestSync
+    sync_runs: sync_uc.SyncRunQueries
 
 
 @dataclass(frozen=True, slots=True)
 class Pipeline:
     """Bookings flowing in: syncs, the webhook inbox and its upkeep (tasks, CLI, tests)."""
 
-    ingest: IngestRecords
-    sync: SyncBookings
-    sync_all: SyncAll
-    apply_batch: ApplyBatch
-    drain_inbox: DrainInbox
-    process_webhook: ProcessWebhookEvent
-    sweep_inbox: SweepInbox
-    reap_sync_runs: ReapSyncRuns
-    sync_active_salons: SyncActiveSalons
+    ingest: ingest.IngestRecords
+    sync: sync_uc.SyncBookings
+    sync_all: sync_uc.SyncAll
+    apply_batch: batch.ApplyBatch
+    drain_inbox: drain.DrainInbox
+    process_webhook: inbox_admin.ProcessWebhookEvent
+    sweep_inbox: inbox_admin.SweepInbox
+    reap_sync_runs: sync_uc.ReapSyncRuns
+    sync_active_salons: salons_uc.SyncActiveSalons
 
 
 @dataclass(frozen=True, slots=True)
 class Upkeep:
     """Start-up and operator jobs (worker, CLI): levels, salons, points, codes, admins."""
 
-    configure_levels: ConfigureLevels
-    ensure_salons: EnsureSalons
-    record_ttl: RecordTtl
-    reconcile_points: ReconcilePoints
-    expire_points: ExpirePoints
-    generate_unique_codes: GenerateUniqueCodes
-    ensure_admin: EnsureAdmin
-    trust_contacts: TrustContacts
+    configure_levels: loyalty_uc.ConfigureLevels
+    ensure_salons: salons_uc.EnsureSalons
+    record_ttl: expire_points.RecordTtl
+    reconcile_points: reconcile_points.ReconcilePoints
+    expire_points: expire_points.ExpirePoints
+    generate_unique_codes: client_codes.GenerateUniqueCodes
+    ensure_admin: members.EnsureAdmin
+    trust_contacts: users.TrustContacts
 
 
-GROUPS = (
-    "access",
-    "accounts",
-    "bookings",
-    "wallet",
-    "redemptions",
-    "yclients",
-    "admin",
-    "salon_admin",
-    "console",
-    "pipeline",
-    "upkeep",
-)
+@dataclass
+class Groups:
+    """Every group, plus the work the task runner is served (`Container` is built on it)."""
+
+    access: Access
+    accounts: Accounts
+    bookings: Bookings
+    wallet: Wallet
+    redemptions: Redemptions
+    yclients: YClients
+    admin: Admin
+    salon_admin: SalonAdmin
+    console: Console
+    pipeline: Pipeline
+    upkeep: Upkeep
+    tasks: TaskWork
+
+
+GROUPS = tuple(f.name for f in fields(Groups) if f.name != "tasks")
 """The container's group fields, in the order `Container.__getattr__` searches them."""

@@ -91,25 +91,14 @@ from src.application.use_cases.verification import (
 from src.application.use_cases.visit_settlement import SettleVisit
 from src.domain.client_codes import generate_client_code
 from src.entrypoints.settings import Settings
+from src.entrypoints.wiring import groups as g
 from src.entrypoints.wiring.adapters import build_sms_regions, hold_rules, queue_gate
-from src.entrypoints.wiring.groups import (
-    Access,
-    Accounts,
-    Admin,
-    Bookings,
-    Console,
-    Pipeline,
-    Redemptions,
-    SalonAdmin,
-    Upkeep,
-    Wallet,
-    YClients,
-)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass
 class Ports:
-    """The adapters the use cases are built on (each already chosen by `build_container`)."""
+    """The adapters the use cases are built on (each already chosen by `build_container`);
+    `Container` is built on it."""
 
     settings: Settings
     switches: Switches
@@ -123,28 +112,9 @@ class Ports:
     login_streaks: LoginStreaks
     queue: TaskQueue
     sync_lock: SyncLock
-    expiry_reminders: ExpiryReminders | None = None  # None: by email
 
 
-@dataclass(frozen=True, slots=True)
-class Groups:
-    """Every group, plus the work the task runner is served."""
-
-    access: Access
-    accounts: Accounts
-    bookings: Bookings
-    wallet: Wallet
-    redemptions: Redemptions
-    yclients: YClients
-    admin: Admin
-    salon_admin: SalonAdmin
-    console: Console
-    pipeline: Pipeline
-    upkeep: Upkeep
-    tasks: TaskWork
-
-
-def build_pipeline(p: Ports) -> Pipeline:
+def build_pipeline(p: Ports) -> g.Pipeline:
     """Syncs and the webhook inbox, sharing one ingest (and its award step)."""
     s = p.settings
     uow, clock, switches, queue = p.uow_factory, p.clock, p.switches, p.queue
@@ -163,7 +133,7 @@ def build_pipeline(p: Ports) -> Pipeline:
         full_sweep_every=timedelta(hours=s.SYNC_FULL_SWEEP_HOURS),
         incremental_margin=timedelta(minutes=s.SYNC_INCREMENTAL_MARGIN_MINUTES),
     )  # fmt: skip
-    return Pipeline(
+    return g.Pipeline(
         ingest=ingest,
         sync=sync,
         sync_all=SyncAll(sync),  # the active salons (the salons table)
@@ -184,12 +154,12 @@ def build_pipeline(p: Ports) -> Pipeline:
     )
 
 
-def build_upkeep(p: Ports) -> Upkeep:
+def build_upkeep(p: Ports, reminders: ExpiryReminders | None = None) -> g.Upkeep:
     s, uow, clock = p.settings, p.uow_factory, p.clock
-    reminders = p.expiry_reminders or EmailExpiryReminders(
+    reminders = reminders or EmailExpiryReminders(
         uow, p.notifier, verified_only=p.switches.verified_contacts_only
     )
-    return Upkeep(
+    return g.Upkeep(
         configure_levels=ConfigureLevels(uow),
         ensure_salons=EnsureSalons(uow, clock, s.YCLIENTS_COMPANY_IDS, salon_defaults(s)),
         record_ttl=RecordTtl(uow, clock, s.POINTS_TTL_DAYS),
@@ -207,14 +177,14 @@ def build_upkeep(p: Ports) -> Upkeep:
     )
 
 
-def build_accounts(p: Ports) -> Accounts:
+def build_accounts(p: Ports) -> g.Accounts:
     s, uow, notifier, hasher = p.settings, p.uow_factory, p.notifier, p.hasher
     # Code digests are keyed with the app secret (JWT_SECRET, checked in production).
     codes = VerificationCodes(
         s.JWT_SECRET, p.clock, notifier,
         sms=s.SMS_PROVIDER != "none", sms_refusal=build_sms_regions(s).refusal,
     )  # fmt: skip
-    return Accounts(
+    return g.Accounts(
         settings=s,
         attempts=p.attempts,
         login_streaks=p.login_streaks,
@@ -239,39 +209,40 @@ def salon_defaults(settings: Settings) -> SalonDefaults:
     return SalonDefaults(region=settings.SALON_REGION, timezone=settings.ADMIN_TIMEZONE)
 
 
-def build_groups(p: Ports) -> Groups:
-    """Each use case once; groups that share one share the same object."""
+def build_groups(p: Ports, expiry_reminders: ExpiryReminders | None = None) -> g.Groups:
+    """Each use case once; groups that share one share the same object. `expiry_reminders`:
+    by email unless given."""
     s, uow, clock, switches, queue = p.settings, p.uow_factory, p.clock, p.switches, p.queue
     rules = hold_rules(s)
     pipeline = build_pipeline(p)
-    upkeep = build_upkeep(p)
+    upkeep = build_upkeep(p, expiry_reminders)
     accounts = build_accounts(p)
     admit = AdmitWebhook(uow, s.YCLIENTS_WEBHOOK_SECRET)
     run_once = RunOnce(uow, clock)
     request_sync = RequestSync(uow, queue, clock, switches)
     sync_runs = SyncRunQueries(uow)
-    bookings = Bookings(
+    bookings = g.Bookings(
         issue_booking_form=IssueBookingForm(uow, generate_client_code, s.YCLIENTS_WIDGET_URL),
         list_bookings=ListBookings(uow, clock),
         points_held=PointsHeld(uow),
     )
-    wallet = Wallet(
+    wallet = g.Wallet(
         loyalty=GetLoyaltyAccount(uow),
         transactions=ListTransactions(uow),
         expiring_soon=ExpiringSoon(uow, clock),
     )
-    redemptions = Redemptions(
+    redemptions = g.Redemptions(
         hold_points=HoldPoints(uow, clock, rules=rules),
         release_hold=ReleaseHold(uow, clock, rules),
         list_redemptions=ListRedemptions(uow),
     )
-    return Groups(
-        access=Access(current_user=CurrentUser(uow), readiness=CheckReadiness(uow)),
+    return g.Groups(
+        access=g.Access(current_user=CurrentUser(uow), readiness=CheckReadiness(uow)),
         accounts=accounts,
         bookings=bookings,
         wallet=wallet,
         redemptions=redemptions,
-        yclients=YClients(
+        yclients=g.YClients(
             settings=s,
             admit_webhook=admit,
             # Any company: `admit_webhook` checked its salon's secret and says whether to hold.
@@ -282,7 +253,7 @@ def build_groups(p: Ports) -> Groups:
             sync_runs=sync_runs,
             run_once=run_once,
         ),
-        admin=Admin(
+        admin=g.Admin(
             search_members=SearchMembers(uow, s.SALON_REGION),
             change_role=ChangeRole(uow),
             adjust_points=AdjustPoints(uow, clock, s.ADJUSTMENT_MAX_POINTS),
@@ -298,7 +269,7 @@ def build_groups(p: Ports) -> Groups:
             quarantined_records=QuarantineQueries(uow),
             run_once=run_once,
         ),
-        salon_admin=SalonAdmin(
+        salon_admin=g.SalonAdmin(
             settings=s,
             clock=clock,
             salons=SalonQueries(uow, clock),
@@ -308,7 +279,7 @@ def build_groups(p: Ports) -> Groups:
             change_salon=ChangeSalon(uow, queue, clock, switches, admit.forget),
             rotate_salon_secret=RotateSalonSecret(uow, queue, clock, switches, admit.forget),
         ),
-        console=Console(
+        console=g.Console(
             settings=s,
             clock=clock,
             switches=switches,
