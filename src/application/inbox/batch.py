@@ -8,6 +8,7 @@ import logging
 from collections.abc import Awaitable, Callable, Collection, Mapping
 from dataclasses import KW_ONLY, dataclass, field, replace
 from datetime import datetime, timedelta
+from functools import partial
 
 from src.application.conflicts import retry_on_conflict
 from src.application.errors import AppError, NotFound, WriteRejected, describe_error
@@ -126,29 +127,21 @@ class ApplyBatch:
         async with self._one_batch_at_a_time:
             if before_claim is not None:
                 await before_claim()
-            outcome, wanted = await self._claiming(include, company_id, ids, final, {})
+            outcome, wanted = await retry_on_conflict(
+                partial(self._batch, include, company_id, ids, final, {})
+            )
         if not wanted:
             return outcome
         # Nothing claimed, no transaction and no batch lock while YClients answers.
         fetched = {event.id: await self._fetch_or_error(event) for event in wanted}
         async with self._one_batch_at_a_time:
             head = include if include in fetched else None
-            again, _ = await self._claiming(head, None, list(fetched), final, fetched)  # type: ignore[arg-type]
+            again, _ = await retry_on_conflict(
+                partial(self._batch, head, None, list(fetched), final, fetched)  # type: ignore[arg-type]
+            )
         outcome.deferred = [i for i in outcome.deferred if i not in fetched]
         outcome.add(again)
         return outcome
-
-    async def _claiming(
-        self,
-        include: int | None,
-        company_id: int | None,
-        ids: Collection[int] | None,
-        final: bool,
-        fetched: Fetched,
-    ) -> tuple[BatchOutcome, list[WebhookEvent]]:
-        return await retry_on_conflict(
-            lambda: self._batch(include, company_id, ids, final, fetched)
-        )
 
     async def _batch(
         self,
@@ -299,7 +292,8 @@ class ApplyBatch:
         middle = len(suspects) // 2
         for half in (suspects[:middle], suspects[middle:] + list(plan.failed)):
             head = include if include in half else None
-            outcome.add((await self._claiming(head, None, half, final, fetched))[0])
+            claimed = partial(self._batch, head, None, half, final, fetched)
+            outcome.add((await retry_on_conflict(claimed))[0])
         return outcome
 
     def _failed(
