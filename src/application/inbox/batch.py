@@ -17,7 +17,6 @@ from src.application.ports.uow import UnitOfWork, UnitOfWorkFactory
 from src.application.ports.yclients import WebhookDecoder, YClientsGateway
 from src.application.switches import Switches
 from src.application.use_cases.ingest import IngestRecords
-from src.application.use_cases.visit_settlement import SettleVisit
 from src.domain.booking import BookingKey, BookingStatus
 from src.domain.inbox import EventState, WebhookEvent
 from src.domain.loyalty import REVERSING_STATUSES
@@ -257,7 +256,7 @@ class ApplyBatch:
                 booking_id = await uow.bookings.mark_deleted(key, at=event.received_at)
                 if booking_id is not None:
                     deleted.append(booking_id)
-            await SettleVisit()(
+            await self.ingest.award(
                 uow, deleted, loyalty_enabled=self.switches.loyalty_enabled, now=now
             )
         await uow.inbox.mark_processed([e.id for e in plan.applied], now)  # type: ignore[misc]

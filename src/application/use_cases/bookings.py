@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from src.application.errors import NotFound, ValidationFailed
@@ -66,6 +66,7 @@ class LinkBookingManually:
     uow_factory: UnitOfWorkFactory
     clock: Clock
     switches: Switches
+    settle: SettleVisit = field(default_factory=SettleVisit)
 
     async def __call__(self, booking_id: int, user_id: int, admin_id: int) -> Booking:
         now = self.clock.now()
@@ -83,7 +84,7 @@ class LinkBookingManually:
             if booking.user_id != user_id and (booking.bonus_points or booking.bonus_basis):
                 await self._move_points_away(uow, booking, now, admin_id)
             await uow.bookings.relink(booking_id, user_id, MatchMethod.MANUAL)
-            await SettleVisit()(
+            await self.settle(
                 uow, [booking_id], loyalty_enabled=self.switches.loyalty_enabled, now=now
             )
             linked = await uow.bookings.get(booking_id)
