@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 from typing import Any, cast
 
 from src.adapters.attempts import (
@@ -90,6 +90,19 @@ class Container(Groups, Ports):
                 if holder is not None and hasattr(holder, name):
                     return getattr(holder, name)
         raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        """A use case replaced by its own name (tests swap in a failing one) is replaced in
+        every group that holds it, so the routers see it too."""
+        holders = [
+            group
+            for group in GROUPS
+            if name not in _OWN and hasattr(self.__dict__.get(group), name)
+        ]
+        if not holders:
+            object.__setattr__(self, name, value)
+        for group in holders:
+            object.__setattr__(self, group, replace(getattr(self, group), **{name: value}))
 
     async def aclose(self) -> None:
         if isinstance(self.queue, InProcessRunner):
@@ -186,3 +199,6 @@ def build_container(
 
 def _fields_of(record: Ports | Groups) -> dict[str, Any]:
     return {f.name: getattr(record, f.name) for f in fields(record)}
+
+
+_OWN = frozenset(f.name for f in fields(Container))
