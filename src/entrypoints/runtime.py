@@ -24,8 +24,8 @@ class Runtime:
         """`run_schedule`: run the schedule here (default: when tasks run in this process;
         with Redis the one `taskiq scheduler` runs it)."""
         settings = self.container.settings
-        await self.container.configure_levels(settings.LOYALTY_LEVELS)
-        await self.container.ensure_salons()  # YCLIENTS_COMPANY_IDS: created if missing
+        await self.container.upkeep.configure_levels(settings.LOYALTY_LEVELS)
+        await self.container.upkeep.ensure_salons()  # YCLIENTS_COMPANY_IDS: created if missing
         queue = self.container.queue
         if isinstance(queue, TaskiqRunner):
             await queue.broker.startup()

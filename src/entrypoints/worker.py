@@ -63,9 +63,9 @@ async def _worker_startup(state: TaskiqState) -> None:
         start_http_server(settings.WORKER_METRICS_PORT, addr=settings.HOST)
     runner = TaskiqRunner(state.broker)
     container = build_container(settings, queue=runner)  # serves the runner its use cases
-    await container.configure_levels(settings.LOYALTY_LEVELS)
-    await container.ensure_salons()  # YCLIENTS_COMPANY_IDS: created if missing
-    await container.record_ttl()  # POINTS_TTL_DAYS applies to lots credited from now on
+    await container.upkeep.configure_levels(settings.LOYALTY_LEVELS)
+    await container.upkeep.ensure_salons()  # YCLIENTS_COMPANY_IDS: created if missing
+    await container.upkeep.record_ttl()  # POINTS_TTL_DAYS applies to lots credited from now on
     state.container = container
     await runner.kick_at_start(container.schedule)
     log.info("worker_started", extra={"redis": bool(settings.REDIS_URL)})

@@ -12,7 +12,7 @@ from decimal import Decimal
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from src.application.inbox.accept import AcceptWebhook
+from src.application.inbox.accept import AcceptWebhook, InboxWriter
 from src.application.inbox.admin import ProcessWebhookEvent
 from src.application.inbox.batch import ApplyBatch
 from src.application.inbox.drain import DrainInbox
@@ -84,7 +84,13 @@ class _World:
         switches = Switches()
         ingest = IngestRecords(self.factory, self.clock, switches)
         self.accept = AcceptWebhook(
-            self.factory, self.decoder, FakeQueue(), self.clock, [COMPANY], switches
+            self.factory,
+            self.decoder,
+            FakeQueue(),
+            self.clock,
+            [COMPANY],
+            switches,
+            InboxWriter(self.factory),
         )
         self.inbox = ApplyBatch(
             self.factory, ingest, FakeGateway(), self.decoder, self.clock, switches
@@ -270,8 +276,8 @@ async def test_a_task_its_event_was_batched_ahead_of_finds_it_done_and_a_replay_
     await world.members()
     program = [Delivery(n, 0, BookingStatus.COMPLETED, 2500, "update", None) for n in (1, 2, 3)]
     ids = await world.deliver(program)
-    world.inbox.batch_size = 10
-    world.one.inbox = world.inbox
+    world.inbox = replace(world.inbox, batch_size=10)
+    world.one = ProcessWebhookEvent(world.factory, world.inbox)
     assert len((await world.inbox.batch(include=ids[0])).processed) == 3
     assert await world.one(ids[1]) is EventState.PROCESSED
     assert world.store.events[ids[1]].attempts == 1  # found done, not applied again
@@ -285,7 +291,7 @@ async def test_a_replay_of_an_event_a_drain_processed_is_processed_again() -> No
     await world.members()
     program = [Delivery(n, 0, BookingStatus.COMPLETED, 2500, "update", None) for n in (1, 2, 3)]
     ids = await world.deliver(program)
-    world.one.inbox = world.inbox
+    world.one = ProcessWebhookEvent(world.factory, world.inbox)
     assert (await _drain(world.inbox).batches(COMPANY)).processed == 3
     event = world.store.events[ids[1]]
     world.store.events[ids[1]] = replace(event, state=EventState.PENDING, attempts=0)

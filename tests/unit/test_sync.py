@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
+from dataclasses import replace
 from datetime import timedelta
 
 import pytest
@@ -174,7 +175,7 @@ async def test_a_failing_page_fails_the_run_while_pages_are_still_coming(world: 
             uow.bookings.upsert_and_lock = upsert_and_lock
             return uow
 
-    sync.uow_factory = Broken(world.store)
+    sync = replace(sync, uow_factory=Broken(world.store))
     loop = asyncio.get_running_loop()
     started = loop.time()
     run = await asyncio.wait_for(sync(873456), timeout=5)

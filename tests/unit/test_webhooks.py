@@ -6,7 +6,7 @@ from datetime import timedelta
 import pytest
 
 from src.application.errors import GatewayError, MalformedPayload, ValidationFailed
-from src.application.inbox.accept import AcceptWebhook
+from src.application.inbox.accept import AcceptWebhook, InboxWriter
 from src.application.inbox.admin import ProcessWebhookEvent, ReplayWebhookEvent, SweepInbox
 from src.application.inbox.batch import ApplyBatch
 from src.application.use_cases.ingest import IngestRecords
@@ -24,7 +24,13 @@ class Hooks:
         self.queue = FakeQueue()
         w = world
         self.accept = AcceptWebhook(
-            w.uow_factory, self.decoder, self.queue, w.clock, [873456], w.switches
+            w.uow_factory,
+            self.decoder,
+            self.queue,
+            w.clock,
+            [873456],
+            w.switches,
+            InboxWriter(w.uow_factory),
         )
         self.process = ProcessWebhookEvent(
             w.uow_factory,

@@ -104,6 +104,7 @@ class InboxWriter:
         return results
 
 
+@dataclass(frozen=True, slots=True)
 class AcceptWebhook:
     """Validate the envelope, store it in the inbox (committed), then kick a drain of its
     company's inbox (`TaskQueue.kick_drain`: coalesced, so a backlog is processed a batch
@@ -115,24 +116,14 @@ class AcceptWebhook:
     once its own transaction has committed.
     """
 
-    def __init__(
-        self,
-        uow_factory: UnitOfWorkFactory,
-        decoder: WebhookDecoder,
-        queue: TaskQueue,
-        clock: Clock,
-        company_ids: Collection[int] | None,
-        switches: Switches,
-        writer: InboxWriter | None = None,
-    ) -> None:
-        self.uow_factory = uow_factory
-        self.decoder = decoder
-        self.queue = queue
-        self.clock = clock
-        # None: any company (the salon check, `AdmitWebhook`, decided before: `hold`).
-        self.company_ids = frozenset(company_ids) if company_ids is not None else None
-        self.switches = switches
-        self.writer = writer or InboxWriter(uow_factory)
+    uow_factory: UnitOfWorkFactory
+    decoder: WebhookDecoder
+    queue: TaskQueue
+    clock: Clock
+    # None: any company (the salon check, `AdmitWebhook`, decided before: `hold`).
+    company_ids: Collection[int] | None
+    switches: Switches
+    writer: InboxWriter
 
     async def __call__(self, body: bytes, *, hold: bool = False) -> Accepted:
         """`hold`: its salon is paused or unknown: stored HELD (answered "held"), processed

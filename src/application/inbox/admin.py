@@ -4,6 +4,7 @@ PENDING, list events."""
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from datetime import timedelta
 
 from src.application.errors import NotFound, ValidationFailed
@@ -21,21 +22,20 @@ log = logging.getLogger(__name__)
 MAX_DEFERRALS = 5
 
 
+@dataclass(frozen=True, slots=True)
 class ProcessWebhookEvent:
     """Apply one stored event now (an admin, the CLI, tests), as the head of a batch of its
     company's PENDING events (`ApplyBatch`): the event first, whatever its retry time, then
     others that are due. An event some other batch processed meanwhile is found PROCESSED.
     Tasks do not call this: they kick drains, which take an event when it is due."""
 
-    def __init__(self, uow_factory: UnitOfWorkFactory, inbox: ApplyBatch) -> None:
-        self.uow_factory = uow_factory
-        self.switches = inbox.switches
-        self.inbox = inbox
+    uow_factory: UnitOfWorkFactory
+    inbox: ApplyBatch
 
     async def __call__(self, event_id: int, *, final_attempt: bool = True) -> EventState:
         """Returns the event's state afterwards. On failure the error is recorded (the event
         goes DEAD on the final attempt, stays PENDING otherwise) and re-raised for retry."""
-        if self.switches.yclients_enabled:
+        if self.inbox.switches.yclients_enabled:
             # An event left for the next batch (a later version of a record deleted without
             # `data` in the same batch) is taken by the next one.
             for _ in range(MAX_DEFERRALS):
@@ -53,13 +53,13 @@ class ProcessWebhookEvent:
         return event.state
 
 
+@dataclass(frozen=True, slots=True)
 class ReplayWebhookEvent:
     """Admin action: put a (dead) event back to PENDING, due now, and kick its retry."""
 
-    def __init__(self, uow_factory: UnitOfWorkFactory, queue: TaskQueue, clock: Clock) -> None:
-        self.uow_factory = uow_factory
-        self.queue = queue
-        self.clock = clock
+    uow_factory: UnitOfWorkFactory
+    queue: TaskQueue
+    clock: Clock
 
     async def __call__(self, event_id: int) -> WebhookEvent:
         async with self.uow_factory() as uow:
@@ -78,25 +78,17 @@ class ReplayWebhookEvent:
         return event
 
 
+@dataclass(frozen=True, slots=True)
 class SweepInbox:
     """Re-kick events left PENDING and due (a crash between commit and kick, a lost task):
     it only kicks; the drain decides, by each event's own `retry_at`."""
 
-    def __init__(
-        self,
-        uow_factory: UnitOfWorkFactory,
-        queue: TaskQueue,
-        clock: Clock,
-        switches: Switches,
-        older_than: timedelta = timedelta(minutes=2),
-        batch: int = 500,
-    ) -> None:
-        self.uow_factory = uow_factory
-        self.queue = queue
-        self.clock = clock
-        self.switches = switches
-        self.older_than = older_than
-        self.batch = batch
+    uow_factory: UnitOfWorkFactory
+    queue: TaskQueue
+    clock: Clock
+    switches: Switches
+    older_than: timedelta = timedelta(minutes=2)
+    batch: int = 500
 
     async def __call__(self) -> int:
         if not self.switches.yclients_enabled:
@@ -110,9 +102,9 @@ class SweepInbox:
         return len(ids)
 
 
+@dataclass(frozen=True, slots=True)
 class WebhookEventQueries:
-    def __init__(self, uow_factory: UnitOfWorkFactory) -> None:
-        self.uow_factory = uow_factory
+    uow_factory: UnitOfWorkFactory
 
     async def page(self, state: EventState | None, limit: int, offset: int) -> Page[WebhookEvent]:
         async with self.uow_factory() as uow:

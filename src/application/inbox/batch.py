@@ -6,8 +6,9 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Collection, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import KW_ONLY, dataclass, field, replace
 from datetime import datetime, timedelta
+from functools import partial
 
 from src.application.conflicts import retry_on_conflict
 from src.application.errors import AppError, NotFound, WriteRejected, describe_error
@@ -16,7 +17,6 @@ from src.application.ports.uow import UnitOfWork, UnitOfWorkFactory
 from src.application.ports.yclients import WebhookDecoder, YClientsGateway
 from src.application.switches import Switches
 from src.application.use_cases.ingest import IngestRecords
-from src.application.use_cases.visit_settlement import SettleVisit
 from src.domain.booking import BookingKey, BookingStatus
 from src.domain.inbox import EventState, WebhookEvent
 from src.domain.loyalty import REVERSING_STATUSES
@@ -66,6 +66,7 @@ class _Plan:
     wanted: list[WebhookEvent] = field(default_factory=list)
 
 
+@dataclass(frozen=True, slots=True)
 class ApplyBatch:
     """One transaction per batch: claim up to `batch_size` PENDING events of one company in
     one statement (FOR UPDATE SKIP LOCKED, oldest first, so concurrent workers share a
@@ -90,29 +91,17 @@ class ApplyBatch:
     is then claimed again and applied with the fetched record.
     """
 
-    def __init__(
-        self,
-        uow_factory: UnitOfWorkFactory,
-        ingest: IngestRecords,
-        gateway: YClientsGateway,
-        decoder: WebhookDecoder,
-        clock: Clock,
-        switches: Switches,
-        *,
-        batch_size: int = 200,
-        max_attempts: int = 5,
-        retry_delay: timedelta = timedelta(seconds=5),
-    ) -> None:
-        self.uow_factory = uow_factory
-        self.ingest = ingest
-        self.gateway = gateway
-        self.decoder = decoder
-        self.clock = clock
-        self.switches = switches
-        self.batch_size = batch_size
-        self.max_attempts = max_attempts
-        self.retry_delay = retry_delay
-        self._one_batch_at_a_time = asyncio.Lock()
+    uow_factory: UnitOfWorkFactory
+    ingest: IngestRecords
+    gateway: YClientsGateway
+    decoder: WebhookDecoder
+    clock: Clock
+    switches: Switches
+    _: KW_ONLY
+    batch_size: int = 200
+    max_attempts: int = 5
+    retry_delay: timedelta = timedelta(seconds=5)
+    _one_batch_at_a_time: asyncio.Lock = field(default_factory=asyncio.Lock, init=False)
 
     async def batch(
         self,
@@ -137,29 +126,21 @@ class ApplyBatch:
         async with self._one_batch_at_a_time:
             if before_claim is not None:
                 await before_claim()
-            outcome, wanted = await self._claiming(include, company_id, ids, final, {})
+            outcome, wanted = await retry_on_conflict(
+                partial(self._batch, include, company_id, ids, final, {})
+            )
         if not wanted:
             return outcome
         # Nothing claimed, no transaction and no batch lock while YClients answers.
         fetched = {event.id: await self._fetch_or_error(event) for event in wanted}
         async with self._one_batch_at_a_time:
             head = include if include in fetched else None
-            again, _ = await self._claiming(head, None, list(fetched), final, fetched)  # type: ignore[arg-type]
+            again, _ = await retry_on_conflict(
+                partial(self._batch, head, None, list(fetched), final, fetched)  # type: ignore[arg-type]
+            )
         outcome.deferred = [i for i in outcome.deferred if i not in fetched]
         outcome.add(again)
         return outcome
-
-    async def _claiming(
-        self,
-        include: int | None,
-        company_id: int | None,
-        ids: Collection[int] | None,
-        final: bool,
-        fetched: Fetched,
-    ) -> tuple[BatchOutcome, list[WebhookEvent]]:
-        return await retry_on_conflict(
-            lambda: self._batch(include, company_id, ids, final, fetched)
-        )
 
     async def _batch(
         self,
@@ -275,7 +256,7 @@ class ApplyBatch:
                 booking_id = await uow.bookings.mark_deleted(key, at=event.received_at)
                 if booking_id is not None:
                     deleted.append(booking_id)
-            await SettleVisit()(
+            await self.ingest.award(
                 uow, deleted, loyalty_enabled=self.switches.loyalty_enabled, now=now
             )
         await uow.inbox.mark_processed([e.id for e in plan.applied], now)  # type: ignore[misc]
@@ -310,7 +291,8 @@ class ApplyBatch:
         middle = len(suspects) // 2
         for half in (suspects[:middle], suspects[middle:] + list(plan.failed)):
             head = include if include in half else None
-            outcome.add((await self._claiming(head, None, half, final, fetched))[0])
+            claimed = partial(self._batch, head, None, half, final, fetched)
+            outcome.add((await retry_on_conflict(claimed))[0])
         return outcome
 
     def _failed(

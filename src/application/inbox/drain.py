@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import KW_ONLY, dataclass, field
 from datetime import datetime
 
 from src.application.inbox.batch import ApplyBatch
@@ -29,6 +29,7 @@ class Drained:
     more: bool = False
 
 
+@dataclass(frozen=True, slots=True)
 class DrainInbox:
     """Batches (`ApplyBatch`) until none is claimable: a batch comes back short of the batch
     size and left nothing deferred.
@@ -44,20 +45,12 @@ class DrainInbox:
     shut is claimed by this drain. A drain stops after `max_batches` and kicks a new one for
     the rest, so a steady stream does not hold one task forever."""
 
-    def __init__(
-        self,
-        batch: ApplyBatch,
-        gate: DrainGate,
-        queue: TaskQueue,
-        uow_factory: UnitOfWorkFactory,
-        *,
-        max_batches: int = MAX_BATCHES,
-    ) -> None:
-        self.batch = batch
-        self.gate = gate
-        self.queue = queue
-        self.uow_factory = uow_factory
-        self.max_batches = max_batches
+    batch: ApplyBatch
+    gate: DrainGate
+    queue: TaskQueue
+    uow_factory: UnitOfWorkFactory
+    _: KW_ONLY
+    max_batches: int = MAX_BATCHES
 
     async def __call__(self, company_id: int | None = None) -> Drained:
         """Drain one company (or every company: `None`), then hand on what is left: each

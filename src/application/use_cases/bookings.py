@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from src.application.errors import NotFound, ValidationFailed
@@ -16,12 +17,12 @@ from src.domain.booking import UPCOMING_STATUSES, Booking, BookingStatus, MatchM
 from src.domain.loyalty import withdraw_award
 
 
+@dataclass(frozen=True, slots=True)
 class ListBookings:
     """A member's own bookings. Upcoming: from now on, PENDING/CONFIRMED, nearest first."""
 
-    def __init__(self, uow_factory: UnitOfWorkFactory, clock: Clock) -> None:
-        self.uow_factory = uow_factory
-        self.clock = clock
+    uow_factory: UnitOfWorkFactory
+    clock: Clock
 
     async def __call__(
         self,
@@ -46,9 +47,9 @@ class ListBookings:
             return await uow.bookings.query(query)
 
 
+@dataclass(frozen=True, slots=True)
 class ListUnmatched:
-    def __init__(self, uow_factory: UnitOfWorkFactory) -> None:
-        self.uow_factory = uow_factory
+    uow_factory: UnitOfWorkFactory
 
     async def __call__(self, limit: int = 20, offset: int = 0) -> Page[Booking]:
         async with self.uow_factory() as uow:
@@ -57,14 +58,15 @@ class ListUnmatched:
             )
 
 
+@dataclass(frozen=True, slots=True)
 class LinkBookingManually:
     """Admin: link a booking to a member. Points it already earned for someone else are
     reversed there first, then the new member gets what the booking entitles them to."""
 
-    def __init__(self, uow_factory: UnitOfWorkFactory, clock: Clock, switches: Switches) -> None:
-        self.uow_factory = uow_factory
-        self.clock = clock
-        self.switches = switches
+    uow_factory: UnitOfWorkFactory
+    clock: Clock
+    switches: Switches
+    settle: SettleVisit = field(default_factory=SettleVisit)
 
     async def __call__(self, booking_id: int, user_id: int, admin_id: int) -> Booking:
         now = self.clock.now()
@@ -82,7 +84,7 @@ class LinkBookingManually:
             if booking.user_id != user_id and (booking.bonus_points or booking.bonus_basis):
                 await self._move_points_away(uow, booking, now, admin_id)
             await uow.bookings.relink(booking_id, user_id, MatchMethod.MANUAL)
-            await SettleVisit()(
+            await self.settle(
                 uow, [booking_id], loyalty_enabled=self.switches.loyalty_enabled, now=now
             )
             linked = await uow.bookings.get(booking_id)

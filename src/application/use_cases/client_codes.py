@@ -34,15 +34,13 @@ async def ensure_code(uow: UnitOfWork, user_id: int, generate: ClientCodeGenerat
     raise Conflict("could not find a free unique code; try again")
 
 
+@dataclass(frozen=True, slots=True)
 class IssueBookingForm:
     """What the app puts into the YClients booking form for this member."""
 
-    def __init__(
-        self, uow_factory: UnitOfWorkFactory, generate: ClientCodeGenerator, widget_url: str | None
-    ) -> None:
-        self.uow_factory = uow_factory
-        self.generate = generate
-        self.widget_url = widget_url
+    uow_factory: UnitOfWorkFactory
+    generate: ClientCodeGenerator
+    widget_url: str | None
 
     async def __call__(self, user_id: int) -> BookingForm:
         async with self.uow_factory() as uow:
@@ -51,15 +49,13 @@ class IssueBookingForm:
         return BookingForm(code, comment_line(code), self.widget_url)
 
 
+@dataclass(frozen=True, slots=True)
 class GenerateUniqueCodes:
     """The seed's `generate_unique_codes` script: fill missing codes only (idempotent)."""
 
-    def __init__(
-        self, uow_factory: UnitOfWorkFactory, generate: ClientCodeGenerator, batch: int = 500
-    ) -> None:
-        self.uow_factory = uow_factory
-        self.generate = generate
-        self.batch = batch
+    uow_factory: UnitOfWorkFactory
+    generate: ClientCodeGenerator
+    batch: int = 500
 
     async def __call__(self) -> int:
         filled = 0

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from src.application.conflicts import retry_on_conflict
 from src.application.errors import WriteRejected
@@ -35,6 +35,7 @@ class _Planned:
     write: bool
 
 
+@dataclass(frozen=True, slots=True)
 class IngestRecords:
     """Upserts a batch of records (keyed by company + record id) in one transaction.
 
@@ -48,17 +49,10 @@ class IngestRecords:
     That costs a few more transactions only for a page that holds such a record.
     """
 
-    def __init__(
-        self,
-        uow_factory: UnitOfWorkFactory,
-        clock: Clock,
-        switches: Switches,
-        award: SettleVisit | None = None,
-    ) -> None:
-        self.uow_factory = uow_factory
-        self.clock = clock
-        self.switches = switches
-        self.award = award or SettleVisit()
+    uow_factory: UnitOfWorkFactory
+    clock: Clock
+    switches: Switches
+    award: SettleVisit = field(default_factory=SettleVisit)
 
     async def __call__(self, records: Sequence[YClientsRecord], source: str = "sync") -> SyncCounts:
         counts = await self._isolating(_freshest_per_key(records), source)

@@ -23,12 +23,12 @@ class LedgerContext:
     balance_after: dict[int, Decimal] = field(default_factory=dict)  # entry id → balance then
 
 
+@dataclass(frozen=True, slots=True)
 class LedgerContextOf:
     """The visits behind a page of ledger entries: an accrual's booking, a hold's redemption
     and its booking. One read transaction; a page holds at most a few dozen ids."""
 
-    def __init__(self, uow_factory: UnitOfWorkFactory) -> None:
-        self.uow_factory = uow_factory
+    uow_factory: UnitOfWorkFactory
 
     async def __call__(
         self, entries: Sequence[LedgerEntry], user_id: int | None = None, offset: int = 0

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
 from src.application.errors import Conflict, NotFound, ValidationFailed
 from src.application.ports.auth import PasswordHasher
@@ -37,12 +38,12 @@ def search_text(q: str | None, region: str = DEFAULT_REGION) -> str:
     return text
 
 
+@dataclass(frozen=True, slots=True)
 class SearchMembers:
     """Members by email, phone, unique code or name (substring, any case), with balances."""
 
-    def __init__(self, uow_factory: UnitOfWorkFactory, phone_region: str = DEFAULT_REGION) -> None:
-        self.uow_factory = uow_factory
-        self.phone_region = phone_region
+    uow_factory: UnitOfWorkFactory
+    phone_region: str = DEFAULT_REGION
 
     async def __call__(
         self, q: str | None, limit: int = 20, offset: int = 0, *, clients_only: bool = False
@@ -55,11 +56,11 @@ class SearchMembers:
             return await uow.users.search(query)
 
 
+@dataclass(frozen=True, slots=True)
 class ChangeRole:
     """Make a member an admin or an admin a member; the last admin cannot be demoted."""
 
-    def __init__(self, uow_factory: UnitOfWorkFactory) -> None:
-        self.uow_factory = uow_factory
+    uow_factory: UnitOfWorkFactory
 
     async def __call__(self, user_id: int, role: Role) -> User:
         async with self.uow_factory() as uow:
@@ -76,6 +77,7 @@ class ChangeRole:
         return user
 
 
+@dataclass(frozen=True, slots=True)
 class EnsureAdmin:
     """`create-admin`: make the account with this email an admin, with the password given.
 
@@ -85,12 +87,9 @@ class EnsureAdmin:
     password stamp, so every token issued before it stops working; the email is marked
     verified (the operator vouches for it). Returns (user, created)."""
 
-    def __init__(
-        self, uow_factory: UnitOfWorkFactory, hasher: PasswordHasher, clock: Clock
-    ) -> None:
-        self.uow_factory = uow_factory
-        self.hasher = hasher
-        self.clock = clock
+    uow_factory: UnitOfWorkFactory
+    hasher: PasswordHasher
+    clock: Clock
 
     async def __call__(self, email: str, password: str | None) -> tuple[User, bool]:
         normalized = normalize_email(email)

@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import timedelta
 
 from src.application.errors import Conflict, ValidationFailed
@@ -41,16 +42,11 @@ def fingerprint(*parts: object) -> str:
     return hashlib.sha256("\x1f".join(str(p) for p in parts).encode()).hexdigest()
 
 
+@dataclass(frozen=True, slots=True)
 class RunOnce:
-    def __init__(
-        self,
-        uow_factory: UnitOfWorkFactory,
-        clock: Clock,
-        wait_seconds: float = WAIT_SECONDS,
-    ) -> None:
-        self.uow_factory = uow_factory
-        self.clock = clock
-        self.wait_seconds = wait_seconds
+    uow_factory: UnitOfWorkFactory
+    clock: Clock
+    wait_seconds: float = WAIT_SECONDS
 
     async def __call__(
         self,

@@ -8,6 +8,7 @@ unknown email and a wrong code, after the same password hashing.
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 
 from src.application.errors import InvalidCode, NotificationFailed, RateLimited
 from src.application.ports.auth import PasswordHasher
@@ -24,16 +25,14 @@ log = logging.getLogger(__name__)
 WRONG = "email or code is wrong, used or expired; request a new code"
 
 
+@dataclass(frozen=True, slots=True)
 class RequestPasswordReset:
     """Send a reset code to `email` if it belongs to a member; silently nothing otherwise
     (also when the send limits are reached: a 429 would say the email exists)."""
 
-    def __init__(
-        self, uow_factory: UnitOfWorkFactory, codes: VerificationCodes, notifier: Notifier
-    ) -> None:
-        self.uow_factory = uow_factory
-        self.codes = codes
-        self.notifier = notifier
+    uow_factory: UnitOfWorkFactory
+    codes: VerificationCodes
+    notifier: Notifier
 
     async def __call__(self, email: str) -> None:
         normalized = normalize_email(email) or ""
@@ -56,16 +55,14 @@ class RequestPasswordReset:
             log.warning("password_reset_not_sent", extra={"user_id": user.id, "reason": str(exc)})
 
 
+@dataclass(frozen=True, slots=True)
 class ConfirmPasswordReset:
     """The code sent to the email sets a new password; every older token stops working
     (tokens carry a stamp of the password hash)."""
 
-    def __init__(
-        self, uow_factory: UnitOfWorkFactory, codes: VerificationCodes, hasher: PasswordHasher
-    ) -> None:
-        self.uow_factory = uow_factory
-        self.codes = codes
-        self.hasher = hasher
+    uow_factory: UnitOfWorkFactory
+    codes: VerificationCodes
+    hasher: PasswordHasher
 
     async def __call__(self, email: str, code: str, new_password: str) -> User:
         check_new_password(new_password)

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from src.application.ports.paging import Page
 from src.application.ports.uow import UnitOfWorkFactory
 from src.domain.quarantine import QuarantinedRecord
 
 
+@dataclass(frozen=True, slots=True)
 class QuarantineQueries:
-    def __init__(self, uow_factory: UnitOfWorkFactory) -> None:
-        self.uow_factory = uow_factory
+    uow_factory: UnitOfWorkFactory
 
     async def page(
         self, company_id: int | None, limit: int, offset: int

@@ -14,7 +14,7 @@ racing a webhook) therefore write each correction once; the loser retries and fi
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import KW_ONLY, dataclass, field
 from decimal import Decimal
 
 from src.application.conflicts import retry_on_conflict
@@ -40,27 +40,22 @@ class ReconcileResult:
     skipped: bool = False
 
 
+@dataclass(frozen=True, slots=True)
 class ReconcilePoints:
     """`await reconcile()` walks every candidate booking in id-ordered batches (each its own
     transaction, so a long run never holds many locks); `only_if_switch_changed=True` (worker
     startup) runs only when `LOYALTY_ENABLED` differs from the value the last run recorded."""
 
-    def __init__(
-        self,
-        uow_factory: UnitOfWorkFactory,
-        clock: Clock,
-        switches: Switches,
-        *,
-        batch_size: int = 500,
-        award: SettleVisit | None = None,
-    ) -> None:
-        if batch_size < 1:
+    uow_factory: UnitOfWorkFactory
+    clock: Clock
+    switches: Switches
+    _: KW_ONLY
+    batch_size: int = 500
+    award: SettleVisit = field(default_factory=SettleVisit)
+
+    def __post_init__(self) -> None:
+        if self.batch_size < 1:
             raise ValueError("batch_size must be at least 1")
-        self.uow_factory = uow_factory
-        self.clock = clock
-        self.switches = switches
-        self.batch_size = batch_size
-        self.award = award or SettleVisit()
 
     async def __call__(self, *, only_if_switch_changed: bool = False) -> ReconcileResult:
         enabled = self.switches.loyalty_enabled

@@ -19,6 +19,7 @@ class Resolution:
     reason: str | None  # why nobody was linked (None when linked)
 
 
+@dataclass(frozen=True, slots=True)
 class ResolveUser:
     """Resolves a batch of bookings with one query: codes, emails and phones looked up
     together (the email and phone of a booking its code links are looked up and unused).
@@ -27,14 +28,11 @@ class ResolveUser:
     still tried) and the reason says so; a code that belongs to nobody falls through too.
     """
 
-    def __init__(
-        self, users: UserRepository, verified_only: bool = True, region: str = DEFAULT_REGION
-    ) -> None:
-        self.users = users
-        self.region = region  # the salon's region: how a phone without its country code reads
-        # Email and phone are typed by whoever books (and by whoever registers): only a
-        # contact its member proved they own may link a visit and its points to them.
-        self.verified_only = verified_only
+    users: UserRepository
+    # Email and phone are typed by whoever books (and by whoever registers): only a
+    # contact its member proved they own may link a visit and its points to them.
+    verified_only: bool = True
+    region: str = DEFAULT_REGION  # the salon's region: how a phone without its country code reads
 
     async def many(self, bookings: Sequence[Booking]) -> dict[BookingKey, Resolution]:
         contacts = {

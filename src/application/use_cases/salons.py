@@ -7,7 +7,7 @@ import asyncio
 import enum
 import logging
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import KW_ONLY, dataclass, field
 from datetime import datetime, timedelta
 
 from src.application.errors import Conflict, NotFound, ValidationFailed
@@ -38,20 +38,13 @@ class SalonDefaults:
     timezone: str = "Europe/Moscow"
 
 
+@dataclass(frozen=True, slots=True)
 class _Salons:
-    def __init__(
-        self,
-        uow_factory: UnitOfWorkFactory,
-        queue: TaskQueue,
-        clock: Clock,
-        switches: Switches,
-        changed: Callable[[], None] | None = None,
-    ) -> None:
-        self.uow_factory = uow_factory
-        self.queue = queue
-        self.clock = clock
-        self.switches = switches
-        self.changed = changed  # this process's webhook admission forgets its cache
+    uow_factory: UnitOfWorkFactory
+    queue: TaskQueue
+    clock: Clock
+    switches: Switches
+    changed: Callable[[], None] | None = None  # this process's webhook admission forgets its cache
 
     def _forget(self) -> None:
         if self.changed is not None:
@@ -69,22 +62,14 @@ class _Salons:
                 log.exception("salon_drain_enqueue_failed", extra={"company_id": company_id})
 
 
+@dataclass(frozen=True, slots=True)
 class AddSalon(_Salons):
     """A new active salon; its webhook secret is returned once. Its first full-window sync
     is queued at once (a QUEUED run, so the reaper hands it over again if the queue is down),
     and webhooks it sent before it was added (held as an unknown company's) are processed."""
 
-    def __init__(
-        self,
-        uow_factory: UnitOfWorkFactory,
-        queue: TaskQueue,
-        clock: Clock,
-        switches: Switches,
-        defaults: SalonDefaults,
-        changed: Callable[[], None] | None = None,
-    ) -> None:
-        super().__init__(uow_factory, queue, clock, switches, changed)
-        self.defaults = defaults
+    _: KW_ONLY
+    defaults: SalonDefaults
 
     async def __call__(
         self,
@@ -123,6 +108,7 @@ class AddSalon(_Salons):
         return stored, secret
 
 
+@dataclass(frozen=True, slots=True)
 class ChangeSalon(_Salons):
     """Name, status, time zone, region. Resuming a paused salon processes its held webhooks."""
 
@@ -156,6 +142,7 @@ class ChangeSalon(_Salons):
         return after
 
 
+@dataclass(frozen=True, slots=True)
 class RotateSalonSecret(_Salons):
     """A new webhook secret, returned once; the old one (and the shared one) stop working."""
 
@@ -172,22 +159,16 @@ class RotateSalonSecret(_Salons):
         return after, secret
 
 
+@dataclass(frozen=True, slots=True)
 class EnsureSalons:
     """The salons YCLIENTS_COMPANY_IDS names exist (created at start when missing, accepting
     the shared YCLIENTS_WEBHOOK_SECRET until rotated). Idempotent; concurrent starts create
     each once (an insert that does nothing when the company id is taken)."""
 
-    def __init__(
-        self,
-        uow_factory: UnitOfWorkFactory,
-        clock: Clock,
-        company_ids: Sequence[int],
-        defaults: SalonDefaults,
-    ) -> None:
-        self.uow_factory = uow_factory
-        self.clock = clock
-        self.company_ids = list(company_ids)
-        self.defaults = defaults
+    uow_factory: UnitOfWorkFactory
+    clock: Clock
+    company_ids: Sequence[int]
+    defaults: SalonDefaults
 
     async def __call__(self) -> list[int]:
         """The company ids created now."""
@@ -216,6 +197,7 @@ class Admission(enum.StrEnum):
     REJECT = "reject"  # 401: not this salon's secret
 
 
+@dataclass(slots=True)
 class AdmitWebhook:
     """Which secret a webhook must carry, and what becomes of it.
 
@@ -230,19 +212,13 @@ class AdmitWebhook:
     read, so a salon added, resumed or rotated in another process is never refused or held
     by a stale cache. A pause or a rotation reaches other processes within `cache_seconds`."""
 
-    def __init__(
-        self,
-        uow_factory: UnitOfWorkFactory,
-        shared_secret: str | None,
-        *,
-        cache_seconds: float = 5.0,
-    ) -> None:
-        self.uow_factory = uow_factory
-        self.shared_secret = shared_secret
-        self.cache_seconds = cache_seconds
-        self._cache: dict[int, Salon] = {}
-        self._loaded_at: float | None = None
-        self._loading = asyncio.Lock()
+    uow_factory: UnitOfWorkFactory
+    shared_secret: str | None
+    _: KW_ONLY
+    cache_seconds: float = 5.0
+    _cache: dict[int, Salon] = field(default_factory=dict, init=False)
+    _loaded_at: float | None = field(default=None, init=False)
+    _loading: asyncio.Lock = field(default_factory=asyncio.Lock, init=False)
 
     def forget(self) -> None:
         """Drop the cache (this process changed a salon)."""
@@ -294,10 +270,10 @@ class SalonsOverview:
     unknown: list[SalonActivity]  # company ids that sent webhooks but are no salon
 
 
+@dataclass(frozen=True, slots=True)
 class SalonQueries:
-    def __init__(self, uow_factory: UnitOfWorkFactory, clock: Clock) -> None:
-        self.uow_factory = uow_factory
-        self.clock = clock
+    uow_factory: UnitOfWorkFactory
+    clock: Clock
 
     async def get(self, company_id: int) -> Salon | None:
         async with self.uow_factory() as uow:
@@ -318,22 +294,16 @@ class SalonQueries:
         return SalonsOverview(views, unknown)
 
 
+@dataclass(frozen=True, slots=True)
 class SyncActiveSalons:
     """The scheduled fan-out: one sync task per active salon, read from the table at every
     tick (a salon added or paused needs no restart). Held webhooks of active salons are
     released first (one that was held by a process that had not yet seen its salon's resume)."""
 
-    def __init__(
-        self,
-        uow_factory: UnitOfWorkFactory,
-        queue: TaskQueue,
-        clock: Clock,
-        switches: Switches,
-    ) -> None:
-        self.uow_factory = uow_factory
-        self.queue = queue
-        self.clock = clock
-        self.switches = switches
+    uow_factory: UnitOfWorkFactory
+    queue: TaskQueue
+    clock: Clock
+    switches: Switches
 
     async def __call__(self, trigger: str = "schedule") -> int:
         if not self.switches.yclients_enabled:

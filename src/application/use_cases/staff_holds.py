@@ -4,6 +4,7 @@ visit's time (the member changed their mind at the desk, the hold was on the wro
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 
 from src.application.errors import Conflict, NotFound, ValidationFailed
 from src.application.ports.clock import Clock
@@ -15,14 +16,14 @@ from src.domain.redemption import Redemption, cancel_refusal
 log = logging.getLogger(__name__)
 
 
+@dataclass(frozen=True, slots=True)
 class CancelHold:
     """Staff: give a HELD hold's points back (state RELEASED, a RELEASE entry signed by the
     admin with their reason, `released_by` recorded). Captured or released holds are refused
     (409 saying why); a capture racing the cancellation is one or the other."""
 
-    def __init__(self, uow_factory: UnitOfWorkFactory, clock: Clock) -> None:
-        self.uow_factory = uow_factory
-        self.clock = clock
+    uow_factory: UnitOfWorkFactory
+    clock: Clock
 
     async def __call__(self, redemption_id: int, admin_id: int, reason: str) -> Redemption:
         reason = reason.strip()[:500]

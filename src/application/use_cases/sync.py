@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Sequence
-from dataclasses import replace
+from dataclasses import KW_ONLY, dataclass, replace
 from datetime import datetime, timedelta
 
 from src.application.errors import (
@@ -52,6 +52,7 @@ CANCELLED_MESSAGE = "cancelled: the worker shut down"
 _COVERING = frozenset({RunStatus.QUEUED, RunStatus.RUNNING, RunStatus.SUCCEEDED})
 
 
+@dataclass(frozen=True, slots=True)
 class SyncBookings:
     """One run per company: a `sync_runs` row with counts; never two at once per company.
 
@@ -61,31 +62,21 @@ class SyncBookings:
     rather than leaving it to the reaper and the next cycle); a redelivered task whose run
     is alive neither syncs again nor touches that run's row."""
 
-    def __init__(
-        self,
-        uow_factory: UnitOfWorkFactory,
-        gateway: YClientsGateway,
-        clock: Clock,
-        lock: SyncLock,
-        switches: Switches,
-        *,
-        past_days: int = 30,
-        future_days: int = 60,
-        heartbeat_every: float = 30.0,
-        full_sweep_every: timedelta = timedelta(hours=24),
-        incremental_margin: timedelta = timedelta(minutes=10),
-    ) -> None:
-        self.uow_factory = uow_factory
-        self.gateway = gateway
-        self.clock = clock
-        self.lock = lock
-        self.switches = switches
-        self.past_days = past_days
-        self.future_days = future_days
-        self.heartbeat_every = heartbeat_every
-        self.takeover_after = takeover_after(heartbeat_every)
-        self.full_sweep_every = full_sweep_every
-        self.incremental_margin = incremental_margin
+    uow_factory: UnitOfWorkFactory
+    gateway: YClientsGateway
+    clock: Clock
+    lock: SyncLock
+    switches: Switches
+    _: KW_ONLY
+    past_days: int = 30
+    future_days: int = 60
+    heartbeat_every: float = 30.0
+    full_sweep_every: timedelta = timedelta(hours=24)
+    incremental_margin: timedelta = timedelta(minutes=10)
+
+    @property
+    def takeover_after(self) -> timedelta:
+        return takeover_after(self.heartbeat_every)
 
     async def __call__(
         self, company_id: int, trigger: str = "manual", run_id: int | None = None
@@ -269,6 +260,7 @@ def _left_alone(run: SyncRun) -> SyncRun:
     return run
 
 
+@dataclass(frozen=True, slots=True)
 class ReapSyncRuns:
     """Runs never stay stuck: a RUNNING run without a heartbeat for `stale_after` is FAILED
     ("worker lost") and a new QUEUED run of the same kind for the same company is handed to
@@ -276,21 +268,12 @@ class ReapSyncRuns:
     run of that company exists); a QUEUED run untouched that long (its task was lost, or the
     queue was down when it was requested) is handed to the queue again."""
 
-    def __init__(
-        self,
-        uow_factory: UnitOfWorkFactory,
-        queue: TaskQueue,
-        clock: Clock,
-        switches: Switches,
-        stale_after: timedelta = timedelta(minutes=5),
-        batch: int = 100,
-    ) -> None:
-        self.uow_factory = uow_factory
-        self.queue = queue
-        self.clock = clock
-        self.switches = switches
-        self.stale_after = stale_after
-        self.batch = batch
+    uow_factory: UnitOfWorkFactory
+    queue: TaskQueue
+    clock: Clock
+    switches: Switches
+    stale_after: timedelta = timedelta(minutes=5)
+    batch: int = 100
 
     async def __call__(self) -> tuple[int, int]:
         """(runs failed, runs enqueued again)."""
@@ -373,23 +356,16 @@ def _run_fields(run: SyncRun) -> dict[str, object]:
     }  # fmt: skip
 
 
+@dataclass(frozen=True, slots=True)
 class RequestSync:
     """Manual sync: a QUEUED run per company, handed to the task queue; returns the runs."""
 
-    def __init__(
-        self,
-        uow_factory: UnitOfWorkFactory,
-        queue: TaskQueue,
-        clock: Clock,
-        switches: Switches,
-        company_ids: Sequence[int] | None = None,
-    ) -> None:
-        self.uow_factory = uow_factory
-        self.queue = queue
-        self.clock = clock
-        self.switches = switches
-        # None: the active salons, read from the salons table at every request.
-        self.company_ids = list(company_ids) if company_ids is not None else None
+    uow_factory: UnitOfWorkFactory
+    queue: TaskQueue
+    clock: Clock
+    switches: Switches
+    # None: the active salons, read from the salons table at every request.
+    company_ids: Sequence[int] | None = None
 
     async def __call__(
         self, company_id: int | None = None, trigger: str = "manual"
@@ -420,12 +396,12 @@ class RequestSync:
         return runs
 
 
+@dataclass(frozen=True, slots=True)
 class SyncAll:
     """Runs `SyncBookings` for every active salon (or the companies given) now (the CLI)."""
 
-    def __init__(self, sync: SyncBookings, company_ids: Sequence[int] | None = None) -> None:
-        self.sync = sync
-        self.company_ids = list(company_ids) if company_ids is not None else None
+    sync: SyncBookings
+    company_ids: Sequence[int] | None = None
 
     async def __call__(self, trigger: str = "manual") -> list[SyncRun]:
         company_ids = self.company_ids
@@ -435,11 +411,11 @@ class SyncAll:
         return [await self.sync(cid, trigger) for cid in company_ids]
 
 
+@dataclass(frozen=True, slots=True)
 class SyncRunQueries:
     """Read side of sync runs for the API."""
 
-    def __init__(self, uow_factory: UnitOfWorkFactory) -> None:
-        self.uow_factory = uow_factory
+    uow_factory: UnitOfWorkFactory
 
     async def get(self, run_id: int) -> SyncRun | None:
         async with self.uow_factory() as uow:

@@ -68,14 +68,14 @@ class TodayView:
         return sum((v.to_deduct for v in self.visits), ZERO)
 
 
+@dataclass(frozen=True, slots=True)
 class TodayVisits:
     """Admin: the visits of a salon-local day (earliest first, cancelled ones included: the
     desk sees them too), with member, balance, hold and the amount to pay. One unit of work."""
 
-    def __init__(self, uow_factory: UnitOfWorkFactory, clock: Clock, rules: HoldRules) -> None:
-        self.uow_factory = uow_factory
-        self.clock = clock
-        self.rules = rules
+    uow_factory: UnitOfWorkFactory
+    clock: Clock
+    rules: HoldRules
 
     async def __call__(self, day: date | None = None) -> TodayView:
         now = self.clock.now()

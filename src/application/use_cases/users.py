@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
 
@@ -41,20 +41,14 @@ class WelcomeCodes(Protocol):
     async def __call__(self, user: User) -> None: ...
 
 
+@dataclass(frozen=True, slots=True)
 class RegisterUser:
     """Creates a member; `welcome` then sends codes to verify the email and phone."""
 
-    def __init__(
-        self,
-        uow_factory: UnitOfWorkFactory,
-        hasher: PasswordHasher,
-        welcome: WelcomeCodes | None = None,
-        phone_region: str = DEFAULT_REGION,
-    ) -> None:
-        self.uow_factory = uow_factory
-        self.hasher = hasher
-        self.welcome = welcome
-        self.phone_region = phone_region
+    uow_factory: UnitOfWorkFactory
+    hasher: PasswordHasher
+    welcome: WelcomeCodes | None = None
+    phone_region: str = DEFAULT_REGION
 
     async def __call__(
         self,
@@ -87,14 +81,14 @@ class RegisterUser:
         return user
 
 
+@dataclass(slots=True)
 class Authenticate:
     """Checks a password. An unknown email is verified against a dummy hash, so it costs the
     same as a wrong password and the answer's timing does not tell which emails exist."""
 
-    def __init__(self, uow_factory: UnitOfWorkFactory, hasher: PasswordHasher) -> None:
-        self.uow_factory = uow_factory
-        self.hasher = hasher
-        self._dummy_hash: str | None = None
+    uow_factory: UnitOfWorkFactory
+    hasher: PasswordHasher
+    _dummy_hash: str | None = field(default=None, init=False)
 
     async def dummy_hash(self) -> str:
         """A hash of a random password with the hasher's own parameters (made once)."""
@@ -114,13 +108,13 @@ class Authenticate:
         return user
 
 
+@dataclass(frozen=True, slots=True)
 class ChangePassword:
     """A member changes their password, proving the current one (a stolen token alone is not
     enough). The new hash makes every token issued before it stop working."""
 
-    def __init__(self, uow_factory: UnitOfWorkFactory, hasher: PasswordHasher) -> None:
-        self.uow_factory = uow_factory
-        self.hasher = hasher
+    uow_factory: UnitOfWorkFactory
+    hasher: PasswordHasher
 
     async def __call__(self, user_id: int, current_password: str, new_password: str) -> User:
         check_new_password(new_password)
@@ -147,6 +141,7 @@ class TrustedContacts:
     shared_phone_keys: int
 
 
+@dataclass(frozen=True, slots=True)
 class TrustContacts:
     """`just trust-contacts --registered-before DATE`: mark the contacts of members imported
     from a system that verified them as verified. Only accounts created before the cutoff
@@ -154,9 +149,8 @@ class TrustContacts:
     trusting it gave them a client's visits and points. A phone several members share proves
     nothing: skipped. `dry_run` counts the same in a transaction that is rolled back."""
 
-    def __init__(self, uow_factory: UnitOfWorkFactory, clock: Clock) -> None:
-        self.uow_factory = uow_factory
-        self.clock = clock
+    uow_factory: UnitOfWorkFactory
+    clock: Clock
 
     async def __call__(
         self, registered_before: datetime, *, dry_run: bool = False
@@ -176,9 +170,9 @@ class TrustContacts:
         return TrustedContacts(*counts)
 
 
+@dataclass(frozen=True, slots=True)
 class GetProfile:
-    def __init__(self, uow_factory: UnitOfWorkFactory) -> None:
-        self.uow_factory = uow_factory
+    uow_factory: UnitOfWorkFactory
 
     async def __call__(self, user_id: int) -> Profile:
         async with self.uow_factory() as uow:

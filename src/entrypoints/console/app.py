@@ -46,6 +46,7 @@ from src.entrypoints.console.salons import SALON_HANDLERS
 from src.entrypoints.console.sessions import ConsoleSessionConfig
 from src.entrypoints.console.today import TODAY_HANDLERS
 from src.entrypoints.console.words import describe_entry, describe_misses, percent, rub, word
+from src.entrypoints.http.dependencies import provide
 from src.entrypoints.http.errors import handle_http_exception
 from src.entrypoints.http.throttle import DURATION_SECONDS, LoginThrottle
 from src.entrypoints.settings import Settings, SettingsError
@@ -141,6 +142,8 @@ def build_console(settings: Settings, login_limit: tuple[str, int] = ("minute", 
     console_router = Router(
         "/admin",
         route_handlers=[*login_handlers(throttle), *HANDLERS, *SALON_HANDLERS, *TODAY_HANDLERS],
+        # Pages take these groups by name; `container` stays app-wide until they all do.
+        dependencies=provide("accounts", "admin", "salon_admin", "console"),
         middleware=[sessions.middleware],
         guards=[console_admin],
         opt={SESSION_LIFETIME: settings.ADMIN_SESSION_HOURS * 3600},

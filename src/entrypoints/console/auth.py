@@ -41,8 +41,7 @@ async def console_admin(
         raise SignInRequired
     container: Container = connection.app.state.container
     lifetime = handler.opt[SESSION_LIFETIME]
-    async with container.uow_factory() as uow:
-        user = await uow.users.get(user_id)
+    user = await container.access.current_user(user_id)
     if (
         user is None
         or not isinstance(stamp, str)

@@ -16,23 +16,24 @@ from litestar.response import Template
 from src.application.errors import AppError
 from src.domain.salon import Salon, SalonStatus, day_start
 from src.entrypoints.console.pages import HTML, Id, done, page
-from src.entrypoints.http.dependencies import UseCases
+from src.entrypoints.http.dependencies import SalonAdminDep
 from src.entrypoints.salon_links import public_base_url, webhook_url
+from src.entrypoints.wiring.groups import SalonAdmin
 
 TO = "/admin/salons"
 
 
 async def _render(
     request: Request[Any, Any, Any],
-    container: UseCases,
+    salon_admin: SalonAdmin,
     *,
     revealed: tuple[Salon, str] | None = None,
     error: str | None = None,
     status_code: int = 200,
 ) -> Template:
-    since = day_start(container.clock.now(), container.settings.ADMIN_TIMEZONE)
-    overview = await container.salons.overview(since)
-    base = public_base_url(container.settings, str(request.base_url))
+    since = day_start(salon_admin.clock.now(), salon_admin.settings.ADMIN_TIMEZONE)
+    overview = await salon_admin.salons.overview(since)
+    base = public_base_url(salon_admin.settings, str(request.base_url))
     shown = None
     if revealed is not None:
         salon, secret = revealed
@@ -47,8 +48,8 @@ async def _render(
 
 
 @get("/salons")
-async def salons(request: Request[Any, Any, Any], container: UseCases) -> Template:
-    return await _render(request, container)
+async def salons(request: Request[Any, Any, Any], salon_admin: SalonAdminDep) -> Template:
+    return await _render(request, salon_admin)
 
 
 @dataclass
@@ -62,23 +63,23 @@ class SalonForm:
 @post("/salons", status_code=200, media_type=HTML)
 async def add_salon(
     request: Request[Any, Any, Any],
-    container: UseCases,
+    salon_admin: SalonAdminDep,
     data: Annotated[SalonForm, Body(media_type=RequestEncodingType.URL_ENCODED)],
 ) -> Any:
     words = request.app.state.console_words
     company_id = data.company_id.strip()
     if not company_id.isdigit() or len(company_id) > 19:
         error = f"{words('could_not')}: company_id: {words('salon_id_hint')}"
-        return await _render(request, container, error=error, status_code=422)
+        return await _render(request, salon_admin, error=error, status_code=422)
     try:
-        revealed = await container.add_salon(
+        revealed = await salon_admin.add_salon(
             int(company_id), data.name[:300], region=data.region.strip()[:10] or None,
             timezone=data.timezone.strip()[:100] or None,
         )  # fmt: skip
     except AppError as exc:
-        return await _render(request, container, error=f"{words('could_not')}: {exc}",
+        return await _render(request, salon_admin, error=f"{words('could_not')}: {exc}",
                              status_code=409 if "exists" in str(exc) else 422)  # fmt: skip
-    return await _render(request, container, revealed=revealed)
+    return await _render(request, salon_admin, revealed=revealed)
 
 
 @dataclass
@@ -89,14 +90,14 @@ class StatusForm:
 @post("/salons/{company_id:int}/status", status_code=200, media_type=HTML)
 async def set_status(
     request: Request[Any, Any, Any],
-    container: UseCases,
+    salon_admin: SalonAdminDep,
     company_id: Id,
     data: Annotated[StatusForm, Body(media_type=RequestEncodingType.URL_ENCODED)],
 ) -> Any:
     words = request.app.state.console_words
     try:
         status = SalonStatus(data.status)
-        salon = await container.change_salon(company_id, status=status)
+        salon = await salon_admin.change_salon(company_id, status=status)
     except ValueError:
         return done(request, f"{words('could_not')}: status: {data.status[:20]!r}", TO, ok=False)
     except AppError as exc:
@@ -106,13 +107,15 @@ async def set_status(
 
 
 @post("/salons/{company_id:int}/rotate", status_code=200, media_type=HTML)
-async def rotate(request: Request[Any, Any, Any], container: UseCases, company_id: Id) -> Any:
+async def rotate(
+    request: Request[Any, Any, Any], salon_admin: SalonAdminDep, company_id: Id
+) -> Any:
     words = request.app.state.console_words
     try:
-        revealed = await container.rotate_salon_secret(company_id)
+        revealed = await salon_admin.rotate_salon_secret(company_id)
     except AppError as exc:
         return done(request, f"{words('could_not')}: {exc}", TO, ok=False)
-    return await _render(request, container, revealed=revealed)
+    return await _render(request, salon_admin, revealed=revealed)
 
 
 SALON_HANDLERS = [salons, add_salon, set_status, rotate]

@@ -19,7 +19,7 @@ from src.domain.money import AmountError, parse_amount
 from src.domain.redemption import RedemptionState
 from src.domain.user import Role
 from src.entrypoints.http.auth import admin_only
-from src.entrypoints.http.dependencies import Caller, UseCases
+from src.entrypoints.http.dependencies import AdminDep, Caller, provide
 from src.entrypoints.http.errors import error_responses
 from src.entrypoints.http.params import Limit, Offset, PathId, any_case_pattern, parse_choice
 from src.entrypoints.http.schemas.admin import (
@@ -44,6 +44,7 @@ from src.entrypoints.http.schemas.admin import (
 )
 from src.entrypoints.http.schemas.common import PageOut, page_of
 from src.entrypoints.http.schemas.users import UserOut, user_out
+from src.entrypoints.wiring.groups import Admin
 
 Out = TypeVar("Out")
 
@@ -64,7 +65,7 @@ IdempotencyKey = Annotated[
 
 
 async def at_most_once(
-    container: UseCases,
+    admin: Admin,
     actor_id: int,
     key: str | None,
     action: str,
@@ -81,7 +82,7 @@ async def at_most_once(
 
     action = f"api {action}"
     request_digest = fingerprint(action, msgspec.json.encode(data).decode())
-    text = await container.run_once(actor_id, key, action, request_digest, run)
+    text = await admin.run_once(actor_id, key, action, request_digest, run)
     return msgspec.json.decode(text, type=out)
 
 
@@ -109,10 +110,10 @@ StateParam = Annotated[
     summary="Bookings no member was linked to",
 )
 async def list_unmatched_bookings(
-    container: UseCases, limit: Limit = 20, offset: Offset = 0
+    admin: AdminDep, limit: Limit = 20, offset: Offset = 0
 ) -> PageOut[AdminBookingOut]:
     """Each with the client's contacts and `unmatched_reason`, newest first."""
-    page = await container.list_unmatched(limit, offset)
+    page = await admin.list_unmatched(limit, offset)
     return page_of(page, [admin_booking_out(b) for b in page.items])
 
 
@@ -123,7 +124,7 @@ async def list_unmatched_bookings(
     summary="Link a booking to a member by hand",
 )
 async def link_booking(
-    container: UseCases,
+    admin: AdminDep,
     me: Caller,
     booking_id: PathId,
     data: JSONBody[LinkIn],
@@ -132,12 +133,10 @@ async def link_booking(
     """Points the booking earned for another member move to this one (REVERSAL there)."""
 
     async def make() -> AdminBookingOut:
-        return admin_booking_out(
-            await container.link_booking(booking_id, data.user_id, admin_id=me.id)
-        )
+        return admin_booking_out(await admin.link_booking(booking_id, data.user_id, admin_id=me.id))
 
     return await at_most_once(
-        container, me.id, idempotency_key, f"link {booking_id}", data, AdminBookingOut, make
+        admin, me.id, idempotency_key, f"link {booking_id}", data, AdminBookingOut, make
     )
 
 
@@ -153,12 +152,12 @@ SearchParam = Annotated[
 
 @get("/users", responses=error_responses(401, 403), summary="Find members")
 async def search_users(
-    container: UseCases, q: SearchParam = None, limit: Limit = 20, offset: Offset = 0
+    admin: AdminDep, q: SearchParam = None, limit: Limit = 20, offset: Offset = 0
 ) -> PageOut[MemberOut]:
     """By email, phone (any spelling: matched by its number's key), unique code or name;
     newest first.
     Without `q`, every member."""
-    page = await container.search_members(q, limit, offset)
+    page = await admin.search_members(q, limit, offset)
     return page_of(page, [member_out(m) for m in page.items])
 
 
@@ -167,9 +166,9 @@ async def search_users(
     responses=error_responses(401, 403, 404, 409, 422),
     summary="Change a member's role",
 )
-async def update_user(container: UseCases, user_id: PathId, data: JSONBody[RoleIn]) -> UserOut:
+async def update_user(admin: AdminDep, user_id: PathId, data: JSONBody[RoleIn]) -> UserOut:
     """`{"role": "admin"}` or `{"role": "user"}`; demoting the last admin is a 409."""
-    return user_out(await container.change_role(user_id, Role(data.role)))
+    return user_out(await admin.change_role(user_id, Role(data.role)))
 
 
 @post(
@@ -179,7 +178,7 @@ async def update_user(container: UseCases, user_id: PathId, data: JSONBody[RoleI
     summary="Add or remove a member's points",
 )
 async def adjust_points(
-    container: UseCases,
+    admin: AdminDep,
     me: Caller,
     user_id: PathId,
     data: JSONBody[AdjustmentIn],
@@ -189,10 +188,10 @@ async def adjust_points(
     points = amount(data.amount, "amount")
 
     async def make() -> AdjustmentOut:
-        return adjustment_out(await container.adjust_points(user_id, points, data.reason, me.id))
+        return adjustment_out(await admin.adjust_points(user_id, points, data.reason, me.id))
 
     return await at_most_once(
-        container, me.id, idempotency_key, f"adjust {user_id}", data, AdjustmentOut, make
+        admin, me.id, idempotency_key, f"adjust {user_id}", data, AdjustmentOut, make
     )
 
 
@@ -203,7 +202,7 @@ async def adjust_points(
     summary="Spend a member's points now (walk-ins, corrections)",
 )
 async def redeem_points(
-    container: UseCases,
+    admin: AdminDep,
     me: Caller,
     user_id: PathId,
     data: JSONBody[StaffRedemptionIn],
@@ -216,13 +215,13 @@ async def redeem_points(
     points = amount(data.points, "points")
 
     async def make() -> StaffRedemptionOut:
-        r = await container.redeem_points(
+        r = await admin.redeem_points(
             user_id, points, data.reason, me.id, booking_id=data.booking_id
         )
         return staff_redemption_out(r)
 
     return await at_most_once(
-        container, me.id, idempotency_key, f"redeem {user_id}", data, StaffRedemptionOut, make
+        admin, me.id, idempotency_key, f"redeem {user_id}", data, StaffRedemptionOut, make
     )
 
 
@@ -232,15 +231,13 @@ async def redeem_points(
     responses=error_responses(401, 403, 404, 409),
     summary="Checkout: deduct a member's held points now",
 )
-async def capture_hold(
-    container: UseCases, me: Caller, redemption_id: PathId
-) -> StaffRedemptionOut:
+async def capture_hold(admin: AdminDep, me: Caller, redemption_id: PathId) -> StaffRedemptionOut:
     """Staff confirm at payment that the held points are deducted (enter them as a discount
     in YClients too): the hold becomes CAPTURED, signed by the calling admin, before YClients
     reports the visit, and the member can no longer give it back. From the start of the
     visit's day (or `HOLD_LOCK_HOURS_BEFORE`); 409 if it is not HELD or its visit is
     cancelled. A cancellation, no-show or deletion afterwards gives the points back."""
-    return staff_redemption_out(await container.capture_hold(redemption_id, me.id))
+    return staff_redemption_out(await admin.capture_hold(redemption_id, me.id))
 
 
 RedemptionStateParam = Annotated[
@@ -265,7 +262,7 @@ DateParam = Annotated[
     summary="Checkout list: points to deduct at payment",
 )
 async def checkout_list(
-    container: UseCases, state_: RedemptionStateParam = None, date_: DateParam = None
+    admin: AdminDep, state_: RedemptionStateParam = None, date_: DateParam = None
 ) -> list[CheckoutLineOut]:
     """Visits on a salon-local date whose member holds points on them, earliest first: the
     member's name and phone, the visit's time, services and price, the points to deduct.
@@ -273,20 +270,18 @@ async def checkout_list(
     (`POST /redemptions/{id}/capture`). `discount_missing`: a captured hold on a visit that
     completed at its full price from before the hold (the discount was probably not entered)."""
     state = parse_choice(state_, RedemptionState, "state") or RedemptionState.HELD
-    return [checkout_line_out(line) for line in await container.checkout_list(state, date_)]
+    return [checkout_line_out(line) for line in await admin.checkout_list(state, date_)]
 
 
 @get("/webhook-events", responses=error_responses(401, 403), summary="The webhook inbox")
 async def list_webhook_events(
-    container: UseCases,
+    admin: AdminDep,
     state_: StateParam = None,
     limit: Limit = 20,
     offset: Offset = 0,
 ) -> PageOut[WebhookEventOut]:
     """Newest first, optionally one state: PENDING, PROCESSED, IGNORED or DEAD."""
-    page = await container.webhook_events.page(
-        parse_choice(state_, EventState, "state"), limit, offset
-    )
+    page = await admin.webhook_events.page(parse_choice(state_, EventState, "state"), limit, offset)
     return page_of(page, [webhook_event_out(e) for e in page.items])
 
 
@@ -296,9 +291,9 @@ async def list_webhook_events(
     responses=error_responses(401, 403, 404, 422),
     summary="Process a (dead) webhook event again",
 )
-async def replay_webhook_event(container: UseCases, event_id: PathId) -> WebhookEventOut:
+async def replay_webhook_event(admin: AdminDep, event_id: PathId) -> WebhookEventOut:
     """Back to PENDING with its attempts reset, and queued; IGNORED events are refused."""
-    return webhook_event_out(await container.replay_webhook(event_id))
+    return webhook_event_out(await admin.replay_webhook(event_id))
 
 
 @get(
@@ -307,7 +302,7 @@ async def replay_webhook_event(container: UseCases, event_id: PathId) -> Webhook
     summary="YClients records set aside (could not be read or stored)",
 )
 async def list_quarantined_records(
-    container: UseCases,
+    admin: AdminDep,
     company_id: Annotated[int | None, QueryParameter(ge=1, le=2**63 - 1)] = None,
     limit: Limit = 20,
     offset: Offset = 0,
@@ -316,12 +311,13 @@ async def list_quarantined_records(
     aside here, with the reason, instead of failing its neighbours; it is counted in the run's
     `errors` (or its event keeps the error). The next version of the record that can be
     stored replaces it in `bookings`; the row here stays as history of the last failure."""
-    page = await container.quarantined_records.page(company_id, limit, offset)
+    page = await admin.quarantined_records.page(company_id, limit, offset)
     return page_of(page, [quarantined_record_out(q) for q in page.items])
 
 
 admin_router = Router(
     "/api/v1/admin",
+    dependencies=provide("admin"),
     route_handlers=[
         list_unmatched_bookings,
         link_booking,

@@ -51,8 +51,7 @@ async def retrieve_user(
     if not 0 < user_id <= MAX_ID:
         return None
     container: Container = connection.app.state.container
-    async with container.uow_factory() as uow:
-        user = await uow.users.get(user_id)
+    user = await container.access.current_user(user_id)
     stamp = token.extras.get("pwd")
     if user is None or not isinstance(stamp, str):
         return None

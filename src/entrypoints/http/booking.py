@@ -9,7 +9,7 @@ from litestar.params import FromQuery, QueryParameter
 
 from src.domain.booking import BookingStatus
 from src.domain.money import ZERO
-from src.entrypoints.http.dependencies import Caller, UseCases
+from src.entrypoints.http.dependencies import BookingsDep, Caller, provide
 from src.entrypoints.http.errors import error_responses
 from src.entrypoints.http.params import Limit, Offset, any_case_pattern, parse_choice
 from src.entrypoints.http.schemas.booking import (
@@ -30,16 +30,16 @@ StatusParam = Annotated[
 
 
 @get("/form", responses=error_responses(401), summary="The booking form's client code")
-async def booking_form(me: Caller, container: UseCases) -> BookingFormOut:
+async def booking_form(me: Caller, bookings: BookingsDep) -> BookingFormOut:
     """The caller's unique code (created on the first call) and the exact comment line the
     YClients booking form must carry: `Код клиента: XXXXXXXX`."""
-    return booking_form_out(await container.issue_booking_form(me.id))
+    return booking_form_out(await bookings.issue_booking_form(me.id))
 
 
 @get("/", responses=error_responses(401), summary="The caller's bookings")
 async def list_bookings(
     me: Caller,
-    container: UseCases,
+    bookings: BookingsDep,
     upcoming_only: FromQuery[bool] = False,
     status: StatusParam = None,
     limit: Limit = 20,
@@ -47,17 +47,20 @@ async def list_bookings(
 ) -> PageOut[BookingOut]:
     """`upcoming_only=true`: from now on, PENDING or CONFIRMED, nearest first. Otherwise
     every booking, newest first."""
-    page = await container.list_bookings(
+    page = await bookings.list_bookings(
         me.id,
         upcoming_only=upcoming_only,
         status=parse_choice(status, BookingStatus, "status"),
         limit=limit,
         offset=offset,
     )
-    held = await container.points_held([b.id for b in page.items if b.id is not None])
+    held = await bookings.points_held([b.id for b in page.items if b.id is not None])
     return page_of(page, [booking_out(b, held.get(b.id, ZERO)) for b in page.items])  # type: ignore[arg-type]
 
 
 booking_router = Router(
-    "/api/v1/booking", route_handlers=[booking_form, list_bookings], tags=["bookings"]
+    "/api/v1/booking",
+    route_handlers=[booking_form, list_bookings],
+    dependencies=provide("bookings"),
+    tags=["bookings"],
 )

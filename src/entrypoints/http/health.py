@@ -10,7 +10,7 @@ from litestar import Router, get
 from litestar.datastructures import State
 from litestar.exceptions import ServiceUnavailableException
 
-from src.entrypoints.http.dependencies import UseCases
+from src.entrypoints.http.dependencies import AccessDep, provide
 from src.entrypoints.http.errors import error_responses
 from src.entrypoints.http.openapi import PublicOperation
 from src.entrypoints.http.schemas.health import HealthOut, ReadyOut
@@ -32,9 +32,9 @@ async def health() -> HealthOut:
     tags=["health"],
     responses=error_responses(503),
 )
-async def ready(state: State, container: UseCases) -> ReadyOut:
+async def ready(state: State, access: AccessDep) -> ReadyOut:
     """200 when every dependency answers; 503 naming the ones that did not."""
-    checks: dict[str, ReadyCheck] = {"database": lambda: database_reachable(container)}
+    checks: dict[str, ReadyCheck] = {"database": access.readiness}
     checks.update(state.get("ready_checks") or {})
     results = await asyncio.gather(*(_probe(check) for check in checks.values()))
     failed = {name: error for name, error in zip(checks, results, strict=True) if error}
@@ -47,12 +47,6 @@ async def ready(state: State, container: UseCases) -> ReadyOut:
             ],
         )
     return ReadyOut(status="ok", checks={name: "ok" for name in checks})
-
-
-async def database_reachable(container: UseCases) -> None:
-    """One cheap query through a unit of work (also proves the schema is migrated)."""
-    async with container.uow_factory() as uow:
-        await uow.levels.all()
 
 
 class RedisCheck:
@@ -100,4 +94,4 @@ async def _probe(check: ReadyCheck) -> str | None:
     return None
 
 
-health_router = Router("/", route_handlers=[health, ready])
+health_router = Router("/", route_handlers=[health, ready], dependencies=provide("access"))

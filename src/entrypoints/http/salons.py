@@ -16,7 +16,7 @@ from msgspec import UNSET, Meta, Struct, UnsetType
 from src.application.use_cases.salons import SalonView
 from src.domain.salon import MAX_COMPANY_ID, MAX_NAME_LENGTH, Salon, SalonStatus, day_start
 from src.entrypoints.http.auth import admin_only
-from src.entrypoints.http.dependencies import UseCases
+from src.entrypoints.http.dependencies import SalonAdminDep, provide
 from src.entrypoints.http.errors import error_responses
 from src.entrypoints.http.schemas.common import MAX_ID
 from src.entrypoints.salon_links import public_base_url, webhook_url
@@ -99,11 +99,11 @@ def _out(
 
 
 @get("/salons", responses=error_responses(401, 403), summary="Salons")
-async def list_salons(request: Request[Any, Any, Any], container: UseCases) -> SalonsOut:
+async def list_salons(request: Request[Any, Any, Any], salon_admin: SalonAdminDep) -> SalonsOut:
     """Every salon (by company id) with its last successful sync and lag, webhooks received
     today (ADMIN_TIMEZONE) and held; company ids that sent webhooks but are no salon."""
-    since = day_start(container.clock.now(), container.settings.ADMIN_TIMEZONE)
-    overview = await container.salons.overview(since)
+    since = day_start(salon_admin.clock.now(), salon_admin.settings.ADMIN_TIMEZONE)
+    overview = await salon_admin.salons.overview(since)
     return SalonsOut(
         items=[_out(request, v.salon, view=v) for v in overview.salons],
         total=len(overview.salons),
@@ -120,12 +120,12 @@ async def list_salons(request: Request[Any, Any, Any], container: UseCases) -> S
     summary="Add a salon",
 )
 async def add_salon(
-    request: Request[Any, Any, Any], container: UseCases, data: JSONBody[SalonIn]
+    request: Request[Any, Any, Any], salon_admin: SalonAdminDep, data: JSONBody[SalonIn]
 ) -> SalonOut:
     """201 with the salon, its `webhook_secret` and the `webhook_url` to paste into YClients
     (shown this once). Its first full-window sync is queued. 409 if the company id is a
     salon already."""
-    salon, secret = await container.add_salon(
+    salon, secret = await salon_admin.add_salon(
         data.company_id, data.name, region=data.region, timezone=data.timezone
     )
     return _out(request, salon, secret)
@@ -138,7 +138,7 @@ async def add_salon(
 )
 async def change_salon(
     request: Request[Any, Any, Any],
-    container: UseCases,
+    salon_admin: SalonAdminDep,
     company_id: CompanyIdPath,
     data: JSONBody[SalonPatch],
 ) -> SalonOut:
@@ -148,7 +148,7 @@ async def change_salon(
         return None if value is UNSET else value
 
     status = given(data.status)
-    salon = await container.change_salon(
+    salon = await salon_admin.change_salon(
         company_id,
         name=given(data.name),
         status=SalonStatus(status) if status is not None else None,
@@ -165,11 +165,11 @@ async def change_salon(
     summary="A new webhook secret for a salon",
 )
 async def rotate_salon_secret(
-    request: Request[Any, Any, Any], container: UseCases, company_id: CompanyIdPath
+    request: Request[Any, Any, Any], salon_admin: SalonAdminDep, company_id: CompanyIdPath
 ) -> SalonOut:
     """The new `webhook_secret` and `webhook_url` (shown this once); the old secret, and the
     shared YCLIENTS_WEBHOOK_SECRET, stop working for this salon at once."""
-    salon, secret = await container.rotate_salon_secret(company_id)
+    salon, secret = await salon_admin.rotate_salon_secret(company_id)
     return _out(request, salon, secret)
 
 
@@ -182,6 +182,7 @@ def salons_options() -> Response[None]:
 
 salons_router = Router(
     "/api/v1/admin",
+    dependencies=provide("salon_admin"),
     route_handlers=[salons_options, list_salons, add_salon, change_salon, rotate_salon_secret],
     guards=[admin_only],
     tags=["admin"],

@@ -13,9 +13,8 @@ from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_202_ACCEPT
 from src.application.use_cases.verification import Verified
 from src.domain.user import User
 from src.domain.verification import Purpose
-from src.entrypoints.bootstrap import Container
 from src.entrypoints.http.auth import issue_token
-from src.entrypoints.http.dependencies import Caller, UseCases
+from src.entrypoints.http.dependencies import AccountsDep, Caller, provide
 from src.entrypoints.http.errors import error_responses
 from src.entrypoints.http.openapi import PublicOperation
 from src.entrypoints.http.schemas.users import (
@@ -42,6 +41,7 @@ from src.entrypoints.http.throttle import (
     RegisterThrottle,
 )
 from src.entrypoints.settings import Settings
+from src.entrypoints.wiring.groups import Accounts
 
 RESET_ACCEPTED = AcceptedOut(
     status="accepted",
@@ -50,8 +50,8 @@ RESET_ACCEPTED = AcceptedOut(
 
 
 @get("/users/me", responses=error_responses(401), summary="The caller's profile")
-async def read_me(me: Caller, container: UseCases) -> MeOut:
-    return me_out(await container.profile(me.id), container.settings.SMS_PROVIDER != "none")
+async def read_me(me: Caller, accounts: AccountsDep) -> MeOut:
+    return me_out(await accounts.profile(me.id), accounts.settings.SMS_PROVIDER != "none")
 
 
 def token_out(settings: Settings, user: User) -> TokenOut:
@@ -77,8 +77,8 @@ def _verified(result: Verified) -> VerifiedOut:
     responses=error_responses(401, 409, 422),
     summary="Verify the caller's email with the code sent to it; links its unmatched bookings",
 )
-async def verify_email(me: Caller, data: JSONBody[CodeIn], container: UseCases) -> VerifiedOut:
-    return _verified(await container.verify_contact(me.id, Purpose.EMAIL, data.code))
+async def verify_email(me: Caller, data: JSONBody[CodeIn], accounts: AccountsDep) -> VerifiedOut:
+    return _verified(await accounts.verify_contact(me.id, Purpose.EMAIL, data.code))
 
 
 @post(
@@ -87,8 +87,8 @@ async def verify_email(me: Caller, data: JSONBody[CodeIn], container: UseCases) 
     responses=error_responses(401, 409, 422),
     summary="Verify the caller's phone with the code sent to it; links its unmatched bookings",
 )
-async def verify_phone(me: Caller, data: JSONBody[CodeIn], container: UseCases) -> VerifiedOut:
-    return _verified(await container.verify_contact(me.id, Purpose.PHONE, data.code))
+async def verify_phone(me: Caller, data: JSONBody[CodeIn], accounts: AccountsDep) -> VerifiedOut:
+    return _verified(await accounts.verify_contact(me.id, Purpose.PHONE, data.code))
 
 
 @post(
@@ -97,13 +97,13 @@ async def verify_phone(me: Caller, data: JSONBody[CodeIn], container: UseCases) 
     responses=error_responses(401, 422, 429, 502),
     summary="Set or change the caller's phone (unverified until its code is typed)",
 )
-async def set_phone(me: Caller, data: JSONBody[PhoneIn], container: UseCases) -> MeOut:
-    await container.set_phone(me.id, data.phone)
-    return me_out(await container.profile(me.id), container.settings.SMS_PROVIDER != "none")
+async def set_phone(me: Caller, data: JSONBody[PhoneIn], accounts: AccountsDep) -> MeOut:
+    await accounts.set_phone(me.id, data.phone)
+    return me_out(await accounts.profile(me.id), accounts.settings.SMS_PROVIDER != "none")
 
 
-async def _resend(me: User, container: Container, purpose: Purpose) -> CodeSentOut:
-    await container.resend_code(me.id, purpose)
+async def _resend(me: User, accounts: Accounts, purpose: Purpose) -> CodeSentOut:
+    await accounts.resend_code(me.id, purpose)
     return CodeSentOut(status="code_sent", channel="email" if purpose is Purpose.EMAIL else "sms")
 
 
@@ -113,8 +113,8 @@ async def _resend(me: User, container: Container, purpose: Purpose) -> CodeSentO
     responses=error_responses(401, 409, 429, 502),
     summary="Send a new verification code to the caller's email",
 )
-async def resend_email_code(me: Caller, container: UseCases) -> CodeSentOut:
-    return await _resend(me, container, Purpose.EMAIL)
+async def resend_email_code(me: Caller, accounts: AccountsDep) -> CodeSentOut:
+    return await _resend(me, accounts, Purpose.EMAIL)
 
 
 @post(
@@ -123,8 +123,8 @@ async def resend_email_code(me: Caller, container: UseCases) -> CodeSentOut:
     responses=error_responses(401, 409, 422, 429, 502),
     summary="Send a new verification code to the caller's phone",
 )
-async def resend_phone_code(me: Caller, container: UseCases) -> CodeSentOut:
-    return await _resend(me, container, Purpose.PHONE)
+async def resend_phone_code(me: Caller, accounts: AccountsDep) -> CodeSentOut:
+    return await _resend(me, accounts, Purpose.PHONE)
 
 
 def _client(request: Request[Any, Any, Any]) -> str:
@@ -155,10 +155,10 @@ def users_router(
         operation_class=PublicOperation,
     )
     async def register(
-        request: Request[Any, Any, Any], data: JSONBody[RegisterIn], container: UseCases
+        request: Request[Any, Any, Any], data: JSONBody[RegisterIn], accounts: AccountsDep
     ) -> UserOut:
-        await register_throttle.hit(container.attempts, _client(request))
-        user = await container.register(data.email, data.password, phone=data.phone, name=data.name)
+        await register_throttle.hit(accounts.attempts, _client(request))
+        user = await accounts.register(data.email, data.password, phone=data.phone, name=data.name)
         return user_out(user)
 
     @post(
@@ -169,16 +169,16 @@ def users_router(
         operation_class=PublicOperation,
     )
     async def login(
-        request: Request[Any, Any, Any], data: JSONBody[LoginIn], container: UseCases
+        request: Request[Any, Any, Any], data: JSONBody[LoginIn], accounts: AccountsDep
     ) -> TokenOut:
         user = await throttle.attempt(
-            container.attempts,
-            container.login_streaks,
+            accounts.attempts,
+            accounts.login_streaks,
             _client(request),
             data.email,
-            lambda: container.authenticate(data.email, data.password),
+            lambda: accounts.authenticate(data.email, data.password),
         )
-        return token_out(container.settings, user)
+        return token_out(accounts.settings, user)
 
     @post(
         "/users/me/password",
@@ -190,17 +190,17 @@ def users_router(
         request: Request[Any, Any, Any],
         me: Caller,
         data: JSONBody[PasswordChangeIn],
-        container: UseCases,
+        accounts: AccountsDep,
     ) -> TokenOut:
         # Guessing the current password with a stolen token counts like guessing at login.
         user = await throttle.attempt(
-            container.attempts,
-            container.login_streaks,
+            accounts.attempts,
+            accounts.login_streaks,
             _client(request),
             me.email,
-            lambda: container.change_password(me.id, data.current_password, data.new_password),
+            lambda: accounts.change_password(me.id, data.current_password, data.new_password),
         )
-        return token_out(container.settings, user)
+        return token_out(accounts.settings, user)
 
     @post(
         "/auth/password-reset/request",
@@ -212,15 +212,15 @@ def users_router(
     async def request_password_reset(
         request: Request[Any, Any, Any],
         data: JSONBody[PasswordResetRequestIn],
-        container: UseCases,
+        accounts: AccountsDep,
     ) -> Response[AcceptedOut]:
-        await reset_throttle.hit(container.attempts, _client(request))
+        await reset_throttle.hit(accounts.attempts, _client(request))
         # The lookup and the send run after the answer: its status, body and timing are
         # the same whether the email belongs to a member or not.
         return Response(
             RESET_ACCEPTED,
             status_code=HTTP_202_ACCEPTED,
-            background=BackgroundTask(container.request_password_reset, data.email),
+            background=BackgroundTask(accounts.request_password_reset, data.email),
         )
 
     @post(
@@ -233,14 +233,15 @@ def users_router(
     async def confirm_password_reset(
         request: Request[Any, Any, Any],
         data: JSONBody[PasswordResetConfirmIn],
-        container: UseCases,
+        accounts: AccountsDep,
     ) -> TokenOut:
-        await reset_throttle.hit(container.attempts, _client(request))
-        user = await container.confirm_password_reset(data.email, data.code, data.new_password)
-        return token_out(container.settings, user)
+        await reset_throttle.hit(accounts.attempts, _client(request))
+        user = await accounts.confirm_password_reset(data.email, data.code, data.new_password)
+        return token_out(accounts.settings, user)
 
     return Router(
         "/api/v1",
+        dependencies=provide("accounts"),
         route_handlers=[
             register,
             login,

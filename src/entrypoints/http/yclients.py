@@ -22,10 +22,9 @@ from src.application.errors import Conflict, NotFound
 from src.application.use_cases.once import fingerprint
 from src.application.use_cases.salons import Admission
 from src.domain.sync_run import SyncRun
-from src.entrypoints.bootstrap import Container
 from src.entrypoints.http.admin import IdempotencyKey
 from src.entrypoints.http.auth import admin_only
-from src.entrypoints.http.dependencies import Caller, UseCases
+from src.entrypoints.http.dependencies import Caller, YClientsDep, provide
 from src.entrypoints.http.errors import error_responses
 from src.entrypoints.http.openapi import WebhookOperation
 from src.entrypoints.http.params import Limit, Offset, PathId
@@ -40,6 +39,7 @@ from src.entrypoints.http.schemas.yclients import (
     webhook_ack,
 )
 from src.entrypoints.metrics import count_webhook
+from src.entrypoints.wiring.groups import YClients
 
 log = logging.getLogger(__name__)
 
@@ -61,7 +61,7 @@ CompanyId = Annotated[
 )
 async def receive_webhook(
     request: Request[Any, Any, Any],
-    container: UseCases,
+    yclients: YClientsDep,
     secret: Annotated[str | None, QueryParameter(description="the salon's webhook secret")] = None,
 ) -> WebhookAck:
     """Stored durably in the inbox before the answer; processed by a task. 401 (nothing
@@ -70,11 +70,11 @@ async def receive_webhook(
     resources other than records are stored as IGNORED. A paused or unknown salon's
     webhook (an unknown one needs the shared secret) is stored HELD and answered "held"."""
     body = await request.body()
-    admission = await container.admit_webhook(webhook_company_id(body), secret)
+    admission = await yclients.admit_webhook(webhook_company_id(body), secret)
     if admission is Admission.REJECT:
         await _log_rejected(request, "missing_secret" if not secret else "wrong_secret")
         raise NotAuthorizedException("missing or wrong webhook secret")
-    accepted = await container.accept_webhook(body, hold=admission is Admission.HOLD)
+    accepted = await yclients.accept_webhook(body, hold=admission is Admission.HOLD)
     count_webhook(accepted.status)
     return webhook_ack(accepted)
 
@@ -94,32 +94,32 @@ async def _log_rejected(request: Request[Any, Any, Any], reason: str) -> None:
 
 
 async def start_sync(
-    container: Container, company_id: int | None, actor_id: int = 0, key: str | None = None
+    yclients: YClients, company_id: int | None, actor_id: int = 0, key: str | None = None
 ) -> list[SyncRun]:
     """The 202 path: QUEUED runs handed to the task queue (taskiq, or in-process). With an
     Idempotency-Key, at most once per admin and key: a repeat gets the first request's runs."""
     if key is None:
-        return await container.request_sync(company_id, "manual")
+        return await yclients.request_sync(company_id, "manual")
 
     async def run() -> str:
-        runs = await container.request_sync(company_id, "manual")
+        runs = await yclients.request_sync(company_id, "manual")
         return json.dumps([r.id for r in runs])
 
     action = "api sync-bookings"
     ids = json.loads(
-        await container.run_once(actor_id, key, action, fingerprint(action, company_id), run)
+        await yclients.run_once(actor_id, key, action, fingerprint(action, company_id), run)
     )
-    return [r for r in [await container.sync_runs.get(i) for i in ids] if r]
+    return [r for r in [await yclients.sync_runs.get(i) for i in ids] if r]
 
 
 async def sync_now(
-    container: Container, company_id: int | None, actor_id: int = 0, key: str | None = None
+    yclients: YClients, company_id: int | None, actor_id: int = 0, key: str | None = None
 ) -> list[SyncRun]:
     """`?wait=true`: the same queued task as the 202 path, then wait for its runs to finish
     (a run still going at SYNC_WAIT_SECONDS is answered as it stands)."""
-    runs = await start_sync(container, company_id, actor_id, key)
-    return await container.sync_runs.wait(
-        [r.id for r in runs if r.id is not None], container.settings.SYNC_WAIT_SECONDS
+    runs = await start_sync(yclients, company_id, actor_id, key)
+    return await yclients.sync_runs.wait(
+        [r.id for r in runs if r.id is not None], yclients.settings.SYNC_WAIT_SECONDS
     )
 
 
@@ -147,7 +147,7 @@ _FINISHED = ResponseSpec(
     summary="Start a sync now (admin)",
 )
 async def sync_bookings(
-    container: UseCases,
+    yclients: YClientsDep,
     me: Caller,
     company_id: CompanyId = None,
     wait: FromQuery[bool] = False,
@@ -159,14 +159,14 @@ async def sync_bookings(
     if wait:
         finished = [
             sync_run_out(r)
-            for r in _some(await sync_now(container, company_id, me.id, idempotency_key))
+            for r in _some(await sync_now(yclients, company_id, me.id, idempotency_key))
         ]
         first = finished[0]
         body = SyncFinished(
             **{f: getattr(first, f) for f in first.__struct_fields__}, runs=finished
         )
         return Response(body, status_code=HTTP_200_OK)  # type: ignore[return-value,arg-type]
-    runs = _some(await start_sync(container, company_id, me.id, idempotency_key))
+    runs = _some(await start_sync(yclients, company_id, me.id, idempotency_key))
     started = [RunStarted(r.id, r.company_id, r.status.value) for r in runs]  # type: ignore[arg-type]
     return Response(
         SyncStarted(run_id=started[0].run_id, status=started[0].status, runs=started),
@@ -176,13 +176,13 @@ async def sync_bookings(
 
 @get("/sync-runs", guards=[admin_only], responses=error_responses(401, 403), summary="Sync runs")
 async def list_sync_runs(
-    container: UseCases,
+    yclients: YClientsDep,
     company_id: CompanyId = None,
     limit: Limit = 20,
     offset: Offset = 0,
 ) -> PageOut[SyncRunOut]:
     """Newest first."""
-    page = await container.sync_runs.page(company_id, limit, offset)
+    page = await yclients.sync_runs.page(company_id, limit, offset)
     return page_of(page, [sync_run_out(r) for r in page.items])
 
 
@@ -192,8 +192,8 @@ async def list_sync_runs(
     responses=error_responses(401, 403, 404),
     summary="One sync run",
 )
-async def get_sync_run(container: UseCases, run_id: PathId) -> SyncRunOut:
-    run = await container.sync_runs.get(run_id)
+async def get_sync_run(yclients: YClientsDep, run_id: PathId) -> SyncRunOut:
+    run = await yclients.sync_runs.get(run_id)
     if run is None:
         raise NotFound(f"sync run {run_id} does not exist")
     return sync_run_out(run)
@@ -201,6 +201,7 @@ async def get_sync_run(container: UseCases, run_id: PathId) -> SyncRunOut:
 
 yclients_router = Router(
     "/api/v1/yclients",
+    dependencies=provide("yclients"),
     route_handlers=[receive_webhook, sync_bookings, list_sync_runs, get_sync_run],
     tags=["yclients"],
 )

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 
 import pytest
 
+from src.application.use_cases.access import CheckReadiness
 from src.entrypoints.http.app import create_app
 from tests.integration.http.conftest import Api, app_client
 from tests.integration.http.helpers import assert_error
@@ -45,8 +47,12 @@ async def test_not_ready_without_the_database(api: Api) -> None:
         def __call__(self):  # type: ignore[no-untyped-def]
             raise OSError("connection refused")
 
-    api.container.uow_factory = Down()  # type: ignore[assignment]
+    # /ready asks the readiness use case (no unit of work in the HTTP layer).
+    access = api.container.access
+    api.container.access = replace(access, readiness=CheckReadiness(Down()))  # type: ignore[arg-type]
     assert_error(await api.client.get("/ready"), 503, "database")
+    api.container.access = access
+    assert (await api.client.get("/ready")).status_code == 200
 
 
 @pytest.mark.parametrize(

@@ -1,0 +1,1 @@
+"""The CLI's commands by group (`src.entrypoints.cli` parses and dispatches)."""
