@@ -100,15 +100,10 @@ from src.application.use_cases.salons import (
     RotateSalonSecret,
     SalonDefaults,
     SalonQueries,
-    SyncActiveSalons,
 )
-from src.application.use_cases.sync import (
-    ReapSyncRuns,
-    RequestSync,
-    SyncAll,
-    SyncBookings,
-    SyncRunQueries,
-)
+from src.application.use_cases.sync import SyncBookings, SyncRunQueries
+from src.application.use_cases.sync_reaper import ReapSyncRuns
+from src.application.use_cases.sync_schedule import RequestSync, SyncActiveSalons, SyncAll
 from src.application.use_cases.users import (
     Authenticate,
     ChangePassword,
@@ -442,6 +437,8 @@ def build_container(
         heartbeat_every=settings.SYNC_HEARTBEAT_SECONDS,
         full_sweep_every=timedelta(hours=settings.SYNC_FULL_SWEEP_HOURS),
         incremental_margin=timedelta(minutes=settings.SYNC_INCREMENTAL_MARGIN_MINUTES),
+        interval=timedelta(seconds=settings.sync_interval_seconds),
+        backoff_cap=timedelta(minutes=settings.SYNC_BACKOFF_MAX_MINUTES),
     )
     salon_defaults = SalonDefaults(region=settings.SALON_REGION, timezone=settings.ADMIN_TIMEZONE)
     admit = AdmitWebhook(uow_factory, settings.YCLIENTS_WEBHOOK_SECRET)
@@ -473,7 +470,9 @@ def build_container(
     tasks = TaskWork(
         drain=drain_inbox,
         sync=sync,
-        kick_syncs=SyncActiveSalons(uow_factory, queue, clock, switches),
+        kick_syncs=SyncActiveSalons(
+            uow_factory, queue, clock, switches, timedelta(seconds=settings.sync_interval_seconds)
+        ),
         sweep=sweep_inbox,
         reap=reap_sync_runs,
         reconcile=reconcile_points,

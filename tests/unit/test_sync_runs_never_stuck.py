@@ -12,7 +12,9 @@ import pytest
 
 from src.application.ports import RecordPage
 from src.application.request_budget import Priority
-from src.application.use_cases.sync import CANCELLED_MESSAGE, ReapSyncRuns, RequestSync
+from src.application.use_cases.sync import CANCELLED_MESSAGE
+from src.application.use_cases.sync_reaper import ReapSyncRuns
+from src.application.use_cases.sync_schedule import RequestSync
 from src.domain.sync_run import WORKER_LOST, RunStatus, SyncRun
 from tests.fakes import FakeGateway, FakeQueue
 from tests.unit.conftest import World
