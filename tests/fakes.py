@@ -797,7 +797,7 @@ class FakeSalons:
             if salon.active and (salon.next_sync_at is None or salon.next_sync_at <= now):
                 if salon.next_sync_at is not None:
                     due.append(cid)
-                salon.next_sync_at = next_slot(cid, now, interval)
+                salon.next_sync_at = next_slot(salon.id or 0, now, interval)
         return sorted(due)
 
     async def sync_failed(self, company_id: int) -> int:

@@ -41,7 +41,8 @@ class SalonRepository(Protocol):
 
     async def claim_due(self, now: datetime, interval: timedelta) -> list[int]:
         """The scheduler's tick: active salons whose `next_sync_at` has come move to their
-        next slot (`sync_schedule.next_slot`); their company ids, ascending. A salon without
+        next slot (`sync_schedule.next_slot` of the salon's row id); their company ids,
+        ascending. A salon without
         one (never scheduled) only gets its slot. One statement on PostgreSQL, whatever the
         number of salons; concurrent ticks claim disjoint salons."""
         ...

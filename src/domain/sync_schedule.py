@@ -1,40 +1,41 @@
 """When each salon is synced: its own slot in the interval, its own slot in the day for the
 full sweep, and its own backoff when YClients keeps failing for it.
 
-A salon's phase is a fraction of a period taken from a hash of its company id, so 1,000
-salons' due times cover the interval (and their sweeps the day) evenly instead of all
-falling at :00 and :30. Slots are counted from the Unix epoch, so every process computes
-the same ones without sharing state, and a changed interval keeps them spread."""
+A salon's phase in a period is `key × (√5 − 1)/2` modulo 1 (a Weyl sequence): for the
+salons' row ids 1..N the N phases split the period into gaps of at most three lengths, so
+1,000 salons' due times cover a 30-minute interval with at most 2 in any second, instead of
+all falling at :00 and :30 (a hash would put 3 or more into dozens of seconds). Slots are
+counted from the Unix epoch, so every process computes the same ones without sharing
+state, and a changed interval keeps them spread."""
 
 from __future__ import annotations
 
-import hashlib
 import math
 from datetime import UTC, datetime, timedelta
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-# The share of the hash the phase uses: 32 bits. PostgreSQL computes the same fraction
-# (`PHASE_SQL` in the salons adapter), so its tick and this module agree to the microsecond.
-_PHASE_BITS = 32
+# The golden ratio's fraction; PostgreSQL computes the same phase (`PHASE_SQL` in the
+# salons adapter) in the same double precision.
+GOLDEN = 0.6180339887498949
 
 
-def phase(company_id: int) -> float:
-    """The salon's place in any period, in [0, 1): the first 32 bits of md5(company id)."""
-    digest = hashlib.md5(str(company_id).encode(), usedforsecurity=False).hexdigest()
-    return int(digest[: _PHASE_BITS // 4], 16) / 2**_PHASE_BITS
+def phase(key: int) -> float:
+    """The place of `key` (a salon's row id; its company id for sweeps) in any period, [0, 1)."""
+    x = float(key) * GOLDEN
+    return x - math.floor(x)
 
 
-def next_slot(company_id: int, after: datetime, period: timedelta) -> datetime:
-    """The salon's first slot strictly after `after`: epoch + (k + phase) × period."""
+def next_slot(key: int, after: datetime, period: timedelta) -> datetime:
+    """The first slot of `key` strictly after `after`: epoch + (k + phase) × period."""
     every = period.total_seconds()
-    offset = phase(company_id) * every
+    offset = phase(key) * every
     since = (after - _EPOCH).total_seconds() - offset
     return _EPOCH + timedelta(seconds=(math.floor(since / every) + 1) * every + offset)
 
 
-def last_slot(company_id: int, at: datetime, period: timedelta) -> datetime:
-    """The salon's latest slot at or before `at`."""
-    return next_slot(company_id, at, period) - period
+def last_slot(key: int, at: datetime, period: timedelta) -> datetime:
+    """The latest slot of `key` at or before `at`."""
+    return next_slot(key, at, period) - period
 
 
 def sweep_due(company_id: int, last_full: datetime | None, now: datetime, every: timedelta) -> bool:

@@ -13,7 +13,7 @@ from src.application.salon_ports import SalonActivity
 from src.domain.inbox import EventState
 from src.domain.salon import Salon, SalonStatus
 from src.domain.sync_run import RunStatus
-from src.domain.sync_schedule import next_slot
+from src.domain.sync_schedule import GOLDEN, next_slot
 
 salons = table(SalonRow)
 events = table(WebhookEventRow)
@@ -50,8 +50,9 @@ def _values(salon: Salon) -> dict[str, Any]:
     }
 
 
-# `sync_schedule.phase` in SQL: the first 32 bits of md5(company id) as a fraction of 2**32.
-PHASE_SQL = "(('x' || substr(md5(s.company_id::text), 1, 8))::bit(32)::bigint / 4294967296.0)"
+# `sync_schedule.phase` of the salon's row id, in SQL (double precision, as in Python).
+_X = f"(CAST(s.id AS float8) * CAST({GOLDEN!r} AS float8))"
+PHASE_SQL = f"({_X} - floor({_X}))"
 # The scheduler's tick on PostgreSQL: one statement whatever the number of salons. Due
 # salons move to their next slot and come back; a salon the scheduler has not seen yet
 # (NULL) only gets its slot, so salons added together start spread over the interval too.
@@ -64,8 +65,8 @@ WITH due AS (
 )
 UPDATE salons AS s
 SET next_sync_at = to_timestamp(
-    (floor((extract(epoch FROM CAST(:now AS timestamptz))::float8 - {PHASE_SQL}::float8 * :every)
-           / :every) + 1) * :every + {PHASE_SQL}::float8 * :every)
+    (floor((extract(epoch FROM CAST(:now AS timestamptz))::float8 - {PHASE_SQL} * :every)
+           / :every) + 1) * :every + {PHASE_SQL} * :every)
 FROM due WHERE s.id = due.id
 RETURNING s.company_id, due.was IS NOT NULL AS run
 """).bindparams(bindparam("now", type_=DateTime(timezone=True)), bindparam("every", type_=Float()))
@@ -106,7 +107,7 @@ class SqlSalons:
             )
             return sorted(company_id for company_id, run in result if run)
         # SQLite (one process, writers serialised): read, then move each to its slot.
-        due = select(_c.company_id, _c.next_sync_at).where(
+        due = select(_c.company_id, _c.next_sync_at, _c.id).where(
             _c.status == SalonStatus.ACTIVE.value,
             or_(_c.next_sync_at.is_(None), _c.next_sync_at <= now),
         )
@@ -117,9 +118,9 @@ class SqlSalons:
                 .where(_c.company_id == bindparam("cid"))
                 .values(next_sync_at=bindparam("at", type_=_c.next_sync_at.type))
             )
-            values = [{"cid": cid, "at": next_slot(cid, now, interval)} for cid, _ in rows]
+            values = [{"cid": cid, "at": next_slot(key, now, interval)} for cid, _, key in rows]
             await self.db.execute(stmt, values)
-        return sorted(cid for cid, was in rows if was is not None)
+        return sorted(cid for cid, was, _ in rows if was is not None)
 
     async def sync_failed(self, company_id: int) -> int:
         stmt = (
