@@ -13,8 +13,10 @@ setup:
 lock:
     uv pip compile pyproject.toml --extra dev --generate-hashes --python-version 3.11 -q -o requirements.lock
 
-# The whole suite: lint (layers + style), unit tests, integration tests.
+# The whole suite: lint (layers + style), unit tests, integration tests. Installs Debian's
+# Chromium first when it is missing (the console's browser tests drive it).
 test *args: setup lint-imports
+    scripts/ensure-chromium
     {{py}} -m ruff check .
     {{py}} -m pytest {{args}}
 
@@ -24,6 +26,7 @@ test-unit *args: setup
 
 # Tests against real PostgreSQL, Redis and the YClients simulator.
 test-integration *args: setup
+    scripts/ensure-chromium
     {{py}} -m pytest tests/integration {{args}}
 
 # Layer rules (import-linter).

@@ -39,7 +39,7 @@ from bench.common import (
 )
 from bench.receipt import add_member
 from bench.webhook import api_env, count_rows, drop_queue, webhook_body
-from src.domain.codes import comment_line, generate_code
+from src.domain.client_codes import comment_line, generate_client_code
 
 POLL = 0.05
 POST_CONNECTIONS = 32
@@ -101,7 +101,7 @@ async def sync_rate(records: int, log: Any) -> dict[str, Any]:
 
 async def drain(events: int, log: Any) -> dict[str, Any]:
     queue = f"bench-{uuid.uuid4().hex[:10]}"
-    code = generate_code()
+    code = generate_client_code()
     template = webhook_body(comment=comment_line(code), attendance=1)
     pending_sql = "SELECT count(*) FROM webhook_events WHERE state = 'PENDING'"
     try:

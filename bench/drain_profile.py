@@ -26,14 +26,14 @@ from bench.common import COMPANY_ID, QUIET_NOTIFIER, temporary_database
 from bench.drain import FIRST_RECORD_ID
 from bench.receipt import add_member
 from bench.webhook import webhook_body
-from src.domain.codes import comment_line, generate_code
+from src.domain.client_codes import comment_line, generate_client_code
 from src.domain.inbox import WebhookEvent
 from src.entrypoints.bootstrap import build_container
 from src.entrypoints.settings import load_settings
 
 
 async def main(events: int, profile: Path | None, batch_size: int) -> None:
-    code = generate_code()
+    code = generate_client_code()
     template = webhook_body(comment=comment_line(code), attendance=1)
     async with temporary_database("bench_drain_profile") as url:
         await add_member(url, code)

@@ -33,7 +33,7 @@ from bench.common import (
 )
 from bench.webhook import api_env, drop_queue, webhook_body
 from src.adapters.db.engine import make_engine
-from src.domain.codes import comment_line, generate_code
+from src.domain.client_codes import comment_line, generate_client_code
 
 RATES = (50.0, 200.0)  # events per second; the first one's keys carry no suffix
 POLL = 0.010
@@ -104,7 +104,7 @@ async def run(quick: bool, log: Any = print) -> dict[str, Any]:
 async def measure(rate: float, events: int, log: Any = print) -> dict[str, Any]:
     """`events` completed visits posted at `rate` per second; latency to their points."""
     queue = f"bench-{uuid.uuid4().hex[:10]}"
-    code = generate_code()
+    code = generate_client_code()
     template = webhook_body(comment=comment_line(code), attendance=1)
     sent: dict[int, float] = {}
     try:

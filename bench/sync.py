@@ -34,7 +34,7 @@ from bench.common import (
 )
 from bench.sync_child import client, window
 from src.adapters.db.engine import make_engine
-from src.domain.codes import extract_code
+from src.domain.client_codes import extract_code
 from src.domain.contacts import normalize_email, phone_key
 
 SEED = 20240601

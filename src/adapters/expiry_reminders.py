@@ -8,7 +8,8 @@ from datetime import datetime
 from decimal import Decimal
 
 from src.application.errors import NotificationFailed
-from src.application.ports import Notifier, UnitOfWorkFactory
+from src.application.ports.notify import Notifier
+from src.application.ports.uow import UnitOfWorkFactory
 
 log = logging.getLogger("points.expiry")
 

@@ -47,6 +47,9 @@ class Redemption:
     updated_at: datetime | None = None
     visit_price: Decimal | None = None  # the visit's price when the hold was made
     captured_by: int | None = None  # the staff member who captured it at checkout
+    # Who gave it back: the member (their own id) or staff (an admin's); None: the visit's
+    # cancellation did, or it was released before this was kept.
+    released_by: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -207,3 +210,49 @@ def discount_missing(booking: Booking, redemption: Redemption) -> bool:
         and redemption.visit_price is not None
         and booking.price >= redemption.visit_price
     )
+
+
+def cancel_refusal(redemption: Redemption, reason: str) -> str | None:
+    """Why staff cannot cancel this hold (give the points back), or None if they can: only a
+    HELD hold, at any time, with a reason for the record."""
+    if not reason.strip():
+        return "reason: must not be empty"
+    if redemption.state is not RedemptionState.HELD:
+        return f"redemption {redemption.id} is {redemption.state.value}, not HELD"
+    return None
+
+
+def amount_to_pay(booking: Booking, redemption: Redemption | None) -> Decimal:
+    """What the client pays for the visit: its price less the points held or captured on it,
+    unless the points are in the price already (entered as a discount: the price dropped
+    below the one the hold was made at)."""
+    if redemption is None or redemption.state not in ACTIVE_STATES:
+        return booking.price
+    if redemption.visit_price is not None and booking.price < redemption.visit_price:
+        return booking.price
+    return max(booking.price - redemption.points, ZERO)
+
+
+class ReleaseCause(enum.StrEnum):
+    """Why a hold's points went back to the member."""
+
+    STAFF = "STAFF"  # cancelled at the front desk (released_by an admin)
+    VISIT = "VISIT"  # the visit was cancelled, missed or deleted
+    MEMBER = "MEMBER"  # the member gave it back in the app
+
+
+def release_cause(booking: Booking | None, redemption: Redemption) -> ReleaseCause | None:
+    """What released (or reversed) this redemption; None while it is not given back."""
+    if redemption.state not in (RedemptionState.RELEASED, RedemptionState.REVERSED):
+        return None
+    if redemption.released_by is not None:
+        mine = redemption.released_by == redemption.user_id
+        return ReleaseCause.MEMBER if mine else ReleaseCause.STAFF
+    if (
+        redemption.state is RedemptionState.REVERSED
+        or booking is None
+        or booking.deleted
+        or booking.status in REVERSING_STATUSES
+    ):
+        return ReleaseCause.VISIT
+    return ReleaseCause.MEMBER

@@ -40,7 +40,7 @@ from src.adapters.tasks.table import Entry, TaskWork, schedule
 from src.adapters.tasks.taskiq_runner import TaskiqRunner, build_broker
 from src.adapters.yclients.budget import LocalRequestBudget, RedisRequestBudget
 from src.adapters.yclients.client import RetryPolicy, YClientsClient
-from src.adapters.yclients.mapping import WebhookBodyDecoder
+from src.adapters.yclients.webhooks import WebhookBodyDecoder
 from src.application.errors import NotificationFailed
 from src.application.inbox.accept import AcceptWebhook
 from src.application.inbox.admin import (
@@ -51,24 +51,18 @@ from src.application.inbox.admin import (
 )
 from src.application.inbox.batch import ApplyBatch
 from src.application.inbox.drain import DrainInbox
-from src.application.ports import (
-    AttemptCounters,
-    Clock,
-    DrainGate,
-    ExpiryReminders,
-    LoginStreaks,
-    Notifier,
-    PasswordHasher,
-    SyncLock,
-    TaskQueue,
-    UnitOfWorkFactory,
-    WebhookDecoder,
-    YClientsGateway,
-)
-from src.application.request_budget import RequestBudget
+from src.application.ports.auth import AttemptCounters, LoginStreaks, PasswordHasher
+from src.application.ports.clock import Clock
+from src.application.ports.expiry import ExpiryReminders
+from src.application.ports.notify import Notifier
+from src.application.ports.request_budget import RequestBudget
+from src.application.ports.sync import SyncLock
+from src.application.ports.tasks import DrainGate, TaskQueue
+from src.application.ports.uow import UnitOfWorkFactory
+from src.application.ports.yclients import WebhookDecoder, YClientsGateway
 from src.application.switches import Switches
 from src.application.use_cases.bookings import LinkBookingManually, ListBookings, ListUnmatched
-from src.application.use_cases.codes import GenerateUniqueCodes, IssueBookingForm
+from src.application.use_cases.client_codes import GenerateUniqueCodes, IssueBookingForm
 from src.application.use_cases.expire_points import ExpirePoints, ExpiringSoon, RecordTtl
 from src.application.use_cases.ingest import IngestRecords
 from src.application.use_cases.ledger_view import LedgerContextOf
@@ -101,9 +95,11 @@ from src.application.use_cases.salons import (
     SalonDefaults,
     SalonQueries,
 )
+from src.application.use_cases.staff_holds import CancelHold
 from src.application.use_cases.sync import SyncBookings, SyncRunQueries
 from src.application.use_cases.sync_reaper import ReapSyncRuns
 from src.application.use_cases.sync_schedule import RequestSync, SyncActiveSalons, SyncAll
+from src.application.use_cases.today import TodayVisits
 from src.application.use_cases.users import (
     Authenticate,
     ChangePassword,
@@ -112,13 +108,13 @@ from src.application.use_cases.users import (
     TrustContacts,
 )
 from src.application.use_cases.verification import (
-    Codes,
     ResendCode,
     SendWelcomeCodes,
     SetPhone,
+    VerificationCodes,
     VerifyContact,
 )
-from src.domain.codes import generate_code
+from src.domain.client_codes import generate_client_code
 from src.domain.redemption import HoldRules
 from src.entrypoints.settings import Settings, SettingsError, check_notifications, sms_regions
 
@@ -173,6 +169,8 @@ class Container:
     redeem_points: RedeemPoints
     points_held: PointsHeld
     checkout_list: CheckoutList
+    today_visits: TodayVisits
+    cancel_hold: CancelHold
     reconcile_points: ReconcilePoints
     expire_points: ExpirePoints
     record_ttl: RecordTtl
@@ -275,7 +273,8 @@ def build_runner(settings: Settings) -> TaskiqRunner | InProcessRunner:
 
 
 class _NoSms:
-    """SMS_PROVIDER=none: no phone gets a code (`Codes(sms=False)` never asks for one)."""
+    """SMS_PROVIDER=none: no phone gets a code (`VerificationCodes(sms=False)` never asks
+    for one)."""
 
     async def send_sms(self, to: str, text: str, code: str | None = None) -> None:
         raise NotificationFailed("sms: this salon sends no SMS (SMS_PROVIDER=none)")
@@ -406,7 +405,7 @@ def build_container(
     decoder = WebhookBodyDecoder()
     queue = queue or build_runner(settings)
     # Code digests are keyed with the app secret (JWT_SECRET, checked in production).
-    codes = Codes(
+    codes = VerificationCodes(
         settings.JWT_SECRET,
         clock,
         notifier,
@@ -509,9 +508,9 @@ def build_container(
         confirm_password_reset=ConfirmPasswordReset(uow_factory, codes, hasher),
         profile=GetProfile(uow_factory),
         issue_booking_form=IssueBookingForm(
-            uow_factory, generate_code, settings.YCLIENTS_WIDGET_URL
+            uow_factory, generate_client_code, settings.YCLIENTS_WIDGET_URL
         ),
-        generate_unique_codes=GenerateUniqueCodes(uow_factory, generate_code),
+        generate_unique_codes=GenerateUniqueCodes(uow_factory, generate_client_code),
         list_bookings=ListBookings(uow_factory, clock),
         list_unmatched=ListUnmatched(uow_factory),
         link_booking=LinkBookingManually(uow_factory, clock, switches),
@@ -527,6 +526,8 @@ def build_container(
         redeem_points=RedeemPoints(uow_factory, clock, hold_rules(settings)),
         points_held=PointsHeld(uow_factory),
         checkout_list=CheckoutList(uow_factory, clock),
+        today_visits=TodayVisits(uow_factory, clock, hold_rules(settings)),
+        cancel_hold=CancelHold(uow_factory, clock),
         reconcile_points=reconcile_points,
         expire_points=expire_points,
         record_ttl=RecordTtl(uow_factory, clock, settings.POINTS_TTL_DAYS),

@@ -11,7 +11,7 @@ import pytest
 from pytest_socket import disable_socket, enable_socket
 
 from src.application.inbox.admin import ProcessWebhookEvent
-from src.application.ports import NewUser
+from src.application.ports.users import NewUser
 from src.application.switches import Switches
 from src.application.use_cases.ingest import IngestRecords
 from src.application.use_cases.sync import SyncBookings
@@ -20,13 +20,11 @@ from src.domain.contacts import normalize_email, phone_key
 from src.domain.record import ClientInfo, YClientsRecord
 from src.domain.user import User
 from tests.factories import COMPANY_ID, RecordFactory
-from tests.fakes import (
-    FakeClock,
-    FakeGateway,
-    FakeSyncLock,
-    FakeUnitOfWorkFactory,
-    Store,
-)
+from tests.fakes.clock import FakeClock
+from tests.fakes.store import Store
+from tests.fakes.sync import FakeSyncLock
+from tests.fakes.uow import FakeUnitOfWorkFactory
+from tests.fakes.yclients import FakeGateway
 
 VERIFIED_AT = datetime(2026, 1, 1, tzinfo=UTC)  # members of these tests proved their contacts
 

@@ -15,7 +15,7 @@ from src.application.use_cases.loyalty import AdjustPoints, GetLoyaltyAccount
 from src.application.use_cases.users import Authenticate, RegisterUser
 from src.domain.booking import BookingStatus, MatchMethod
 from src.domain.loyalty import EntryKind
-from tests.fakes import FakeHasher
+from tests.fakes.auth import FakeHasher
 from tests.unit.conftest import World
 
 D = Decimal

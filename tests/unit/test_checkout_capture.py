@@ -22,7 +22,7 @@ from src.domain.booking import BookingStatus
 from src.domain.loyalty import EntryKind
 from src.domain.record import ServiceLine, YClientsRecord
 from src.domain.redemption import RedemptionState
-from tests.fakes import FakeExpiryReminders
+from tests.fakes.expiry import FakeExpiryReminders
 from tests.unit.conftest import World
 
 D = Decimal

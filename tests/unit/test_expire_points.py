@@ -12,7 +12,7 @@ from src.application.use_cases.loyalty import AdjustPoints
 from src.application.use_cases.redemptions import RedeemPoints
 from src.domain.booking import BookingStatus
 from src.domain.loyalty import EntryKind
-from tests.fakes import FakeExpiryReminders
+from tests.fakes.expiry import FakeExpiryReminders
 from tests.unit.conftest import World
 
 D = Decimal

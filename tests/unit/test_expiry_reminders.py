@@ -8,8 +8,9 @@ from decimal import Decimal
 
 from src.adapters.expiry_reminders import EmailExpiryReminders
 from src.application.errors import NotificationFailed
-from src.application.ports import NewUser
-from tests.fakes import FakeNotifier, FakeUnitOfWorkFactory
+from src.application.ports.users import NewUser
+from tests.fakes.notify import FakeNotifier
+from tests.fakes.uow import FakeUnitOfWorkFactory
 
 WHEN = datetime(2026, 12, 31, 21, 0, tzinfo=UTC)
 

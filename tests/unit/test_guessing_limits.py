@@ -24,7 +24,7 @@ from src.domain.login_backoff import (
 )
 from src.domain.verification import WRONG_CODES_PER_DAY, Purpose
 from src.entrypoints.http.throttle import LoginThrottle
-from tests.fakes import FakeHasher
+from tests.fakes.auth import FakeHasher
 from tests.unit.conftest import World
 from tests.unit.verification_flows import Flows
 

@@ -16,22 +16,18 @@ from src.application.inbox.accept import AcceptWebhook
 from src.application.inbox.admin import ProcessWebhookEvent
 from src.application.inbox.batch import ApplyBatch
 from src.application.inbox.drain import DrainInbox
-from src.application.ports import NewUser
+from src.application.ports.users import NewUser
 from src.application.switches import Switches
 from src.application.use_cases.ingest import IngestRecords
 from src.domain.booking import BookingStatus
 from src.domain.inbox import EventState, WebhookEvent, dedupe_key
 from src.domain.loyalty import LoyaltyLevel
 from src.domain.record import ServiceLine, YClientsRecord
-from tests.fakes import (
-    FakeClock,
-    FakeDecoder,
-    FakeDrainGate,
-    FakeGateway,
-    FakeQueue,
-    FakeUnitOfWorkFactory,
-    Store,
-)
+from tests.fakes.clock import FakeClock
+from tests.fakes.store import Store
+from tests.fakes.tasks import FakeDrainGate, FakeQueue
+from tests.fakes.uow import FakeUnitOfWorkFactory
+from tests.fakes.yclients import FakeDecoder, FakeGateway
 from tests.unit.conftest import World
 
 COMPANY = 873456
@@ -187,8 +183,9 @@ def _drain(inbox: ApplyBatch) -> DrainInbox:
 async def _backlog(world: World, decoder: FakeDecoder, records: int) -> None:
     """One event for each of records 1..`records`, committed."""
     async with world.uow_factory() as uow:
-        for i in range(1, records + 1):
-            await uow.inbox.add(_raw_event(world, decoder.encode(world.record(i)), i))
+        await uow.inbox.add_many(
+            [_raw_event(world, decoder.encode(world.record(i)), i) for i in range(1, records + 1)]
+        )
         await uow.commit()
 
 
@@ -201,9 +198,10 @@ async def test_one_unreadable_body_and_one_refused_record_leave_the_rest_committ
     refused = decoder.encode(world.record(5))
     world.store.refuse.add((COMPANY, 5))
     async with world.uow_factory() as uow:
-        ids = [(await uow.inbox.add(_raw_event(world, b, i)))[0] for i, b in enumerate(good, 1)]
-        bad_body = (await uow.inbox.add(_raw_event(world, b"{not json", 6)))[0]
-        bad_write = (await uow.inbox.add(_raw_event(world, refused, 5)))[0]
+        added = await uow.inbox.add_many([_raw_event(world, b, i) for i, b in enumerate(good, 1)])
+        ids = [event_id for event_id, _ in added]
+        [(bad_body, _)] = await uow.inbox.add_many([_raw_event(world, b"{not json", 6)])
+        [(bad_write, _)] = await uow.inbox.add_many([_raw_event(world, refused, 5)])
         await uow.commit()
 
     outcome = await inbox.batch(company_id=COMPANY)
@@ -235,7 +233,7 @@ async def test_an_event_failing_its_last_attempt_in_a_batch_is_dead(world: World
         max_attempts=2,
     )  # fmt: skip
     async with world.uow_factory() as uow:
-        bad = (await uow.inbox.add(_raw_event(world, b"[", 1)))[0]
+        [(bad, _)] = await uow.inbox.add_many([_raw_event(world, b"[", 1)])
         await uow.commit()
     await inbox.batch(company_id=COMPANY)
     world.clock.advance(minutes=1)
@@ -249,7 +247,7 @@ async def test_a_single_delivery_with_no_backlog_is_a_batch_of_one(world: World)
     inbox = _inbox(world, decoder)
     body = decoder.encode(world.record(7))
     async with world.uow_factory() as uow:
-        event_id = (await uow.inbox.add(_raw_event(world, body, 7)))[0]
+        [(event_id, _)] = await uow.inbox.add_many([_raw_event(world, body, 7)])
         await uow.commit()
     outcome = await inbox.batch(include=event_id)
     assert outcome.processed == [event_id]
@@ -324,7 +322,7 @@ async def test_an_event_committed_when_the_marker_is_cleared_is_taken_by_that_dr
 
     async def an_event_arrives() -> None:
         async with world.uow_factory() as uow:
-            await uow.inbox.add(_raw_event(world, decoder.encode(world.record(3)), 3))
+            await uow.inbox.add_many([_raw_event(world, decoder.encode(world.record(3)), 3)])
             await uow.commit()
 
     drained = await _drain(inbox).batches(COMPANY, before_claim=an_event_arrives)
@@ -363,8 +361,10 @@ async def test_a_failed_event_is_reported_by_the_drain_for_its_own_retrying_task
     decoder = FakeDecoder()
     inbox = _inbox(world, decoder)
     async with world.uow_factory() as uow:
-        good = (await uow.inbox.add(_raw_event(world, decoder.encode(world.record(1)), 1)))[0]
-        bad = (await uow.inbox.add(_raw_event(world, b"{not json", 2)))[0]
+        [(good, _)] = await uow.inbox.add_many(
+            [_raw_event(world, decoder.encode(world.record(1)), 1)]
+        )
+        [(bad, _)] = await uow.inbox.add_many([_raw_event(world, b"{not json", 2)])
         await uow.commit()
     drained = await _drain(inbox).batches(COMPANY)
     assert (drained.processed, drained.failed) == (1, [bad])

@@ -10,7 +10,9 @@ import pytest
 
 from src.application.inbox.accept import AcceptWebhook, InboxWriter
 from src.domain.inbox import WebhookEvent
-from tests.fakes import FakeDecoder, FakeQueue, FakeUnitOfWork, FakeUnitOfWorkFactory
+from tests.fakes.tasks import FakeQueue
+from tests.fakes.uow import FakeUnitOfWork, FakeUnitOfWorkFactory
+from tests.fakes.yclients import FakeDecoder
 from tests.unit.conftest import World
 
 

@@ -26,7 +26,7 @@ from hypothesis import example, given
 from hypothesis import strategies as st
 
 from src.application.errors import AppError
-from src.application.ports import NewUser
+from src.application.ports.users import NewUser
 from src.application.switches import Switches
 from src.application.use_cases.expire_points import TTL_HISTORY, ExpirePoints
 from src.application.use_cases.ingest import IngestRecords
@@ -42,7 +42,10 @@ from src.domain.expiry import TtlHistory, replay
 from src.domain.loyalty import REVERSING_STATUSES, EntryKind, points_for
 from src.domain.record import ServiceLine, YClientsRecord
 from src.domain.redemption import RedemptionState
-from tests.fakes import FakeClock, FakeExpiryReminders, FakeUnitOfWorkFactory, Store
+from tests.fakes.clock import FakeClock
+from tests.fakes.expiry import FakeExpiryReminders
+from tests.fakes.store import Store
+from tests.fakes.uow import FakeUnitOfWorkFactory
 
 T0 = datetime(2026, 11, 1, tzinfo=UTC)
 CODES = ["AAAA2222", "BBBB3333"]

@@ -15,7 +15,7 @@ from src.adapters.passwords import Argon2Hasher
 from src.application.errors import InvalidCredentials
 from src.application.use_cases.users import Authenticate, RegisterUser
 from src.entrypoints.http.throttle import LoginThrottle, client_key
-from tests.fakes import FakeHasher
+from tests.fakes.auth import FakeHasher
 from tests.unit.conftest import World
 
 CHEAP = Argon2(time_cost=1, memory_cost=8, parallelism=1)  # real argon2, test-sized

@@ -8,7 +8,7 @@ from src.application.errors import Conflict, InvalidCredentials, NotFound, Valid
 from src.application.use_cases.members import ChangeRole, EnsureAdmin, SearchMembers, search_text
 from src.application.use_cases.users import Authenticate, RegisterUser
 from src.domain.user import Role
-from tests.fakes import FakeHasher
+from tests.fakes.auth import FakeHasher
 from tests.unit.conftest import World
 
 

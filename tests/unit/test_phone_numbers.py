@@ -13,7 +13,7 @@ from src.application.use_cases.users import RegisterUser
 from src.domain.booking import BookingStatus, MatchMethod
 from src.domain.contacts import e164_of_key, phone_e164, phone_key
 from src.domain.verification import Purpose
-from tests.fakes import FakeHasher
+from tests.fakes.auth import FakeHasher
 from tests.unit.conftest import World
 from tests.unit.verification_flows import Flows
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from src.application.request_budget import Priority, priority_of_trigger
+from src.application.ports.request_budget import Priority, priority_of_trigger
 from tests.unit.conftest import World
 
 

@@ -10,7 +10,7 @@ import pytest
 
 from src.application.errors import ValidationFailed
 from src.application.use_cases.once import KeyReused, RunOnce, StillRunning
-from tests.fakes import FakeUnitOfWorkFactory
+from tests.fakes.uow import FakeUnitOfWorkFactory
 
 
 class Clock:

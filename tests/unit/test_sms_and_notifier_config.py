@@ -15,18 +15,19 @@ from src.adapters.notifications.sms_guard import GuardedSms, SmsBudgetExhausted,
 from src.application.errors import NotificationFailed, ValidationFailed
 from src.application.use_cases.users import RegisterUser
 from src.application.use_cases.verification import (
-    Codes,
     ResendCode,
     SendWelcomeCodes,
     SetPhone,
     SmsUnavailable,
+    VerificationCodes,
 )
 from src.domain.verification import Purpose
 from src.entrypoints import cli
 from src.entrypoints.bootstrap import build_notifier
 from src.entrypoints.metrics import install_metrics
 from src.entrypoints.settings import Settings, SettingsError, load_settings
-from tests.fakes import FakeHasher, FakeNotifier
+from tests.fakes.auth import FakeHasher
+from tests.fakes.notify import FakeNotifier
 from tests.unit.conftest import World
 from tests.unit.verification_flows import SECRET, Flows
 
@@ -78,8 +79,10 @@ def test_check_config_accepts_email_only_or_development(
 # --- item 5: SMS_PROVIDER=none, email-only --------------------------------------------
 
 
-def _email_only(world: World, notifier: FakeNotifier) -> tuple[RegisterUser, SetPhone, Codes]:
-    codes = Codes(SECRET, world.clock, notifier, sms=False)
+def _email_only(
+    world: World, notifier: FakeNotifier
+) -> tuple[RegisterUser, SetPhone, VerificationCodes]:
+    codes = VerificationCodes(SECRET, world.clock, notifier, sms=False)
     f = world.uow_factory
     welcome = SendWelcomeCodes(f, codes, notifier)
     return RegisterUser(f, FakeHasher(), welcome=welcome), SetPhone(f, codes, notifier), codes
@@ -106,7 +109,7 @@ async def test_sms_pumping_to_premium_numbers_is_refused_by_region(world: World)
     """60 SMS to premium +882 numbers in 90 s: only the salon's regions get SMS now."""
     flows = Flows(world)
     regions = SmsRegions(frozenset({"RU"}), "RU")
-    codes = Codes(SECRET, world.clock, flows.notifier, sms_refusal=regions.refusal)
+    codes = VerificationCodes(SECRET, world.clock, flows.notifier, sms_refusal=regions.refusal)
     f = world.uow_factory
     register = RegisterUser(f, FakeHasher(), welcome=SendWelcomeCodes(f, codes, flows.notifier))
     user = await register("pump@example.com", "secret123", phone=PREMIUM)  # still registered
@@ -156,7 +159,7 @@ async def test_sms_budget_per_hour_for_the_whole_service(
     assert refused() == before + 1
     # Registration still succeeds when the budget is spent; the member asks again later.
     notifier = SplitNotifier(sms, guarded)
-    codes = Codes(SECRET, world.clock, notifier)
+    codes = VerificationCodes(SECRET, world.clock, notifier)
     f = world.uow_factory
     register = RegisterUser(f, FakeHasher(), welcome=SendWelcomeCodes(f, codes, notifier))
     user = await register("late@example.com", "secret123", phone="+7 916 222-33-44")

@@ -9,7 +9,7 @@ import pytest
 from src.application.errors import GatewayError, YClientsDisabled
 from src.domain.booking import BookingStatus
 from src.domain.sync_run import RunStatus
-from tests.fakes import FakeUnitOfWorkFactory
+from tests.fakes.uow import FakeUnitOfWorkFactory
 from tests.unit.conftest import World
 
 
@@ -138,7 +138,7 @@ async def test_second_sync_of_same_company_is_skipped(world: World) -> None:
 
 async def test_manual_request_queues_a_run_that_the_worker_fills_in(world: World) -> None:
     from src.application.use_cases.sync_schedule import RequestSync
-    from tests.fakes import FakeQueue
+    from tests.fakes.tasks import FakeQueue
 
     queue = FakeQueue()
     request = RequestSync(world.uow_factory, queue, world.clock, world.switches, [873456, 42])

@@ -10,13 +10,14 @@ from datetime import date, datetime, timedelta
 
 import pytest
 
-from src.application.ports import RecordPage
-from src.application.request_budget import Priority
+from src.application.ports.request_budget import Priority
+from src.application.ports.yclients import RecordPage
 from src.application.use_cases.sync import CANCELLED_MESSAGE
 from src.application.use_cases.sync_reaper import ReapSyncRuns
 from src.application.use_cases.sync_schedule import RequestSync
 from src.domain.sync_run import WORKER_LOST, RunStatus, SyncRun
-from tests.fakes import FakeGateway, FakeQueue
+from tests.fakes.tasks import FakeQueue
+from tests.fakes.yclients import FakeGateway
 from tests.unit.conftest import World
 
 COMPANY = 873456

@@ -11,13 +11,14 @@ from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime, timedelta
 
 from src.application.errors import GatewayError
-from src.application.ports import RecordPage
-from src.application.request_budget import Priority
+from src.application.ports.request_budget import Priority
+from src.application.ports.yclients import RecordPage
 from src.application.use_cases.sync_schedule import SyncActiveSalons
 from src.domain.salon import Salon
 from src.domain.sync_run import RunStatus, SyncKind
 from src.domain.sync_schedule import backoff_until, next_slot, phase, sweep_due, tick_seconds
-from tests.fakes import FakeGateway, FakeQueue
+from tests.fakes.tasks import FakeQueue
+from tests.fakes.yclients import FakeGateway
 from tests.unit.conftest import World
 
 INTERVAL = timedelta(minutes=30)

@@ -10,7 +10,7 @@ import pytest
 from src.application.errors import ValidationFailed
 from src.application.use_cases.users import TrustContacts
 from src.domain.booking import BookingStatus, MatchMethod
-from tests.fakes import FakeClock
+from tests.fakes.clock import FakeClock
 from tests.unit.conftest import World
 
 CLIENT_PHONE = "+7 916 111-22-33"

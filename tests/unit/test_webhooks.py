@@ -12,7 +12,8 @@ from src.application.inbox.batch import ApplyBatch
 from src.application.use_cases.ingest import IngestRecords
 from src.domain.booking import BookingStatus
 from src.domain.inbox import EventState
-from tests.fakes import FakeDecoder, FakeQueue
+from tests.fakes.tasks import FakeQueue
+from tests.fakes.yclients import FakeDecoder
 from tests.unit.conftest import World
 
 

@@ -11,19 +11,17 @@ from typing import Any
 
 import pytest
 
-from src.adapters.yclients.mapping import (
+from src.adapters.yclients.mapping import RecordMappingError, decode_page, decode_record
+from src.adapters.yclients.webhooks import (
     InvalidWebhook,
     MalformedWebhook,
-    RecordMappingError,
     WebhookBodyDecoder,
-    decode_page,
-    decode_record,
     parse_webhook,
     record_from_webhook,
 )
 from src.application.errors import MalformedPayload, ValidationFailed
 from src.domain.booking import Booking, BookingStatus
-from src.domain.codes import extract_code
+from src.domain.client_codes import extract_code
 from src.domain.contacts import normalize_email, phone_key
 from tests.paths import YCLIENTS_FIXTURES
 

@@ -15,7 +15,7 @@ import pytest
 
 from src.adapters.yclients.mapping import RecordMappingError, decode_page, decode_record
 from src.domain.booking import BookingStatus
-from src.domain.codes import extract_code
+from src.domain.client_codes import extract_code
 from src.domain.contacts import phone_key
 from src.domain.record import YClientsRecord
 from tests.paths import YCLIENTS_FIXTURES

@@ -7,15 +7,16 @@ from dataclasses import dataclass, field
 from src.application.use_cases.password_reset import ConfirmPasswordReset, RequestPasswordReset
 from src.application.use_cases.users import RegisterUser
 from src.application.use_cases.verification import (
-    Codes,
     ResendCode,
     SendWelcomeCodes,
     SetPhone,
+    VerificationCodes,
     VerifyContact,
 )
 from src.domain.contacts import phone_key
 from src.domain.verification import Purpose
-from tests.fakes import FakeHasher, FakeNotifier
+from tests.fakes.auth import FakeHasher
+from tests.fakes.notify import FakeNotifier
 from tests.unit.conftest import World
 
 SECRET = "unit-test-code-secret-0123456789abcdef"
@@ -28,8 +29,8 @@ class Flows:
     hasher: FakeHasher = field(default_factory=FakeHasher)
 
     @property
-    def codes(self) -> Codes:
-        return Codes(SECRET, self.world.clock, self.notifier)
+    def codes(self) -> VerificationCodes:
+        return VerificationCodes(SECRET, self.world.clock, self.notifier)
 
     @property
     def register(self) -> RegisterUser:

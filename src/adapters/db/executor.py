@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any, TypeVar
 
-from sqlalchemy import Table
+from sqlalchemy import ColumnElement, Table, UniqueConstraint, bindparam, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.exc import DBAPIError, IntegrityError
@@ -40,6 +40,41 @@ def concurrency_error(exc: DBAPIError) -> ConcurrentUpdate | None:
     if "database is locked" in message:
         return ConcurrentUpdate(f"SQLite busy: {message}")
     return None
+
+
+_SQLITE_UNIQUE = "UNIQUE constraint failed: "
+
+
+def violated_unique_index(exc: BaseException | None, table: Table) -> str | None:
+    """The name of the unique index or constraint of `table` whose violation `exc` (a
+    `DBAPIError`) reports, else None. PostgreSQL's driver names it; SQLite names an index
+    over expressions and lists the columns of the others, matched here against `table`'s
+    unique indexes (None when the columns are not exactly one index's)."""
+    if not isinstance(exc, DBAPIError):
+        return None
+    for error in (exc.orig, getattr(exc.orig, "__cause__", None)):
+        name = getattr(error, "constraint_name", None)
+        if name:
+            return str(name)
+    message = str(exc.orig)
+    if not isinstance(exc, IntegrityError) or not message.startswith(_SQLITE_UNIQUE):
+        return None
+    failed = message.removeprefix(_SQLITE_UNIQUE).strip()
+    if failed.startswith("index '"):
+        return failed.removeprefix("index '").rstrip("'")
+    columns = {c.strip() for c in failed.split(",")}
+    if any("." not in c or c.split(".", 1)[0] != table.name for c in columns):
+        return None
+    wanted = {c.split(".", 1)[1] for c in columns}
+    unique = [
+        str(i.name) for i in table.indexes if i.unique and {c.name for c in i.columns} == wanted
+    ]
+    unique += [
+        str(u.name)
+        for u in table.constraints
+        if isinstance(u, UniqueConstraint) and {c.name for c in u.columns} == wanted
+    ]
+    return unique[0] if len(unique) == 1 else None
 
 
 # PostgreSQL classes of "this value cannot be stored": data exceptions (22xxx: too long,
@@ -142,6 +177,18 @@ class Executor:
             if translated is None:
                 raise
             raise translated from exc
+
+    async def update_each(
+        self, key: ColumnElement[Any], rows: Iterable[tuple[Any, dict[str, Any]]]
+    ) -> None:
+        """`UPDATE key's table SET values WHERE key = k` for each (k, values) in `rows`, as
+        one executemany statement whatever their number; every `values` names the same
+        columns."""
+        name = f"k_{key.key}"  # a column's own name is taken by the SET clause
+        params = [{name: k, **values} for k, values in rows]
+        if params:
+            table = key.table  # type: ignore[attr-defined]
+            await self.execute(update(table).where(key == bindparam(name)), params)
 
 
 _COMPILED: dict[tuple[int, str], tuple[str, tuple[str, ...], dict[str, Any]]] = {}

@@ -22,7 +22,7 @@ from sqlalchemy import (
 from src.adapters.db.arrays import as_arrays, insert_from_arrays
 from src.adapters.db.executor import Executor
 from src.adapters.db.models import WebhookEventRow, table
-from src.application.ports import Page
+from src.application.ports.paging import Page
 from src.domain.inbox import EventState, WebhookEvent
 
 events = table(WebhookEventRow)
@@ -63,26 +63,20 @@ _PG_ADD_MANY = (
 )
 
 
+def _event_row(e: WebhookEvent) -> tuple[Any, ...]:
+    """An event's values in `_EVENT_COLUMNS` order."""
+    return (e.company_id, e.resource, e.resource_id, e.event_status, e.body, e.dedupe_key,
+            e.received_at, e.state.value, e.attempts, e.last_error, e.processed_at)  # fmt: skip
+
+
 class SqlInbox:
     def __init__(self, db: Executor) -> None:
         self.db = db
 
-    async def add(self, event: WebhookEvent) -> tuple[int, bool]:
+    async def _add(self, event: WebhookEvent) -> tuple[int, bool]:
         stmt = (
             self.db.insert(events)
-            .values(
-                company_id=event.company_id,
-                resource=event.resource,
-                resource_id=event.resource_id,
-                event_status=event.event_status,
-                body=event.body,
-                dedupe_key=event.dedupe_key,
-                received_at=event.received_at,
-                state=event.state.value,
-                attempts=event.attempts,
-                last_error=event.last_error,
-                processed_at=event.processed_at,
-            )
+            .values(dict(zip(_EVENT_COLUMNS, _event_row(event), strict=True)))
             .on_conflict_do_nothing(index_elements=[_c.dedupe_key])
             .returning(_c.id)
         )
@@ -94,15 +88,10 @@ class SqlInbox:
 
     async def add_many(self, events: Sequence[WebhookEvent]) -> list[tuple[int, bool]]:
         if not self.db.is_postgres:  # SQLite (one process, one writer): one by one
-            return [await self.add(e) for e in events]
+            return [await self._add(e) for e in events]
         if not events:
             return []
-        rows = [
-            (e.company_id, e.resource, e.resource_id, e.event_status, e.body, e.dedupe_key,
-             e.received_at, e.state.value, e.attempts, e.last_error, e.processed_at)
-            for e in events
-        ]  # fmt: skip
-        params = as_arrays(list(_EVENT_COLUMNS), rows)
+        params = as_arrays(list(_EVENT_COLUMNS), map(_event_row, events))
         created = {key: i for i, key in await self.db.execute(_PG_ADD_MANY, params)}
         ids = dict(created)
         missing = sorted({e.dedupe_key for e in events} - set(created))

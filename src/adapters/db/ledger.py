@@ -12,17 +12,15 @@ from sqlalchemy import (
     Integer,
     Numeric,
     Text,
-    bindparam,
     delete,
     func,
     select,
-    update,
 )
 
 from src.adapters.db.arrays import as_arrays, insert_from_arrays
 from src.adapters.db.executor import Executor
 from src.adapters.db.models import AccountRow, LedgerRow, LevelRow, table, utcnow
-from src.application.ports import Page
+from src.application.ports.paging import Page
 from src.domain.loyalty import EntryKind, LedgerEntry, LoyaltyAccount, LoyaltyLevel
 
 accounts = table(AccountRow)
@@ -85,21 +83,15 @@ class SqlLedger:
         return {row.user_id: to_account(row) for row in result}
 
     async def save_accounts(self, items: Collection[LoyaltyAccount]) -> None:
-        if not items:
-            return
         now = utcnow()
-        params = [
-            {
-                "a_user_id": a.user_id,
-                "balance": a.balance,
-                "completed_spend": a.completed_spend,
-                "updated_at": now,
-            }
-            for a in sorted(items, key=lambda a: a.user_id)
-        ]
-        await self.db.execute(
-            update(accounts).where(accounts.c.user_id == bindparam("a_user_id")), params
-        )
+        await self.db.update_each(
+            accounts.c.user_id,
+            (
+                (a.user_id, {"balance": a.balance, "completed_spend": a.completed_spend,
+                             "updated_at": now})
+                for a in sorted(items, key=lambda a: a.user_id)
+            ),
+        )  # fmt: skip
 
     async def get_account(self, user_id: int) -> LoyaltyAccount:
         stmt = select(accounts).where(accounts.c.user_id == user_id)

@@ -68,6 +68,11 @@ def _updated() -> Mapped[datetime]:
     return mapped_column(default=utcnow, onupdate=utcnow)
 
 
+# Unique among verified contacts: one member at a time holds a verified phone or email.
+VERIFIED_PHONE_INDEX = "ix_users_verified_phone_key"
+VERIFIED_EMAIL_INDEX = "ix_users_verified_email_lower"
+
+
 class UserRow(Base):
     __tablename__ = "users"
 
@@ -90,7 +95,7 @@ class UserRow(Base):
         Index("ix_users_unique_code", "unique_code", unique=True),
         # One member at a time may hold a verified phone (emails are unique anyway).
         Index(
-            "ix_users_verified_phone_key",
+            VERIFIED_PHONE_INDEX,
             "phone_key",
             unique=True,
             postgresql_where=text("phone_verified_at IS NOT NULL"),
@@ -101,8 +106,10 @@ class UserRow(Base):
 
 # Emails are unique whatever their case; lookups use the same expression.
 Index("ix_users_email_lower", func.lower(UserRow.email), unique=True)
+# A violation of either means another member verified the contact (`ContactTaken`).
+VERIFIED_CONTACT_INDEXES = frozenset({VERIFIED_PHONE_INDEX, VERIFIED_EMAIL_INDEX})
 Index(
-    "ix_users_verified_email_lower",
+    VERIFIED_EMAIL_INDEX,
     func.lower(UserRow.email),
     unique=True,
     postgresql_where=text("email_verified_at IS NOT NULL"),
@@ -243,6 +250,7 @@ class RedemptionRow(Base):
     # it at checkout (an id kept for the record, without a foreign key: see migration 0015).
     visit_price: Mapped[Decimal | None]
     captured_by: Mapped[int | None] = mapped_column(BigInteger)
+    released_by: Mapped[int | None] = mapped_column(BigInteger)  # an admin or the member
     created_at: Mapped[datetime] = _created()
     updated_at: Mapped[datetime] = _updated()
 
@@ -339,7 +347,7 @@ class SalonRow(Base):
     accepts_shared_secret: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
     created_at: Mapped[datetime]
     changed_at: Mapped[datetime]
-    # The next scheduled sync (0018): NULL until the scheduler first sees the salon.
+    # The next scheduled sync (0019): NULL until the scheduler first sees the salon.
     next_sync_at: Mapped[datetime | None] = mapped_column(index=True)
     sync_failures: Mapped[int] = mapped_column(Integer, server_default=text("0"))  # in a row
 

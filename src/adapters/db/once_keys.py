@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from datetime import datetime
 
 from sqlalchemy import delete, select, update
@@ -22,14 +23,7 @@ class SqlOnceKeys:
         # (PostgreSQL) or for the write lock (SQLite), then inserts nothing.
         stmt = (
             self.db.insert(once_keys)
-            .values(
-                actor_id=key.actor_id,
-                key=key.key,
-                action=key.action,
-                fingerprint=key.fingerprint,
-                created_at=key.created_at,
-                result=None,
-            )
+            .values({**asdict(key), "result": None})
             .on_conflict_do_nothing(index_elements=[once_keys.c.actor_id, once_keys.c.key])
             .returning(once_keys.c.actor_id)
         )

@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 
 from src.adapters.db.executor import Executor
 from src.adapters.db.models import QuarantinedRecordRow, table
-from src.application.ports import Page
+from src.application.ports.paging import Page
 from src.domain.quarantine import QuarantinedRecord
 
 quarantined = table(QuarantinedRecordRow)

@@ -12,7 +12,7 @@ from sqlalchemy import bindparam, func, select, update
 
 from src.adapters.db.executor import Executor
 from src.adapters.db.models import BookingRow, RedemptionRow, table
-from src.application.ports import Page
+from src.application.ports.paging import Page
 from src.domain.redemption import ACTIVE_STATES, Redemption, RedemptionState
 
 redemptions = table(RedemptionRow)
@@ -35,6 +35,7 @@ def to_redemption(row: Any) -> Redemption:
         updated_at=row.updated_at,
         visit_price=row.visit_price,
         captured_by=row.captured_by,
+        released_by=row.released_by,
     )
 
 
@@ -56,6 +57,7 @@ class SqlRedemptions:
                 actor_id=redemption.actor_id,
                 visit_price=redemption.visit_price,
                 captured_by=redemption.captured_by,
+                released_by=redemption.released_by,
                 created_at=redemption.created_at,
                 updated_at=redemption.updated_at or redemption.created_at,
             )
@@ -112,6 +114,7 @@ class SqlRedemptions:
                 "state": r.state.value,
                 "updated_at": r.updated_at,
                 "captured_by": r.captured_by,
+                "released_by": r.released_by,
             }
             for r in sorted(items, key=lambda r: r.id or 0)
         ]

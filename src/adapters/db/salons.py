@@ -9,7 +9,7 @@ from sqlalchemy import DateTime, Float, bindparam, func, or_, select, text, upda
 
 from src.adapters.db.executor import Executor
 from src.adapters.db.models import SalonRow, SyncRunRow, WebhookEventRow, table
-from src.application.salon_ports import SalonActivity
+from src.application.ports.salons import SalonActivity
 from src.domain.inbox import EventState
 from src.domain.salon import Salon, SalonStatus
 from src.domain.sync_run import RunStatus

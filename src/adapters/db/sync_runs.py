@@ -10,7 +10,7 @@ from sqlalchemy import bindparam, func, or_, select, update
 
 from src.adapters.db.executor import Executor
 from src.adapters.db.models import SyncRunRow, table
-from src.application.ports import Page
+from src.application.ports.paging import Page
 from src.domain.sync_run import RunStatus, SyncCounts, SyncRun
 
 runs = table(SyncRunRow)
@@ -66,8 +66,6 @@ class SqlSyncRuns:
     async def save_if(
         self, run: SyncRun, expected: RunStatus, stale_before: datetime | None = None
     ) -> bool:
-        """Save only if the stored run is still `expected` (and, with `stale_before`, shows
-        no sign of life since then): one statement, so two workers cannot both win."""
         where = [_c.id == run.id, _c.status == expected.value]
         if stale_before is not None:
             where.append(_last_seen() < bindparam("stale_before", stale_before, _c.started_at.type))

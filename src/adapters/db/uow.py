@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import contextlib
 from types import TracebackType
-from typing import Any, Self
+from typing import Self
 
 from sqlalchemy.exc import DBAPIError
-from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from src.adapters.db.app_state import SqlAppState
 from src.adapters.db.bookings import SqlBookings
@@ -78,25 +78,17 @@ class SqlUnitOfWork:
                 raise
             raise translated from exc
 
-    async def rollback(self) -> None:
-        await self._db.conn.rollback()
-
 
 class SqlUnitOfWorkFactory:
-    """`factory()` → a new `SqlUnitOfWork` on the engine (or the sessionmaker's engine)."""
+    """`factory()` → a new `SqlUnitOfWork` on the engine: a connection and Core statements,
+    never an ORM session (docs/STYLE.md, Persistence)."""
 
     def __init__(
         self,
-        engine_or_sessionmaker: AsyncEngine | async_sessionmaker[Any],
+        engine: AsyncEngine,
         phone_region: str = DEFAULT_REGION,  # SALON_REGION: how bookings' phones are read
     ) -> None:
-        if isinstance(engine_or_sessionmaker, async_sessionmaker):
-            engine_or_sessionmaker = engine_or_sessionmaker.kw["bind"]
-        if not isinstance(engine_or_sessionmaker, AsyncEngine):
-            raise TypeError(
-                "SqlUnitOfWorkFactory needs an AsyncEngine or a bound async_sessionmaker"
-            )
-        self.engine = engine_or_sessionmaker
+        self.engine = engine
         self.phone_region = phone_region
 
     def __call__(self) -> SqlUnitOfWork:

@@ -22,10 +22,18 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects import postgresql
 
-from src.adapters.db.executor import Executor, chunks
-from src.adapters.db.models import AccountRow, BookingRow, UserRow, table, utcnow
+from src.adapters.db.executor import Executor, violated_unique_index
+from src.adapters.db.models import (
+    VERIFIED_CONTACT_INDEXES,
+    AccountRow,
+    BookingRow,
+    UserRow,
+    table,
+    utcnow,
+)
 from src.application.errors import ConcurrentUpdate, ContactTaken, DuplicateEmail
-from src.application.ports import ContactMatches, MemberQuery, MemberSummary, NewUser, Page
+from src.application.ports.paging import Page
+from src.application.ports.users import ContactMatches, MemberQuery, MemberSummary, NewUser
 from src.domain.money import ZERO
 from src.domain.status import BookingStatus
 from src.domain.user import Role, User
@@ -152,20 +160,6 @@ class SqlUsers:
         )
         return list((await self.db.execute(stmt)).scalars())
 
-    async def find_by_codes(self, codes: Collection[str]) -> dict[str, int]:
-        out: dict[str, int] = {}
-        for part in chunks(sorted(set(codes)), 1):
-            stmt = select(users.c.unique_code, users.c.id).where(users.c.unique_code.in_(part))
-            out.update({code: uid for code, uid in await self.db.execute(stmt)})
-        return out
-
-    async def find_by_emails(self, emails: Collection[str]) -> dict[str, list[int]]:
-        wanted = sorted({e.lower() for e in emails})
-        return await self._group(_email_key, wanted)
-
-    async def find_by_phone_keys(self, keys: Collection[str]) -> dict[str, list[int]]:
-        return await self._group(users.c.phone_key, sorted(set(keys)))
-
     async def find_contacts(
         self,
         codes: Collection[str],
@@ -265,8 +259,7 @@ class SqlUsers:
         except ConcurrentUpdate as exc:
             # The partial unique index over verified contacts: another member holds it (a
             # concurrent verification that committed first, which this one waited for).
-            message = str(exc.__cause__)
-            if "verified" in message or "users.phone_key" in message or "users.email" in message:
+            if violated_unique_index(exc.__cause__, users) in VERIFIED_CONTACT_INDEXES:
                 raise ContactTaken(f"{purpose.value}: already verified by another member") from exc
             raise
 
@@ -313,11 +306,3 @@ class SqlUsers:
             stmt.values(phone_verified_at=at, updated_at=at).returning(users.c.id)
         )
         return marked_emails, len(phones.all()), int(skipped), len(shared_keys)
-
-    async def _group(self, key: Any, wanted: list[str]) -> dict[str, list[int]]:
-        out: dict[str, list[int]] = {}
-        for part in chunks(wanted, 1):
-            stmt = select(key, users.c.id).where(key.in_(part)).order_by(users.c.id)
-            for value, uid in await self.db.execute(stmt):
-                out.setdefault(value, []).append(uid)
-        return out

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, or_, select, update
+from sqlalchemy import delete, select, update
 
 from src.adapters.db.executor import Executor
 from src.adapters.db.models import VerificationCodeRow, table
@@ -68,14 +68,6 @@ class SqlVerificationCodes:
             .where(_c.id == code.id)
             .values(attempts=code.attempts, consumed_at=code.consumed_at)
         )
-
-    async def sent_since(
-        self, since: datetime, user_id: int, contact: str
-    ) -> list[VerificationCode]:
-        stmt = select(codes).where(
-            _c.created_at >= since, or_(_c.user_id == user_id, _c.contact == contact)
-        )
-        return [_to_code(r) for r in await self.db.execute(stmt)]
 
     async def of_user_since(
         self, user_id: int, purpose: Purpose, since: datetime

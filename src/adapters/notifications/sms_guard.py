@@ -16,7 +16,7 @@ import phonenumbers
 
 from src.adapters.notifications.console import SmsSender
 from src.application.errors import NotificationFailed, RateLimited
-from src.application.ports import AttemptCounters
+from src.application.ports.auth import AttemptCounters
 
 log = logging.getLogger(__name__)
 

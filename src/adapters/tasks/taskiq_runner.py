@@ -36,7 +36,7 @@ from src.adapters.tasks.table import (
     TaskWork,
 )
 from src.application.batching import Batcher
-from src.application.ports import DrainGate
+from src.application.ports.tasks import DrainGate
 
 log = logging.getLogger(__name__)
 

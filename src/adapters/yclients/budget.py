@@ -30,7 +30,7 @@ from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
 from src.application.errors import GatewayError
-from src.application.request_budget import Priority
+from src.application.ports.request_budget import Priority
 
 # Slots are spaced wider than 1/rate: YClients counts arrivals, which network and event-loop
 # jitter move (measured here on a loaded host: ±45 ms around the slot). At 5/s a 10% margin

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-import email.utils
 import logging
-import math
 import time
 from collections import deque
 from collections.abc import AsyncIterator, Callable
@@ -18,16 +16,18 @@ import msgspec
 import stamina
 
 from src.adapters.yclients.budget import DEFAULT_429_PAUSE, LocalRequestBudget
-from src.adapters.yclients.mapping import (
-    DecodedPage,
-    RecordMappingError,
-    decode_page,
-    decode_record,
+from src.adapters.yclients.mapping import DecodedPage, RecordMappingError, decode_record
+from src.adapters.yclients.paging import RecentVersions, cancel_pending, dedupe
+from src.adapters.yclients.responses import (
+    decoded_page,
+    error_message,
+    refused,
+    retry_after_seconds,
 )
-from src.adapters.yclients.schema import error_decoder, is_null, record_envelope_decoder
+from src.adapters.yclients.schema import is_null, record_envelope_decoder
 from src.application.errors import GatewayError, TokensRejected
-from src.application.ports import RecordPage
-from src.application.request_budget import Priority, RequestBudget
+from src.application.ports.request_budget import Priority, RequestBudget
+from src.application.ports.yclients import RecordPage
 from src.domain.record import YClientsRecord
 
 log = logging.getLogger(__name__)
@@ -166,7 +166,7 @@ class YClientsClient:
         }
         if changed_after is not None:
             params["changed_after"] = self._local(changed_after)
-        seen = _RecentVersions(pages=self.prefetch + 3)
+        seen = RecentVersions(pages=self.prefetch + 3)
         received = 0
         total: int | None = None
         last_known = 1  # the highest page number known to exist
@@ -202,11 +202,11 @@ class YClientsClient:
                     last_known = max(last_known, -(-total // self.page_size), page_no + 1)
                     request_ahead(self.prefetch)  # fetched while the caller works on this one
                 if page.rows:
-                    yield RecordPage(_dedupe(page.records, seen), page.errors)
+                    yield RecordPage(dedupe(page.records, seen), page.errors)
                 if done:
                     break
         finally:
-            await _cancel(in_flight)
+            await cancel_pending(in_flight)
 
     async def get_record(
         self, company_id: int, record_id: int, *, priority: Priority = Priority.INTERACTIVE
@@ -231,7 +231,7 @@ class YClientsClient:
     ) -> DecodedPage:
         return await self._request(
             f"/records/{company_id}", {**params, "page": page},
-            what=f"records page {page} of company {company_id}", parse=_page,
+            what=f"records page {page} of company {company_id}", parse=decoded_page,
             company_id=company_id, priority=priority,
         )  # fmt: skip
 
@@ -239,7 +239,7 @@ class YClientsClient:
     def _one(body: bytes) -> YClientsRecord | None:
         envelope = record_envelope_decoder.decode(body)
         if not envelope.success:
-            raise _refused(body)
+            raise refused(body)
         if is_null(envelope.data):
             return None
         try:
@@ -330,9 +330,9 @@ class YClientsClient:
                 ) from exc
         if status == 404 and allow_404:
             return None  # type: ignore[return-value]
-        message = _message(body)
+        message = error_message(body)
         if status == 429:
-            retry_after = _retry_after(response.headers.get("Retry-After"))
+            retry_after = retry_after_seconds(response.headers.get("Retry-After"))
             # The limit is the deployment's: every process holds back, not just this request.
             if self.budget is not None:
                 pause = DEFAULT_429_PAUSE if retry_after is None else retry_after
@@ -343,89 +343,3 @@ class YClientsClient:
         if status in (401, 403):
             raise TokensRejected(f"YClients rejected the partner/user tokens: {message}")
         raise GatewayError(f"YClients answered HTTP {status} to GET {response.url}: {message}")
-
-
-def _page(body: bytes) -> DecodedPage:
-    page = decode_page(body)
-    if not page.success:
-        raise _refused(body)
-    return page
-
-
-def _refused(body: bytes) -> GatewayError:
-    # HTTP 200 with `success: false` is still an error [S5]; it is not retried.
-    return GatewayError(f"YClients answered success=false: {_message(body)}")
-
-
-def _message(body: bytes) -> str:
-    """YClients' own `meta.message`, or the start of the body when it has none."""
-    try:
-        message = error_decoder.decode(body).meta
-    except msgspec.DecodeError:
-        message = None
-    if message is not None and message.message:
-        return message.message
-    text = body[:200].decode("utf-8", "replace").strip()
-    return text or "(empty body)"
-
-
-def _retry_after(value: str | None) -> float | None:
-    """Seconds from a Retry-After header (delta-seconds or HTTP date); None if absent/bad."""
-    if not value:
-        return None
-    try:
-        seconds = float(value)
-    except ValueError:
-        try:
-            when = email.utils.parsedate_to_datetime(value)
-        except (TypeError, ValueError):
-            return None
-        if when.tzinfo is None:
-            when = when.replace(tzinfo=UTC)
-        seconds = (when - datetime.now(UTC)).total_seconds()
-    if math.isnan(seconds):
-        return None
-    return max(seconds, 0.0)
-
-
-async def _cancel(tasks: deque[asyncio.Task[DecodedPage]]) -> None:
-    """Stop pages requested ahead that nobody will read (the caller stopped, or failed)."""
-    for task in tasks:
-        task.cancel()
-    if tasks:
-        await asyncio.wait(tasks)
-    for task in tasks:
-        if not task.cancelled():
-            task.exception()  # retrieved, so asyncio does not log it as lost
-
-
-class _RecentVersions:
-    """The versions yielded on the last few pages: a window shifting while we page repeats a
-    record on the next page (the pages requested ahead included), never further away, so
-    memory stays bounded by the page size whatever the window holds."""
-
-    def __init__(self, pages: int) -> None:
-        self._pages: deque[dict[int, datetime]] = deque(maxlen=pages)
-
-    def get(self, record_id: int) -> datetime | None:
-        for page in self._pages:
-            seen = page.get(record_id)
-            if seen is not None:
-                return seen
-        return None
-
-    def add_page(self, versions: dict[int, datetime]) -> None:
-        self._pages.append(versions)
-
-
-def _dedupe(records: list[YClientsRecord], seen: _RecentVersions) -> list[YClientsRecord]:
-    out = []
-    page: dict[int, datetime] = {}
-    for record in records:
-        previous = page.get(record.record_id) or seen.get(record.record_id)
-        if previous is not None and record.last_change_at <= previous:
-            continue
-        page[record.record_id] = record.last_change_at
-        out.append(record)
-    seen.add_page(page)
-    return out

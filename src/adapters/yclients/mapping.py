@@ -1,7 +1,8 @@
 """The one place where YClients' wire format becomes domain `YClientsRecord`s.
 
 Pages, single records and webhook bodies all go through `to_domain`, so the status,
-price, client and time rules below hold for every way a record reaches us.
+price, client and time rules below hold for every way a record reaches us. Records whose
+types drift from the doc are read by `drift.py`; webhook envelopes by `webhooks.py`.
 
 "The doc" is YClients' API documentation as summarised in docs/yclients/CONTRACT.md; the
 tags [DOC] and [INFERRED] are that file's (documented vs our reading).
@@ -16,21 +17,17 @@ from decimal import Decimal
 
 import msgspec
 
+from src.adapters.yclients.drift import Refused, json_any, kind, tolerant_record
 from src.adapters.yclients.schema import (
-    WebhookEnvelope,
     WireClient,
     WireRecord,
     WireService,
-    company_decoder,
-    is_null,
     page_decoder,
     raw_page_decoder,
     record_decoder,
     record_id_decoder,
-    webhook_decoder,
 )
-from src.application.errors import MalformedPayload, ValidationFailed
-from src.application.ports import RecordError, WebhookNotice
+from src.application.ports.yclients import RecordError
 from src.domain.booking import BookingStatus
 from src.domain.record import ClientInfo, ServiceLine, YClientsRecord
 
@@ -45,8 +42,6 @@ _STATUS_BY_ATTENDANCE = {
     0: BookingStatus.PENDING,
     -1: BookingStatus.NO_SHOW,
 }
-
-_DELETE = "delete"
 
 # What our store keeps of a record's text (the `bookings` columns: staff and client name 255,
 # phone 64, email 320 characters). Longer values are cut here, at the boundary, so a
@@ -69,14 +64,6 @@ class RecordMappingError(ValueError):
         super().__init__(f"{reason} (field `{field}`)")
         self.field = field
         self.reason = reason
-
-
-class InvalidWebhook(ValidationFailed):
-    """The webhook body is JSON but lacks a required field or has one of the wrong type."""
-
-
-class MalformedWebhook(MalformedPayload):
-    """The webhook body is not JSON, or not a JSON object."""
 
 
 def to_domain(wire: WireRecord) -> YClientsRecord:
@@ -251,7 +238,7 @@ def _decode_page_record_by_record(body: bytes) -> DecodedPage:
         try:
             records.append(to_domain(_decode_wire(raw)))
         except msgspec.ValidationError as exc:
-            field, reason = _split_validation_error(exc)
+            field, reason = split_validation_error(exc)
             errors.append(RecordError(_record_id(raw), field, reason))
         except RecordMappingError as exc:
             errors.append(RecordError(_record_id(raw), exc.field, exc.reason))
@@ -266,7 +253,7 @@ def decode_record(raw: bytes | msgspec.Raw) -> YClientsRecord:
     try:
         wire = _decode_wire(raw)
     except msgspec.ValidationError as exc:
-        field, reason = _split_validation_error(exc)
+        field, reason = split_validation_error(exc)
         raise RecordMappingError(field or "$", reason) from exc
     return to_domain(wire)
 
@@ -285,7 +272,7 @@ _AT = re.compile(r"^(?P<reason>.*?)(?: - at `\$(?P<path>[^`]*)`)?$", re.DOTALL)
 _MISSING = re.compile(r"missing required field `(?P<name>[^`]+)`")
 
 
-def _split_validation_error(exc: msgspec.ValidationError) -> tuple[str | None, str]:
+def split_validation_error(exc: msgspec.ValidationError) -> tuple[str | None, str]:
     """(field path without the leading `$.`, reason) from a msgspec validation message."""
     message = str(exc)
     m = _AT.match(message)
@@ -297,109 +284,6 @@ def _split_validation_error(exc: msgspec.ValidationError) -> tuple[str | None, s
     return (path or None), reason
 
 
-def parse_webhook(body: bytes) -> WebhookEnvelope:
-    """Decode and validate a webhook body's envelope.
-
-    `company_id`, `resource`, `resource_id` and `status` are required (ids as int or numeric
-    string); `data` is optional and kept raw. Raises `MalformedWebhook` when the body is not
-    a JSON object and `InvalidWebhook` naming the field that is missing or invalid."""
-    try:
-        return webhook_decoder.decode(body)
-    except msgspec.ValidationError as exc:
-        field, reason = _split_validation_error(exc)
-        if field is None:  # the body itself is not an object: `[]`, `"x"`, `42`
-            raise MalformedWebhook(f"webhook body must be a JSON object: {reason}") from exc
-        raise InvalidWebhook(f"webhook body: `{field}`: {reason}") from exc
-    except msgspec.DecodeError as exc:
-        raise MalformedWebhook(f"webhook body is not valid JSON: {exc}") from exc
-    except RecursionError as exc:  # thousands of nested arrays/objects (anywhere, even `data`)
-        raise MalformedWebhook("webhook body is nested too deeply") from exc
-
-
-def webhook_company_id(body: bytes) -> int | None:
-    """The `company_id` of a webhook body, or None when the body does not say (for logging
-    a delivery that is rejected before anything else is looked at)."""
-    try:
-        return company_decoder.decode(body).company_id
-    except (msgspec.DecodeError, msgspec.ValidationError, RecursionError):
-        return None  # the full decode says what is wrong with it
-
-
-def record_from_webhook(envelope: WebhookEnvelope) -> YClientsRecord | None:
-    """The record carried in `data`, or None when `data` is absent, partial or not about
-    the envelope's record (the caller then re-fetches it, or just cancels on delete).
-
-    The delete payload is undocumented [INFERRED]: the fixture guesses a full record with
-    `deleted: true`. Whatever `data` says, a `delete` event yields a deleted record."""
-    if envelope.resource != "record" or is_null(envelope.data):
-        return None
-    try:
-        record = decode_record(envelope.data)
-    except (RecordMappingError, msgspec.DecodeError):
-        return None
-    if record.record_id != envelope.resource_id or record.company_id != envelope.company_id:
-        return None
-    if envelope.status == _DELETE and not record.deleted:
-        return _as_deleted(record)
-    return record
-
-
-def _as_deleted(record: YClientsRecord) -> YClientsRecord:
-    return YClientsRecord(
-        company_id=record.company_id,
-        record_id=record.record_id,
-        status=BookingStatus.CANCELLED,
-        appointment_at=record.appointment_at,
-        last_change_at=record.last_change_at,
-        services=record.services,
-        staff_name=record.staff_name,
-        client=record.client,
-        comment=record.comment,
-        deleted=True,
-        utc_offset_minutes=record.utc_offset_minutes,
-    )
-
-
-class WebhookBodyDecoder:
-    """The application's `WebhookDecoder` port, over `parse_webhook`/`record_from_webhook`."""
-
-    def envelope(self, body: bytes) -> WebhookNotice:
-        env = parse_webhook(body)
-        return WebhookNotice(env.company_id, env.resource, env.resource_id, env.status)
-
-    def record(self, body: bytes) -> YClientsRecord | None:
-        try:
-            env = parse_webhook(body)
-        except (InvalidWebhook, MalformedWebhook):
-            return None
-        return record_from_webhook(env)
-
-
-# --- records as salons really send them ------------------------------------------------------
-#
-# Real YClients and Altegio payloads drift from the documented types: a client's phone as a
-# JSON number, numbers and flags as strings, `""` where a list is documented, `[]` (PHP's
-# empty array) where an object is. A record the typed decoder refuses is decoded again as
-# plain JSON and each field we map is read on its own terms:
-#   - a field the service does not need (staff and client names, service titles) is
-#     ignored when it has a wrong type;
-#   - a field it needs (ids, times, status, costs, deleted, the contacts and the comment used
-#     for linking) is coerced when the meaning is unambiguous, otherwise the record is a
-#     per-record error naming the field (its page goes on).
-# Fields we do not map are never looked at. Only refused records take this path, so a
-# well-formed page keeps the fast one.
-
-_json_any = msgspec.json.Decoder(float_hook=Decimal)  # numbers keep their exact text
-_EMPTY: tuple[object, ...] = (None, "", [], {})
-_TRUE_TEXT = {"1": True, "true": True, "0": False, "false": False}
-
-
-class _Refused(Exception):
-    def __init__(self, field: str, reason: str) -> None:
-        super().__init__(reason)
-        self.field, self.reason = field, reason
-
-
 def _decode_wire(raw: bytes | msgspec.Raw) -> WireRecord:
     """The typed decoder first; if it refuses, the tolerant reading. Raises
     `msgspec.ValidationError` / `RecordMappingError` naming the field it cannot read."""
@@ -407,147 +291,13 @@ def _decode_wire(raw: bytes | msgspec.Raw) -> WireRecord:
         return record_decoder.decode(raw)
     except msgspec.ValidationError:
         pass
-    value = _json_any.decode(raw)
+    value = json_any.decode(raw)
     if not isinstance(value, dict):
-        raise RecordMappingError("$", f"a record must be an object, got {_kind(value)}")
+        raise RecordMappingError("$", f"a record must be an object, got {kind(value)}")
     try:
-        clean = _tolerant_record(value)
-    except _Refused as exc:
+        clean = tolerant_record(value)
+    except Refused as exc:
         raise RecordMappingError(exc.field, exc.reason) from None
     # Ids, times and costs are still checked by the typed conversion (lax: numeric strings
     # pass); what it refuses now is a per-record error naming the field.
     return msgspec.convert(clean, WireRecord, strict=False)
-
-
-def _tolerant_record(raw: dict[str, object]) -> dict[str, object]:
-    clean: dict[str, object] = {
-        "id": _integer(raw.get("id"), "id", required=True),
-        "company_id": _integer(raw.get("company_id"), "company_id", required=True),
-        "datetime": raw.get("datetime"),
-        "services": _services_list(raw.get("services")),
-        "staff": _staff(raw.get("staff")),
-        "client": _client_object(raw.get("client")),
-        "comment": _comment(raw.get("comment")),
-        "attendance": _integer(raw.get("attendance"), "attendance"),
-        "visit_attendance": _integer(raw.get("visit_attendance"), "visit_attendance"),
-        "deleted": _flag(raw.get("deleted"), "deleted"),
-        # `""` for a time is "not given" [INFERRED]; then create_date stands in (to_domain).
-        "create_date": raw.get("create_date") or None,
-        "last_change_date": raw.get("last_change_date") or None,
-    }
-    return {k: v for k, v in clean.items() if v is not None}
-
-
-def _kind(value: object) -> str:
-    return {dict: "an object", list: "a list", str: "a string", bool: "a boolean"}.get(
-        type(value), "a number" if isinstance(value, int | Decimal) else "null"
-    )
-
-
-def _integer(value: object, field: str, *, required: bool = False) -> int | None:
-    """An int from an int, an integral number (`1.0`) or a numeric string; `""`/null is
-    absent. A boolean is refused: `true` for an id or an attendance means nothing sure."""
-    if value is None or value == "":
-        if required:
-            raise _Refused(field, "missing")
-        return None
-    if isinstance(value, bool):
-        raise _Refused(field, f"expected a number, got {_kind(value)}")
-    if isinstance(value, int):
-        return value
-    if isinstance(value, Decimal) and value == value.to_integral_value():
-        return int(value)
-    if isinstance(value, str) and re.fullmatch(r"\s*-?\d{1,18}\s*", value):
-        return int(value)
-    raise _Refused(field, f"expected a whole number, got {_kind(value)}")
-
-
-def _flag(value: object, field: str) -> bool:
-    """`deleted`: booleans, 0/1, "0"/"1"/"true"/"false"; null and `""` (PHP's false cast to
-    text) are false. Anything else is refused: guessing a deletion moves points."""
-    if value is None or value == "":
-        return False
-    if isinstance(value, bool):
-        return value
-    if isinstance(value, int) and value in (0, 1):
-        return bool(value)
-    if isinstance(value, str) and value.strip().lower() in _TRUE_TEXT:
-        return _TRUE_TEXT[value.strip().lower()]
-    raise _Refused(field, f"expected a flag (true/false, 0/1), got {_kind(value)}")
-
-
-def _optional_text(value: object) -> str | None:
-    """Display text we only show (names, titles): a number reads as text, anything else
-    (a list, an object, a boolean) is ignored."""
-    if isinstance(value, str):
-        return value
-    if isinstance(value, int | Decimal) and not isinstance(value, bool):
-        return str(value)
-    return None
-
-
-def _contact_text(value: object, field: str, *, numbers: bool = True) -> str | None:
-    """Text used for linking (phone, email, comment): a number is its digits (a phone sent
-    as a JSON number, 79161234567) where `numbers`; empty is absent; a list, an object or a
-    boolean is refused, since a member could be linked or missed on a guess."""
-    if value in _EMPTY:
-        return None
-    if isinstance(value, str):
-        return value
-    if not numbers:
-        raise _Refused(field, f"expected text, got {_kind(value)}")
-    if isinstance(value, int) and not isinstance(value, bool):
-        return str(value)
-    if isinstance(value, Decimal) and value == value.to_integral_value() and value.is_finite():
-        return str(int(value))  # `79161234567.0`: the same digits
-    raise _Refused(field, f"expected text, got {_kind(value)}")
-
-
-def _comment(value: object) -> str | None:
-    if isinstance(value, Decimal | int) and not isinstance(value, bool):
-        return str(value)  # a note that is just a number: no client code in it, but kept
-    return _contact_text(value, "comment")
-
-
-def _services_list(value: object) -> list[dict[str, object]]:
-    """`""`, null, `[]`, `{}`: no services. An object whose values are service objects is
-    read as their list: PHP encodes an array with gaps in its keys that way [INFERRED]."""
-    if value in _EMPTY:
-        return []
-    if isinstance(value, dict) and all(isinstance(v, dict) for v in value.values()):
-        value = list(value.values())
-    if not isinstance(value, list):
-        raise _Refused("services", f"expected a list of services, got {_kind(value)}")
-    lines = []
-    for i, line in enumerate(value):
-        if not isinstance(line, dict):
-            raise _Refused(f"services[{i}]", f"expected a service object, got {_kind(line)}")
-        cost = line.get("cost")
-        # The cost earns points: a number or a numeric string, nothing guessed [DOC: number].
-        if cost is None or cost == "" or isinstance(cost, bool | list | dict):
-            raise _Refused(f"services[{i}].cost", f"expected a number, got {_kind(cost)}")
-        lines.append({"cost": cost, "title": _optional_text(line.get("title"))})
-    return lines
-
-
-def _staff(value: object) -> dict[str, object] | None:
-    # Only the master's name is kept, for display: any other shape is no staff.
-    if isinstance(value, dict):
-        return {"name": _optional_text(value.get("name"))}
-    return None
-
-
-def _client_object(value: object) -> dict[str, object] | None:
-    """`[]`, `""`, null: no client (PHP's empty array where the doc has an object). A
-    non-empty list is refused: which of its entries is the client is a guess."""
-    if value in _EMPTY:
-        return None
-    if not isinstance(value, dict):
-        raise _Refused("client", f"expected an object, got {_kind(value)}")
-    return {
-        "name": _optional_text(value.get("name")),
-        "surname": _optional_text(value.get("surname")),
-        "display_name": _optional_text(value.get("display_name")),
-        "phone": _contact_text(value.get("phone"), "client.phone"),
-        "email": _contact_text(value.get("email"), "client.email", numbers=False),
-    }

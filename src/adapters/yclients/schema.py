@@ -12,7 +12,7 @@ Decoders run in lax mode (`strict=False`) because the documented types drift: id
 as ints or numeric strings, 0/1 flags as ints or bools. Datetimes accept both `+03:00`
 and `+0300` offsets (msgspec parses both). A record that still fails these types (a phone
 as a JSON number, `""` for a list, `[]` for an object) is decoded again field by field by
-mapping.py's tolerant path.
+drift.py (called from mapping.py).
 """
 
 from __future__ import annotations

@@ -17,7 +17,10 @@ from typing import Literal
 
 from src.application.batching import Batcher
 from src.application.errors import ValidationFailed
-from src.application.ports import Clock, TaskQueue, UnitOfWorkFactory, WebhookDecoder
+from src.application.ports.clock import Clock
+from src.application.ports.tasks import TaskQueue
+from src.application.ports.uow import UnitOfWorkFactory
+from src.application.ports.yclients import WebhookDecoder
 from src.application.switches import Switches
 from src.domain.inbox import (
     MAX_RESOURCE_LENGTH,

@@ -8,7 +8,10 @@ from datetime import timedelta
 
 from src.application.errors import NotFound, ValidationFailed
 from src.application.inbox.batch import ApplyBatch
-from src.application.ports import Clock, Page, TaskQueue, UnitOfWorkFactory
+from src.application.ports.clock import Clock
+from src.application.ports.paging import Page
+from src.application.ports.tasks import TaskQueue
+from src.application.ports.uow import UnitOfWorkFactory
 from src.application.switches import Switches
 from src.domain.inbox import EventState, WebhookEvent
 
@@ -119,6 +122,6 @@ class WebhookEventQueries:
     def __init__(self, uow_factory: UnitOfWorkFactory) -> None:
         self.uow_factory = uow_factory
 
-    async def list(self, state: EventState | None, limit: int, offset: int) -> Page[WebhookEvent]:
+    async def page(self, state: EventState | None, limit: int, offset: int) -> Page[WebhookEvent]:
         async with self.uow_factory() as uow:
             return await uow.inbox.query(state, limit, offset)

@@ -11,13 +11,9 @@ from datetime import datetime, timedelta
 
 from src.application.conflicts import retry_on_conflict
 from src.application.errors import AppError, NotFound, WriteRejected, describe_error
-from src.application.ports import (
-    Clock,
-    UnitOfWork,
-    UnitOfWorkFactory,
-    WebhookDecoder,
-    YClientsGateway,
-)
+from src.application.ports.clock import Clock
+from src.application.ports.uow import UnitOfWork, UnitOfWorkFactory
+from src.application.ports.yclients import WebhookDecoder, YClientsGateway
 from src.application.switches import Switches
 from src.application.use_cases.award import AwardBonus
 from src.application.use_cases.ingest import IngestRecords
@@ -252,7 +248,7 @@ class ApplyBatch:
                     continue
                 record = got
             pairs.append((event, record))
-        for event, record in _one_event_at_a_time(pairs, plan.deferred):
+        for event, record in _take_batchable(pairs, plan.deferred):
             plan.records.append(record)
             plan.applied.append(event)
         return plan
@@ -359,7 +355,7 @@ def _key(event: WebhookEvent) -> BookingKey:
     return BookingKey(event.company_id, event.resource_id)
 
 
-def _one_event_at_a_time(
+def _take_batchable(
     pairs: list[tuple[WebhookEvent, YClientsRecord]], deferred: list[WebhookEvent]
 ) -> list[tuple[WebhookEvent, YClientsRecord]]:
     """The events a page may apply together (in arrival order); the rest go to `deferred`.

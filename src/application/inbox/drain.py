@@ -9,7 +9,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from src.application.inbox.batch import ApplyBatch
-from src.application.ports import DrainGate, TaskQueue, UnitOfWorkFactory
+from src.application.ports.tasks import DrainGate, TaskQueue
+from src.application.ports.uow import UnitOfWorkFactory
 
 log = logging.getLogger(__name__)
 

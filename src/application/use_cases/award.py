@@ -8,7 +8,7 @@ from datetime import datetime
 from decimal import Decimal
 
 from src.application.ledger_log import log_ledger_writes
-from src.application.ports import UnitOfWork
+from src.application.ports.uow import UnitOfWork
 from src.application.use_cases.redemptions import capture, release
 from src.domain.booking import Booking, BookingStatus
 from src.domain.loyalty import (

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 from src.application.errors import NotFound, ValidationFailed
-from src.application.ports import BookingQuery, Clock, Page, UnitOfWorkFactory
+from src.application.ports.bookings import BookingQuery
+from src.application.ports.clock import Clock
+from src.application.ports.paging import Page
+from src.application.ports.uow import UnitOfWorkFactory
 from src.application.switches import Switches
 from src.application.use_cases.award import AwardBonus
 from src.application.use_cases.redemptions import release

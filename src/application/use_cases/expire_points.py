@@ -18,7 +18,9 @@ from decimal import Decimal
 
 from src.application.conflicts import retry_on_conflict
 from src.application.ledger_log import log_ledger_writes
-from src.application.ports import Clock, ExpiryReminders, UnitOfWork, UnitOfWorkFactory
+from src.application.ports.clock import Clock
+from src.application.ports.expiry import ExpiryReminders
+from src.application.ports.uow import UnitOfWork, UnitOfWorkFactory
 from src.domain.expiry import LotBook, TtlHistory, due, expiring_within, replay
 from src.domain.loyalty import EntryKind, LedgerEntry, LoyaltyAccount
 from src.domain.money import ZERO

@@ -9,7 +9,8 @@ from dataclasses import dataclass
 
 from src.application.conflicts import retry_on_conflict
 from src.application.errors import WriteRejected
-from src.application.ports import Clock, UnitOfWork, UnitOfWorkFactory
+from src.application.ports.clock import Clock
+from src.application.ports.uow import UnitOfWork, UnitOfWorkFactory
 from src.application.switches import Switches
 from src.application.use_cases.award import AwardBonus
 from src.application.use_cases.resolve import ResolveUser

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from src.application.ports import UnitOfWorkFactory
+from src.application.ports.uow import UnitOfWorkFactory
 from src.domain.booking import Booking
 from src.domain.loyalty import LedgerEntry
 from src.domain.redemption import Redemption

@@ -8,7 +8,9 @@ from decimal import Decimal
 
 from src.application.errors import NotFound, ValidationFailed
 from src.application.ledger_log import log_ledger_writes
-from src.application.ports import Clock, Page, UnitOfWorkFactory
+from src.application.ports.clock import Clock
+from src.application.ports.paging import Page
+from src.application.ports.uow import UnitOfWorkFactory
 from src.domain.loyalty import (
     MAX_POINTS,
     EntryKind,

@@ -5,15 +5,11 @@ from __future__ import annotations
 import re
 
 from src.application.errors import Conflict, NotFound, ValidationFailed
-from src.application.ports import (
-    Clock,
-    MemberQuery,
-    MemberSummary,
-    NewUser,
-    Page,
-    PasswordHasher,
-    UnitOfWorkFactory,
-)
+from src.application.ports.auth import PasswordHasher
+from src.application.ports.clock import Clock
+from src.application.ports.paging import Page
+from src.application.ports.uow import UnitOfWorkFactory
+from src.application.ports.users import MemberQuery, MemberSummary, NewUser
 from src.application.use_cases.users import MIN_PASSWORD_LENGTH
 from src.domain.contacts import DEFAULT_REGION, normalize_email, phone_key
 from src.domain.user import Role, User

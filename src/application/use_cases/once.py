@@ -19,7 +19,8 @@ from collections.abc import Awaitable, Callable
 from datetime import timedelta
 
 from src.application.errors import Conflict, ValidationFailed
-from src.application.ports import Clock, UnitOfWorkFactory
+from src.application.ports.clock import Clock
+from src.application.ports.uow import UnitOfWorkFactory
 from src.domain.once import KEY_RULE, OnceKey, valid_key
 
 KEEP = timedelta(days=7)

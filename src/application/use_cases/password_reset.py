@@ -10,9 +10,11 @@ from __future__ import annotations
 import logging
 
 from src.application.errors import InvalidCode, NotificationFailed, RateLimited
-from src.application.ports import Notifier, PasswordHasher, UnitOfWorkFactory
+from src.application.ports.auth import PasswordHasher
+from src.application.ports.notify import Notifier
+from src.application.ports.uow import UnitOfWorkFactory
 from src.application.use_cases.users import check_new_password
-from src.application.use_cases.verification import Codes
+from src.application.use_cases.verification import VerificationCodes
 from src.domain.contacts import normalize_email
 from src.domain.user import User
 from src.domain.verification import Purpose, new_code
@@ -26,7 +28,9 @@ class RequestPasswordReset:
     """Send a reset code to `email` if it belongs to a member; silently nothing otherwise
     (also when the send limits are reached: a 429 would say the email exists)."""
 
-    def __init__(self, uow_factory: UnitOfWorkFactory, codes: Codes, notifier: Notifier) -> None:
+    def __init__(
+        self, uow_factory: UnitOfWorkFactory, codes: VerificationCodes, notifier: Notifier
+    ) -> None:
         self.uow_factory = uow_factory
         self.codes = codes
         self.notifier = notifier
@@ -57,7 +61,7 @@ class ConfirmPasswordReset:
     (tokens carry a stamp of the password hash)."""
 
     def __init__(
-        self, uow_factory: UnitOfWorkFactory, codes: Codes, hasher: PasswordHasher
+        self, uow_factory: UnitOfWorkFactory, codes: VerificationCodes, hasher: PasswordHasher
     ) -> None:
         self.uow_factory = uow_factory
         self.codes = codes
@@ -75,7 +79,9 @@ class ConfirmPasswordReset:
                 self.codes.digest(Purpose.PASSWORD_RESET, 0, normalized, code)
                 raise InvalidCode(WRONG)
             try:
-                await self.codes.check(uow, user, Purpose.PASSWORD_RESET, code)
+                await self.codes.consume_or_commit_wrong_try(
+                    uow, user, Purpose.PASSWORD_RESET, code
+                )
             except (InvalidCode, RateLimited):  # used-up tries answer like any wrong code
                 raise InvalidCode(WRONG) from None
             await uow.users.set_password_hash(user.id, new_hash)

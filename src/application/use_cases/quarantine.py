@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from src.application.ports import Page, UnitOfWorkFactory
+from src.application.ports.paging import Page
+from src.application.ports.uow import UnitOfWorkFactory
 from src.domain.quarantine import QuarantinedRecord
 
 
@@ -10,7 +11,7 @@ class QuarantineQueries:
     def __init__(self, uow_factory: UnitOfWorkFactory) -> None:
         self.uow_factory = uow_factory
 
-    async def list(
+    async def page(
         self, company_id: int | None, limit: int, offset: int
     ) -> Page[QuarantinedRecord]:
         """Newest first, optionally one company's: ids and reasons, never a record's data."""

@@ -18,7 +18,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from src.application.conflicts import retry_on_conflict
-from src.application.ports import Clock, UnitOfWorkFactory
+from src.application.ports.clock import Clock
+from src.application.ports.uow import UnitOfWorkFactory
 from src.application.switches import Switches
 from src.application.use_cases.award import AwardBonus
 from src.domain.money import ZERO

@@ -21,7 +21,9 @@ from decimal import Decimal
 
 from src.application.errors import Conflict, NotFound, ValidationFailed
 from src.application.ledger_log import log_ledger_writes
-from src.application.ports import Clock, Page, UnitOfWork, UnitOfWorkFactory
+from src.application.ports.clock import Clock
+from src.application.ports.paging import Page
+from src.application.ports.uow import UnitOfWork, UnitOfWorkFactory
 from src.application.use_cases.expire_points import expire_due
 from src.domain.booking import Booking
 from src.domain.loyalty import EntryKind, LedgerEntry, LoyaltyAccount
@@ -31,9 +33,12 @@ from src.domain.redemption import (
     HoldRules,
     Redemption,
     RedemptionState,
+    ReleaseCause,
+    amount_to_pay,
     capture_refusal,
     discount_missing,
     hold_refusal,
+    release_cause,
     release_refusal,
     staff_spend_refusal,
 )
@@ -114,6 +119,7 @@ class ReleaseHold:
             refusal = release_refusal(booking, redemption, self.clock.now(), self.rules)
             if refusal is not None:
                 raise Conflict(refusal)
+            redemption.released_by = user_id  # the member's own (the desk's list says so)
             await release(uow, [redemption], self.clock)
             await uow.commit()
         return redemption
@@ -162,11 +168,13 @@ async def release(
     redemptions: list[Redemption],
     clock: Clock,
     accounts: dict[int, LoyaltyAccount] | None = None,
+    note: str = "",
 ) -> None:
     """Give back locked HELD redemptions (state RELEASED) and CAPTURED ones (state REVERSED,
     the visit did not happen after all): a RELEASE entry each, balances back. Points whose lot
     expired meanwhile expire at once (a hold does not extend a lot's life). `accounts` the
-    caller holds locked already are updated in place and saved."""
+    caller holds locked already are updated in place and saved. `note` starts each entry's
+    reason (staff's words when they cancel a hold)."""
     if not redemptions:
         return
     now = clock.now()
@@ -174,8 +182,8 @@ async def release(
         accounts = await uow.ledger.lock_accounts({r.user_id for r in redemptions})
     for r in redemptions:
         reversed_ = r.state is RedemptionState.CAPTURED
-        note = "capture reversed, the visit did not happen; " if reversed_ else ""
-        await _write(uow, r, EntryKind.RELEASE, r.points, now, note)
+        why = "capture reversed, the visit did not happen; " if reversed_ else ""
+        await _write(uow, r, EntryKind.RELEASE, r.points, now, note + why)
         accounts[r.user_id].balance += r.points
         r.state = RedemptionState.REVERSED if reversed_ else RedemptionState.RELEASED
         r.updated_at = now
@@ -290,6 +298,16 @@ class CheckoutLine:
         """Completed at its full pre-hold price with the hold captured: check YClients."""
         return discount_missing(self.booking, self.redemption)
 
+    @property
+    def to_pay(self) -> Decimal:
+        """What the client pays: the price less the points, unless entered already."""
+        return amount_to_pay(self.booking, self.redemption)
+
+    @property
+    def cause(self) -> ReleaseCause | None:
+        """Who gave the points back (staff, the visit's cancellation, the member)."""
+        return release_cause(self.booking, self.redemption)
+
 
 # Salon offsets range from UTC-12 to UTC+14: a local day lies within this UTC window.
 _WIDEST_OFFSET = timedelta(hours=14)
@@ -361,7 +379,8 @@ async def _write(
             amount=amount,
             reason=f"{kind.value.lower()}: {note}{r.reason}",
             created_at=now,
-            actor_id=r.actor_id,
+            # A hold staff cancelled: its RELEASE is theirs.
+            actor_id=r.released_by if kind is EntryKind.RELEASE and r.released_by else r.actor_id,
             redemption_id=r.id,
         )
     )

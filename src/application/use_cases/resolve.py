@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from src.application.ports import ContactMatches, UserRepository
+from src.application.ports.users import ContactMatches, UserRepository
 from src.domain.booking import Booking, BookingKey, MatchMethod
-from src.domain.codes import extract_code
+from src.domain.client_codes import extract_code
 from src.domain.contacts import DEFAULT_REGION, normalize_email, phone_key
 from src.domain.unmatched import Miss, Tried, describe
 

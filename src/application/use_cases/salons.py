@@ -11,8 +11,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from src.application.errors import Conflict, NotFound, ValidationFailed
-from src.application.ports import Clock, TaskQueue, UnitOfWorkFactory
-from src.application.salon_ports import SalonActivity
+from src.application.ports.clock import Clock
+from src.application.ports.salons import SalonActivity
+from src.application.ports.tasks import TaskQueue
+from src.application.ports.uow import UnitOfWorkFactory
 from src.application.switches import Switches
 from src.domain.salon import DEFAULT_REGION, InvalidSalon, Salon, SalonStatus, same_secret
 from src.domain.sync_run import RunStatus, SyncRun

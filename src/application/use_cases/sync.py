@@ -3,23 +3,18 @@
 from __future__ import annotations
 
 import asyncio
-import builtins
 import logging
 from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime, timedelta
 
 from src.application.errors import AppError, YClientsDisabled, describe_error
-from src.application.ports import (
-    Clock,
-    Page,
-    RecordPage,
-    SyncLock,
-    UnitOfWork,
-    UnitOfWorkFactory,
-    YClientsGateway,
-)
-from src.application.request_budget import Priority, priority_of_trigger
+from src.application.ports.clock import Clock
+from src.application.ports.paging import Page
+from src.application.ports.request_budget import Priority, priority_of_trigger
+from src.application.ports.sync import SyncLock
+from src.application.ports.uow import UnitOfWork, UnitOfWorkFactory
+from src.application.ports.yclients import RecordPage, YClientsGateway
 from src.application.switches import Switches
 from src.application.use_cases.award import AwardBonus
 from src.application.use_cases.ingest import IngestRecords
@@ -324,13 +319,13 @@ class SyncRunQueries:
         async with self.uow_factory() as uow:
             return await uow.sync_runs.get(run_id)
 
-    async def list(self, company_id: int | None, limit: int, offset: int) -> Page[SyncRun]:
+    async def page(self, company_id: int | None, limit: int, offset: int) -> Page[SyncRun]:
         async with self.uow_factory() as uow:
             return await uow.sync_runs.query(company_id, limit, offset)
 
     async def wait(
         self, run_ids: Sequence[int], seconds: float, poll: float = 0.2
-    ) -> builtins.list[SyncRun]:
+    ) -> list[SyncRun]:
         """The runs once none is QUEUED/RUNNING any more, or as they are after `seconds`."""
         loop = asyncio.get_running_loop()
         deadline = loop.time() + seconds

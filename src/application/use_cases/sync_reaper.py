@@ -6,7 +6,9 @@ import logging
 from dataclasses import replace
 from datetime import datetime, timedelta
 
-from src.application.ports import Clock, TaskQueue, UnitOfWorkFactory
+from src.application.ports.clock import Clock
+from src.application.ports.tasks import TaskQueue
+from src.application.ports.uow import UnitOfWorkFactory
 from src.application.switches import Switches
 from src.application.use_cases.sync import run_fields
 from src.domain.sync_run import WORKER_LOST, RunStatus, SyncRun

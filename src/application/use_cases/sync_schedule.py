@@ -8,7 +8,9 @@ from collections.abc import Sequence
 from datetime import timedelta
 
 from src.application.errors import Conflict, ValidationFailed, YClientsDisabled
-from src.application.ports import Clock, TaskQueue, UnitOfWorkFactory
+from src.application.ports.clock import Clock
+from src.application.ports.tasks import TaskQueue
+from src.application.ports.uow import UnitOfWorkFactory
 from src.application.switches import Switches
 from src.application.use_cases.sync import DISABLED_MESSAGE, SyncBookings
 from src.domain.sync_run import RunStatus, SyncRun

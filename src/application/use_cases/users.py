@@ -8,7 +8,10 @@ from datetime import datetime
 from typing import Protocol
 
 from src.application.errors import InvalidCredentials, NotFound, ValidationFailed
-from src.application.ports import Clock, NewUser, PasswordHasher, UnitOfWorkFactory
+from src.application.ports.auth import PasswordHasher
+from src.application.ports.clock import Clock
+from src.application.ports.uow import UnitOfWorkFactory
+from src.application.ports.users import NewUser
 from src.domain.contacts import DEFAULT_REGION, normalize_email, phone_key
 from src.domain.loyalty import LoyaltyAccount, LoyaltyLevel, level_for
 from src.domain.user import Role, User

@@ -24,7 +24,9 @@ from src.application.errors import (
     RateLimited,
     ValidationFailed,
 )
-from src.application.ports import Clock, Notifier, UnitOfWork, UnitOfWorkFactory
+from src.application.ports.clock import Clock
+from src.application.ports.notify import Notifier
+from src.application.ports.uow import UnitOfWork, UnitOfWorkFactory
 from src.application.switches import Switches
 from src.application.use_cases.award import AwardBonus
 from src.application.use_cases.resolve import ResolveUser
@@ -119,7 +121,7 @@ SMS_UNAVAILABLE = (
 )
 
 
-class Codes:
+class VerificationCodes:
     """Issues and checks codes (the machinery every flow shares).
 
     Limits, per member and purpose (so a password reset someone asks for does not spend the
@@ -177,12 +179,13 @@ class Codes:
         )
         return Outgoing(purpose, to, code)
 
-    async def check(
+    async def consume_or_commit_wrong_try(
         self, uow: UnitOfWork, user: User, purpose: Purpose, code: str
     ) -> VerificationCode:
         """The member's valid code matching `code`, marked used (the caller commits). A wrong
-        code counts a try, committed here before `InvalidCode` is raised, so the count holds
-        whatever the caller does next."""
+        code counts a try and commits `uow` (whatever the caller did in it so far) before
+        `InvalidCode` is raised, so the count holds whatever the caller does next: call it
+        before the transaction's other writes."""
         found = contact_of(user, purpose)
         stored = await uow.verification_codes.lock_latest(user.id, purpose)
         now = self.clock.now()
@@ -328,7 +331,7 @@ class VerifyContact:
     def __init__(
         self,
         uow_factory: UnitOfWorkFactory,
-        codes: Codes,
+        codes: VerificationCodes,
         clock: Clock,
         switches: Switches,
         award: AwardBonus | None = None,
@@ -355,7 +358,7 @@ class VerifyContact:
                 raise ValidationFailed("phone: set a phone first (POST /api/v1/users/me/phone)")
             if purpose is Purpose.PHONE and not self.codes.sms:
                 raise SmsUnavailable(SMS_UNAVAILABLE)
-            await self.codes.check(uow, user, purpose, code)
+            await self.codes.consume_or_commit_wrong_try(uow, user, purpose, code)
             now = self.clock.now()
             await self._not_held_by_another(uow, user, purpose)
             await uow.users.mark_verified(user_id, purpose, now)
@@ -384,7 +387,9 @@ class VerifyContact:
 class ResendCode:
     """`POST /users/me/{email|phone}/resend`: a new code (the older one dies)."""
 
-    def __init__(self, uow_factory: UnitOfWorkFactory, codes: Codes, notifier: Notifier) -> None:
+    def __init__(
+        self, uow_factory: UnitOfWorkFactory, codes: VerificationCodes, notifier: Notifier
+    ) -> None:
         self.uow_factory = uow_factory
         self.codes = codes
         self.notifier = notifier
@@ -411,7 +416,7 @@ class SetPhone:
     def __init__(
         self,
         uow_factory: UnitOfWorkFactory,
-        codes: Codes,
+        codes: VerificationCodes,
         notifier: Notifier,
         phone_region: str = DEFAULT_REGION,
     ) -> None:
@@ -448,7 +453,9 @@ class SendWelcomeCodes:
     the member exists either way and can ask again (a limit or a mail server down is
     logged, not an error of the registration)."""
 
-    def __init__(self, uow_factory: UnitOfWorkFactory, codes: Codes, notifier: Notifier) -> None:
+    def __init__(
+        self, uow_factory: UnitOfWorkFactory, codes: VerificationCodes, notifier: Notifier
+    ) -> None:
         self.uow_factory = uow_factory
         self.codes = codes
         self.notifier = notifier

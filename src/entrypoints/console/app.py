@@ -44,6 +44,7 @@ from src.entrypoints.console.i18n import Words
 from src.entrypoints.console.pages import HANDLERS, NAV, login_handlers
 from src.entrypoints.console.salons import SALON_HANDLERS
 from src.entrypoints.console.sessions import ConsoleSessionConfig
+from src.entrypoints.console.today import TODAY_HANDLERS
 from src.entrypoints.console.words import describe_entry, describe_misses, percent, rub, word
 from src.entrypoints.http.errors import handle_http_exception
 from src.entrypoints.http.throttle import DURATION_SECONDS, LoginThrottle
@@ -139,7 +140,7 @@ def build_console(settings: Settings, login_limit: tuple[str, int] = ("minute", 
     )
     console_router = Router(
         "/admin",
-        route_handlers=[*login_handlers(throttle), *HANDLERS, *SALON_HANDLERS],
+        route_handlers=[*login_handlers(throttle), *HANDLERS, *SALON_HANDLERS, *TODAY_HANDLERS],
         middleware=[sessions.middleware],
         guards=[console_admin],
         opt={SESSION_LIFETIME: settings.ADMIN_SESSION_HOURS * 3600},

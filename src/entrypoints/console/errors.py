@@ -43,6 +43,7 @@ FIELD_MESSAGES: list[tuple[re.Pattern[str], Pair]] = [
     (re.compile(r"already has an active redemption"), ("На этот визит уже есть резерв", "This visit already has a hold")),  # noqa: E501
     (re.compile(r"(no such booking|booking \d+( of user \d+)? does not exist)"), ("У клиента нет такого визита", "The member has no such visit")),  # noqa: E501
     (re.compile(r"integration is disabled"), ("Синхронизация с YClients выключена (YCLIENTS_ENABLED)", "YClients sync is switched off (YCLIENTS_ENABLED)")),  # noqa: E501
+    (re.compile(r"is [A-Z]+, not HELD"), ("Резерв уже закрыт: баллы списаны или возвращены", "The hold is closed already: captured or given back")),  # noqa: E501
     (re.compile(r"balance would exceed"), ("Баланс стал бы слишком большим", "The balance would be too large")),  # noqa: E501
     (re.compile(r"make the balance negative \(balance is ([-0-9.]+)\)"), ("Баланс стал бы меньше нуля (сейчас {0})", "The balance would drop below zero (it is {0})")),  # noqa: E501
 ]  # fmt: skip

@@ -19,7 +19,7 @@ from litestar.plugins.htmx import ClientRedirect, HTMXRequest
 from litestar.response import Redirect, Template
 
 from src.application.errors import AppError, InvalidCredentials
-from src.application.ports import Page
+from src.application.ports.paging import Page
 from src.application.use_cases.once import fingerprint
 from src.domain.inbox import EventState
 from src.domain.loyalty import level_for
@@ -31,7 +31,7 @@ from src.entrypoints.console.auth import PUBLIC, session_for, signed_in_admin
 from src.entrypoints.console.errors import field_error
 from src.entrypoints.console.sessions import start_session
 from src.entrypoints.http.dependencies import UseCases
-from src.entrypoints.http.schemas import MAX_ID
+from src.entrypoints.http.schemas.common import MAX_ID
 from src.entrypoints.http.throttle import LoginThrottle
 
 PAGE = 20
@@ -45,13 +45,14 @@ HTML = MediaType.HTML  # handlers that answer a page or a redirect (`-> Any`) sa
 
 # The navigation, in order: (endpoint path, label key). A new page is one line here.
 NAV = [
-    ("/admin", "overview"),
+    ("/admin", "today"),
+    ("/admin/checkout", "checkout"),
     ("/admin/unmatched", "unmatched"),
+    ("/admin/members", "members"),
     ("/admin/webhooks", "webhooks"),
     ("/admin/salons", "salons"),
-    ("/admin/members", "members"),
-    ("/admin/checkout", "checkout"),
     ("/admin/settings", "settings"),
+    ("/admin/overview", "overview"),  # the owner's: sync runs, webhook counts, switches
 ]
 
 
@@ -197,12 +198,12 @@ async def logout(request: Request[Any, Any, Any]) -> Redirect:
 async def _overview(container: UseCases) -> dict[str, Any]:
     companies = []
     for cid in container.settings.YCLIENTS_COMPANY_IDS:
-        runs = await container.sync_runs.list(cid, 5, 0)
+        runs = await container.sync_runs.page(cid, 5, 0)
         companies.append({"id": cid, "runs": runs.items})
     inbox = {}
     for state in EventState:
-        inbox[state] = (await container.webhook_events.list(state, 1, 0)).total
-    latest = (await container.webhook_events.list(None, 1, 0)).items
+        inbox[state] = (await container.webhook_events.page(state, 1, 0)).total
+    latest = (await container.webhook_events.page(None, 1, 0)).items
     return {
         "companies": companies,
         "inbox": inbox,
@@ -211,7 +212,7 @@ async def _overview(container: UseCases) -> dict[str, Any]:
     }
 
 
-@get("/")
+@get("/overview")
 async def overview(request: Request[Any, Any, Any], container: UseCases) -> Template:
     return page(request, "overview.html", **await _overview(container))
 
@@ -325,7 +326,7 @@ async def webhooks(
     offset: Offset = 0,
 ) -> Template:
     chosen = next((s for s in EventState if s.value == (state_ or "").upper()), None)
-    events = await container.webhook_events.list(chosen, PAGE, offset)
+    events = await container.webhook_events.page(chosen, PAGE, offset)
     return page(
         request, "webhooks.html", page_=events, state=chosen.value if chosen else "",
         states=list(EventState), pretty_body=pretty_body,
@@ -528,7 +529,8 @@ async def checkout(
         request, "checkout.html", lines=shown_lines,
         total_points=sum((line.redemption.points for line in lines), Decimal(0)),
         day=shown, state=state.value, states=list(RedemptionState), query=query,
-        flagged=flagged, back=f"{query}&offset={offset}",
+        flagged=flagged, back=f"{query}&offset={offset}", refresh=30,
+        is_today=shown == container.clock.now().astimezone(words.zone).date(),
     )  # fmt: skip
 
 

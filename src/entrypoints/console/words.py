@@ -15,7 +15,7 @@ from src.application.use_cases.ledger_view import LedgerContext
 from src.domain.booking import Booking
 from src.domain.inbox import EventState
 from src.domain.loyalty import EntryKind, LedgerEntry
-from src.domain.redemption import RedemptionState
+from src.domain.redemption import RedemptionState, ReleaseCause
 from src.domain.status import BookingStatus
 from src.domain.sync_run import RunStatus
 from src.domain.unmatched import Miss, Tried, parse
@@ -40,6 +40,11 @@ CODES: dict[type[enum.Enum] | str, dict[str, Pair]] = {
         "RELEASED": ("Возвращены", "Given back"),
         "REVERSED": ("Возвращены после отмены визита", "Given back: visit cancelled"),
         "REDEEMED": ("Списаны сразу", "Spent at once"),
+    },
+    ReleaseCause: {  # who gave a hold's points back
+        "STAFF": ("Резерв отменён администратором", "Cancelled by staff"),
+        "VISIT": ("Визит отменён", "Visit cancelled"),
+        "MEMBER": ("Клиент вернул баллы себе", "Released by the member"),
     },
     EntryKind: {
         "ACCRUAL": ("Начисление", "Accrual"),

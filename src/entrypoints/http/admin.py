@@ -22,30 +22,28 @@ from src.entrypoints.http.auth import admin_only
 from src.entrypoints.http.dependencies import Caller, UseCases
 from src.entrypoints.http.errors import error_responses
 from src.entrypoints.http.params import Limit, Offset, PathId, any_case_pattern, parse_choice
-from src.entrypoints.http.schemas import (
+from src.entrypoints.http.schemas.admin import (
     AdjustmentIn,
     AdjustmentOut,
     AdminBookingOut,
     CheckoutLineOut,
     LinkIn,
     MemberOut,
-    PageOut,
     QuarantinedRecordOut,
     RoleIn,
     StaffRedemptionIn,
     StaffRedemptionOut,
-    UserOut,
     WebhookEventOut,
     adjustment_out,
     admin_booking_out,
     checkout_line_out,
     member_out,
-    page_of,
     quarantined_record_out,
     staff_redemption_out,
-    user_out,
     webhook_event_out,
 )
+from src.entrypoints.http.schemas.common import PageOut, page_of
+from src.entrypoints.http.schemas.users import UserOut, user_out
 
 Out = TypeVar("Out")
 
@@ -286,7 +284,7 @@ async def list_webhook_events(
     offset: Offset = 0,
 ) -> PageOut[WebhookEventOut]:
     """Newest first, optionally one state: PENDING, PROCESSED, IGNORED or DEAD."""
-    page = await container.webhook_events.list(
+    page = await container.webhook_events.page(
         parse_choice(state_, EventState, "state"), limit, offset
     )
     return page_of(page, [webhook_event_out(e) for e in page.items])
@@ -318,7 +316,7 @@ async def list_quarantined_records(
     aside here, with the reason, instead of failing its neighbours; it is counted in the run's
     `errors` (or its event keeps the error). The next version of the record that can be
     stored replaces it in `bookings`; the row here stays as history of the last failure."""
-    page = await container.quarantined_records.list(company_id, limit, offset)
+    page = await container.quarantined_records.page(company_id, limit, offset)
     return page_of(page, [quarantined_record_out(q) for q in page.items])
 
 

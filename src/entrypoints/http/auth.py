@@ -21,7 +21,7 @@ from litestar.types import Guard
 
 from src.domain.user import Role, User
 from src.entrypoints.bootstrap import Container
-from src.entrypoints.http.schemas import MAX_ID
+from src.entrypoints.http.schemas.common import MAX_ID
 from src.entrypoints.settings import Settings
 
 JWT_ALGORITHM = "HS256"

@@ -12,14 +12,13 @@ from src.domain.money import ZERO
 from src.entrypoints.http.dependencies import Caller, UseCases
 from src.entrypoints.http.errors import error_responses
 from src.entrypoints.http.params import Limit, Offset, any_case_pattern, parse_choice
-from src.entrypoints.http.schemas import (
+from src.entrypoints.http.schemas.booking import (
     BookingFormOut,
     BookingOut,
-    PageOut,
     booking_form_out,
     booking_out,
-    page_of,
 )
+from src.entrypoints.http.schemas.common import PageOut, page_of
 
 StatusParam = Annotated[
     str | None,

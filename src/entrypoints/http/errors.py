@@ -37,7 +37,7 @@ from src.application.errors import (
     RateLimited,
     ValidationFailed,
 )
-from src.entrypoints.http.schemas import ErrorBody, ErrorDetail, ErrorInfo
+from src.entrypoints.http.schemas.errors import ErrorBody, ErrorDetail, ErrorInfo
 
 log = logging.getLogger(__name__)
 

@@ -13,7 +13,7 @@ from litestar.exceptions import ServiceUnavailableException
 from src.entrypoints.http.dependencies import UseCases
 from src.entrypoints.http.errors import error_responses
 from src.entrypoints.http.openapi import PublicOperation
-from src.entrypoints.http.schemas import HealthOut, ReadyOut
+from src.entrypoints.http.schemas.health import HealthOut, ReadyOut
 
 ReadyCheck = Callable[[], Awaitable[object]]
 CHECK_TIMEOUT_SECONDS = 3.0

@@ -7,12 +7,11 @@ from litestar import Router, get
 from src.entrypoints.http.dependencies import Caller, UseCases
 from src.entrypoints.http.errors import error_responses
 from src.entrypoints.http.params import Limit, Offset
-from src.entrypoints.http.schemas import (
+from src.entrypoints.http.schemas.common import PageOut, page_of
+from src.entrypoints.http.schemas.loyalty import (
     LoyaltyOut,
-    PageOut,
     TransactionOut,
     loyalty_out,
-    page_of,
     transaction_out,
 )
 

@@ -9,7 +9,7 @@ from typing import Annotated, TypeVar
 from litestar.exceptions import ValidationException
 from litestar.params import PathParameter, QueryParameter
 
-from src.entrypoints.http.schemas import MAX_ID
+from src.entrypoints.http.schemas.common import MAX_ID
 
 MAX_LIMIT = 100
 # PostgreSQL's OFFSET and our ids are bigints; larger values are refused with a 400.

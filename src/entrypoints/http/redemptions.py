@@ -11,13 +11,8 @@ from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_204_NO_CON
 from src.entrypoints.http.dependencies import Caller, UseCases
 from src.entrypoints.http.errors import error_responses
 from src.entrypoints.http.params import Limit, Offset, PathId
-from src.entrypoints.http.schemas import (
-    PageOut,
-    RedemptionIn,
-    RedemptionOut,
-    page_of,
-    redemption_out,
-)
+from src.entrypoints.http.schemas.common import PageOut, page_of
+from src.entrypoints.http.schemas.redemptions import RedemptionIn, RedemptionOut, redemption_out
 
 
 @post(

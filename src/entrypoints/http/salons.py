@@ -18,7 +18,7 @@ from src.domain.salon import MAX_COMPANY_ID, MAX_NAME_LENGTH, Salon, SalonStatus
 from src.entrypoints.http.auth import admin_only
 from src.entrypoints.http.dependencies import UseCases
 from src.entrypoints.http.errors import error_responses
-from src.entrypoints.http.schemas import MAX_ID
+from src.entrypoints.http.schemas.common import MAX_ID
 from src.entrypoints.salon_links import public_base_url, webhook_url
 
 # JSON numbers above 2**53 lose precision in the OpenAPI document (and in clients): ids are

@@ -27,7 +27,7 @@ from typing import TypeVar
 
 from litestar.exceptions import TooManyRequestsException
 
-from src.application.ports import AttemptCounters, LoginStreaks
+from src.application.ports.auth import AttemptCounters, LoginStreaks
 
 T = TypeVar("T")
 

@@ -18,7 +18,7 @@ from src.entrypoints.http.auth import issue_token
 from src.entrypoints.http.dependencies import Caller, UseCases
 from src.entrypoints.http.errors import error_responses
 from src.entrypoints.http.openapi import PublicOperation
-from src.entrypoints.http.schemas import (
+from src.entrypoints.http.schemas.users import (
     AcceptedOut,
     CodeIn,
     CodeSentOut,

@@ -17,7 +17,7 @@ from litestar.params import FromQuery, QueryParameter
 from litestar.response import Response
 from litestar.status_codes import HTTP_200_OK, HTTP_202_ACCEPTED
 
-from src.adapters.yclients.mapping import webhook_company_id
+from src.adapters.yclients.webhooks import webhook_company_id
 from src.application.errors import Conflict, NotFound
 from src.application.use_cases.once import fingerprint
 from src.application.use_cases.salons import Admission
@@ -29,15 +29,13 @@ from src.entrypoints.http.dependencies import Caller, UseCases
 from src.entrypoints.http.errors import error_responses
 from src.entrypoints.http.openapi import WebhookOperation
 from src.entrypoints.http.params import Limit, Offset, PathId
-from src.entrypoints.http.schemas import (
-    MAX_ID,
-    PageOut,
+from src.entrypoints.http.schemas.common import MAX_ID, PageOut, page_of
+from src.entrypoints.http.schemas.yclients import (
     RunStarted,
     SyncFinished,
     SyncRunOut,
     SyncStarted,
     WebhookAck,
-    page_of,
     sync_run_out,
     webhook_ack,
 )
@@ -184,7 +182,7 @@ async def list_sync_runs(
     offset: Offset = 0,
 ) -> PageOut[SyncRunOut]:
     """Newest first."""
-    page = await container.sync_runs.list(company_id, limit, offset)
+    page = await container.sync_runs.page(company_id, limit, offset)
     return page_of(page, [sync_run_out(r) for r in page.items])
 
 

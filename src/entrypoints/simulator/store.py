@@ -53,13 +53,7 @@ class RecordStore:
         return rec if rec is not None and rec["company_id"] == company_id else None
 
     def put(self, record: dict[str, Any]) -> None:
-        rid, cid = record["id"], record["company_id"]
-        if rid not in self._records:
-            self._order.setdefault(cid, []).append(rid)
-        self._records[rid] = record
-        self._json.pop(rid, None)
-        self._dirty.add(cid)
-        self._queries.clear()
+        self.put_many((record,))
 
     def put_many(self, records: Iterable[dict[str, Any]]) -> int:
         n = 0

@@ -8,7 +8,7 @@ from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 
-from src.domain.codes import ALPHABET, CODE_LENGTH
+from src.domain.client_codes import ALPHABET, CODE_LENGTH
 from src.entrypoints.simulator import records
 from src.entrypoints.simulator.records import MOSCOW, Staff
 

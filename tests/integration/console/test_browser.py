@@ -177,9 +177,9 @@ def test_checkout_today_lists_held_points_until_the_visit_is_paid(
     assert held.status_code == 201, held.text
     redemption = held.json()["id"]
     sign_in(page, console, boss)
-    page.get_by_role("link", name="Касса сегодня").click()
-    expect(page.get_by_role("heading", name="Касса сегодня")).to_contain_text(
-        today.strftime("%d.%m.%Y")
+    page.get_by_role("link", name="Касса", exact=True).click()
+    expect(page.get_by_role("heading", name=f"Касса на {today:%d.%m.%Y}")).to_contain_text(
+        "сегодня"
     )
     row = page.locator(f"#redemption-{redemption}")
     expect(row).to_contain_text(f"Анна {n}")
@@ -202,6 +202,7 @@ def test_checkout_today_lists_held_points_until_the_visit_is_paid(
 
 def test_start_a_sync_and_see_it_finish(page: Page, console: Console) -> None:
     sign_in(page, console, admin(console))
+    page.get_by_role("link", name="Обзор").click()  # the owner's page
     page.get_by_role("button", name="Синхронизировать").click()
     progress = page.locator("#sync-progress")
     expect(progress).to_contain_text("Синхронизация", timeout=TIMEOUT)
@@ -222,7 +223,7 @@ def test_a_members_credentials_are_refused(page: Page, console: Console) -> None
 def test_a_form_posted_without_its_csrf_token_is_rejected(page: Page, console: Console) -> None:
     member_id = console.register(f"csrf{next(_n)}@example.com")
     sign_in(page, console, admin(console))
-    expect(page.get_by_role("heading", name="Обзор")).to_be_visible()
+    expect(page.get_by_role("heading", name="Сегодня")).to_be_visible()
     # The signed-in browser's cookies, but not the token the page would have added.
     response: Any = page.request.post(
         f"{console.admin_url}/members/{member_id}/points",
@@ -239,7 +240,7 @@ def test_a_form_posted_without_its_csrf_token_is_rejected(page: Page, console: C
 
 def test_logout_ends_the_session(page: Page, console: Console) -> None:
     sign_in(page, console, admin(console))
-    expect(page.get_by_role("heading", name="Обзор")).to_be_visible()
+    expect(page.get_by_role("heading", name="Сегодня")).to_be_visible()
     page.get_by_role("button", name="Выйти").click()
     expect(page).to_have_url(re.compile(r"/admin/login"))
     page.goto(f"{console.admin_url}/members")
@@ -249,20 +250,19 @@ def test_logout_ends_the_session(page: Page, console: Console) -> None:
 def test_the_console_fits_a_phone(page: Page, console: Console) -> None:
     page.set_viewport_size({"width": 390, "height": 844})
     sign_in(page, console, admin(console))
-    expect(page.get_by_role("heading", name="Обзор")).to_be_visible()
+    expect(page.get_by_role("heading", name="Сегодня")).to_be_visible()
     width = page.evaluate("document.documentElement.scrollWidth")
     assert width <= 390 + 1, width
-    shot(page, "overview-phone")
     # Every page: wide tables scroll inside their card, the page itself never sideways.
     member_id = console.register(f"phone{next(_n)}@example.com", name="Вера")
-    for path in ["/unmatched", "/webhooks", "/members", f"/members/{member_id}", "/checkout",
-                 "/settings"]:  # fmt: skip
+    for path in ["/overview", "/unmatched", "/webhooks", "/members", f"/members/{member_id}",
+                 "/checkout", "/settings"]:  # fmt: skip
         page.goto(console.admin_url + path)
         expect(page.locator("h1")).to_be_visible()
         width = page.evaluate("document.documentElement.scrollWidth")
         assert width <= 390 + 1, (path, width)
-        if path == f"/members/{member_id}":
-            shot(page, "member-phone")
+        if path == "/overview":
+            shot(page, "overview-phone")
 
 
 def test_sign_in_and_every_page(page: Page, console: Console) -> None:
@@ -272,6 +272,8 @@ def test_sign_in_and_every_page(page: Page, console: Console) -> None:
     page.goto(f"{console.admin_url}/login")
     shot(page, "login")
     sign_in(page, console, admin(console))
+    expect(page.get_by_role("heading", name="Сегодня")).to_be_visible()  # the front desk's
+    page.get_by_role("link", name="Обзор").click()
     expect(page.get_by_role("heading", name="Обзор")).to_be_visible()
     expect(page.get_by_text("Входящие вебхуки")).to_be_visible()
     shot(page, "overview")
@@ -279,7 +281,7 @@ def test_sign_in_and_every_page(page: Page, console: Console) -> None:
         ("Неопознанные записи", "Неопознанные записи", "unmatched"),
         ("Вебхуки", "Вебхуки", "webhooks"),
         ("Клиенты", "Клиенты", "members"),
-        ("Касса сегодня", "Касса сегодня", None),  # its screenshot: the checkout test
+        ("Касса", "Касса на", None),  # its screenshot: the checkout test
         ("Настройки", "Настройки", "settings"),
     ]:
         page.get_by_role("link", name=link, exact=True).first.click()
@@ -305,7 +307,7 @@ def test_session_fixation_a_planted_cookie_never_becomes_a_session(
         {"name": "admin_session", "value": PLANTED, "url": f"{host}/admin"},
     ])  # fmt: skip
     sign_in(page, console, admin(console))
-    expect(page.get_by_role("heading", name="Обзор")).to_be_visible()
+    expect(page.get_by_role("heading", name="Сегодня")).to_be_visible()
     ids = [c["value"] for c in page.context.cookies() if c["name"] == "admin_session"]
     assert [i for i in ids if i != PLANTED], ids  # a new id was issued beside the planted one
     attacker = browser.new_context()
@@ -322,7 +324,7 @@ def _member_page(page: Page, console: Console) -> int:
     n = next(_n)
     member_id = console.register(f"twice{n}@example.com", name=f"Дважды {n}")
     sign_in(page, console, admin(console))
-    expect(page.get_by_role("heading", name="Обзор")).to_be_visible()
+    expect(page.get_by_role("heading", name="Сегодня")).to_be_visible()
     page.goto(f"{console.admin_url}/members/{member_id}")
     return member_id
 
@@ -401,6 +403,7 @@ def test_amount_rule_the_pattern_compiles_with_the_v_flag_and_refuses_exponents(
 
 def test_double_click_on_sync_now_starts_one_run(page: Page, console: Console) -> None:
     sign_in(page, console, admin(console))
+    page.goto(f"{console.admin_url}/overview")
     expect(page.get_by_role("heading", name="Обзор")).to_be_visible()
     before = int(console.sql("SELECT count(*) FROM sync_runs")[0][0])
     page.get_by_role("button", name="Синхронизировать").dblclick()
@@ -413,11 +416,11 @@ def test_an_unknown_address_and_a_too_long_search_are_console_pages(
     page: Page, console: Console
 ) -> None:
     sign_in(page, console, admin(console))
-    expect(page.get_by_role("heading", name="Обзор")).to_be_visible()
+    expect(page.get_by_role("heading", name="Сегодня")).to_be_visible()
     page.goto(f"{console.admin_url}/no-such-page")
     expect(page.get_by_role("heading", name="Страница не найдена")).to_be_visible()
     page.get_by_role("link", name="← Вернуться").click()
-    expect(page.get_by_role("heading", name="Обзор")).to_be_visible()
+    expect(page.get_by_role("heading", name="Сегодня")).to_be_visible()
     # The header's search box: 101 characters typed (maxlength stops typing, not a URL).
     page.goto(f"{console.admin_url}/members?q={'я' * 101}")
     expect(page.get_by_role("heading", name="Неверный запрос")).to_be_visible()

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from src.application.ports import UnitOfWorkFactory
-from tests.fakes import FakeUnitOfWorkFactory
+from src.application.ports.uow import UnitOfWorkFactory
+from tests.fakes.uow import FakeUnitOfWorkFactory
 
 
 @pytest.fixture(params=["fake", "sqlite", "postgres"])

@@ -7,9 +7,10 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from src.application.ports import NewUser, UnitOfWorkFactory
+from src.application.ports.uow import UnitOfWorkFactory
+from src.application.ports.users import NewUser
 from src.domain.booking import Booking, BookingKey, BookingStatus
-from src.domain.codes import comment_line
+from src.domain.client_codes import comment_line
 from src.domain.record import ServiceLine, YClientsRecord
 from src.domain.user import User
 from tests.factories import RecordFactory
@@ -87,9 +88,9 @@ def data(b: Booking | None) -> Booking | None:
 
 async def upsert(factory: UnitOfWorkFactory, *bookings: Booking) -> dict[BookingKey, int]:
     async with factory() as uow:
-        ids = await uow.bookings.upsert_many(list(bookings))
+        rows = await uow.bookings.upsert_and_lock(list(bookings))
         await uow.commit()
-    return ids
+    return {key: b.id for key, b in rows.items()}  # type: ignore[misc]
 
 
 async def stored(factory: UnitOfWorkFactory, booking_id: int) -> Booking:

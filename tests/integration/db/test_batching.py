@@ -11,13 +11,13 @@ import pytest
 from sqlalchemy import event
 
 from src.adapters.db.uow import SqlUnitOfWorkFactory
-from src.application.ports import NewUser
+from src.application.ports.users import NewUser
 from src.application.switches import Switches
 from src.application.use_cases.ingest import IngestRecords
 from src.domain.booking import BookingStatus
-from src.domain.codes import comment_line
+from src.domain.client_codes import comment_line
 from src.domain.record import ClientInfo, ServiceLine, YClientsRecord
-from tests.fakes import FakeClock
+from tests.fakes.clock import FakeClock
 from tests.integration.db.helpers import COMPANY, T0, booking
 
 # versions of stored bookings, members (codes, emails and phones in one query), upsert
@@ -119,18 +119,19 @@ async def test_ingesting_a_page_costs_the_same_statements_at_50_and_200(
     assert len(again) <= MAX_STATEMENTS_PER_PAGE, again
 
 
-async def test_upsert_many_is_one_statement_per_batch(
+async def test_upsert_and_lock_is_one_statement_per_batch(
     sql_uow_factory: SqlUnitOfWorkFactory,
 ) -> None:
     fresh = [booking(n) for n in range(1, 201)]
     async with sql_uow_factory() as uow:
         with counted(sql_uow_factory) as inserts:
-            ids = await uow.bookings.upsert_many(fresh)
-        # Half of them stale now: their ids come from one extra SELECT.
+            written = await uow.bookings.upsert_and_lock(fresh)
+        # Half of them stale now: their rows come from one extra SELECT ... FOR UPDATE.
         mixed = [booking(n, last_change_at=T0 - timedelta(seconds=n % 2)) for n in range(1, 201)]
         with counted(sql_uow_factory) as upserts:
-            again = await uow.bookings.upsert_many(mixed)
+            again = await uow.bookings.upsert_and_lock(mixed)
         await uow.commit()
-    assert len(ids) == 200 and again == ids
+    ids = {key: b.id for key, b in written.items()}
+    assert len(ids) == 200 and {key: b.id for key, b in again.items()} == ids
     assert [s.split()[0] for s in inserts if not s.startswith("BEGIN")] == ["INSERT"]
     assert [s.split()[0] for s in upserts] == ["INSERT", "SELECT"]

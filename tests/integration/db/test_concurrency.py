@@ -23,7 +23,9 @@ from src.domain.booking import BookingKey, BookingStatus
 from src.domain.loyalty import EntryKind
 from src.domain.record import YClientsRecord
 from tests.factories import COMPANY_ID
-from tests.fakes import FakeClock, FakeGateway, FakeSyncLock
+from tests.fakes.clock import FakeClock
+from tests.fakes.sync import FakeSyncLock
+from tests.fakes.yclients import FakeGateway
 from tests.integration.db.helpers import code_member, completed_visit
 
 DELIVERIES = 50

@@ -6,7 +6,8 @@ from dataclasses import replace
 from datetime import UTC, timedelta, timezone
 from decimal import Decimal
 
-from src.application.ports import BookingQuery, UnitOfWorkFactory
+from src.application.ports.bookings import BookingQuery
+from src.application.ports.uow import UnitOfWorkFactory
 from src.domain.booking import DELETE_CLOCK_SKEW, BookingKey, BookingStatus, MatchMethod
 from tests.integration.db.helpers import COMPANY, T0, add_user, booking, data, stored, upsert
 

@@ -6,7 +6,7 @@ from dataclasses import replace
 from datetime import timedelta
 from decimal import Decimal
 
-from src.application.ports import UnitOfWorkFactory
+from src.application.ports.uow import UnitOfWorkFactory
 from src.domain.inbox import EventState, WebhookEvent, dedupe_key
 from src.domain.sync_run import RunStatus, SyncCounts, SyncKind, SyncRun
 from tests.integration.db.helpers import COMPANY, T0
@@ -27,10 +27,12 @@ def event(n: int, **kw: object) -> WebhookEvent:
     return WebhookEvent(**values)  # type: ignore[arg-type]
 
 
-async def test_inbox_add_dedupes_by_key(uow_factory: UnitOfWorkFactory) -> None:
+async def test_inbox_dedupes_by_key_across_calls(uow_factory: UnitOfWorkFactory) -> None:
     async with uow_factory() as uow:
-        first_id, created = await uow.inbox.add(event(1))
-        again_id, again_created = await uow.inbox.add(event(1, received_at=T0 + timedelta(days=1)))
+        [(first_id, created)] = await uow.inbox.add_many([event(1)])
+        [(again_id, again_created)] = await uow.inbox.add_many(
+            [event(1, received_at=T0 + timedelta(days=1))]
+        )
         await uow.commit()
     assert (created, again_created, again_id) == (True, False, first_id)
     async with uow_factory() as uow:
@@ -59,7 +61,7 @@ async def test_inbox_add_many_dedupes_within_the_batch_and_against_stored(
 
 async def test_inbox_save_writes_the_outcome(uow_factory: UnitOfWorkFactory) -> None:
     async with uow_factory() as uow:
-        event_id, _ = await uow.inbox.add(event(1))
+        [(event_id, _)] = await uow.inbox.add_many([event(1)])
         await uow.commit()
     async with uow_factory() as uow:
         e = await uow.inbox.get(event_id)
@@ -76,7 +78,8 @@ async def test_inbox_query_and_pending_before(uow_factory: UnitOfWorkFactory) ->
     states = [EventState.PENDING, EventState.PROCESSED, EventState.PENDING, EventState.IGNORED,
               EventState.PENDING]  # fmt: skip
     async with uow_factory() as uow:
-        ids = [(await uow.inbox.add(event(n, state=s)))[0] for n, s in enumerate(states)]
+        added = await uow.inbox.add_many([event(n, state=s) for n, s in enumerate(states)])
+        ids = [event_id for event_id, _ in added]
         await uow.commit()
     async with uow_factory() as uow:
         everything = await uow.inbox.query(None, limit=2, offset=0)

@@ -8,7 +8,7 @@ from decimal import Decimal
 import pytest
 
 from src.application.errors import ConcurrentUpdate
-from src.application.ports import UnitOfWorkFactory
+from src.application.ports.uow import UnitOfWorkFactory
 from src.domain.booking import BookingKey
 from src.domain.loyalty import DEFAULT_LEVELS, EntryKind, LedgerEntry, LoyaltyAccount
 from tests.integration.db.helpers import COMPANY, T0, add_user, booking, upsert

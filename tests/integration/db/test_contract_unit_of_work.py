@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from src.application.ports import NewUser, UnitOfWorkFactory
+from src.application.ports.uow import UnitOfWorkFactory
+from src.application.ports.users import NewUser
 
 
 async def _emails(factory: UnitOfWorkFactory, *emails: str) -> list[str]:
@@ -36,12 +37,3 @@ async def test_work_after_a_commit_needs_its_own_commit(uow_factory: UnitOfWorkF
         await uow.commit()
         await uow.users.add(NewUser(email="b@example.com", password_hash="h"))
     assert await _emails(uow_factory, "a@example.com", "b@example.com") == ["a@example.com"]
-
-
-async def test_explicit_rollback_discards(uow_factory: UnitOfWorkFactory) -> None:
-    async with uow_factory() as uow:
-        await uow.users.add(NewUser(email="a@example.com", password_hash="h"))
-        await uow.rollback()
-        await uow.users.add(NewUser(email="b@example.com", password_hash="h"))
-        await uow.commit()
-    assert await _emails(uow_factory, "a@example.com", "b@example.com") == ["b@example.com"]

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from src.application.errors import DuplicateEmail
-from src.application.ports import NewUser, UnitOfWorkFactory
+from src.application.ports.uow import UnitOfWorkFactory
+from src.application.ports.users import NewUser
 from src.domain.user import Role
 from tests.integration.db.helpers import add_user
 
@@ -73,26 +74,24 @@ async def test_ids_without_code_in_id_order_with_limit(uow_factory: UnitOfWorkFa
         assert await uow.users.ids_without_code(10) == [u.id for u in users if u is not users[1]]
 
 
-async def test_find_by_codes_emails_and_phone_keys(uow_factory: UnitOfWorkFactory) -> None:
+async def test_find_contacts_lists_every_owner_of_a_shared_phone(
+    uow_factory: UnitOfWorkFactory,
+) -> None:
     a = await add_user(uow_factory, "a@example.com", phone_key="9165551234", code="AAAA2222")
     b = await add_user(
         uow_factory, "b@example.com", phone_key="9165551234", code="BBBB3333", verified=False
     )
     c = await add_user(uow_factory, "c@example.com", phone_key="9031112233")
     async with uow_factory() as uow:
-        codes = await uow.users.find_by_codes(["AAAA2222", "BBBB3333", "CCCC4444"])
-        emails = await uow.users.find_by_emails(["a@example.com", "c@example.com", "x@y.z"])
-        phones = await uow.users.find_by_phone_keys(["9165551234", "9031112233", "0000000000"])
-        empty = (
-            await uow.users.find_by_codes([]),
-            await uow.users.find_by_emails([]),
-            await uow.users.find_by_phone_keys([]),
+        found = await uow.users.find_contacts(
+            ["AAAA2222", "BBBB3333", "CCCC4444"],
+            ["a@example.com", "c@example.com", "x@y.z"],
+            ["9165551234", "9031112233", "0000000000"],
         )
-    assert codes == {"AAAA2222": a.id, "BBBB3333": b.id}
-    assert emails == {"a@example.com": [a.id], "c@example.com": [c.id]}
+    assert found.by_code == {"AAAA2222": a.id, "BBBB3333": b.id}
+    assert found.by_email == {"a@example.com": [a.id], "c@example.com": [c.id]}
     # A shared phone lists every owner, in id order: the caller refuses to guess.
-    assert phones == {"9165551234": [a.id, b.id], "9031112233": [c.id]}
-    assert empty == ({}, {}, {})
+    assert found.by_phone == {"9165551234": [a.id, b.id], "9031112233": [c.id]}
 
 
 async def test_find_contacts_is_the_three_lookups_in_one(uow_factory: UnitOfWorkFactory) -> None:

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from src.adapters.db.uow import SqlUnitOfWorkFactory
-from src.application.ports import NewUser
+from src.application.ports.users import NewUser
 from src.domain.user import Role
 
 ROOT = Path(__file__).resolve().parents[3]

@@ -13,12 +13,13 @@ import pytest
 
 from src.adapters.db.engine import make_engine
 from src.adapters.db.uow import SqlUnitOfWorkFactory
-from src.application.ports import NewUser
+from src.application.ports.users import NewUser
 from src.application.use_cases.expire_points import ExpirePoints
 from src.application.use_cases.loyalty import AdjustPoints
 from src.application.use_cases.redemptions import RedeemPoints
 from src.domain.loyalty import EntryKind
-from tests.fakes import FakeClock, FakeExpiryReminders
+from tests.fakes.clock import FakeClock
+from tests.fakes.expiry import FakeExpiryReminders
 
 MEMBERS = 6
 LOTS_EACH = 3

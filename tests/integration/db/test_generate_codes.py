@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 
 from src.adapters.db.uow import SqlUnitOfWorkFactory
-from src.application.ports import NewUser
-from src.application.use_cases.codes import GenerateUniqueCodes
-from src.domain.codes import generate_code, is_valid_code
-from tests.fakes import FakeCodes
+from src.application.ports.users import NewUser
+from src.application.use_cases.client_codes import GenerateUniqueCodes
+from src.domain.client_codes import generate_client_code, is_valid_code
+from tests.fakes.client_codes import FakeClientCodes
 
 
 @pytest.fixture(params=["postgres", "sqlite"])
@@ -28,8 +28,8 @@ async def test_second_run_fills_nothing(sql_uow_factory: SqlUnitOfWorkFactory) -
         ids = [(await uow.users.add(NewUser(f"u{i}@example.com", "h"))).id for i in range(600)]
         await uow.commit()
 
-    assert await GenerateUniqueCodes(sql_uow_factory, generate_code, batch=250)() == 600
-    assert await GenerateUniqueCodes(sql_uow_factory, generate_code, batch=250)() == 0
+    assert await GenerateUniqueCodes(sql_uow_factory, generate_client_code, batch=250)() == 600
+    assert await GenerateUniqueCodes(sql_uow_factory, generate_client_code, batch=250)() == 0
 
     codes = await _codes(sql_uow_factory, ids)
     assert all(c is not None and is_valid_code(c) for c in codes)
@@ -43,5 +43,7 @@ async def test_a_colliding_code_is_redrawn(sql_uow_factory: SqlUnitOfWorkFactory
         user = await uow.users.add(NewUser("new@example.com", "h"))
         await uow.commit()
     # The generator first offers the taken code, then a free one.
-    assert await GenerateUniqueCodes(sql_uow_factory, FakeCodes("TAKEN234", "FREE2345"))() == 1
+    assert (
+        await GenerateUniqueCodes(sql_uow_factory, FakeClientCodes("TAKEN234", "FREE2345"))() == 1
+    )
     assert await _codes(sql_uow_factory, [user.id]) == ["FREE2345"]

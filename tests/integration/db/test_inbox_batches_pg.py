@@ -19,11 +19,12 @@ from sqlalchemy import text
 
 from src.adapters.db.engine import make_engine
 from src.adapters.db.uow import SqlUnitOfWorkFactory
-from src.domain.codes import comment_line
+from src.domain.client_codes import comment_line
 from src.domain.inbox import WebhookEvent, dedupe_key
 from src.entrypoints.bootstrap import Container, build_container
 from tests.factories import COMPANY_ID
-from tests.fakes import FakeGateway, FakeHasher
+from tests.fakes.auth import FakeHasher
+from tests.fakes.yclients import FakeGateway
 from tests.integration.db.helpers import add_user
 from tests.integration.db.test_batching import counted
 from tests.integration.http.conftest import make_settings, webhook_body

@@ -14,7 +14,9 @@ from src.domain.inbox import EventState
 from src.domain.record import YClientsRecord
 from src.entrypoints.bootstrap import build_container
 from tests.factories import COMPANY_ID, RecordFactory
-from tests.fakes import FakeGateway, FakeHasher, FakeQueue
+from tests.fakes.auth import FakeHasher
+from tests.fakes.tasks import FakeQueue
+from tests.fakes.yclients import FakeGateway
 from tests.integration.http.conftest import make_settings, webhook_body
 
 OTHER_COMPANY = 873457
@@ -60,7 +62,6 @@ async def test_a_yclients_fetch_for_a_batch_holds_no_row_lock(
             now = datetime.now(UTC)
             claimed = await asyncio.wait_for(uow.inbox.claim(10, now=now, company_id=COMPANY_ID), 5)
             assert [e.id for e in claimed] == [partial]
-            await uow.rollback()
         # And this process's batch lock is free: another company's batch runs meanwhile.
         done = await asyncio.wait_for(container.apply_batch.batch(company_id=OTHER_COMPANY), 5)
         assert done.processed == [other.event_id]

@@ -10,7 +10,8 @@ from decimal import Decimal
 from sqlalchemy import event
 
 from src.adapters.db.uow import SqlUnitOfWorkFactory
-from src.application.ports import MemberQuery, NewUser, UnitOfWorkFactory
+from src.application.ports.uow import UnitOfWorkFactory
+from src.application.ports.users import MemberQuery, NewUser
 from src.domain.booking import Booking, BookingStatus
 from src.domain.loyalty import LoyaltyAccount
 from src.domain.user import Role
@@ -78,7 +79,7 @@ async def test_spend_and_last_completed_visit_come_with_each_member(
     newcomer = await _add(uow_factory, "new@example.com", "Новенькая")
     last = datetime(2030, 3, 1, 9, 0, tzinfo=UTC)
     async with uow_factory() as uow:
-        await uow.bookings.upsert_many(
+        await uow.bookings.upsert_and_lock(
             [
                 _visit(1, regular, last - timedelta(days=30), BookingStatus.COMPLETED),
                 _visit(2, regular, last, BookingStatus.COMPLETED),

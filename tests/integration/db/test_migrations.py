@@ -17,7 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from src.adapters.db.engine import make_engine
 from src.adapters.db.migrate import current, downgrade, upgrade
 from src.adapters.db.models import Base
-from src.domain.codes import is_valid_code
+from src.domain.client_codes import is_valid_code
 from src.domain.loyalty import DEFAULT_LEVELS
 
 BEFORE_CODES = "0001"

@@ -8,15 +8,15 @@ from decimal import Decimal
 from sqlalchemy import text
 
 from src.adapters.db.uow import SqlUnitOfWorkFactory
-from src.application.ports import NewUser
+from src.application.ports.users import NewUser
 from src.application.switches import Switches
 from src.application.use_cases.ingest import IngestRecords
 from src.domain.booking import BookingStatus
-from src.domain.codes import comment_line
+from src.domain.client_codes import comment_line
 from src.domain.loyalty import MAX_POINTS
 from src.domain.record import ServiceLine
 from tests.factories import RecordFactory
-from tests.fakes import FakeClock
+from tests.fakes.clock import FakeClock
 
 
 async def test_one_members_overflow_never_fails_a_sync_page(

@@ -19,7 +19,7 @@ from src.application.use_cases.ingest import IngestRecords
 from src.application.use_cases.reconcile_points import LOYALTY_SWITCH, ReconcilePoints
 from src.domain.booking import BookingStatus
 from src.domain.loyalty import EntryKind
-from tests.fakes import FakeClock
+from tests.fakes.clock import FakeClock
 from tests.integration.db.helpers import code_member, completed_visit
 
 POINTS = Decimal("75.00")  # 2500.00 at Bronze's 3 %

@@ -16,18 +16,19 @@ import pytest
 from src.adapters.db.engine import make_engine
 from src.adapters.db.uow import SqlUnitOfWorkFactory
 from src.application.errors import Conflict
-from src.application.ports import NewUser
+from src.application.ports.users import NewUser
 from src.application.switches import Switches
 from src.application.use_cases.ingest import IngestRecords
 from src.application.use_cases.loyalty import AdjustPoints
 from src.application.use_cases.redemptions import CaptureHold, HoldPoints, ReleaseHold
+from src.application.use_cases.staff_holds import CancelHold
 from src.domain.booking import BookingKey, BookingStatus
-from src.domain.codes import comment_line
+from src.domain.client_codes import comment_line
 from src.domain.loyalty import EntryKind
 from src.domain.record import ServiceLine, YClientsRecord
 from src.domain.redemption import HoldRules, RedemptionState, salons_from
 from tests.factories import COMPANY_ID, RecordFactory
-from tests.fakes import FakeClock
+from tests.fakes.clock import FakeClock
 
 REQUESTS = 50
 CODE = "MARIA234"
@@ -187,3 +188,46 @@ async def test_a_members_release_racing_the_staff_capture_one_wins(
     released = sum(1 for r in redemptions if r.state is RedemptionState.RELEASED)
     assert account.balance == Decimal(5000) - 100 * (len(made) - released)
     print(f"release/capture race outcomes: {sorted(outcomes)}, released {released}/{len(made)}")
+
+
+async def test_a_staff_cancellation_racing_the_capture_one_wins(
+    wide_factory: SqlUnitOfWorkFactory,
+) -> None:
+    """Issue 23 item 4: two people at the desk, one cancels a hold (with a reason) while the
+    other captures it: one wins per hold, the loser gets 409; a cancelled hold has one
+    RELEASE entry signed by the admin and keeps who cancelled it (released_by)."""
+    records = [upcoming(n) for n in range(201, 207)]
+    user_id, booking_ids = await _scene(wide_factory, *records)
+    made = [
+        await HoldPoints(wide_factory, FakeClock())(user_id, b, Decimal(100)) for b in booking_ids
+    ]
+    async with wide_factory() as uow:
+        booking = await uow.bookings.get(booking_ids[0])
+    assert booking is not None
+    now = FakeClock(salons_from(booking, HoldRules()))
+    async with wide_factory() as uow:
+        admin = (await uow.users.add(NewUser("desk@example.com", "h"))).id
+        await uow.commit()
+    cancel, capture = CancelHold(wide_factory, now), CaptureHold(wide_factory, now)
+    wins: dict[int, list[RedemptionState]] = {}
+    for r in made:
+        assert r.id is not None
+        results = await asyncio.gather(
+            *(cancel(r.id, admin, "pays in cash") for _ in range(3)),
+            *(capture(r.id, admin) for _ in range(3)),
+            return_exceptions=True,
+        )
+        errors = [x for x in results if isinstance(x, BaseException)]
+        assert all(isinstance(x, Conflict) for x in errors), errors
+        wins[r.id] = [x.state for x in results if not isinstance(x, BaseException)]
+    assert all(len(w) == 1 for w in wins.values()), wins
+    account, entries, redemptions = await _ledger(wide_factory, user_id)
+    for r in redemptions:
+        releases = [e for e in entries if e.redemption_id == r.id and e.kind is EntryKind.RELEASE]
+        if r.state is RedemptionState.RELEASED:
+            assert r.released_by == admin
+            [entry] = releases
+            assert entry.actor_id == admin and "pays in cash" in entry.reason
+        else:
+            assert (r.state, r.released_by, releases) == (RedemptionState.CAPTURED, None, [])
+    assert account.balance == sum(e.amount for e in entries)

@@ -13,7 +13,8 @@ from src.application.use_cases.salons import EnsureSalons, SalonDefaults
 from src.domain.inbox import EventState, WebhookEvent, dedupe_key
 from src.domain.salon import Salon, SalonStatus, secret_digest
 from src.domain.sync_run import RunStatus, SyncRun
-from tests.fakes import FakeClock, FakeUnitOfWorkFactory
+from tests.fakes.clock import FakeClock
+from tests.fakes.uow import FakeUnitOfWorkFactory
 
 NOW = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
 

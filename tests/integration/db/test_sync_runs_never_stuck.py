@@ -12,14 +12,16 @@ import pytest
 
 from src.adapters.db.uow import SqlUnitOfWorkFactory
 from src.adapters.sync_lock import LocalSyncLock
-from src.application.ports import RecordPage
-from src.application.request_budget import Priority
+from src.application.ports.request_budget import Priority
+from src.application.ports.yclients import RecordPage
 from src.application.switches import Switches
 from src.application.use_cases.sync import CANCELLED_MESSAGE, SyncBookings
 from src.application.use_cases.sync_reaper import ReapSyncRuns
 from src.application.use_cases.sync_schedule import RequestSync
 from src.domain.sync_run import WORKER_LOST, RunStatus, SyncRun
-from tests.fakes import FakeClock, FakeGateway, FakeQueue
+from tests.fakes.clock import FakeClock
+from tests.fakes.tasks import FakeQueue
+from tests.fakes.yclients import FakeGateway
 from tests.integration.db.helpers import COMPANY
 
 STALE = timedelta(minutes=5)

@@ -17,7 +17,9 @@ from src.application.switches import Switches
 from src.application.use_cases.sync_schedule import SyncActiveSalons
 from src.domain.salon import Salon, SalonStatus
 from src.domain.sync_schedule import next_slot
-from tests.fakes import FakeClock, FakeQueue, FakeUnitOfWorkFactory
+from tests.fakes.clock import FakeClock
+from tests.fakes.tasks import FakeQueue
+from tests.fakes.uow import FakeUnitOfWorkFactory
 
 T0 = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
 INTERVAL = timedelta(minutes=30)

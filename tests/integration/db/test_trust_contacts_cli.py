@@ -16,7 +16,7 @@ from sqlalchemy import update
 
 from src.adapters.db.models import UserRow
 from src.adapters.db.uow import SqlUnitOfWorkFactory
-from src.application.ports import NewUser
+from src.application.ports.users import NewUser
 
 ROOT = Path(__file__).resolve().parents[3]
 

@@ -15,17 +15,17 @@ import pytest
 from src.adapters.db.engine import make_engine
 from src.adapters.db.uow import SqlUnitOfWorkFactory
 from src.application.errors import ContactTaken
-from src.application.ports import NewUser
+from src.application.ports.users import NewUser
 from src.application.switches import Switches
 from src.application.use_cases.ingest import IngestRecords
-from src.application.use_cases.verification import Codes, VerifyContact
+from src.application.use_cases.verification import VerificationCodes, VerifyContact
 from src.domain.booking import BookingKey, BookingStatus, MatchMethod
 from src.domain.contacts import phone_key
 from src.domain.loyalty import EntryKind
 from src.domain.record import ClientInfo, ServiceLine, YClientsRecord
 from src.domain.verification import Purpose
 from tests.factories import COMPANY_ID, RecordFactory
-from tests.fakes import FakeClock
+from tests.fakes.clock import FakeClock
 
 ROUNDS = 8
 SECRET = "integration-code-secret-0123456789abcdef"
@@ -47,7 +47,7 @@ def phone_of(n: int) -> str:
 
 
 async def member_with_code(
-    factory: SqlUnitOfWorkFactory, codes: Codes, email: str, phone: str
+    factory: SqlUnitOfWorkFactory, codes: VerificationCodes, email: str, phone: str
 ) -> tuple[int, str]:
     """A member with an unverified phone and the code sent to it."""
     async with factory() as uow:
@@ -72,7 +72,7 @@ async def test_two_concurrent_verifications_of_one_phone_have_one_winner(
     factory: SqlUnitOfWorkFactory,
 ) -> None:
     clock = FakeClock(datetime.now(UTC))
-    codes = Codes(SECRET, clock)
+    codes = VerificationCodes(SECRET, clock)
     verify = VerifyContact(factory, codes, clock, Switches())
     ingest = IngestRecords(factory, clock, Switches())
     for n in range(ROUNDS):
@@ -111,7 +111,7 @@ async def test_retroactive_linking_and_a_concurrent_webhook_credit_a_visit_once(
     factory: SqlUnitOfWorkFactory,
 ) -> None:
     clock = FakeClock(datetime.now(UTC))
-    codes = Codes(SECRET, clock)
+    codes = VerificationCodes(SECRET, clock)
     switches = Switches()
     verify = VerifyContact(factory, codes, clock, switches)
     ingest = IngestRecords(factory, clock, switches)

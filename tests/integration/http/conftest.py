@@ -32,7 +32,8 @@ from src.entrypoints.http.app import create_app
 from src.entrypoints.http.auth import issue_token
 from src.entrypoints.settings import Settings
 from tests.factories import COMPANY_ID
-from tests.fakes import FakeGateway, FakeHasher
+from tests.fakes.auth import FakeHasher
+from tests.fakes.yclients import FakeGateway
 from tests.paths import YCLIENTS_FIXTURES
 
 FIXTURES = YCLIENTS_FIXTURES

@@ -17,7 +17,8 @@ from src.entrypoints.http.app import create_app
 from src.entrypoints.http.auth import password_stamp
 from src.entrypoints.http.throttle import LoginThrottle
 from src.entrypoints.settings import Settings, SettingsError
-from tests.fakes import FakeGateway, FakeHasher
+from tests.fakes.auth import FakeHasher
+from tests.fakes.yclients import FakeGateway
 from tests.integration.http.conftest import (
     JWT_SECRET,
     PASSWORD,

@@ -14,7 +14,7 @@ import pytest
 from sqlalchemy import text
 
 from src.domain.booking import Booking, BookingStatus
-from src.domain.codes import comment_line
+from src.domain.client_codes import comment_line
 from src.domain.user import Role
 from tests.integration.http.conftest import PASSWORD, WEBHOOK_SECRET, Api, Member
 
@@ -22,6 +22,8 @@ from tests.integration.http.conftest import PASSWORD, WEBHOOK_SECRET, Api, Membe
 # `test_every_console_route_is_listed` compares this list with the app's own routes.
 CONSOLE_ROUTES = [
     ("GET", "/admin", None),
+    ("GET", "/admin?date=2030-01-15", None),
+    ("GET", "/admin/overview", None),
     ("POST", "/admin/logout", {}),
     ("GET", "/admin/unmatched", None),
     ("GET", "/admin/unmatched/1/candidates?q=x", None),
@@ -33,6 +35,7 @@ CONSOLE_ROUTES = [
     ("POST", "/admin/members/1/points", {"amount": "10", "reason": "gift"}),
     ("POST", "/admin/members/1/redemptions", {"points": "10", "reason": "checkout"}),
     ("POST", "/admin/redemptions/1/capture", {}),
+    ("POST", "/admin/redemptions/1/cancel", {"reason": "asked at the desk"}),
     ("GET", "/admin/checkout", None),
     ("GET", "/admin/checkout?date=2030-01-15&state=CAPTURED", None),
     ("POST", "/admin/sync", {}),
@@ -242,7 +245,7 @@ async def test_english_labels_and_a_secure_cookie_outside_dev(api: Api, pg_url: 
         cookie = next(c for c in signed.headers.get_list("set-cookie") if "admin_session=" in c)
         assert "Secure" in cookie
         checkout = (await client.get("/admin/checkout?date=2030-01-15")).text
-        assert "Checkout today" in checkout and "2030-01-15" in checkout
+        assert "Checkout for 2030-01-15" in checkout  # titled by the chosen day
         assert "Касса" not in checkout
         member = (await client.get(f"/admin/members/{admin.id}")).text
         assert "Redeem points" in member and "verified" in member
@@ -322,7 +325,9 @@ async def test_checkout_defaults_to_today_and_refuses_a_bad_date(api: Api) -> No
     assert page.status_code == 200, page.text
     today = datetime.now(ZoneInfo(api.container.settings.ADMIN_TIMEZONE)).date()
     assert today.strftime("%d.%m.%Y") in page.text
-    assert "Касса сегодня" in page.text and 'href="/admin/checkout"' in page.text  # in the nav
+    # Titled by the day, marked as today; the nav links it.
+    assert f"Касса на {today:%d.%m.%Y} <small>сегодня</small>" in page.text
+    assert 'href="/admin/checkout"' in page.text
     bad = await api.client.get("/admin/checkout?date=2030-02-30")
     assert bad.status_code == 400, bad.text
 

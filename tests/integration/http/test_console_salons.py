@@ -89,7 +89,7 @@ async def test_salons_page_in_english(api: Api, pg_url: str) -> None:
     settings: Settings = make_settings(pg_url, ADMIN_LANGUAGE="en")
     from src.entrypoints.bootstrap import build_container
     from src.entrypoints.http.app import create_app
-    from tests.fakes import FakeHasher
+    from tests.fakes.auth import FakeHasher
 
     container = build_container(
         settings, uow_factory=api.container.uow_factory, hasher=FakeHasher()

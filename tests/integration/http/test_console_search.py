@@ -7,7 +7,7 @@ import re
 from datetime import UTC, datetime, timedelta
 
 from src.domain.booking import BookingStatus
-from src.domain.codes import comment_line
+from src.domain.client_codes import comment_line
 from src.domain.user import Role
 from tests.integration.http.conftest import Api
 from tests.integration.http.test_console import sign_in

@@ -13,7 +13,7 @@ import httpx
 from sqlalchemy import text
 
 from src.domain.booking import BookingStatus
-from src.domain.codes import comment_line
+from src.domain.client_codes import comment_line
 from src.domain.inbox import EventState
 from src.domain.loyalty import EntryKind
 from src.domain.redemption import RedemptionState

@@ -8,7 +8,7 @@ import pytest
 from dirty_equals import IsInt, IsStr
 
 from src.domain.booking import BookingStatus
-from src.domain.codes import ALPHABET
+from src.domain.client_codes import ALPHABET
 from tests.integration.http.conftest import WIDGET_URL, Api, Member
 from tests.integration.http.helpers import assert_error
 

@@ -35,7 +35,7 @@ async def test_metrics_count_webhooks_processing_and_points(api: Api) -> None:
 
 
 async def test_metrics_count_points_spent_and_ledger_writes(api: Api) -> None:
-    from src.domain.codes import comment_line
+    from src.domain.client_codes import comment_line
 
     before = (await api.client.get("/metrics")).text
     admin, member = await api.admin(), await api.member()

@@ -16,7 +16,9 @@ from src.adapters.db.uow import SqlUnitOfWorkFactory
 from src.entrypoints.bootstrap import build_container
 from src.entrypoints.http.app import create_app
 from src.entrypoints.settings import Settings
-from tests.fakes import FakeClock, FakeGateway, FakeHasher
+from tests.fakes.auth import FakeHasher
+from tests.fakes.clock import FakeClock
+from tests.fakes.yclients import FakeGateway
 from tests.integration.http.conftest import PASSWORD, app_client, make_settings
 
 REGISTER = "/api/v1/auth/register"

@@ -28,7 +28,8 @@ from src.entrypoints.bootstrap import build_container
 from src.entrypoints.http.app import create_app
 from src.entrypoints.http.auth import issue_token
 from src.entrypoints.settings import Settings
-from tests.fakes import FakeGateway, FakeHasher
+from tests.fakes.auth import FakeHasher
+from tests.fakes.yclients import FakeGateway
 from tests.integration.http.conftest import NO_LIMIT, PASSWORD, WEBHOOK_SECRET, make_record
 
 MAX_EXAMPLES = 25

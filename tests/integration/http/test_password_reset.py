@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.fakes import FakeNotifier
+from tests.fakes.notify import FakeNotifier
 from tests.integration.http.conftest import PASSWORD, Api
 from tests.integration.http.helpers import assert_error
 from tests.integration.http.verification_helpers import (

@@ -8,7 +8,7 @@ import pytest
 
 from src.domain.booking import BookingStatus
 from src.entrypoints.settings import Settings
-from tests.fakes import FakeNotifier
+from tests.fakes.notify import FakeNotifier
 from tests.integration.http.conftest import PASSWORD, Api, make_settings
 from tests.integration.http.helpers import assert_error
 from tests.integration.http.verification_helpers import (

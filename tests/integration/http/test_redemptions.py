@@ -10,7 +10,7 @@ import pytest
 from dirty_equals import IsInt, IsStr
 
 from src.domain.booking import BookingStatus
-from src.domain.codes import comment_line
+from src.domain.client_codes import comment_line
 from tests.integration.http.conftest import Api, Member
 from tests.integration.http.helpers import assert_error
 

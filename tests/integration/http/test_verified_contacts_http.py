@@ -46,7 +46,7 @@ async def test_a_stranger_with_the_clients_contact_sees_and_earns_nothing(
         assert mine.json()["balance"] != "0.00"
 
 
-from tests.fakes import FakeNotifier  # noqa: E402
+from tests.fakes.notify import FakeNotifier  # noqa: E402
 from tests.integration.http.verification_helpers import (  # noqa: E402
     container,
     email_code,

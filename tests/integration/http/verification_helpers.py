@@ -12,7 +12,9 @@ from src.adapters.db.uow import SqlUnitOfWorkFactory
 from src.domain.contacts import phone_key
 from src.entrypoints.bootstrap import Container, build_container
 from src.entrypoints.settings import Settings
-from tests.fakes import FakeGateway, FakeHasher, FakeNotifier
+from tests.fakes.auth import FakeHasher
+from tests.fakes.notify import FakeNotifier
+from tests.fakes.yclients import FakeGateway
 from tests.integration.http.conftest import StoreOnlyQueue
 
 

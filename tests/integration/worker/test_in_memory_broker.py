@@ -14,7 +14,9 @@ from src.domain.inbox import EventState
 from src.entrypoints.bootstrap import build_container, task_schedule
 from src.entrypoints.settings import load_settings
 from tests.factories import RecordFactory
-from tests.fakes import FakeGateway, FakeHasher, FakeUnitOfWorkFactory
+from tests.fakes.auth import FakeHasher
+from tests.fakes.uow import FakeUnitOfWorkFactory
+from tests.fakes.yclients import FakeGateway
 from tests.integration.e2e.conftest import ROOT
 
 PARTIAL = b'{"company_id": 873456, "resource": "record", "resource_id": 77, "status": "update"}'

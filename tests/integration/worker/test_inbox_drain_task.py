@@ -15,7 +15,9 @@ from src.adapters.tasks.taskiq_runner import TaskiqRunner, build_broker
 from src.domain.inbox import EventState
 from src.entrypoints.bootstrap import build_container, task_schedule
 from src.entrypoints.settings import load_settings
-from tests.fakes import FakeGateway, FakeHasher, FakeUnitOfWorkFactory
+from tests.fakes.auth import FakeHasher
+from tests.fakes.uow import FakeUnitOfWorkFactory
+from tests.fakes.yclients import FakeGateway
 from tests.integration.http.conftest import webhook_body
 
 EVENTS = 400

@@ -16,7 +16,9 @@ from src.entrypoints.runtime import Runtime
 from src.entrypoints.settings import load_settings
 from src.entrypoints.worker import worker_broker
 from tests.factories import RecordFactory
-from tests.fakes import FakeGateway, FakeHasher, FakeUnitOfWorkFactory
+from tests.fakes.auth import FakeHasher
+from tests.fakes.uow import FakeUnitOfWorkFactory
+from tests.fakes.yclients import FakeGateway
 
 
 def test_reconciliation_is_scheduled_daily() -> None:

@@ -20,11 +20,13 @@ from taskiq.receiver import Receiver
 
 from src.adapters.tasks.in_process import InProcessRunner
 from src.adapters.tasks.taskiq_runner import TaskiqRunner, build_broker
-from src.application.ports import TaskQueue
+from src.application.ports.tasks import TaskQueue
 from src.domain.inbox import EventState
 from src.entrypoints.bootstrap import build_container, task_schedule
 from src.entrypoints.settings import Settings, load_settings
-from tests.fakes import FakeGateway, FakeHasher, FakeUnitOfWorkFactory
+from tests.fakes.auth import FakeHasher
+from tests.fakes.uow import FakeUnitOfWorkFactory
+from tests.fakes.yclients import FakeGateway
 from tests.integration.http.conftest import webhook_body
 
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")

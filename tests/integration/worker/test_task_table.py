@@ -17,7 +17,10 @@ from src.domain.sync_schedule import tick_seconds
 from src.entrypoints.bootstrap import build_container, task_schedule
 from src.entrypoints.settings import load_settings
 from src.entrypoints.worker import worker_broker
-from tests.fakes import FakeGateway, FakeHasher, FakeQueue, FakeUnitOfWorkFactory
+from tests.fakes.auth import FakeHasher
+from tests.fakes.tasks import FakeQueue
+from tests.fakes.uow import FakeUnitOfWorkFactory
+from tests.fakes.yclients import FakeGateway
 from tests.integration.http.conftest import webhook_body
 
 

@@ -22,7 +22,7 @@ from redis.asyncio import Redis
 
 from src.adapters.yclients.budget import RedisRequestBudget
 from src.adapters.yclients.client import RetryPolicy, YClientsClient
-from src.application.request_budget import Priority
+from src.application.ports.request_budget import Priority
 
 
 async def main(

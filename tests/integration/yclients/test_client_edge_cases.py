@@ -10,7 +10,8 @@ from email.utils import format_datetime
 import httpx
 import pytest
 
-from src.adapters.yclients.client import RetryPolicy, YClientsClient, _retry_after
+from src.adapters.yclients.client import RetryPolicy, YClientsClient
+from src.adapters.yclients.responses import retry_after_seconds
 from src.application.errors import GatewayError, TokensRejected
 from tests.paths import YCLIENTS_FIXTURES
 
@@ -141,13 +142,13 @@ async def test_single_record_null_data_is_none() -> None:
 
 
 def test_retry_after_forms() -> None:
-    assert _retry_after("3") == 3.0
-    assert _retry_after("0.5") == 0.5
-    assert _retry_after(None) is None
-    assert _retry_after("soon") is None
-    assert _retry_after("-4") == 0.0
+    assert retry_after_seconds("3") == 3.0
+    assert retry_after_seconds("0.5") == 0.5
+    assert retry_after_seconds(None) is None
+    assert retry_after_seconds("soon") is None
+    assert retry_after_seconds("-4") == 0.0
     in_ten = format_datetime(datetime.now(UTC) + timedelta(seconds=10), usegmt=True)
-    assert 8.0 < (_retry_after(in_ten) or 0) <= 10.0
+    assert 8.0 < (retry_after_seconds(in_ten) or 0) <= 10.0
 
 
 async def test_undecodable_transfer_encoding_is_retried() -> None:

@@ -13,7 +13,7 @@ import pytest
 
 from src.adapters.yclients.client import ACCEPT, YClientsClient
 from src.application.errors import GatewayError
-from src.application.ports import RecordError
+from src.application.ports.yclients import RecordError
 from src.domain.booking import BookingStatus
 from src.domain.record import YClientsRecord
 from src.entrypoints.simulator import FaultConfig, NewRecord, RecordChanges

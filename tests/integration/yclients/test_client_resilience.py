@@ -13,7 +13,7 @@ import pytest
 
 from src.adapters.yclients.client import RetryPolicy, YClientsClient
 from src.application.errors import GatewayError, TokensRejected
-from src.application.ports import RecordPage
+from src.application.ports.yclients import RecordPage
 from src.entrypoints.simulator import FaultConfig, NewRecord
 from tests.integration.yclients.conftest import COMPANY_ID, FAST_RETRY, Simulator
 

@@ -19,7 +19,7 @@ from src.domain.inbox import EventState
 from src.entrypoints.bootstrap import Container, build_container
 from src.entrypoints.simulator import NewRecord
 from src.entrypoints.simulator.state import ServiceIn
-from tests.fakes import FakeHasher
+from tests.fakes.auth import FakeHasher
 from tests.integration.http.conftest import StoreOnlyQueue, make_settings
 from tests.integration.yclients.conftest import COMPANY_ID, Simulator
 
@@ -100,7 +100,7 @@ async def test_a_synced_record_whose_date_overflows_is_quarantined(
     container = _container(pg_url, pg_uow_factory, make_client())
     try:
         run = await container.sync(COMPANY_ID, "manual")
-        page = await container.quarantined_records.list(COMPANY_ID, 10, 0)
+        page = await container.quarantined_records.page(COMPANY_ID, 10, 0)
     finally:
         await container.aclose()
     assert run.status.value == "SUCCEEDED", run.error

@@ -23,7 +23,7 @@ from redis.asyncio import Redis
 
 from src.adapters.yclients.budget import LocalRequestBudget, RedisRequestBudget
 from src.adapters.yclients.client import RetryPolicy, YClientsClient
-from src.application.request_budget import Priority, RequestBudget
+from src.application.ports.request_budget import Priority, RequestBudget
 
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 ROOT = Path(__file__).resolve().parents[3]

@@ -12,9 +12,9 @@ import httpx
 import pytest
 from litestar import Litestar, Request, Response, post
 
-from src.adapters.yclients.mapping import parse_webhook, record_from_webhook
+from src.adapters.yclients.webhooks import parse_webhook, record_from_webhook
 from src.domain.booking import BookingStatus
-from src.domain.codes import extract_code
+from src.domain.client_codes import extract_code
 from src.domain.contacts import phone_key
 from tests.integration.yclients.conftest import COMPANY_ID, Simulator, serve
 

@@ -23,7 +23,7 @@ from src.entrypoints.http.app import create_app
 from src.entrypoints.http.auth import issue_token
 from src.entrypoints.simulator import NewRecord
 from src.entrypoints.simulator.state import ClientIn, ServiceIn
-from tests.fakes import FakeHasher
+from tests.fakes.auth import FakeHasher
 from tests.integration.http.conftest import NO_LIMIT, PASSWORD, app_client, make_settings
 from tests.integration.yclients.conftest import COMPANY_ID, Simulator
 
@@ -149,7 +149,7 @@ async def test_a_record_the_database_refuses_is_quarantined_alone(
     caplog.set_level(logging.DEBUG)
     try:
         run = await container.sync(COMPANY_ID, "manual")
-        page = await container.quarantined_records.list(COMPANY_ID, 10, 0)
+        page = await container.quarantined_records.page(COMPANY_ID, 10, 0)
     finally:
         await container.aclose()
     assert run.status.value == "SUCCEEDED", run.error

@@ -6,8 +6,9 @@ import logging
 from dataclasses import dataclass
 
 from src.application.errors import Conflict, NotFound
-from src.application.ports import CodeGenerator, UnitOfWork, UnitOfWorkFactory
-from src.domain.codes import comment_line
+from src.application.ports.client_codes import ClientCodeGenerator
+from src.application.ports.uow import UnitOfWork, UnitOfWorkFactory
+from src.domain.client_codes import comment_line
 
 log = logging.getLogger(__name__)
 
@@ -21,7 +22,7 @@ class BookingForm:
     widget_url: str | None
 
 
-async def ensure_code(uow: UnitOfWork, user_id: int, generate: CodeGenerator) -> str:
+async def ensure_code(uow: UnitOfWork, user_id: int, generate: ClientCodeGenerator) -> str:
     """The user's code, creating it if missing; a collision just draws another code."""
     for _ in range(MAX_CODE_ATTEMPTS):
         user = await uow.users.get(user_id)
@@ -37,7 +38,7 @@ class IssueBookingForm:
     """What the app puts into the YClients booking form for this member."""
 
     def __init__(
-        self, uow_factory: UnitOfWorkFactory, generate: CodeGenerator, widget_url: str | None
+        self, uow_factory: UnitOfWorkFactory, generate: ClientCodeGenerator, widget_url: str | None
     ) -> None:
         self.uow_factory = uow_factory
         self.generate = generate
@@ -54,7 +55,7 @@ class GenerateUniqueCodes:
     """The seed's `generate_unique_codes` script: fill missing codes only (idempotent)."""
 
     def __init__(
-        self, uow_factory: UnitOfWorkFactory, generate: CodeGenerator, batch: int = 500
+        self, uow_factory: UnitOfWorkFactory, generate: ClientCodeGenerator, batch: int = 500
     ) -> None:
         self.uow_factory = uow_factory
         self.generate = generate

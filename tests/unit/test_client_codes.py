@@ -4,13 +4,13 @@ import time
 
 import pytest
 
-from src.domain.codes import (
+from src.domain.client_codes import (
     ALPHABET,
     CODE_LENGTH,
     MAX_COMMENT_SCAN,
     comment_line,
     extract_code,
-    generate_code,
+    generate_client_code,
     is_valid_code,
 )
 
@@ -21,7 +21,7 @@ def test_alphabet_has_no_look_alikes() -> None:
 
 
 def test_generated_codes_are_valid_and_varied() -> None:
-    codes = {generate_code() for _ in range(2000)}
+    codes = {generate_client_code() for _ in range(2000)}
     assert all(len(c) == CODE_LENGTH and is_valid_code(c) for c in codes)
     assert len(codes) == 2000
 

@@ -27,7 +27,7 @@ _COMMENT_RE = re.compile(
 MAX_COMMENT_SCAN = 4096
 
 
-def generate_code() -> str:
+def generate_client_code() -> str:
     """A random code from the unambiguous alphabet."""
     return "".join(secrets.choice(ALPHABET) for _ in range(CODE_LENGTH))
 
