@@ -133,10 +133,7 @@ def staff_spend_refusal(
     the visit included). Staff spending without a visit is not limited here."""
     if booking.status not in UPCOMING_STATUSES:
         return f"booking_id: the booking is {booking.status.value}, not open"
-    if (
-        salon_time(booking.appointment_at, booking, rules).date()
-        < salon_time(now, booking, rules).date()
-    ):
+    if not is_open_visit(booking, now, rules):
         return "booking_id: the visit was on an earlier day"
     if active is not None:
         return (
@@ -144,6 +141,15 @@ def staff_spend_refusal(
             f" ({active.state.value}): capture it instead"
         )
     return _cap_refusal(booking, points, rules.max_percent, spent_on_visit)
+
+
+def is_open_visit(booking: Booking, now: datetime, rules: HoldRules) -> bool:
+    """Staff may spend on it: pending or confirmed, today or later in the salon's time."""
+    return (
+        booking.status in UPCOMING_STATUSES
+        and salon_time(booking.appointment_at, booking, rules).date()
+        >= salon_time(now, booking, rules).date()
+    )
 
 
 def release_refusal(

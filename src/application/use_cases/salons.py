@@ -16,7 +16,14 @@ from src.application.ports.salons import SalonActivity
 from src.application.ports.tasks import TaskQueue
 from src.application.ports.uow import UnitOfWorkFactory
 from src.application.switches import Switches
-from src.domain.salon import DEFAULT_REGION, InvalidSalon, Salon, SalonStatus, same_secret
+from src.domain.salon import (
+    DEFAULT_REGION,
+    MAX_COMPANY_ID,
+    InvalidSalon,
+    Salon,
+    SalonStatus,
+    same_secret,
+)
 from src.domain.sync_run import RunStatus, SyncRun
 
 log = logging.getLogger(__name__)
@@ -242,8 +249,9 @@ class AdmitWebhook:
         self._loaded_at = None
 
     async def __call__(self, company_id: int | None, secret: str | None) -> Admission:
-        if company_id is None:
-            # No company to look up (the body will be refused as malformed): the shared
+        if company_id is None or not 0 < company_id <= MAX_COMPANY_ID:
+            # No company to look up (the body will be refused as malformed, or its id as no
+            # YClients id: looking it up failed the query, a 400 write_rejected): the shared
             # secret lets it through to say what is wrong with it.
             return Admission.PROCESS if self._shared(secret) else Admission.REJECT
         cached = (await self._cached()).get(company_id)

@@ -33,6 +33,17 @@ LABELS: dict[str, tuple[str, str]] = {
         "Резерв отменён, баллы вернулись клиенту: {points}",
         "Hold cancelled, points back with the member: {points}",
     ),
+    "cap_up_to": ("баллами до {cap}", "points up to {cap}"),
+    "spend_limit_hint": (
+        "Только открытые визиты (сегодня и позже); баллами — не больше {percent} % стоимости "
+        "(REDEMPTION_MAX_PERCENT)",
+        "Open visits only (today or later); points pay at most {percent} % of the price "
+        "(REDEMPTION_MAX_PERCENT)",
+    ),
+    "balance_after": ("Баланс после", "Balance after"),
+    "who": ("Кто", "Who"),
+    "by_member": ("клиент", "the member"),
+    "by_system": ("система", "the system"),
     "auto_refresh": ("Список обновляется сам каждые 30 с", "The list refreshes every 30 s"),
     "unmatched": ("Неопознанные записи", "Unmatched bookings"),
     "webhooks": ("Вебхуки", "Webhook events"),

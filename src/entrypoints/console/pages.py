@@ -24,7 +24,7 @@ from src.application.use_cases.once import fingerprint
 from src.domain.inbox import EventState
 from src.domain.loyalty import level_for
 from src.domain.money import AmountError, parse_amount
-from src.domain.redemption import RedemptionState
+from src.domain.redemption import RedemptionState, is_open_visit, redemption_cap
 from src.domain.sync_run import RunStatus
 from src.domain.user import Role
 from src.entrypoints.console.auth import PUBLIC, session_for, signed_in_admin
@@ -379,11 +379,14 @@ async def member(
     bookings = await container.list_bookings(user_id, limit=PAGE, offset=bookings_offset)
     ledger = await container.transactions(user_id, PAGE, ledger_offset)
     held = await container.points_held([b.id for b in bookings.items if b.id is not None])
-    ledger_context = await container.ledger_context(ledger.items)
+    ledger_context = await container.ledger_context(ledger.items, user_id, ledger_offset)
+    rules, now = container.redeem_points.rules, container.clock.now()
     return page(
         request, "member.html", profile=profile, loyalty=loyalty, bookings=bookings,
         ledger=ledger, held=held, holds=await _held_redemptions(container, user_id),
-        ledger_context=ledger_context,
+        ledger_context=ledger_context, open_visit=lambda b: is_open_visit(b, now, rules),
+        cap=lambda b: redemption_cap(b.price, rules.max_percent),
+        rules_percent=f"{rules.max_percent.normalize():f}",
     )  # fmt: skip
 
 

@@ -14,6 +14,7 @@ from litestar.response import Template
 
 from src.application.errors import AppError
 from src.entrypoints.console.auth import signed_in_admin
+from src.entrypoints.console.errors import field_error
 from src.entrypoints.console.pages import HTML, Id, _safe_next, done, once, page, refused
 from src.entrypoints.http.dependencies import UseCases
 
@@ -65,7 +66,10 @@ async def cancel_hold(
     try:
         answer = await once(request, container, data.once, data, cancel_it)
     except AppError as exc:
-        return refused(request, to, f"cancel-{redemption_id}", str(exc), typed)
+        field, text = field_error(words, str(exc))
+        if field == "reason":  # next to the field; otherwise the form is gone (hold closed)
+            return refused(request, to, f"cancel-{redemption_id}", str(exc), typed)
+        return done(request, f"{words('could_not')}: {text}", to, ok=False)
     return done(request, answer["text"], to)
 
 

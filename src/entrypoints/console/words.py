@@ -145,6 +145,10 @@ SENTENCES: dict[str, Pair] = {
     ),
     "hold": ("Резерв на {visit}", "Held for the {visit}"),
     "release": ("Резерв на {visit} возвращён", "Hold for the {visit} given back"),
+    "release_staff": (
+        "Резерв на {visit} отменён администратором: {reason}",
+        "Hold for the {visit} cancelled by staff: {reason}",
+    ),
     "redemption": ("Списание: {reason}", "Spent: {reason}"),
     "redemption_visit": ("Списание за {visit}: {reason}", "Spent for the {visit}: {reason}"),
     "expiry": ("Сгорели баллы, начисленные {day}", "Points credited on {day} expired"),
@@ -171,6 +175,10 @@ SENTENCES: dict[str, Pair] = {
         "the booking has no client code, email or phone",
     ),
 }
+
+
+# A hold staff cancelled (staff_holds.CancelHold): their reason, as they typed it.
+_CANCELLED = re.compile(r"release: cancelled by staff: (.{1,500}?); ")
 
 
 def say(words: Words, key: str, **values: object) -> str:
@@ -219,6 +227,9 @@ def describe_entry(words: Words, entry: LedgerEntry, context: LedgerContext) -> 
         if entry.kind is EntryKind.HOLD:
             return say(words, "hold", visit=visit)
         if entry.kind is EntryKind.RELEASE:
+            cancelled = _CANCELLED.match(reason)
+            if cancelled:
+                return say(words, "release_staff", visit=visit, reason=cancelled.group(1))
             return say(words, "release", visit=visit)
         typed = redemption.reason if redemption is not None else reason
         if booking is not None:
