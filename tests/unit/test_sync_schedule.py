@@ -8,10 +8,10 @@ import asyncio
 import math
 from collections import Counter
 from collections.abc import AsyncIterator
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from src.application.errors import GatewayError
-from src.application.ports.request_budget import Priority
 from src.application.ports.yclients import RecordPage
 from src.application.use_cases.sync_schedule import SyncActiveSalons
 from src.domain.salon import Salon
@@ -139,20 +139,12 @@ class _FailingFor(FakeGateway):
         self.calls: Counter[int] = Counter()
 
     async def record_pages(  # type: ignore[override]
-        self,
-        company_id: int,
-        start: date,
-        end: date,
-        changed_after: datetime | None = None,
-        *,
-        priority: Priority = Priority.BACKGROUND,
+        self, company_id: int, *args: Any, **kwargs: Any
     ) -> AsyncIterator[RecordPage]:
         self.calls[company_id] += 1
         if company_id == self.failing:
             raise GatewayError("YClients answered 502 after 3 attempts")
-        async for page in super().record_pages(
-            company_id, start, end, changed_after, priority=priority
-        ):
+        async for page in super().record_pages(company_id, *args, **kwargs):
             yield page
 
 
