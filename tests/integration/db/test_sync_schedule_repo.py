@@ -8,32 +8,23 @@ import asyncio
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import pytest
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from src.adapters.db.uow import SqlUnitOfWorkFactory
+from src.application.ports.uow import UnitOfWorkFactory
 from src.application.switches import Switches
 from src.application.use_cases.sync_schedule import SyncActiveSalons
 from src.domain.salon import Salon, SalonStatus
 from src.domain.sync_schedule import next_slot
 from tests.fakes.clock import FakeClock
 from tests.fakes.tasks import FakeQueue
-from tests.fakes.uow import FakeUnitOfWorkFactory
 
 T0 = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
 INTERVAL = timedelta(minutes=30)
 
 
-@pytest.fixture(params=["postgres", "sqlite", "fake"])
-def factory(request: pytest.FixtureRequest) -> SqlUnitOfWorkFactory:
-    if request.param == "fake":
-        return FakeUnitOfWorkFactory()  # type: ignore[return-value]
-    name = "pg_uow_factory" if request.param == "postgres" else "sqlite_uow_factory"
-    return request.getfixturevalue(name)  # type: ignore[no-any-return]
-
-
-async def _add(factory: SqlUnitOfWorkFactory, companies: range) -> None:
+async def _add(factory: UnitOfWorkFactory, companies: range) -> None:
     async with factory() as uow:
         for company in companies:
             salon, _ = Salon.create(company, f"S{company}", region="RU",
@@ -42,14 +33,15 @@ async def _add(factory: SqlUnitOfWorkFactory, companies: range) -> None:
         await uow.commit()
 
 
-async def _slots(factory: SqlUnitOfWorkFactory) -> dict[int, tuple[int, datetime | None]]:
+async def _slots(factory: UnitOfWorkFactory) -> dict[int, tuple[int, datetime | None]]:
     async with factory() as uow:
         return {s.company_id: (s.id or 0, s.next_sync_at) for s in await uow.salons.all()}
 
 
 async def test_the_claim_moves_due_salons_to_their_next_slot(
-    factory: SqlUnitOfWorkFactory,
+    uow_factory: UnitOfWorkFactory,
 ) -> None:
+    factory = uow_factory
     await _add(factory, range(1, 21))
     async with factory() as uow:
         paused = await uow.salons.get(20)
@@ -82,7 +74,8 @@ async def test_the_claim_moves_due_salons_to_their_next_slot(
             assert abs(at - next_slot(salon_id, later, INTERVAL)) < timedelta(milliseconds=1)
 
 
-async def test_failures_are_counted_deferred_and_reset(factory: SqlUnitOfWorkFactory) -> None:
+async def test_failures_are_counted_deferred_and_reset(uow_factory: UnitOfWorkFactory) -> None:
+    factory = uow_factory
     await _add(factory, range(1, 3))
     async with factory() as uow:
         await uow.salons.claim_due(T0, INTERVAL)
