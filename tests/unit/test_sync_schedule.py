@@ -12,8 +12,10 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from src.application.errors import GatewayError
+from src.application.inbox.admin import SweepInbox
 from src.application.ports.yclients import RecordPage
 from src.application.use_cases.sync_schedule import SyncActiveSalons
+from src.domain.inbox import EventState, WebhookEvent, dedupe_key
 from src.domain.salon import Salon
 from src.domain.sync_run import RunStatus, SyncKind
 from src.domain.sync_schedule import backoff_until, next_slot, phase, sweep_due, tick_seconds
@@ -220,3 +222,20 @@ async def test_at_most_one_run_per_salon_at_a_time(world: World) -> None:
     assert second.status is RunStatus.SKIPPED
     assert first_run.status is RunStatus.SUCCEEDED
     assert len(world.gateway.changed_after) == 1
+
+
+async def test_the_inbox_sweep_releases_held_webhooks_of_active_salons(world: World) -> None:
+    """The tick no longer touches webhooks (one statement); the sweep (every minute) releases
+    what a process held before it saw the salon's resume, and kicks that salon's drain."""
+    world.clock.current = T0
+    await _add_salons(world, 2)
+    body = b'{"company_id": 1}'
+    world.store.events[1] = WebhookEvent(
+        1, "record", 5, "update", body, dedupe_key(body), T0, EventState.HELD, id=1
+    )
+    queue = FakeQueue()
+    await SyncActiveSalons(world.uow_factory, queue, world.clock, world.switches, INTERVAL)()
+    assert world.store.events[1].state is EventState.HELD
+    await SweepInbox(world.uow_factory, queue, world.clock, world.switches)()
+    assert world.store.events[1].state is EventState.PENDING
+    assert queue.drains == [1]
