@@ -107,6 +107,10 @@ class Salon:
     # accepted too, until the salon's own secret is rotated (the salon then has a URL of its own).
     accepts_shared_secret: bool = False
     id: int | None = None
+    # The scheduler's (read-only here: `save` keeps them): next scheduled sync, and the
+    # failed runs in a row that pushed it back.
+    next_sync_at: datetime | None = None
+    sync_failures: int = 0
 
     @classmethod
     def create(

@@ -52,6 +52,8 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True):
     # a salon whose last full sweep of the window is older than this gets one instead.
     SYNC_FULL_SWEEP_HOURS: Annotated[float, msgspec.Meta(gt=0)] = 24.0
     SYNC_INCREMENTAL_MARGIN_MINUTES: Annotated[float, msgspec.Meta(ge=0)] = 10.0
+    # A salon whose syncs keep failing waits 1, 2, 4... intervals between them, at most this
+    SYNC_BACKOFF_MAX_MINUTES: Annotated[float, msgspec.Meta(gt=0)] = 240.0
     SYNC_WAIT_SECONDS: float = 600.0  # how long `sync-bookings?wait=true` waits for the run
     WEBHOOK_MAX_ATTEMPTS: int = 5
     WEBHOOK_RETRY_DELAY_SECONDS: float = 5.0  # grows linearly per attempt, with jitter

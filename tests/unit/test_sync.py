@@ -138,7 +138,7 @@ async def test_second_sync_of_same_company_is_skipped(world: World) -> None:
 
 
 async def test_manual_request_queues_a_run_that_the_worker_fills_in(world: World) -> None:
-    from src.application.use_cases.sync import RequestSync
+    from src.application.use_cases.sync_schedule import RequestSync
     from tests.fakes.tasks import FakeQueue
 
     queue = FakeQueue()

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from src.adapters.tasks.table import SYNC_ALL
+from src.domain.sync_schedule import tick_seconds
 from src.entrypoints.settings import SettingsError, load_settings
 from src.entrypoints.worker import worker_broker
 
@@ -33,4 +34,5 @@ def test_the_scheduled_sync_runs_at_the_overridden_interval() -> None:
     )
     task = worker_broker(settings).find_task(SYNC_ALL)
     assert task is not None
-    assert task.labels["schedule"][0]["interval"] == 15
+    # The scheduler ticks every second at this interval; each salon's slot is 15 s apart.
+    assert task.labels["schedule"][0]["interval"] == tick_seconds(15) == 1

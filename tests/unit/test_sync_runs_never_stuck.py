@@ -12,7 +12,9 @@ import pytest
 
 from src.application.ports.request_budget import Priority
 from src.application.ports.yclients import RecordPage
-from src.application.use_cases.sync import CANCELLED_MESSAGE, ReapSyncRuns, RequestSync
+from src.application.use_cases.sync import CANCELLED_MESSAGE
+from src.application.use_cases.sync_reaper import ReapSyncRuns
+from src.application.use_cases.sync_schedule import RequestSync
 from src.domain.sync_run import WORKER_LOST, RunStatus, SyncRun
 from tests.fakes.tasks import FakeQueue
 from tests.fakes.yclients import FakeGateway

@@ -347,6 +347,9 @@ class SalonRow(Base):
     accepts_shared_secret: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
     created_at: Mapped[datetime]
     changed_at: Mapped[datetime]
+    # The next scheduled sync (0019): NULL until the scheduler first sees the salon.
+    next_sync_at: Mapped[datetime | None] = mapped_column(index=True)
+    sync_failures: Mapped[int] = mapped_column(Integer, server_default=text("0"))  # in a row
 
 
 class OnceKeyRow(Base):

@@ -14,8 +14,10 @@ from src.application.inbox.admin import SweepInbox
 from src.application.inbox.drain import DrainInbox
 from src.application.use_cases.expire_points import ExpirePoints
 from src.application.use_cases.reconcile_points import ReconcilePoints
-from src.application.use_cases.salons import SyncActiveSalons
-from src.application.use_cases.sync import ReapSyncRuns, SyncBookings
+from src.application.use_cases.sync import SyncBookings
+from src.application.use_cases.sync_reaper import ReapSyncRuns
+from src.application.use_cases.sync_schedule import SyncActiveSalons
+from src.domain.sync_schedule import tick_seconds
 
 DRAIN_INBOX = "drain_inbox"
 RETRY_EVENT = "retry_event"
@@ -84,9 +86,10 @@ class Entry:
 
 
 def schedule(sync_seconds: float, sweep_seconds: float, reap_seconds: float) -> list[Entry]:
-    """The schedule, for both runners."""
+    """The schedule, for both runners. The sync entry is the scheduler's tick: every few
+    seconds it enqueues the salons whose slot in the `sync_seconds` interval has come."""
     return [
-        Entry(SYNC_ALL, ("schedule",), seconds=sync_seconds),
+        Entry(SYNC_ALL, ("schedule",), seconds=tick_seconds(sync_seconds)),
         Entry(SWEEP_INBOX, seconds=sweep_seconds),
         Entry(REAP_SYNC_RUNS, seconds=reap_seconds),
         # Daily in full; at a runner's start only if LOYALTY_ENABLED changed since the last

@@ -22,9 +22,10 @@ from redis.asyncio import Redis
 from taskiq import AsyncBroker, InMemoryBroker, ScheduleSource, TaskiqMessage, TaskiqMiddleware
 from taskiq.kicker import AsyncKicker
 from taskiq.utils import maybe_awaitable
-from taskiq_redis import ListRedisScheduleSource, RedisAsyncResultBackend, RedisStreamBroker
+from taskiq_redis import RedisAsyncResultBackend, RedisStreamBroker
 
 from src.adapters.tasks.gate import MemoryDrainGate, RedisDrainGate
+from src.adapters.tasks.retry_source import RetrySource
 from src.adapters.tasks.table import (
     ALIASES,
     DRAIN_INBOX,
@@ -58,7 +59,7 @@ def build_broker(
             consumer_group_name=f"{queue_name}-workers",
             idle_timeout=int(redelivery_seconds * 1000),
         ).with_result_backend(RedisAsyncResultBackend(redis_url, result_ex_time=3600))
-        broker.state.retry_source = ListRedisScheduleSource(redis_url, prefix=f"{queue_name}:retry")
+        broker.state.retry_source = RetrySource(redis_url, prefix=f"{queue_name}:retry")
     else:
         broker = InMemoryBroker(max_stored_results=1000)
         broker.state.retry_source = None

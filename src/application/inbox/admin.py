@@ -81,7 +81,9 @@ class ReplayWebhookEvent:
 @dataclass(frozen=True, slots=True)
 class SweepInbox:
     """Re-kick events left PENDING and due (a crash between commit and kick, a lost task):
-    it only kicks; the drain decides, by each event's own `retry_at`."""
+    it only kicks; the drain decides, by each event's own `retry_at`. Held webhooks of
+    active salons are released first (held by a process that had not yet seen the salon's
+    resume)."""
 
     uow_factory: UnitOfWorkFactory
     queue: TaskQueue
@@ -93,8 +95,14 @@ class SweepInbox:
     async def __call__(self) -> int:
         if not self.switches.yclients_enabled:
             return 0
+        now = self.clock.now()
         async with self.uow_factory() as uow:
-            ids = await uow.inbox.pending_before(self.clock.now() - self.older_than, self.batch)
+            released = await uow.salons.release_held(None, now)
+            await uow.commit()
+        for company_id in released:
+            await self.queue.kick_drain(company_id)
+        async with self.uow_factory() as uow:
+            ids = await uow.inbox.pending_before(now - self.older_than, self.batch)
         for event_id in ids:
             await self.queue.retry_event(event_id)
         if ids:

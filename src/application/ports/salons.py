@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Protocol
 
 from src.domain.salon import Salon
@@ -19,6 +19,8 @@ class SalonActivity:
     held: int = 0  # HELD webhooks: the salon is paused, or unknown
     last_sync_at: datetime | None = None  # the last SUCCEEDED sync's finish
     last_sync_status: str | None = None  # the newest finished run's status
+    last_run_kind: str | None = None  # ... its kind (full / incremental)
+    last_run_requests: int | None = None  # ... and the YClients pages it read
 
 
 class SalonRepository(Protocol):
@@ -35,6 +37,26 @@ class SalonRepository(Protocol):
 
     async def active_ids(self) -> list[int]:
         """Company ids of the active salons, ascending."""
+        ...
+
+    async def claim_due(self, now: datetime, interval: timedelta) -> list[int]:
+        """The scheduler's tick: active salons whose `next_sync_at` has come move to their
+        next slot (`sync_schedule.next_slot` of the salon's row id); their company ids,
+        ascending. A salon without
+        one (never scheduled) only gets its slot. One statement on PostgreSQL, whatever the
+        number of salons; concurrent ticks claim disjoint salons."""
+        ...
+
+    async def sync_failed(self, company_id: int) -> int:
+        """One more failed run in a row for the salon: how many now (0: no such salon)."""
+        ...
+
+    async def defer_sync(self, company_id: int, until: datetime) -> None:
+        """The salon's next scheduled sync no earlier than `until` (backoff)."""
+        ...
+
+    async def sync_succeeded(self, company_id: int) -> None:
+        """The salon's failures in a row back to 0."""
         ...
 
     async def save(self, salon: Salon) -> bool:

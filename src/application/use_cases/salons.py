@@ -292,29 +292,3 @@ class SalonQueries:
             views.append(SalonView(salon, seen, lag))
         unknown = [a for a in activity.values() if a.webhooks_since or a.held]
         return SalonsOverview(views, unknown)
-
-
-@dataclass(frozen=True, slots=True)
-class SyncActiveSalons:
-    """The scheduled fan-out: one sync task per active salon, read from the table at every
-    tick (a salon added or paused needs no restart). Held webhooks of active salons are
-    released first (one that was held by a process that had not yet seen its salon's resume)."""
-
-    uow_factory: UnitOfWorkFactory
-    queue: TaskQueue
-    clock: Clock
-    switches: Switches
-
-    async def __call__(self, trigger: str = "schedule") -> int:
-        if not self.switches.yclients_enabled:
-            log.info("scheduled_sync_skipped", extra={"reason": "YCLIENTS_ENABLED=false"})
-            return 0
-        async with self.uow_factory() as uow:
-            company_ids = await uow.salons.active_ids()
-            released = await uow.salons.release_held(None, self.clock.now())
-            await uow.commit()
-        for company_id in released:
-            await self.queue.kick_drain(company_id)
-        for company_id in company_ids:
-            await self.queue.sync_company(company_id, trigger)
-        return len(company_ids)

@@ -8,32 +8,19 @@ from collections.abc import Sequence
 from dataclasses import KW_ONLY, dataclass, replace
 from datetime import datetime, timedelta
 
-from src.application.errors import (
-    AppError,
-    Conflict,
-    ValidationFailed,
-    YClientsDisabled,
-    describe_error,
-)
+from src.application.errors import AppError, YClientsDisabled, describe_error
 from src.application.ports.clock import Clock
 from src.application.ports.paging import Page
 from src.application.ports.request_budget import Priority, priority_of_trigger
 from src.application.ports.sync import SyncLock
-from src.application.ports.tasks import TaskQueue
-from src.application.ports.uow import UnitOfWorkFactory
+from src.application.ports.uow import UnitOfWork, UnitOfWorkFactory
 from src.application.ports.yclients import RecordPage, YClientsGateway
 from src.application.switches import Switches
 from src.application.use_cases.ingest import IngestRecords
 from src.application.use_cases.visit_settlement import SettleVisit
 from src.domain.quarantine import QuarantinedRecord
-from src.domain.sync_run import (
-    WORKER_LOST,
-    RunStatus,
-    SyncCounts,
-    SyncKind,
-    SyncRun,
-    takeover_after,
-)
+from src.domain.sync_run import RunStatus, SyncCounts, SyncKind, SyncRun, takeover_after
+from src.domain.sync_schedule import backoff_until, sweep_due
 
 log = logging.getLogger(__name__)
 
@@ -48,8 +35,6 @@ PREFETCH_PAGES = 2
 WRITERS = 2
 DISABLED_MESSAGE = "YClients integration is disabled (YCLIENTS_ENABLED=false)"
 CANCELLED_MESSAGE = "cancelled: the worker shut down"
-# A run newer than a lost one that makes its retry needless (a SKIPPED or FAILED one does not).
-_COVERING = frozenset({RunStatus.QUEUED, RunStatus.RUNNING, RunStatus.SUCCEEDED})
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,7 +45,11 @@ class SyncBookings:
     (`run_id`) claims it only while it is QUEUED, or RUNNING without a heartbeat for two
     beats (`TAKEOVER_BEATS`: its worker is gone, so the redelivered task finishes the run
     rather than leaving it to the reaper and the next cycle); a redelivered task whose run
-    is alive neither syncs again nor touches that run's row."""
+    is alive neither syncs again nor touches that run's row.
+
+    A failed run counts against its salon: after `failures` in a row the salon's next
+    scheduled sync waits `sync_schedule.backoff_until` (one `interval`, then doubling up to
+    `backoff_cap`); a successful run resets the count. Other salons keep their slots."""
 
     uow_factory: UnitOfWorkFactory
     gateway: YClientsGateway
@@ -73,6 +62,8 @@ class SyncBookings:
     heartbeat_every: float = 30.0
     full_sweep_every: timedelta = timedelta(hours=24)
     incremental_margin: timedelta = timedelta(minutes=10)
+    interval: timedelta = timedelta(minutes=30)
+    backoff_cap: timedelta = timedelta(hours=4)
 
     @property
     def takeover_after(self) -> timedelta:
@@ -119,7 +110,8 @@ class SyncBookings:
         """The run's kind and `changed_after`. A scheduled run asks only for the records
         changed since the salon's last successful run started, less the margin (a quiet
         salon costs one request); a full sweep of the window runs for a manual sync, a salon
-        never swept and one whose last full sweep is older than `full_sweep_every`."""
+        never swept and one whose daily slot (`sync_schedule.sweep_due`, every
+        `full_sweep_every`) has passed since its last sweep: salons sweep spread over the day."""
         if run.trigger != "schedule":
             return SyncKind.FULL, None
         async with self.uow_factory() as uow:
@@ -127,7 +119,7 @@ class SyncBookings:
             last = await uow.sync_runs.last_succeeded(run.company_id)
         if last_full is None or last is None:
             return SyncKind.FULL, None
-        if last_full.started_at <= run.started_at - self.full_sweep_every:
+        if sweep_due(run.company_id, last_full.started_at, run.started_at, self.full_sweep_every):
             return SyncKind.FULL, None
         return SyncKind.INCREMENTAL, last.started_at - self.incremental_margin
 
@@ -207,11 +199,29 @@ class SyncBookings:
         # for SYNC_STALE_MINUTES, say a database hiccup), the real outcome replaces its guess.
         async with self.uow_factory() as uow:
             await uow.sync_runs.save(run)
+            if cancelled is None:  # a shutdown says nothing about the salon
+                await self._count_outcome(uow, run)
             await uow.commit()
-        log.info("sync_run_finished", extra=_run_fields(run))
+        log.info("sync_run_finished", extra=run_fields(run))
         if cancelled is not None:
             raise cancelled
         return run
+
+    async def _count_outcome(self, uow: UnitOfWork, run: SyncRun) -> None:
+        """Reset the salon's failures, or count one more and push its next sync back."""
+        if run.status is RunStatus.SUCCEEDED:
+            await uow.salons.sync_succeeded(run.company_id)
+            return
+        failures = await uow.salons.sync_failed(run.company_id)
+        if failures:
+            until = backoff_until(failures, run.finished_at or run.started_at, self.interval,
+                                  self.backoff_cap)  # fmt: skip
+            await uow.salons.defer_sync(run.company_id, until)
+            log.warning(
+                "sync_backoff",
+                extra={"company_id": run.company_id, "failures": failures,
+                       "next_sync_at": until.isoformat()},
+            )  # fmt: skip
 
     async def _fetch(
         self,
@@ -247,7 +257,7 @@ class SyncBookings:
             await uow.commit()
         if not done:
             return _left_alone(run)
-        log.info("sync_run_skipped", extra=_run_fields(skipped))
+        log.info("sync_run_skipped", extra=run_fields(skipped))
         return skipped
 
 
@@ -258,74 +268,6 @@ def _left_alone(run: SyncRun) -> SyncRun:
                "reason": "the run is another task's (alive) or finished"},
     )  # fmt: skip
     return run
-
-
-@dataclass(frozen=True, slots=True)
-class ReapSyncRuns:
-    """Runs never stay stuck: a RUNNING run without a heartbeat for `stale_after` is FAILED
-    ("worker lost") and a new QUEUED run of the same kind for the same company is handed to
-    the queue in its place (once: a retry that is lost too is only failed; nor when a newer
-    run of that company exists); a QUEUED run untouched that long (its task was lost, or the
-    queue was down when it was requested) is handed to the queue again."""
-
-    uow_factory: UnitOfWorkFactory
-    queue: TaskQueue
-    clock: Clock
-    switches: Switches
-    stale_after: timedelta = timedelta(minutes=5)
-    batch: int = 100
-
-    async def __call__(self) -> tuple[int, int]:
-        """(runs failed, runs enqueued again)."""
-        now = self.clock.now()
-        stale_before = now - self.stale_after
-        async with self.uow_factory() as uow:
-            lost = await uow.sync_runs.lost(stale_before, self.batch)
-        failed = requeued = 0
-        for run in lost:
-            if run.status is RunStatus.QUEUED and not self.switches.yclients_enabled:
-                continue  # requested while on; it runs once the integration is back
-            if run.status is RunStatus.RUNNING:
-                after = replace(run, status=RunStatus.FAILED, error=WORKER_LOST, finished_at=now)
-            else:
-                after = replace(run, heartbeat_at=now)  # handed over again: seen now
-            async with self.uow_factory() as uow:
-                won = await uow.sync_runs.save_if(after, run.status, stale_before)
-                await uow.commit()
-            if not won:
-                continue  # it moved meanwhile (claimed, finished, or another reaper)
-            if run.status is RunStatus.RUNNING:
-                failed += 1
-                log.warning("sync_run_lost", extra=_run_fields(after))
-                retry = await self._retry(after, now)
-                if retry is None:
-                    continue
-                run = retry
-            try:
-                await self.queue.sync_company(run.company_id, run.trigger, run.id)
-            except Exception:
-                log.exception("sync_requeue_failed", extra={"run_id": run.id})
-                continue  # QUEUED: seen again after another `stale_after`
-            requeued += 1
-            log.info(
-                "sync_run_requeued",
-                extra={"run_id": run.id, "company_id": run.company_id, "retry_of": run.retry_of},
-            )
-        return failed, requeued
-
-    async def _retry(self, lost: SyncRun, now: datetime) -> SyncRun | None:
-        """The QUEUED run that finishes `lost`, stored (committed before it is enqueued, so a
-        failed enqueue is the QUEUED case above next time); None when it gets none."""
-        retry = lost.retry(now)
-        if retry is None or not self.switches.yclients_enabled:
-            return None
-        async with self.uow_factory() as uow:
-            newer = (await uow.sync_runs.query(lost.company_id, 20, 0)).items
-            if any(r.id > lost.id and r.status in _COVERING for r in newer):  # type: ignore[operator]
-                return None  # a newer run of this company covers the lost one
-            retry = await uow.sync_runs.add(retry)
-            await uow.commit()
-        return retry
 
 
 async def _collect(run: SyncRun, writing: set[asyncio.Task[SyncCounts]], when: str) -> None:
@@ -343,7 +285,7 @@ async def _collect(run: SyncRun, writing: set[asyncio.Task[SyncCounts]], when: s
         raise failed[0]
 
 
-def _run_fields(run: SyncRun) -> dict[str, object]:
+def run_fields(run: SyncRun) -> dict[str, object]:
     # `created` would clash with the LogRecord attribute of that name (logging raises
     # KeyError), so that count is logged as `created_bookings`.
     c = run.counts
@@ -354,61 +296,6 @@ def _run_fields(run: SyncRun) -> dict[str, object]:
         "unmatched": c.unmatched, "points_awarded": str(c.points_awarded), "errors": c.errors,
         "error": run.error,
     }  # fmt: skip
-
-
-@dataclass(frozen=True, slots=True)
-class RequestSync:
-    """Manual sync: a QUEUED run per company, handed to the task queue; returns the runs."""
-
-    uow_factory: UnitOfWorkFactory
-    queue: TaskQueue
-    clock: Clock
-    switches: Switches
-    # None: the active salons, read from the salons table at every request.
-    company_ids: Sequence[int] | None = None
-
-    async def __call__(
-        self, company_id: int | None = None, trigger: str = "manual"
-    ) -> list[SyncRun]:
-        if not self.switches.yclients_enabled:
-            raise YClientsDisabled(DISABLED_MESSAGE)
-        now = self.clock.now()
-        async with self.uow_factory() as uow:
-            active = (
-                self.company_ids if self.company_ids is not None else await uow.salons.active_ids()
-            )
-            if company_id is not None and company_id not in active:
-                salon = await uow.salons.get(company_id) if self.company_ids is None else None
-                if salon is not None:
-                    raise Conflict(f"company_id: salon {company_id} is paused")
-                raise ValidationFailed(
-                    f"company_id: {company_id} is not a salon (add it first: "
-                    "POST /api/v1/admin/salons, or YCLIENTS_COMPANY_IDS)"
-                )
-            targets = [company_id] if company_id is not None else active
-            runs = [
-                await uow.sync_runs.add(SyncRun(cid, trigger, now, status=RunStatus.QUEUED))
-                for cid in targets
-            ]
-            await uow.commit()
-        for run in runs:
-            await self.queue.sync_company(run.company_id, trigger, run.id)
-        return runs
-
-
-@dataclass(frozen=True, slots=True)
-class SyncAll:
-    """Runs `SyncBookings` for every active salon (or the companies given) now (the CLI)."""
-
-    sync: SyncBookings
-    company_ids: Sequence[int] | None = None
-
-    async def __call__(self, trigger: str = "manual") -> list[SyncRun]:
-        company_ids = self.company_ids
-        if company_ids is None:
-            async with self.sync.uow_factory() as uow:
-                company_ids = await uow.salons.active_ids()
-        return [await self.sync(cid, trigger) for cid in company_ids]
 
 
 @dataclass(frozen=True, slots=True)

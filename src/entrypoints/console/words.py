@@ -73,6 +73,10 @@ CODES: dict[type[enum.Enum] | str, dict[str, Pair]] = {
         "user": ("Клиент", "Client"),
         "admin": ("Администратор", "Administrator"),
     },
+    "sync_kind": {  # what a sync run read
+        "full": ("полная", "full sweep"),
+        "incremental": ("только изменения", "changes only"),
+    },
     "trigger": {  # who started a sync run
         "schedule": ("по расписанию", "scheduled"),
         "manual": ("вручную", "by hand"),

@@ -28,6 +28,8 @@ from src.application.use_cases import (
     reconcile_points,
     redemptions,
     staff_holds,
+    sync_reaper,
+    sync_schedule,
     today,
     users,
     verification,
@@ -104,7 +106,7 @@ class YClients:
     settings: Settings
     admit_webhook: salons_uc.AdmitWebhook
     accept_webhook: accept.AcceptWebhook
-    request_sync: sync_uc.RequestSync
+    request_sync: sync_schedule.RequestSync
     sync_runs: sync_uc.SyncRunQueries
     run_once: once.RunOnce
 
@@ -155,7 +157,7 @@ class Console:
     list_bookings: bookings.ListBookings
     points_held: redemptions.PointsHeld
     list_redemptions: redemptions.ListRedemptions
-    request_sync: sync_uc.RequestSync
+    request_sync: sync_schedule.RequestSync
     sync_runs: sync_uc.SyncRunQueries
 
 
@@ -165,13 +167,13 @@ class Pipeline:
 
     ingest: ingest.IngestRecords
     sync: sync_uc.SyncBookings
-    sync_all: sync_uc.SyncAll
+    sync_all: sync_schedule.SyncAll
     apply_batch: batch.ApplyBatch
     drain_inbox: drain.DrainInbox
     process_webhook: inbox_admin.ProcessWebhookEvent
     sweep_inbox: inbox_admin.SweepInbox
-    reap_sync_runs: sync_uc.ReapSyncRuns
-    sync_active_salons: salons_uc.SyncActiveSalons
+    reap_sync_runs: sync_reaper.ReapSyncRuns
+    sync_active_salons: sync_schedule.SyncActiveSalons
 
 
 @dataclass(frozen=True, slots=True)

@@ -63,16 +63,11 @@ from src.application.use_cases.salons import (
     RotateSalonSecret,
     SalonDefaults,
     SalonQueries,
-    SyncActiveSalons,
 )
 from src.application.use_cases.staff_holds import CancelHold
-from src.application.use_cases.sync import (
-    ReapSyncRuns,
-    RequestSync,
-    SyncAll,
-    SyncBookings,
-    SyncRunQueries,
-)
+from src.application.use_cases.sync import SyncBookings, SyncRunQueries
+from src.application.use_cases.sync_reaper import ReapSyncRuns
+from src.application.use_cases.sync_schedule import RequestSync, SyncActiveSalons, SyncAll
 from src.application.use_cases.today import TodayVisits
 from src.application.use_cases.users import (
     Authenticate,
@@ -132,6 +127,8 @@ def build_pipeline(p: Ports) -> g.Pipeline:
         heartbeat_every=s.SYNC_HEARTBEAT_SECONDS,
         full_sweep_every=timedelta(hours=s.SYNC_FULL_SWEEP_HOURS),
         incremental_margin=timedelta(minutes=s.SYNC_INCREMENTAL_MARGIN_MINUTES),
+        interval=timedelta(seconds=s.sync_interval_seconds),
+        backoff_cap=timedelta(minutes=s.SYNC_BACKOFF_MAX_MINUTES),
     )  # fmt: skip
     return g.Pipeline(
         ingest=ingest,
@@ -150,7 +147,9 @@ def build_pipeline(p: Ports) -> g.Pipeline:
         reap_sync_runs=ReapSyncRuns(
             uow, queue, clock, switches, stale_after=timedelta(minutes=s.SYNC_STALE_MINUTES)
         ),
-        sync_active_salons=SyncActiveSalons(uow, queue, clock, switches),
+        sync_active_salons=SyncActiveSalons(
+            uow, queue, clock, switches, timedelta(seconds=s.sync_interval_seconds)
+        ),
     )
 
 

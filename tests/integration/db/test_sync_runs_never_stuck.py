@@ -15,12 +15,9 @@ from src.adapters.sync_lock import LocalSyncLock
 from src.application.ports.request_budget import Priority
 from src.application.ports.yclients import RecordPage
 from src.application.switches import Switches
-from src.application.use_cases.sync import (
-    CANCELLED_MESSAGE,
-    ReapSyncRuns,
-    RequestSync,
-    SyncBookings,
-)
+from src.application.use_cases.sync import CANCELLED_MESSAGE, SyncBookings
+from src.application.use_cases.sync_reaper import ReapSyncRuns
+from src.application.use_cases.sync_schedule import RequestSync
 from src.domain.sync_run import WORKER_LOST, RunStatus, SyncRun
 from tests.fakes.clock import FakeClock
 from tests.fakes.tasks import FakeQueue

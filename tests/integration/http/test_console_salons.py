@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import hashlib
 import re
+from datetime import UTC, datetime
 
+from src.domain.sync_run import RunStatus, SyncCounts, SyncKind, SyncRun
 from src.entrypoints.settings import Settings
 from tests.factories import COMPANY_ID
 from tests.integration.http.conftest import WEBHOOK_SECRET, Api, app_client, make_settings
@@ -101,3 +103,24 @@ async def test_salons_page_in_english(api: Api, pg_url: str) -> None:
             assert "Salons" in page.text and "Webhooks today" in page.text and "Pause" in page.text
     finally:
         await container.aclose()
+
+
+async def test_salons_page_shows_the_schedule_backoff_and_the_last_runs_kind(api: Api) -> None:
+    """Issue 22 item 4: next scheduled sync, failures in a row (backing off), and what the
+    last run read (full sweep or changes only, and its YClients requests)."""
+    await signed_in(api)
+    at = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
+    async with api.container.uow_factory() as uow:
+        await uow.sync_runs.add(SyncRun(
+            COMPANY_ID, "schedule", at, RunStatus.SUCCEEDED, SyncCounts(requests=3),
+            finished_at=at, kind=SyncKind.INCREMENTAL,
+        ))  # fmt: skip
+        assert await uow.salons.sync_failed(COMPANY_ID) == 1
+        assert await uow.salons.sync_failed(COMPANY_ID) == 2
+        await uow.salons.defer_sync(COMPANY_ID, at)
+        await uow.commit()
+    page = (await api.client.get("/admin/salons")).text
+    row = page[page.index(f'data-company="{COMPANY_ID}"') :].split("</tr>")[0]
+    assert "только изменения · запросов: 3" in row
+    assert "ошибок подряд: 2, пауза" in row
+    assert "Следующая синхронизация" in page

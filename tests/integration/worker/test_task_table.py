@@ -13,6 +13,7 @@ from src.adapters.tasks.in_process import InProcessRunner, next_cron
 from src.adapters.tasks.table import ALIASES, RECONCILE_POINTS, TASKS
 from src.adapters.tasks.taskiq_runner import TaskiqRunner, build_broker
 from src.domain.inbox import EventState
+from src.domain.sync_schedule import tick_seconds
 from src.entrypoints.bootstrap import build_container, task_schedule
 from src.entrypoints.settings import load_settings
 from src.entrypoints.worker import worker_broker
@@ -63,7 +64,8 @@ async def test_both_runners_read_the_one_schedule_table() -> None:
     expected = {(e.task, e.cron, None if e.cron else round(e.seconds or 0), e.args) for e in table}
     assert scheduled == expected
     assert (RECONCILE_POINTS, "15 3 * * *", None, (False,)) in scheduled
-    assert ("sync_all", None, 7 * 60, ("schedule",)) in scheduled
+    # The sync entry is the tick that enqueues the salons whose slot has come.
+    assert ("sync_all", None, tick_seconds(7 * 60), ("schedule",)) in scheduled
 
     # The in-process runner: the same entries, kicked at the same times (no task runs here).
     runner = InProcessRunner()
