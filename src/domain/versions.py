@@ -4,7 +4,7 @@ Versions are ordered by YClients' `last_change_date` (`last_change_at`); of two 
 with the same change time, a deletion wins (YClients may send a delete stamped with the
 last version's time). Ingest, the inbox batch planner and the in-memory fake all decide
 with this; the database's upsert enforces the same order in SQL (see
-`src/adapters/db/bookings.py`)."""
+`src/adapters/db/booking_writes.py`)."""
 
 from __future__ import annotations
 

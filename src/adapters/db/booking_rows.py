@@ -44,38 +44,24 @@ def to_booking(row: Any) -> Booking:
     )
 
 
-# What the database decides rather than copies from YClients, in `_state` order.
+# What the database decides rather than copies from YClients (`to_version` order).
 _STATE = (
     _c.id, _c.user_id, _c.match_method, _c.unmatched_reason, _c.bonus_points,
     _c.bonus_percent, _c.bonus_basis, _c.ledger_step, _c.created_at,
 )  # fmt: skip
-
-
-def _state(
-    id_: int, user_id: int | None, method: str | None, reason: str | None, points: Any,
-    percent: Any, basis: Any, step: Any, created: Any,
-) -> dict[str, Any]:  # fmt: skip
-    """The `_STATE` columns (unpacked by position) as `Booking` fields."""
-    return {
-        "id": id_, "user_id": user_id, "match_method": _METHODS[method] if method else None,
-        "unmatched_reason": reason, "bonus_points": points, "bonus_percent": percent,
-        "bonus_basis": basis, "ledger_step": step, "created_at": created,
-    }  # fmt: skip
-
 
 # What `get_versions` reads: all but the columns only shown to people (`to_version` order).
 VERSION_COLUMNS = (
     _c.company_id, _c.yclients_record_id, _c.status, _c.appointment_at, _c.last_change_at,
     _c.price, _c.client_phone, _c.client_email, _c.comment, _c.deleted, *_STATE,
 )  # fmt: skip
-_VERSION_DATA = len(VERSION_COLUMNS) - len(_STATE)
 
 
 def to_version(row: Any) -> Booking:
     """A booking read with `VERSION_COLUMNS`: services, staff and client name left empty.
     Rows are unpacked by position: this runs for every record of every sync."""
-    (company, record, status, appointment_at, changed, price, phone, email, comment,
-     deleted) = row[:_VERSION_DATA]  # fmt: skip
+    (company, record, status, appointment_at, changed, price, phone, email, comment, deleted,
+     id_, user_id, method, reason, points, percent, basis, step, created) = row  # fmt: skip
     return Booking(
         company_id=company,
         record_id=record,
@@ -87,7 +73,15 @@ def to_version(row: Any) -> Booking:
         client_email=email,
         comment=comment,
         deleted=deleted,
-        **_state(*row[_VERSION_DATA:]),
+        id=id_,
+        user_id=user_id,
+        match_method=_METHODS[method] if method else None,
+        unmatched_reason=reason,
+        bonus_points=points,
+        bonus_percent=percent,
+        bonus_basis=basis,
+        ledger_step=step,
+        created_at=created,
     )
 
 
@@ -97,22 +91,13 @@ WRITTEN_COLUMNS = (_c.company_id, _c.yclients_record_id, *_STATE, _c.updated_at)
 
 def as_written(sent: Booking, row: Any) -> Booking:
     """The booking as stored after an upsert wrote it: the data sent, the rest from `row`
-    (the `WRITTEN_COLUMNS`, in order)."""
+    (the `WRITTEN_COLUMNS`, in order). Built by position, in `Booking`'s field order (the
+    repository contract tests compare it with the row read back)."""
+    (_, _, id_, user_id, method, reason, points, percent, basis, step, created, updated) = row
     return Booking(
-        company_id=sent.company_id,
-        record_id=sent.record_id,
-        status=sent.status,
-        appointment_at=sent.appointment_at,
-        last_change_at=sent.last_change_at,
-        price=sent.price,
-        services=sent.services,
-        staff_name=sent.staff_name,
-        client_name=sent.client_name,
-        client_phone=sent.client_phone,
-        client_email=sent.client_email,
-        comment=sent.comment,
-        deleted=sent.deleted,
-        utc_offset_minutes=sent.utc_offset_minutes,
-        updated_at=row[-1],
-        **_state(*row[2:-1]),
-    )
+        sent.company_id, sent.record_id, sent.status, sent.appointment_at, sent.last_change_at,
+        sent.price, sent.services, sent.staff_name, sent.client_name, sent.client_phone,
+        sent.client_email, sent.comment, sent.deleted, sent.utc_offset_minutes,
+        id_, user_id, _METHODS[method] if method else None, reason, points, percent, basis,
+        step, created, updated,
+    )  # fmt: skip
