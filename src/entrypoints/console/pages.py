@@ -30,6 +30,7 @@ from src.domain.user import Role
 from src.entrypoints.console.auth import PUBLIC, session_for, signed_in_admin
 from src.entrypoints.console.errors import field_error
 from src.entrypoints.console.sessions import start_session
+from src.entrypoints.console.staff_rules import staff_rules
 from src.entrypoints.http.dependencies import UseCases
 from src.entrypoints.http.schemas.common import MAX_ID
 from src.entrypoints.http.throttle import LoginThrottle
@@ -334,13 +335,21 @@ async def webhooks(
 
 
 @post("/webhooks/{event_id:int}/replay", status_code=200, media_type=HTML)
-async def replay(request: Request[Any, Any, Any], container: UseCases, event_id: Id) -> Any:
+async def replay(
+    request: Request[Any, Any, Any],
+    container: UseCases,
+    event_id: Id,
+    state_: Annotated[str | None, QueryParameter(name="state", max_length=16)] = None,
+) -> Any:
     words = request.app.state.console_words
+    # Back to the list as it was filtered (the state the staff were looking at).
+    chosen = next((s for s in EventState if s.value == (state_ or "").upper()), None)
+    to = f"/admin/webhooks?state={chosen.value}" if chosen else "/admin/webhooks"
     try:
         await container.replay_webhook(event_id)
     except AppError as exc:
-        return done(request, f"{words('could_not')}: {exc}", "/admin/webhooks", ok=False)
-    return done(request, words("replayed", event=event_id), "/admin/webhooks")
+        return done(request, f"{words('could_not')}: {exc}", to, ok=False)
+    return done(request, words("replayed", event=event_id), to)
 
 
 # -- members --------------------------------------------------------------------------------
@@ -551,6 +560,7 @@ async def settings_page(request: Request[Any, Any, Any], container: UseCases) ->
     base = str(request.base_url).rstrip("/") + "/api/v1/yclients/webhook?secret="
     return page(
         request, "settings.html", levels=settings.LOYALTY_LEVELS, switches=container.switches,
+        rules=staff_rules(request.app.state.console_words, settings),
         webhook_url=base + quote(settings.YCLIENTS_WEBHOOK_SECRET, safe=""),
         webhook_url_masked=base + mask(settings.YCLIENTS_WEBHOOK_SECRET),
     )  # fmt: skip
