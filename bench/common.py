@@ -66,7 +66,7 @@ def base_env(**extra: str) -> dict[str, str]:
         if not k.startswith(("YCLIENTS_", "SIMULATOR_", "DATABASE_", "REDIS_"))
     }
     env.update(
-        APP_ENV="bench",
+        APP_ENV="prod",
         JWT_SECRET=JWT_SECRET,
         YCLIENTS_WEBHOOK_SECRET=WEBHOOK_SECRET,
         YCLIENTS_COMPANY_IDS=str(COMPANY_ID),

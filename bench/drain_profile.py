@@ -38,7 +38,7 @@ async def main(events: int, profile: Path | None, batch_size: int) -> None:
     async with temporary_database("bench_drain_profile") as url:
         await add_member(url, code)
         settings = load_settings({
-            "APP_ENV": "bench", "DATABASE_URL": url, "YCLIENTS_COMPANY_IDS": str(COMPANY_ID),
+            "APP_ENV": "prod", "DATABASE_URL": url, "YCLIENTS_COMPANY_IDS": str(COMPANY_ID),
             "YCLIENTS_BASE_URL": "http://127.0.0.1:9/api/v1", "YCLIENTS_PARTNER_TOKEN": "p",
             "YCLIENTS_USER_TOKEN": "u", "INBOX_BATCH_SIZE": str(batch_size),
             "LOG_LEVEL": "WARNING", **QUIET_NOTIFIER,

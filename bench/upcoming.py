@@ -120,7 +120,7 @@ async def run(quick: bool, log: Any = print) -> dict[str, Any]:
             member, fill_s = await fill(url, size)
             explained = await plans(url, member)
             settings = load_settings(
-                {"JWT_SECRET": JWT_SECRET, "APP_ENV": "bench", **QUIET_NOTIFIER}
+                {"JWT_SECRET": JWT_SECRET, "APP_ENV": "prod", **QUIET_NOTIFIER}
             )
             token = issue_token(settings, User(member, "member@bench.example", "x", Role.USER))
             with Procs() as procs:

@@ -86,13 +86,77 @@ class LedgerEntry:
     redemption_id: int | None = None
 
 
+class PostingRefused(ValueError):
+    """An entry an account may not take; use cases check first and say why in their words,
+    so this is a broken invariant, never a member's or staff's mistake."""
+
+
+# The sign of each kind's amount (ADJUSTMENT goes either way).
+CREDIT_KINDS = frozenset({EntryKind.ACCRUAL, EntryKind.RELEASE})
+DEBIT_KINDS = frozenset(
+    {EntryKind.REVERSAL, EntryKind.HOLD, EntryKind.REDEMPTION, EntryKind.EXPIRY}
+)
+# Spending never takes a balance below zero. A REVERSAL or EXPIRY may: the points it takes
+# back were possibly spent already, and the ledger must still say what happened.
+NO_OVERDRAFT_KINDS = frozenset({EntryKind.HOLD, EntryKind.REDEMPTION, EntryKind.ADJUSTMENT})
+
+
+def posting_refusal(balance: Decimal, kind: EntryKind, amount: Decimal) -> str | None:
+    """Why an entry of `kind` for `amount` cannot be posted to an account holding `balance`,
+    or None if it can: zero, sub-cent, the wrong sign for its kind, a spending kind that
+    overdraws, or a balance beyond its column (`MAX_POINTS`)."""
+    if amount == ZERO or quantize(amount) != amount:
+        return f"{kind.value}: amount {amount} is zero or not in whole cents"
+    if (kind in CREDIT_KINDS and amount < ZERO) or (kind in DEBIT_KINDS and amount > ZERO):
+        return f"{kind.value}: amount {amount} has the wrong sign"
+    after = balance + amount
+    if amount < ZERO and kind in NO_OVERDRAFT_KINDS and after < ZERO:
+        return f"{kind.value}: {amount} overdraws a balance of {balance}"
+    if abs(after) > MAX_POINTS:
+        return f"{kind.value}: the balance would exceed {MAX_POINTS}"
+    return None
+
+
 @dataclass(slots=True)
 class LoyaltyAccount:
-    """A member's balance (sum of their ledger) and completed spend (drives the level)."""
+    """A member's balance (sum of their ledger) and completed spend (drives the level).
+    The balance changes only through `post`, so it stays the sum of the entries posted."""
 
     user_id: int
     balance: Decimal = ZERO
     completed_spend: Decimal = ZERO
+
+    def post(
+        self,
+        kind: EntryKind,
+        amount: Decimal,
+        reason: str,
+        created_at: datetime,
+        *,
+        booking_id: int | None = None,
+        step: int | None = None,
+        percent: Decimal | None = None,
+        actor_id: int | None = None,
+        redemption_id: int | None = None,
+    ) -> LedgerEntry:
+        """Move the balance by `amount` and return the entry saying so (not yet stored).
+        Raises PostingRefused (the balance unchanged) when `posting_refusal` says why not."""
+        refusal = posting_refusal(self.balance, kind, amount)
+        if refusal is not None:
+            raise PostingRefused(refusal)
+        self.balance += amount
+        return LedgerEntry(
+            user_id=self.user_id,
+            kind=kind,
+            amount=amount,
+            reason=reason,
+            created_at=created_at,
+            booking_id=booking_id,
+            step=step,
+            percent=percent,
+            actor_id=actor_id,
+            redemption_id=redemption_id,
+        )
 
 
 REVERSING_STATUSES = frozenset({BookingStatus.CANCELLED, BookingStatus.NO_SHOW})
@@ -174,14 +238,60 @@ def award_fits(booking: Booking, account: LoyaltyAccount, award: Award) -> bool:
     )
 
 
-def apply_award(booking: Booking, account: LoyaltyAccount, award: Award) -> None:
-    """Record the award on the booking and the account (the caller appends the entry when
-    the amount is not zero; a spend-only award takes no ledger step)."""
-    booking.bonus_points += award.amount
+def apply_award(
+    booking: Booking, account: LoyaltyAccount, award: Award, now: datetime
+) -> LedgerEntry | None:
+    """Record the award on the booking and the account: the entry posted (the booking's next
+    ledger step), or None for a spend-only award (a 0 % level), which takes no step."""
+    entry = None
     if award.amount != ZERO:
+        entry = account.post(
+            award.kind,
+            award.amount,
+            award_reason(booking, award, booking.ledger_step + 1),
+            now,
+            booking_id=booking.id,
+            step=booking.ledger_step + 1,
+            percent=award.percent,
+        )
         booking.ledger_step += 1
+    booking.bonus_points += award.amount
     if booking.bonus_percent is None:
         booking.bonus_percent = award.percent
     booking.bonus_basis += award.spend_delta
-    account.balance += award.amount
     account.completed_spend += award.spend_delta
+    return entry
+
+
+def withdraw_award(
+    booking: Booking, account: LoyaltyAccount, reason: str, now: datetime, actor_id: int
+) -> LedgerEntry | None:
+    """Take everything the booking earned off `account` (its member's), as when an admin
+    links the booking to someone else: a REVERSAL step for its points (None when it earned
+    none, as on a 0 % level), its spend off the level; the booking keeps no points."""
+    entry = None
+    if booking.bonus_points != ZERO:
+        entry = account.post(
+            EntryKind.REVERSAL,
+            -booking.bonus_points,
+            reason,
+            now,
+            booking_id=booking.id,
+            step=booking.ledger_step + 1,
+            percent=booking.bonus_percent,
+            actor_id=actor_id,
+        )
+        booking.ledger_step += 1
+    account.completed_spend -= booking.bonus_basis
+    booking.bonus_points, booking.bonus_basis, booking.bonus_percent = ZERO, ZERO, None
+    return entry
+
+
+def award_reason(booking: Booking, award: Award, step: int) -> str:
+    """The ledger's words for an award that is the booking's `step`-th entry."""
+    where = f"record {booking.record_id} (company {booking.company_id})"
+    if booking.status is not BookingStatus.COMPLETED:
+        return f"{booking.status.value.lower()} after points were granted: {where}"
+    if award.kind is EntryKind.ACCRUAL and step == 1:
+        return f"visit completed: {booking.price} at {award.percent}%, {where}"
+    return f"price changed to {booking.price} at {award.percent}%, {where}"

@@ -6,7 +6,7 @@ import os
 from collections.abc import Mapping
 from decimal import Decimal
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 import msgspec
 
@@ -26,7 +26,7 @@ class SettingsError(ValueError):
 class Settings(msgspec.Struct, kw_only=True, frozen=True):
     # Fail closed: production rules unless APP_ENV=dev is set explicitly (a production that
     # forgot it must not accept the published default secrets).
-    APP_ENV: str = "prod"  # dev | anything else = production rules
+    APP_ENV: Literal["prod", "dev"] = "prod"  # dev: development rules
     DATABASE_URL: str = "sqlite+aiosqlite:///./data/app.db"
     REDIS_URL: str | None = None
     YCLIENTS_ENABLED: bool = True
@@ -80,8 +80,8 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True):
     SYNC_HEARTBEAT_SECONDS: float = 30.0  # a running sync's sign of life
     SYNC_STALE_MINUTES: float = 5.0  # RUNNING without heartbeat → FAILED; QUEUED → enqueued again
     SYNC_REAP_INTERVAL_SECONDS: int = 60  # how often the reaper looks
-    LOG_LEVEL: str = "INFO"
-    LOG_FORMAT: str = "console"  # console | json
+    LOG_LEVEL: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"  # any case
+    LOG_FORMAT: Literal["console", "json"] = "console"
     # Spending points (redemptions) and bounds on point amounts
     REDEMPTION_MAX_PERCENT: Decimal = Decimal(30)  # of a booking's price, payable with points
     # When a member's hold becomes the salon's (no release; staff capture it): 0 = from the
@@ -93,14 +93,14 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True):
     # Admin console (/admin)
     ADMIN_SESSION_HOURS: float = 12.0  # a console sign-in lasts at most this long
     ADMIN_SESSION_IDLE_MINUTES: float = 60.0  # ... and ends sooner after this long unused
-    ADMIN_LANGUAGE: str = "ru"  # ru | en: the console's labels, dates and money format
+    ADMIN_LANGUAGE: Literal["ru", "en"] = "ru"  # the console's labels, dates and money format
     ADMIN_TIMEZONE: str = "Europe/Moscow"  # the salon's zone: times shown in the console
     # The salon's country (ISO 3166 code): a phone without its country code is read as dialled
     # there (`8 916 …` in RU); phones are stored and compared as E.164 numbers.
     SALON_REGION: str = DEFAULT_REGION
     # Contact verification: required = email/phone link bookings only once verified; off =
     # any stored contact links (for apps that verified contacts in their own sign-up)
-    CONTACT_VERIFICATION: str = "required"
+    CONTACT_VERIFICATION: Literal["required", "off"] = "required"
     REGISTER_RATE_LIMIT_PER_HOUR: int = 30  # registrations per client address (and IPv6 /64)
     # Notifications (verification codes): unset SMTP_HOST / SMS_PROVIDER=console = log lines
     SMTP_HOST: str | None = None
@@ -110,7 +110,7 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True):
     SMTP_FROM: str | None = None
     SMTP_STARTTLS: bool = True  # false only for a relay on localhost
     # console = log lines (APP_ENV=dev only) | smsru | none (email-only: phones unverified)
-    SMS_PROVIDER: str = "console"
+    SMS_PROVIDER: Literal["console", "smsru", "none"] = "console"
     SMSRU_API_ID: str | None = None
     SMSRU_FROM: str | None = None  # an approved sender name; unset = the account's default
     SMS_ALLOWED_REGIONS: tuple[str, ...] = ()  # SMS go only to these; empty = SALON_REGION
@@ -149,14 +149,35 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True):
                 )
 
 
+def _choices() -> dict[str, tuple[str, ...]]:
+    """Each setting with a fixed set of values (a `Literal`) → those values."""
+    info = msgspec.inspect.type_info(Settings)
+    assert isinstance(info, msgspec.inspect.StructType)
+    return {
+        f.name: tuple(str(v) for v in f.type.values)
+        for f in info.fields
+        if isinstance(f.type, msgspec.inspect.LiteralType)
+    }
+
+
+CHOICES = _choices()
+
+
+def check_choices(values: Mapping[str, object]) -> None:
+    """Each fixed-choice setting present in `values` holds one of its values; else a
+    `SettingsError` naming the setting and what it accepts."""
+    for name, allowed in CHOICES.items():
+        if name in values and values[name] not in allowed:
+            raise SettingsError(
+                f"{name}: expected one of {', '.join(allowed)}, not {values[name]!r}"
+            )
+
+
 def check_notifications(settings: Settings) -> None:
     """The notification and verification settings hang together (the composition root)."""
-    if settings.CONTACT_VERIFICATION not in ("required", "off"):
-        raise SettingsError("CONTACT_VERIFICATION: expected required or off")
+    check_choices(msgspec.structs.asdict(settings))
     if settings.SMTP_HOST and not settings.SMTP_FROM:
         raise SettingsError("SMTP_FROM: set the sender address when SMTP_HOST is set")
-    if settings.SMS_PROVIDER not in ("console", "smsru", "none"):
-        raise SettingsError("SMS_PROVIDER: expected smsru, none or (development) console")
     if settings.SMS_PROVIDER == "smsru" and not settings.SMSRU_API_ID:
         raise SettingsError("SMSRU_API_ID: required when SMS_PROVIDER=smsru")
     if settings.SMS_BUDGET_PER_HOUR < 0:
@@ -243,6 +264,9 @@ def load_settings(env: Mapping[str, str] | None = None, dotenv: Path | None = No
         )
     if "LOYALTY_LEVELS" in raw:
         raw["LOYALTY_LEVELS"] = _parse_levels(str(raw["LOYALTY_LEVELS"]))
+    if "LOG_LEVEL" in raw:
+        raw["LOG_LEVEL"] = str(raw["LOG_LEVEL"]).strip().upper()
+    check_choices(raw)
     if "SALON_REGION" in raw:
         region = str(raw["SALON_REGION"]).strip().upper()
         if not is_known_region(region):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+from collections.abc import Callable
 from types import TracebackType
 from typing import Self
 
@@ -40,6 +41,7 @@ class FakeUnitOfWork:
         self.once_keys = FakeOnceKeys(store)
         self.committed = False
         self._snapshot: dict[str, object] | None = None
+        self._after_commit: list[Callable[[], None]] = []
 
     async def __aenter__(self) -> Self:
         fields = (
@@ -60,6 +62,7 @@ class FakeUnitOfWork:
         # Like a database, work done after the last commit is rolled back too.
         if not self.committed or self._changed_since_commit():
             self._restore()
+        self._after_commit.clear()
 
     def _changed_since_commit(self) -> bool:
         return any(getattr(self.store, n) != v for n, v in (self._snapshot or {}).items())
@@ -69,6 +72,12 @@ class FakeUnitOfWork:
         self._snapshot = {
             name: copy.deepcopy(getattr(self.store, name)) for name in self._snapshot or {}
         }
+        published, self._after_commit = self._after_commit, []
+        for publish in published:
+            publish()
+
+    def after_commit(self, publish: Callable[[], None]) -> None:
+        self._after_commit.append(publish)
 
     def _restore(self) -> None:
         for name, value in (self._snapshot or {}).items():

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import contextlib
+import logging
+from collections.abc import Callable
 from types import TracebackType
 from typing import Self
 
@@ -23,6 +25,8 @@ from src.adapters.db.sync_runs import SqlSyncRuns
 from src.adapters.db.users import SqlUsers
 from src.adapters.db.verification_codes import SqlVerificationCodes
 from src.domain.contacts import DEFAULT_REGION
+
+log = logging.getLogger(__name__)
 
 
 class SqlUnitOfWork:
@@ -45,6 +49,7 @@ class SqlUnitOfWork:
         self.verification_codes = SqlVerificationCodes(self._db)
         self.salons = SqlSalons(self._db)
         self.once_keys = SqlOnceKeys(self._db)
+        self._after_commit: list[Callable[[], None]] = []
 
     async def __aenter__(self) -> Self:
         if self._db.in_use:
@@ -61,6 +66,7 @@ class SqlUnitOfWork:
     ) -> None:
         conn = self._db.conn
         self._db.conn = None
+        self._after_commit.clear()  # recorded after the last commit: never committed
         try:
             # A failed rollback (say, a dropped connection) must not hide the error in flight.
             with contextlib.suppress(Exception) if exc is not None else contextlib.nullcontext():
@@ -77,6 +83,16 @@ class SqlUnitOfWork:
             if translated is None:
                 raise
             raise translated from exc
+        finally:
+            published, self._after_commit = self._after_commit, []
+        for publish in published:
+            try:
+                publish()
+            except Exception:  # the work is committed; a report about it must not undo that
+                log.exception("after_commit_failed")
+
+    def after_commit(self, publish: Callable[[], None]) -> None:
+        self._after_commit.append(publish)
 
 
 class SqlUnitOfWorkFactory:

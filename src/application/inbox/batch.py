@@ -15,8 +15,8 @@ from src.application.ports.clock import Clock
 from src.application.ports.uow import UnitOfWork, UnitOfWorkFactory
 from src.application.ports.yclients import WebhookDecoder, YClientsGateway
 from src.application.switches import Switches
-from src.application.use_cases.award import AwardBonus
 from src.application.use_cases.ingest import IngestRecords
+from src.application.use_cases.visit_settlement import SettleVisit
 from src.domain.booking import BookingKey, BookingStatus
 from src.domain.inbox import EventState, WebhookEvent
 from src.domain.loyalty import REVERSING_STATUSES
@@ -275,7 +275,9 @@ class ApplyBatch:
                 booking_id = await uow.bookings.mark_deleted(key, at=event.received_at)
                 if booking_id is not None:
                     deleted.append(booking_id)
-            await AwardBonus()(uow, deleted, loyalty_enabled=self.switches.loyalty_enabled, now=now)
+            await SettleVisit()(
+                uow, deleted, loyalty_enabled=self.switches.loyalty_enabled, now=now
+            )
         await uow.inbox.mark_processed([e.id for e in plan.applied], now)  # type: ignore[misc]
 
     async def _isolate(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from types import TracebackType
 from typing import Protocol, Self
 
@@ -44,7 +45,14 @@ class UnitOfWork(Protocol):
         tb: TracebackType | None,
     ) -> None: ...
 
-    async def commit(self) -> None: ...
+    async def commit(self) -> None:
+        """Commit, then run what `after_commit` recorded (once; a commit that fails runs
+        nothing)."""
+
+    def after_commit(self, publish: Callable[[], None]) -> None:
+        """Run `publish` once this transaction commits; dropped if it rolls back. Log lines
+        (and the metrics fed by them) about what the transaction wrote go here, so a
+        transaction retried after a conflict reports its writes once."""
 
 
 class UnitOfWorkFactory(Protocol):

@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from src.application.errors import NotFound, ValidationFailed
+from src.application.ledger import post_entries
 from src.application.ports.bookings import BookingQuery
 from src.application.ports.clock import Clock
 from src.application.ports.paging import Page
-from src.application.ports.uow import UnitOfWorkFactory
+from src.application.ports.uow import UnitOfWork, UnitOfWorkFactory
 from src.application.switches import Switches
-from src.application.use_cases.award import AwardBonus
-from src.application.use_cases.redemptions import release
+from src.application.use_cases.visit_settlement import SettleVisit, release
 from src.domain.booking import UPCOMING_STATUSES, Booking, BookingStatus, MatchMethod
-from src.domain.loyalty import EntryKind, LedgerEntry
-from src.domain.money import ZERO
+from src.domain.loyalty import withdraw_award
 
 
 class ListBookings:
@@ -81,7 +82,7 @@ class LinkBookingManually:
             if booking.user_id != user_id and (booking.bonus_points or booking.bonus_basis):
                 await self._move_points_away(uow, booking, now, admin_id)
             await uow.bookings.relink(booking_id, user_id, MatchMethod.MANUAL)
-            await AwardBonus()(
+            await SettleVisit()(
                 uow, [booking_id], loyalty_enabled=self.switches.loyalty_enabled, now=now
             )
             linked = await uow.bookings.get(booking_id)
@@ -90,32 +91,15 @@ class LinkBookingManually:
         return linked
 
     @staticmethod
-    async def _move_points_away(uow, booking: Booking, now, admin_id: int) -> None:  # type: ignore[no-untyped-def]
+    async def _move_points_away(
+        uow: UnitOfWork, booking: Booking, now: datetime, admin_id: int
+    ) -> None:
+        """What the booking earned leaves its old member's account: a REVERSAL step (posted
+        and reported like every entry) and its spend off their level."""
         old_user = booking.user_id
         assert old_user is not None
-        accounts = await uow.ledger.lock_accounts([old_user])
-        account = accounts[old_user]
-        amount = -booking.bonus_points
-        account.balance += amount
-        account.completed_spend -= booking.bonus_basis
-        # Spend only (a 0 % level) moves without a ledger entry.
-        entries: list[LedgerEntry] = []
-        if amount != ZERO:
-            booking.ledger_step += 1
-            entries.append(
-                LedgerEntry(
-                    user_id=old_user,
-                    kind=EntryKind.REVERSAL,
-                    amount=amount,
-                    reason=f"booking {booking.id} relinked to another member by an admin",
-                    created_at=now,
-                    booking_id=booking.id,
-                    step=booking.ledger_step,
-                    percent=booking.bonus_percent,
-                    actor_id=admin_id,
-                )
-            )
-        await uow.ledger.append(entries)
-        booking.bonus_points, booking.bonus_basis, booking.bonus_percent = ZERO, ZERO, None
+        account = (await uow.ledger.lock_accounts([old_user]))[old_user]
+        reason = f"booking {booking.id} relinked to another member by an admin"
+        entry = withdraw_award(booking, account, reason, now, admin_id)
+        await post_entries(uow, [entry] if entry else [], [account])
         await uow.bookings.save_loyalty([booking])
-        await uow.ledger.save_accounts([account])

@@ -12,12 +12,13 @@ lot is computed on the latest ledger; a racing run waits, then finds nothing due
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
+from dataclasses import KW_ONLY, dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
+from functools import partial
 
 from src.application.conflicts import retry_on_conflict
-from src.application.ledger_log import log_ledger_writes
+from src.application.ledger import post_entries
 from src.application.ports.clock import Clock
 from src.application.ports.expiry import ExpiryReminders
 from src.application.ports.uow import UnitOfWork, UnitOfWorkFactory
@@ -53,13 +54,13 @@ class _Member:
     reminders: list[_Reminder] = field(default_factory=list)
 
 
+@dataclass(slots=True)
 class RecordTtl:
     """Remember `POINTS_TTL_DAYS` with the moment it took effect (new lots only)."""
 
-    def __init__(self, uow_factory: UnitOfWorkFactory, clock: Clock, ttl_days: int) -> None:
-        self.uow_factory = uow_factory
-        self.clock = clock
-        self.ttl_days = ttl_days
+    uow_factory: UnitOfWorkFactory
+    clock: Clock
+    ttl_days: int
 
     async def __call__(self) -> TtlHistory:
         async with self.uow_factory() as uow:
@@ -72,25 +73,21 @@ class RecordTtl:
         return current
 
 
+@dataclass(slots=True)
 class ExpirePoints:
     """Daily (and `just expire-points`): expire due lots and send due reminders."""
 
-    def __init__(
-        self,
-        uow_factory: UnitOfWorkFactory,
-        clock: Clock,
-        reminders: ExpiryReminders,
-        *,
-        ttl_days: int,
-        reminder_days: int,
-        batch_size: int = 200,
-    ) -> None:
-        self.uow_factory = uow_factory
-        self.clock = clock
-        self.reminders = reminders
-        self.record_ttl = RecordTtl(uow_factory, clock, ttl_days)
-        self.reminder_days = reminder_days
-        self.batch_size = batch_size
+    uow_factory: UnitOfWorkFactory
+    clock: Clock
+    reminders: ExpiryReminders
+    _: KW_ONLY
+    ttl_days: int
+    reminder_days: int
+    batch_size: int = 200
+
+    @property
+    def record_ttl(self) -> RecordTtl:
+        return RecordTtl(self.uow_factory, self.clock, self.ttl_days)
 
     async def __call__(self) -> ExpiryResult:
         history = await self.record_ttl()
@@ -141,12 +138,9 @@ class ExpirePoints:
             book = replay(
                 await uow.expiry.ledger(user_id), history, await uow.expiry.expired_lots(user_id)
             )
-            written = await _expire_lots(uow, user_id, book, now)
+            written = await _expire_lots(uow, account, book, now)
             out.lots = len(written)
             out.points = sum((e.amount for e in written), ZERO)
-            if written:
-                account.balance += out.points
-                await uow.ledger.save_accounts([account])
             reminded = await uow.expiry.reminded_lots(user_id)
             for lot in expiring_within(book, now, self.reminder_days):
                 if lot.entry_id in reminded or lot.expires_at is None:
@@ -154,13 +148,12 @@ class ExpirePoints:
                 if await uow.expiry.record_reminder(lot.entry_id, user_id, lot.expires_at, now):
                     out.reminders.append(_Reminder(user_id, lot.remaining, lot.expires_at))
             await uow.commit()
-        _log_expired(user_id, written)
         return out
 
 
 async def expire_due(uow: UnitOfWork, account: LoyaltyAccount, now: datetime) -> list[LedgerEntry]:
     """In the caller's transaction, holding `account` locked: expire the member's lots whose
-    time has come (an EXPIRY entry each, the balance lowered; the caller saves the account).
+    time has come (an EXPIRY entry each, the balance lowered and the account saved).
     Money paths call it where points come back or go out (a released or reversed hold, a new
     hold or staff spend), so a hold never extends a lot's life: points given back after their
     lot expired expire at once, and an expired lot is never spent before the daily run."""
@@ -172,42 +165,38 @@ async def expire_due(uow: UnitOfWork, account: LoyaltyAccount, now: datetime) ->
         history,
         await uow.expiry.expired_lots(account.user_id),
     )
-    written = await _expire_lots(uow, account.user_id, book, now)
-    account.balance += sum((e.amount for e in written), ZERO)
-    _log_expired(account.user_id, written)
-    return written
+    return await _expire_lots(uow, account, book, now)
 
 
 async def _expire_lots(
-    uow: UnitOfWork, user_id: int, book: LotBook, now: datetime
+    uow: UnitOfWork, account: LoyaltyAccount, book: LotBook, now: datetime
 ) -> list[LedgerEntry]:
-    """One EXPIRY entry per due lot for what is left of it (recorded against the lot, once)."""
-    written: list[LedgerEntry] = []
-    for lot in due(book, now):
-        points = lot.remaining
-        entry = await uow.ledger.add(
-            LedgerEntry(
-                user_id=user_id,
-                kind=EntryKind.EXPIRY,
-                amount=-points,
-                reason=f"points credited {lot.credited_at:%Y-%m-%d} expired",
-                created_at=now,
-            )
+    """One EXPIRY entry per due lot for what is left of it (recorded against the lot, once),
+    posted to `account` (locked by the caller) and saved with it."""
+    lots = due(book, now)
+    if not lots:
+        return []
+    posted = [
+        account.post(
+            EntryKind.EXPIRY,
+            -lot.remaining,
+            f"points credited {lot.credited_at:%Y-%m-%d} expired",
+            now,
         )
-        await uow.expiry.record_expiry(lot.entry_id, entry.id or 0, user_id, points, now)
-        lot.consumed += points
+        for lot in lots
+    ]
+    written = await post_entries(uow, posted, [account])
+    for lot, entry in zip(lots, written, strict=True):
+        await uow.expiry.record_expiry(
+            lot.entry_id, entry.id or 0, account.user_id, -entry.amount, now
+        )
+        lot.consumed -= entry.amount
         lot.expired = True
-        written.append(entry)
-    return written
-
-
-def _log_expired(user_id: int, written: list[LedgerEntry]) -> None:
-    if not written:
-        return
-    log_ledger_writes(written)
     # counted as loyalty_points_spending_total{flow="expired"}
-    points = -sum((e.amount for e in written), ZERO)
-    log.info("points_expired", extra={"user_id": user_id, "points": str(points)})
+    spent = str(-sum((e.amount for e in written), ZERO))
+    extra = {"user_id": account.user_id, "points": spent}
+    uow.after_commit(partial(log.info, "points_expired", extra=extra))
+    return written
 
 
 SOON_DAYS = 30
@@ -219,13 +208,13 @@ class Expiring:
     expires_at: datetime
 
 
+@dataclass(slots=True)
 class ExpiringSoon:
     """A member's points that expire within the next 30 days, per lot, soonest first (the
     lots as the expiry run will see them: the stored TTL history, the member's ledger)."""
 
-    def __init__(self, uow_factory: UnitOfWorkFactory, clock: Clock) -> None:
-        self.uow_factory = uow_factory
-        self.clock = clock
+    uow_factory: UnitOfWorkFactory
+    clock: Clock
 
     async def __call__(self, user_id: int) -> list[Expiring]:
         async with self.uow_factory() as uow:

@@ -12,8 +12,8 @@ from src.application.errors import WriteRejected
 from src.application.ports.clock import Clock
 from src.application.ports.uow import UnitOfWork, UnitOfWorkFactory
 from src.application.switches import Switches
-from src.application.use_cases.award import AwardBonus
 from src.application.use_cases.resolve import ResolveUser
+from src.application.use_cases.visit_settlement import SettleVisit
 from src.domain.booking import Booking, BookingKey, BookingStatus, Freshness
 from src.domain.loyalty import REVERSING_STATUSES
 from src.domain.quarantine import QuarantinedRecord
@@ -53,12 +53,12 @@ class IngestRecords:
         uow_factory: UnitOfWorkFactory,
         clock: Clock,
         switches: Switches,
-        award: AwardBonus | None = None,
+        award: SettleVisit | None = None,
     ) -> None:
         self.uow_factory = uow_factory
         self.clock = clock
         self.switches = switches
-        self.award = award or AwardBonus()
+        self.award = award or SettleVisit()
 
     async def __call__(self, records: Sequence[YClientsRecord], source: str = "sync") -> SyncCounts:
         counts = await self._isolating(_freshest_per_key(records), source)

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from src.application.errors import NotFound, ValidationFailed
-from src.application.ledger_log import log_ledger_writes
+from src.application.ledger import post_entries
 from src.application.ports.clock import Clock
 from src.application.ports.paging import Page
 from src.application.ports.uow import UnitOfWorkFactory
@@ -31,9 +31,9 @@ class LoyaltyView:
     spend_to_next_level: Decimal | None
 
 
+@dataclass(slots=True)
 class GetLoyaltyAccount:
-    def __init__(self, uow_factory: UnitOfWorkFactory) -> None:
-        self.uow_factory = uow_factory
+    uow_factory: UnitOfWorkFactory
 
     async def __call__(self, user_id: int) -> LoyaltyView:
         async with self.uow_factory() as uow:
@@ -45,9 +45,9 @@ class GetLoyaltyAccount:
         return LoyaltyView(account, level_for(spend, levels), upcoming, to_next)
 
 
+@dataclass(slots=True)
 class ListTransactions:
-    def __init__(self, uow_factory: UnitOfWorkFactory) -> None:
-        self.uow_factory = uow_factory
+    uow_factory: UnitOfWorkFactory
 
     async def __call__(self, user_id: int, limit: int = 20, offset: int = 0) -> Page[LedgerEntry]:
         async with self.uow_factory() as uow:
@@ -57,19 +57,14 @@ class ListTransactions:
 DEFAULT_MAX_ADJUSTMENT = Decimal(100_000)
 
 
+@dataclass(slots=True)
 class AdjustPoints:
     """Admin: add or remove points with a reason, as an ADJUSTMENT entry in the ledger.
     Returns the stored entry (with its id). `max_amount` bounds one adjustment either way."""
 
-    def __init__(
-        self,
-        uow_factory: UnitOfWorkFactory,
-        clock: Clock,
-        max_amount: Decimal = DEFAULT_MAX_ADJUSTMENT,
-    ) -> None:
-        self.uow_factory = uow_factory
-        self.clock = clock
-        self.max_amount = max_amount
+    uow_factory: UnitOfWorkFactory
+    clock: Clock
+    max_amount: Decimal = DEFAULT_MAX_ADJUSTMENT
 
     async def __call__(
         self, user_id: int, amount: Decimal, reason: str, admin_id: int
@@ -91,27 +86,19 @@ class AdjustPoints:
                 )
             if account.balance + amount > MAX_POINTS:
                 raise ValidationFailed(f"amount: the balance would exceed {MAX_POINTS}")
-            entry = LedgerEntry(
-                user_id=user_id,
-                kind=EntryKind.ADJUSTMENT,
-                amount=amount,
-                reason=reason.strip(),
-                created_at=self.clock.now(),
-                actor_id=admin_id,
+            entry = account.post(
+                EntryKind.ADJUSTMENT, amount, reason.strip(), self.clock.now(), actor_id=admin_id
             )
-            account.balance += amount
-            entry = await uow.ledger.add(entry)
-            log_ledger_writes([entry])
-            await uow.ledger.save_accounts([account])
+            [entry] = await post_entries(uow, [entry], [account])
             await uow.commit()
         return entry
 
 
+@dataclass(slots=True)
 class ConfigureLevels:
     """Make the configured levels (`LOYALTY_LEVELS`) the stored ones; a no-op when equal."""
 
-    def __init__(self, uow_factory: UnitOfWorkFactory) -> None:
-        self.uow_factory = uow_factory
+    uow_factory: UnitOfWorkFactory
 
     async def __call__(self, levels: Sequence[LoyaltyLevel]) -> bool:
         wanted = sorted(levels, key=lambda lv: lv.min_spend)

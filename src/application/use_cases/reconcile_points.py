@@ -5,7 +5,7 @@ revisits its own window afterwards: a visit cancelled (or completed) while loyal
 older than `SYNC_PAST_DAYS` would keep (or miss) its points forever. This walks all bookings.
 
 Invariant: each booking's points equal its entitlement, written exactly once. Enforced like
-every award: the decision is `AwardBonus`'s, made on rows locked in this transaction (bookings,
+every award: the decision is `SettleVisit`'s, made on rows locked in this transaction (bookings,
 then accounts, in id order), and each entry takes the booking's next ledger step, which the
 database keeps unique (`uq_loyalty_transactions_booking_step`). Two runs at once (or a run
 racing a webhook) therefore write each correction once; the loser retries and finds nothing.
@@ -21,7 +21,7 @@ from src.application.conflicts import retry_on_conflict
 from src.application.ports.clock import Clock
 from src.application.ports.uow import UnitOfWorkFactory
 from src.application.switches import Switches
-from src.application.use_cases.award import AwardBonus
+from src.application.use_cases.visit_settlement import SettleVisit
 from src.domain.money import ZERO
 
 log = logging.getLogger(__name__)
@@ -52,7 +52,7 @@ class ReconcilePoints:
         switches: Switches,
         *,
         batch_size: int = 500,
-        award: AwardBonus | None = None,
+        award: SettleVisit | None = None,
     ) -> None:
         if batch_size < 1:
             raise ValueError("batch_size must be at least 1")
@@ -60,7 +60,7 @@ class ReconcilePoints:
         self.clock = clock
         self.switches = switches
         self.batch_size = batch_size
-        self.award = award or AwardBonus()
+        self.award = award or SettleVisit()
 
     async def __call__(self, *, only_if_switch_changed: bool = False) -> ReconcileResult:
         enabled = self.switches.loyalty_enabled

@@ -8,7 +8,8 @@ import logging
 from src.application.errors import Conflict, NotFound, ValidationFailed
 from src.application.ports.clock import Clock
 from src.application.ports.uow import UnitOfWorkFactory
-from src.application.use_cases.redemptions import _lock_hold, release
+from src.application.use_cases.redemptions import _lock_hold
+from src.application.use_cases.visit_settlement import release
 from src.domain.redemption import Redemption, cancel_refusal
 
 log = logging.getLogger(__name__)

@@ -23,8 +23,8 @@ from src.application.ports.tasks import TaskQueue
 from src.application.ports.uow import UnitOfWorkFactory
 from src.application.ports.yclients import RecordPage, YClientsGateway
 from src.application.switches import Switches
-from src.application.use_cases.award import AwardBonus
 from src.application.use_cases.ingest import IngestRecords
+from src.application.use_cases.visit_settlement import SettleVisit
 from src.domain.quarantine import QuarantinedRecord
 from src.domain.sync_run import (
     WORKER_LOST,
@@ -159,7 +159,7 @@ class SyncBookings:
         now = run.started_at
         async with self.uow_factory() as uow:
             levels = await uow.levels.all()
-        ingest = IngestRecords(self.uow_factory, self.clock, self.switches, AwardBonus(levels))
+        ingest = IngestRecords(self.uow_factory, self.clock, self.switches, SettleVisit(levels))
         # YClients filters by the company's local calendar date; one extra day each side
         # covers any UTC offset without knowing the company's timezone.
         start = (now - timedelta(days=self.past_days + 1)).date()

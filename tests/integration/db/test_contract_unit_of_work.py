@@ -37,3 +37,21 @@ async def test_work_after_a_commit_needs_its_own_commit(uow_factory: UnitOfWorkF
         await uow.commit()
         await uow.users.add(NewUser(email="b@example.com", password_hash="h"))
     assert await _emails(uow_factory, "a@example.com", "b@example.com") == ["a@example.com"]
+
+
+async def test_after_commit_runs_once_after_the_commit_and_never_without_it(
+    uow_factory: UnitOfWorkFactory,
+) -> None:
+    published: list[str] = []
+    async with uow_factory() as uow:
+        uow.after_commit(lambda: published.append("first"))
+        assert published == []  # nothing before the commit
+        await uow.commit()
+        uow.after_commit(lambda: published.append("never committed"))
+    with pytest.raises(RuntimeError):
+        async with uow_factory() as uow:
+            uow.after_commit(lambda: published.append("failed"))
+            raise RuntimeError("boom")
+    async with uow_factory() as uow:
+        await uow.commit()  # a later commit does not run earlier transactions' reports again
+    assert published == ["first"]

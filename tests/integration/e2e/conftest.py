@@ -121,7 +121,7 @@ async def stack(tmp_path: Path) -> AsyncIterator[Stack]:
             **{
                 k: v for k, v in os.environ.items() if not k.startswith(("YCLIENTS_", "SIMULATOR_"))
             },
-            "APP_ENV": "test",
+            "APP_ENV": "prod",
             "DATABASE_URL": url,
             "REDIS_URL": REDIS_URL,
             "TASK_QUEUE_NAME": queue,
