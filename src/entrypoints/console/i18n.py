@@ -68,6 +68,11 @@ LABELS: dict[str, tuple[str, str]] = {
     "rule_expiry_days": ("{days} дн.", "{days} days"),
     "rule_zone": ("Часовой пояс салона", "The salon's time zone"),
     "rule_language": ("Язык панели", "The console's language"),
+    "unmatched_upcoming": (
+        "Сегодня и дальше, без отменённых",
+        "Today and later, cancelled hidden",
+    ),
+    "unmatched_all": ("Все, сначала новые", "All, newest first"),
     "auto_refresh": ("Список обновляется сам каждые 30 с", "The list refreshes every 30 s"),
     "unmatched": ("Неопознанные записи", "Unmatched bookings"),
     "webhooks": ("Вебхуки", "Webhook events"),

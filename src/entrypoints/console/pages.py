@@ -21,8 +21,10 @@ from litestar.response import Redirect, Template
 from src.application.errors import AppError, InvalidCredentials
 from src.application.ports.paging import Page
 from src.application.use_cases.once import fingerprint
+from src.application.use_cases.today import day_window
+from src.domain.booking import BookingStatus
 from src.domain.inbox import EventState
-from src.domain.loyalty import level_for
+from src.domain.loyalty import REVERSING_STATUSES, level_for
 from src.domain.money import AmountError, parse_amount
 from src.domain.redemption import RedemptionState, is_open_visit, redemption_cap
 from src.domain.sync_run import RunStatus
@@ -258,10 +260,23 @@ async def sync_progress(
 
 @get("/unmatched")
 async def unmatched(
-    request: Request[Any, Any, Any], container: UseCases, offset: Offset = 0
+    request: Request[Any, Any, Any],
+    container: UseCases,
+    offset: Offset = 0,
+    show: Annotated[str | None, QueryParameter(max_length=16)] = None,
 ) -> Template:
-    bookings = await container.list_unmatched(PAGE, offset)
-    return page(request, "unmatched.html", page_=bookings)
+    """The desk's to-do list: today and the next days first (nearest first), cancelled and
+    missed visits hidden; `show=all`: every unmatched booking, newest first."""
+    everything = show == "all"
+    words = request.app.state.console_words
+    today = container.clock.now().astimezone(words.zone).date()
+    bookings = await container.list_unmatched(
+        PAGE, offset,
+        statuses=None if everything else frozenset(BookingStatus) - REVERSING_STATUSES,
+        starts_from=None if everything else day_window(today)[0],
+    )  # fmt: skip
+    query = "/admin/unmatched?show=all" if everything else "/admin/unmatched"
+    return page(request, "unmatched.html", page_=bookings, everything=everything, query=query)
 
 
 @get("/unmatched/{booking_id:int}/candidates")
