@@ -51,11 +51,22 @@ class ListBookings:
 class ListUnmatched:
     uow_factory: UnitOfWorkFactory
 
-    async def __call__(self, limit: int = 20, offset: int = 0) -> Page[Booking]:
+    async def __call__(
+        self,
+        limit: int = 20,
+        offset: int = 0,
+        statuses: frozenset[BookingStatus] | None = None,
+        starts_from: datetime | None = None,
+    ) -> Page[Booking]:
+        """Unmatched bookings, newest first; with `starts_from`, from then on, nearest first
+        (the desk's to-do list: today and the next days); `statuses` narrows them."""
         async with self.uow_factory() as uow:
             return await uow.bookings.query(
-                BookingQuery(unmatched_only=True, limit=limit, offset=offset)
-            )
+                BookingQuery(
+                    unmatched_only=True, statuses=statuses, starts_from=starts_from,
+                    limit=limit, offset=offset,
+                )
+            )  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)

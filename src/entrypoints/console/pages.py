@@ -21,8 +21,10 @@ from litestar.response import Redirect, Template
 from src.application.errors import AppError, InvalidCredentials
 from src.application.ports.paging import Page
 from src.application.use_cases.once import fingerprint
+from src.application.use_cases.today import day_window
+from src.domain.booking import BookingStatus
 from src.domain.inbox import EventState
-from src.domain.loyalty import level_for
+from src.domain.loyalty import REVERSING_STATUSES, level_for
 from src.domain.money import AmountError, parse_amount
 from src.domain.redemption import RedemptionState, is_open_visit, redemption_cap
 from src.domain.sync_run import RunStatus
@@ -30,6 +32,7 @@ from src.domain.user import Role
 from src.entrypoints.console.auth import PUBLIC, session_for, signed_in_admin
 from src.entrypoints.console.errors import field_error
 from src.entrypoints.console.sessions import start_session
+from src.entrypoints.console.staff_rules import staff_rules
 from src.entrypoints.http.dependencies import UseCases
 from src.entrypoints.http.schemas.common import MAX_ID
 from src.entrypoints.http.throttle import LoginThrottle
@@ -257,10 +260,23 @@ async def sync_progress(
 
 @get("/unmatched")
 async def unmatched(
-    request: Request[Any, Any, Any], container: UseCases, offset: Offset = 0
+    request: Request[Any, Any, Any],
+    container: UseCases,
+    offset: Offset = 0,
+    show: Annotated[str | None, QueryParameter(max_length=16)] = None,
 ) -> Template:
-    bookings = await container.list_unmatched(PAGE, offset)
-    return page(request, "unmatched.html", page_=bookings)
+    """The desk's to-do list: today and the next days first (nearest first), cancelled and
+    missed visits hidden; `show=all`: every unmatched booking, newest first."""
+    everything = show == "all"
+    words = request.app.state.console_words
+    today = container.clock.now().astimezone(words.zone).date()
+    bookings = await container.list_unmatched(
+        PAGE, offset,
+        statuses=None if everything else frozenset(BookingStatus) - REVERSING_STATUSES,
+        starts_from=None if everything else day_window(today)[0],
+    )  # fmt: skip
+    query = "/admin/unmatched?show=all" if everything else "/admin/unmatched"
+    return page(request, "unmatched.html", page_=bookings, everything=everything, query=query)
 
 
 @get("/unmatched/{booking_id:int}/candidates")
@@ -334,13 +350,21 @@ async def webhooks(
 
 
 @post("/webhooks/{event_id:int}/replay", status_code=200, media_type=HTML)
-async def replay(request: Request[Any, Any, Any], container: UseCases, event_id: Id) -> Any:
+async def replay(
+    request: Request[Any, Any, Any],
+    container: UseCases,
+    event_id: Id,
+    state_: Annotated[str | None, QueryParameter(name="state", max_length=16)] = None,
+) -> Any:
     words = request.app.state.console_words
+    # Back to the list as it was filtered (the state the staff were looking at).
+    chosen = next((s for s in EventState if s.value == (state_ or "").upper()), None)
+    to = f"/admin/webhooks?state={chosen.value}" if chosen else "/admin/webhooks"
     try:
         await container.replay_webhook(event_id)
     except AppError as exc:
-        return done(request, f"{words('could_not')}: {exc}", "/admin/webhooks", ok=False)
-    return done(request, words("replayed", event=event_id), "/admin/webhooks")
+        return done(request, f"{words('could_not')}: {exc}", to, ok=False)
+    return done(request, words("replayed", event=event_id), to)
 
 
 # -- members --------------------------------------------------------------------------------
@@ -551,6 +575,7 @@ async def settings_page(request: Request[Any, Any, Any], container: UseCases) ->
     base = str(request.base_url).rstrip("/") + "/api/v1/yclients/webhook?secret="
     return page(
         request, "settings.html", levels=settings.LOYALTY_LEVELS, switches=container.switches,
+        rules=staff_rules(request.app.state.console_words, settings),
         webhook_url=base + quote(settings.YCLIENTS_WEBHOOK_SECRET, safe=""),
         webhook_url_masked=base + mask(settings.YCLIENTS_WEBHOOK_SECRET),
     )  # fmt: skip
