@@ -35,6 +35,9 @@ class MalformedPayload(AppError):
     code = "malformed_payload"
 
 
+DISABLED_MESSAGE = "YClients integration is disabled (YCLIENTS_ENABLED=false)"
+
+
 class YClientsDisabled(Conflict):
     code = "yclients_disabled"
 

@@ -88,3 +88,17 @@ def takeover_after(heartbeat_every: float) -> timedelta:
 
 
 WORKER_LOST = "worker lost: no heartbeat"
+
+
+def log_fields(run: SyncRun) -> dict[str, object]:
+    """A run as log fields."""
+    # `created` would clash with the LogRecord attribute of that name (logging raises
+    # KeyError), so that count is logged as `created_bookings`.
+    c = run.counts
+    return {
+        "run_id": run.id, "company_id": run.company_id, "trigger": run.trigger,
+        "status": run.status.value, "fetched": c.fetched, "created_bookings": c.created,
+        "updated": c.updated, "unchanged": c.unchanged, "linked": c.linked,
+        "unmatched": c.unmatched, "points_awarded": str(c.points_awarded), "errors": c.errors,
+        "error": run.error,
+    }  # fmt: skip

@@ -26,9 +26,10 @@ from hypothesis import example, given
 from hypothesis import strategies as st
 
 from src.application.errors import AppError
+from src.application.ledger import TTL_HISTORY
 from src.application.ports.users import NewUser
 from src.application.switches import Switches
-from src.application.use_cases.expire_points import TTL_HISTORY, ExpirePoints
+from src.application.use_cases.expire_points import ExpirePoints
 from src.application.use_cases.ingest import IngestRecords
 from src.application.use_cases.loyalty import AdjustPoints
 from src.application.use_cases.redemptions import (

@@ -15,20 +15,17 @@ import logging
 from dataclasses import KW_ONLY, dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
-from functools import partial
 
 from src.application.conflicts import retry_on_conflict
-from src.application.ledger import post_entries
+from src.application.ledger import TTL_HISTORY, expire_lots
 from src.application.ports.clock import Clock
 from src.application.ports.expiry import ExpiryReminders
-from src.application.ports.uow import UnitOfWork, UnitOfWorkFactory
-from src.domain.expiry import LotBook, TtlHistory, due, expiring_within, replay
-from src.domain.loyalty import EntryKind, LedgerEntry, LoyaltyAccount
+from src.application.ports.uow import UnitOfWorkFactory
+from src.domain.expiry import TtlHistory, expiring_within, replay
 from src.domain.money import ZERO
 
 log = logging.getLogger(__name__)
 
-TTL_HISTORY = "points_ttl_days"  # the app_state row: POINTS_TTL_DAYS over time
 MAX_ATTEMPTS = 5
 
 
@@ -138,7 +135,7 @@ class ExpirePoints:
             book = replay(
                 await uow.expiry.ledger(user_id), history, await uow.expiry.expired_lots(user_id)
             )
-            written = await _expire_lots(uow, account, book, now)
+            written = await expire_lots(uow, account, book, now)
             out.lots = len(written)
             out.points = sum((e.amount for e in written), ZERO)
             reminded = await uow.expiry.reminded_lots(user_id)
@@ -149,54 +146,6 @@ class ExpirePoints:
                     out.reminders.append(_Reminder(user_id, lot.remaining, lot.expires_at))
             await uow.commit()
         return out
-
-
-async def expire_due(uow: UnitOfWork, account: LoyaltyAccount, now: datetime) -> list[LedgerEntry]:
-    """In the caller's transaction, holding `account` locked: expire the member's lots whose
-    time has come (an EXPIRY entry each, the balance lowered and the account saved).
-    Money paths call it where points come back or go out (a released or reversed hold, a new
-    hold or staff spend), so a hold never extends a lot's life: points given back after their
-    lot expired expire at once, and an expired lot is never spent before the daily run."""
-    history = TtlHistory.load(await uow.app_state.get(TTL_HISTORY))
-    if all(days == 0 for _, days in history.changes):
-        return []
-    book = replay(
-        await uow.expiry.ledger(account.user_id),
-        history,
-        await uow.expiry.expired_lots(account.user_id),
-    )
-    return await _expire_lots(uow, account, book, now)
-
-
-async def _expire_lots(
-    uow: UnitOfWork, account: LoyaltyAccount, book: LotBook, now: datetime
-) -> list[LedgerEntry]:
-    """One EXPIRY entry per due lot for what is left of it (recorded against the lot, once),
-    posted to `account` (locked by the caller) and saved with it."""
-    lots = due(book, now)
-    if not lots:
-        return []
-    posted = [
-        account.post(
-            EntryKind.EXPIRY,
-            -lot.remaining,
-            f"points credited {lot.credited_at:%Y-%m-%d} expired",
-            now,
-        )
-        for lot in lots
-    ]
-    written = await post_entries(uow, posted, [account])
-    for lot, entry in zip(lots, written, strict=True):
-        await uow.expiry.record_expiry(
-            lot.entry_id, entry.id or 0, account.user_id, -entry.amount, now
-        )
-        lot.consumed -= entry.amount
-        lot.expired = True
-    # counted as loyalty_points_spending_total{flow="expired"}
-    spent = str(-sum((e.amount for e in written), ZERO))
-    extra = {"user_id": account.user_id, "points": spent}
-    uow.after_commit(partial(log.info, "points_expired", extra=extra))
-    return written
 
 
 SOON_DAYS = 30

@@ -20,11 +20,10 @@ from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 
 from src.application.errors import Conflict, NotFound, ValidationFailed
-from src.application.ledger import post_entries
+from src.application.ledger import expire_due, post_entries
 from src.application.ports.clock import Clock
 from src.application.ports.paging import Page
 from src.application.ports.uow import UnitOfWork, UnitOfWorkFactory
-from src.application.use_cases.expire_points import expire_due
 from src.application.use_cases.visit_settlement import (
     capture,
     redemption_entry,

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from dataclasses import KW_ONLY, dataclass, replace
 from datetime import datetime, timedelta
 
-from src.application.errors import AppError, YClientsDisabled, describe_error
+from src.application.errors import DISABLED_MESSAGE, AppError, YClientsDisabled, describe_error
 from src.application.ports.clock import Clock
 from src.application.ports.paging import Page
 from src.application.ports.request_budget import Priority, priority_of_trigger
@@ -19,7 +19,14 @@ from src.application.switches import Switches
 from src.application.use_cases.ingest import IngestRecords
 from src.application.use_cases.visit_settlement import SettleVisit
 from src.domain.quarantine import QuarantinedRecord
-from src.domain.sync_run import RunStatus, SyncCounts, SyncKind, SyncRun, takeover_after
+from src.domain.sync_run import (
+    RunStatus,
+    SyncCounts,
+    SyncKind,
+    SyncRun,
+    log_fields,
+    takeover_after,
+)
 from src.domain.sync_schedule import backoff_until, sweep_due
 
 log = logging.getLogger(__name__)
@@ -33,7 +40,6 @@ PREFETCH_PAGES = 2
 # after a deadlock), and accounts are locked in user order, so the outcome never depends on
 # which page commits first.
 WRITERS = 2
-DISABLED_MESSAGE = "YClients integration is disabled (YCLIENTS_ENABLED=false)"
 CANCELLED_MESSAGE = "cancelled: the worker shut down"
 
 
@@ -202,7 +208,7 @@ class SyncBookings:
             if cancelled is None:  # a shutdown says nothing about the salon
                 await self._count_outcome(uow, run)
             await uow.commit()
-        log.info("sync_run_finished", extra=run_fields(run))
+        log.info("sync_run_finished", extra=log_fields(run))
         if cancelled is not None:
             raise cancelled
         return run
@@ -257,7 +263,7 @@ class SyncBookings:
             await uow.commit()
         if not done:
             return _left_alone(run)
-        log.info("sync_run_skipped", extra=run_fields(skipped))
+        log.info("sync_run_skipped", extra=log_fields(skipped))
         return skipped
 
 
@@ -283,19 +289,6 @@ async def _collect(run: SyncRun, writing: set[asyncio.Task[SyncCounts]], when: s
             run.counts.add(task.result())
     if failed:
         raise failed[0]
-
-
-def run_fields(run: SyncRun) -> dict[str, object]:
-    # `created` would clash with the LogRecord attribute of that name (logging raises
-    # KeyError), so that count is logged as `created_bookings`.
-    c = run.counts
-    return {
-        "run_id": run.id, "company_id": run.company_id, "trigger": run.trigger,
-        "status": run.status.value, "fetched": c.fetched, "created_bookings": c.created,
-        "updated": c.updated, "unchanged": c.unchanged, "linked": c.linked,
-        "unmatched": c.unmatched, "points_awarded": str(c.points_awarded), "errors": c.errors,
-        "error": run.error,
-    }  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)
@@ -325,3 +318,18 @@ class SyncRunQueries:
             if not pending or loop.time() >= deadline:
                 return runs
             await asyncio.sleep(poll)
+
+
+@dataclass(frozen=True, slots=True)
+class SyncAll:
+    """Runs `SyncBookings` for every active salon (or the companies given) now (the CLI)."""
+
+    sync: SyncBookings
+    company_ids: Sequence[int] | None = None
+
+    async def __call__(self, trigger: str = "manual") -> list[SyncRun]:
+        company_ids = self.company_ids
+        if company_ids is None:
+            async with self.sync.uow_factory() as uow:
+                company_ids = await uow.salons.active_ids()
+        return [await self.sync(cid, trigger) for cid in company_ids]

@@ -10,8 +10,7 @@ from src.application.ports.clock import Clock
 from src.application.ports.tasks import TaskQueue
 from src.application.ports.uow import UnitOfWorkFactory
 from src.application.switches import Switches
-from src.application.use_cases.sync import run_fields
-from src.domain.sync_run import WORKER_LOST, RunStatus, SyncRun
+from src.domain.sync_run import WORKER_LOST, RunStatus, SyncRun, log_fields
 
 log = logging.getLogger(__name__)
 
@@ -55,7 +54,7 @@ class ReapSyncRuns:
                 continue  # it moved meanwhile (claimed, finished, or another reaper)
             if run.status is RunStatus.RUNNING:
                 failed += 1
-                log.warning("sync_run_lost", extra=run_fields(after))
+                log.warning("sync_run_lost", extra=log_fields(after))
                 retry = await self._retry(after, now)
                 if retry is None:
                     continue

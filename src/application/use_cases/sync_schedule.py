@@ -8,12 +8,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 
-from src.application.errors import Conflict, ValidationFailed, YClientsDisabled
+from src.application.errors import DISABLED_MESSAGE, Conflict, ValidationFailed, YClientsDisabled
 from src.application.ports.clock import Clock
 from src.application.ports.tasks import TaskQueue
 from src.application.ports.uow import UnitOfWorkFactory
 from src.application.switches import Switches
-from src.application.use_cases.sync import DISABLED_MESSAGE, SyncBookings
 from src.domain.sync_run import RunStatus, SyncRun
 
 log = logging.getLogger(__name__)
@@ -85,18 +84,3 @@ class RequestSync:
         for run in runs:
             await self.queue.sync_company(run.company_id, trigger, run.id)
         return runs
-
-
-@dataclass(frozen=True, slots=True)
-class SyncAll:
-    """Runs `SyncBookings` for every active salon (or the companies given) now (the CLI)."""
-
-    sync: SyncBookings
-    company_ids: Sequence[int] | None = None
-
-    async def __call__(self, trigger: str = "manual") -> list[SyncRun]:
-        company_ids = self.company_ids
-        if company_ids is None:
-            async with self.sync.uow_factory() as uow:
-                company_ids = await uow.salons.active_ids()
-        return [await self.sync(cid, trigger) for cid in company_ids]

@@ -12,10 +12,9 @@ from datetime import datetime
 from decimal import Decimal
 from functools import partial
 
-from src.application.ledger import post_entries
+from src.application.ledger import expire_due, post_entries
 from src.application.ports.clock import Clock
 from src.application.ports.uow import UnitOfWork
-from src.application.use_cases.expire_points import expire_due
 from src.domain.booking import Booking
 from src.domain.loyalty import (
     EntryKind,

@@ -167,7 +167,7 @@ class Pipeline:
 
     ingest: ingest.IngestRecords
     sync: sync_uc.SyncBookings
-    sync_all: sync_schedule.SyncAll
+    sync_all: sync_uc.SyncAll
     apply_batch: batch.ApplyBatch
     drain_inbox: drain.DrainInbox
     process_webhook: inbox_admin.ProcessWebhookEvent

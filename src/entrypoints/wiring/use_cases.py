@@ -65,9 +65,9 @@ from src.application.use_cases.salons import (
     SalonQueries,
 )
 from src.application.use_cases.staff_holds import CancelHold
-from src.application.use_cases.sync import SyncBookings, SyncRunQueries
+from src.application.use_cases.sync import SyncAll, SyncBookings, SyncRunQueries
 from src.application.use_cases.sync_reaper import ReapSyncRuns
-from src.application.use_cases.sync_schedule import RequestSync, SyncActiveSalons, SyncAll
+from src.application.use_cases.sync_schedule import RequestSync, SyncActiveSalons
 from src.application.use_cases.today import TodayVisits
 from src.application.use_cases.users import (
     Authenticate,
