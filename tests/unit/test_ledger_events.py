@@ -64,6 +64,7 @@ async def test_a_transaction_retried_after_a_conflict_publishes_its_ledger_event
     factory = _LosesFirstCommits(world.store, conflicts=2)
     ingest = type(world.ingest)(factory, world.clock, world.switches)
     caplog.set_level("INFO")
+    caplog.clear()  # another test may have left INFO on: only what follows counts
     counts = await ingest.one(world.record(status=BookingStatus.COMPLETED, comment=CODE))
     assert factory.conflicts == 0  # two attempts lost, the third committed
     assert _events(caplog)["ingest_retry"] == 2
@@ -82,6 +83,7 @@ async def test_an_expiry_retried_after_a_conflict_reports_its_expiry_once(
     factory = _LosesFirstCommits(world.store)
     expire = ExpirePoints(factory, world.clock, FakeExpiryReminders(), ttl_days=30, reminder_days=7)
     caplog.set_level("INFO")
+    caplog.clear()  # another test may have left INFO on: only what follows counts
     result = await expire()
     assert (result.lots, result.points) == (1, D("-40.00"))
     assert _events(caplog)["points_expiry_retry"] == 1
@@ -99,6 +101,7 @@ async def test_a_rolled_back_transaction_publishes_nothing(
     # Every attempt loses: nothing is stored, nothing is reported.
     hold = HoldPoints(_LosesFirstCommits(world.store, conflicts=1), world.clock)
     caplog.set_level("INFO")
+    caplog.clear()  # another test may have left INFO on: only what follows counts
     with pytest.raises(ConcurrentUpdate):
         await hold(maria.id, world.booking().id, D(100))  # type: ignore[arg-type]
     assert _written(caplog) == [] and _events(caplog)["points_held"] == 0
@@ -115,6 +118,7 @@ async def test_the_admin_relink_reversal_logs_its_entry(
     link = LinkBookingManually(world.uow_factory, world.clock, world.switches)
     await link(booking_id, maria.id, admin_id=42)  # type: ignore[arg-type]
     caplog.set_level("INFO")
+    caplog.clear()  # another test may have left INFO on: only what follows counts
     await link(booking_id, olga.id, admin_id=42)  # type: ignore[arg-type]
     written = [r for r in caplog.records if r.getMessage() == "ledger_entry_written"]
     assert [(r.kind, r.amount, r.user_id, r.actor_id) for r in written] == [  # type: ignore[attr-defined]
