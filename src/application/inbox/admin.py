@@ -6,18 +6,15 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import TYPE_CHECKING
 
 from src.application.errors import NotFound, ValidationFailed
+from src.application.inbox.batch import ApplyBatch
 from src.application.ports.clock import Clock
 from src.application.ports.paging import Page
 from src.application.ports.tasks import TaskQueue
 from src.application.ports.uow import UnitOfWorkFactory
 from src.application.switches import Switches
 from src.domain.inbox import EventState, WebhookEvent
-
-if TYPE_CHECKING:  # the type only: a drain is handed its batch by the wiring
-    from src.application.inbox.batch import ApplyBatch
 
 log = logging.getLogger(__name__)
 

@@ -7,13 +7,10 @@ import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import KW_ONLY, dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING
 
+from src.application.inbox.batch import ApplyBatch
 from src.application.ports.tasks import DrainGate, TaskQueue
 from src.application.ports.uow import UnitOfWorkFactory
-
-if TYPE_CHECKING:  # the type only: a drain is handed its batch by the wiring
-    from src.application.inbox.batch import ApplyBatch
 
 log = logging.getLogger(__name__)
 
