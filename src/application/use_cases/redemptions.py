@@ -113,7 +113,7 @@ class ReleaseHold:
             r.released_by = user_id  # the member's own (the desk's list says so)
             await release(uow, [r], self.clock)
 
-        return await _move_hold(
+        return await move_hold(
             self.uow_factory,
             redemption_id,
             lambda r: r.user_id == user_id,
@@ -139,7 +139,7 @@ class CaptureHold:
             r.captured_by = admin_id
             await capture(uow, [r], self.clock)
 
-        return await _move_hold(
+        return await move_hold(
             self.uow_factory,
             redemption_id,
             lambda r: r.booking_id is not None,
@@ -149,7 +149,7 @@ class CaptureHold:
         )
 
 
-async def _move_hold(
+async def move_hold(
     uow_factory: UnitOfWorkFactory,
     redemption_id: int,
     visible: Callable[[Redemption], bool],
@@ -157,7 +157,7 @@ async def _move_hold(
     refusal: Callable[[Booking | None, Redemption], str | None],
     move: Callable[[UnitOfWork, Redemption], Awaitable[None]],
 ) -> Redemption:
-    """Release or capture one hold: NotFound (`missing`) unless `visible` to the caller,
+    """Release, capture or cancel one hold: NotFound (`missing`) unless `visible` to the caller,
     Conflict when `refusal` says why not, else `move` it and commit."""
     async with uow_factory() as uow:
         seen = await uow.redemptions.get(redemption_id)

@@ -6,10 +6,10 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
-from src.application.errors import Conflict, NotFound, ValidationFailed
+from src.application.errors import ValidationFailed
 from src.application.ports.clock import Clock
-from src.application.ports.uow import UnitOfWorkFactory
-from src.application.use_cases.redemptions import _lock_hold
+from src.application.ports.uow import UnitOfWork, UnitOfWorkFactory
+from src.application.use_cases.redemptions import move_hold
 from src.application.use_cases.visit_settlement import release
 from src.domain.redemption import Redemption, cancel_refusal
 
@@ -29,19 +29,25 @@ class CancelHold:
         reason = reason.strip()[:500]
         if not reason:
             raise ValidationFailed("reason: must not be empty")
-        async with self.uow_factory() as uow:
-            seen = await uow.redemptions.get(redemption_id)
-            if seen is None or seen.booking_id is None:
-                raise NotFound(f"hold {redemption_id} does not exist")
-            _, redemption = await _lock_hold(uow, seen)
-            refusal = cancel_refusal(redemption, reason)
-            if refusal is not None:
-                raise Conflict(refusal)
-            redemption.released_by = admin_id
-            await release(uow, [redemption], self.clock, note=f"cancelled by staff: {reason}; ")
-            await uow.commit()
+
+        async def give_back(uow: UnitOfWork, r: Redemption) -> None:
+            r.released_by = admin_id
+            await release(uow, [r], self.clock, note=f"cancelled by staff: {reason}; ")
+
+        redemption = await move_hold(
+            self.uow_factory,
+            redemption_id,
+            lambda r: r.booking_id is not None,
+            f"hold {redemption_id} does not exist",
+            lambda _, r: cancel_refusal(r, reason),
+            give_back,
+        )
         log.info(
             "hold_cancelled",
-            extra={"redemption_id": redemption.id, "admin_id": admin_id, "user_id": seen.user_id},
+            extra={
+                "redemption_id": redemption.id,
+                "admin_id": admin_id,
+                "user_id": redemption.user_id,
+            },
         )
         return redemption
