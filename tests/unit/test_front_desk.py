@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -124,3 +125,22 @@ async def test_checkout_rows_say_who_gave_the_points_back(world: World) -> None:
         ln.redemption.id: ln.cause for ln in await checkout(RedemptionState.RELEASED, AT.date())
     }
     assert causes == {hold_id: ReleaseCause.MEMBER, again.id: ReleaseCause.VISIT}
+
+
+async def test_the_default_checkout_day_is_the_salons_even_when_utc_is_still_yesterday(
+    world: World,
+) -> None:
+    # 00:30 in Moscow is 21:30 UTC the day before: the window read for "today" was built from
+    # the UTC date, so the salon's visits of its new day were missing after 21:00 UTC.
+    moscow = ZoneInfo("Europe/Moscow")
+    visit = datetime(2026, 12, 3, 17, 45, tzinfo=moscow)
+    maria = await world.user(code=CODE)
+    await AdjustPoints(world.uow_factory, world.clock)(maria.id, D(1000), "gift", 99)
+    await world.ingest.one(
+        world.record(1, price=1000, comment=f"Код клиента: {CODE}", appointment_at=visit)
+    )
+    world.clock.current = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
+    hold = await HoldPoints(world.uow_factory, world.clock)(maria.id, world.booking(1).id, D(300))  # type: ignore[arg-type]
+    world.clock.current = datetime(2026, 12, 2, 21, 30, tzinfo=UTC)
+    [line] = await CheckoutList(world.uow_factory, world.clock)()
+    assert line.redemption.id == hold.id

@@ -312,9 +312,13 @@ class CheckoutList:
         self, state: RedemptionState = RedemptionState.HELD, day: date | None = None
     ) -> list[CheckoutLine]:
         now = self.clock.now()
-        around = day or now.date()
-        start = datetime.combine(around, time(), tzinfo=UTC) - _WIDEST_OFFSET
-        end = start + timedelta(days=1) + 2 * _WIDEST_OFFSET
+        if day is None:
+            # The salon's today, in whatever zone, starts within a day before now and ends
+            # within a day after it (now's UTC date is the day before Moscow's after 21:00).
+            start, end = now - timedelta(days=1), now + timedelta(days=1)
+        else:
+            start = datetime.combine(day, time(), tzinfo=UTC) - _WIDEST_OFFSET
+            end = start + timedelta(days=1) + 2 * _WIDEST_OFFSET
         lines = []
         async with self.uow_factory() as uow:
             for r in await uow.redemptions.for_visits(state, start, end):
