@@ -79,7 +79,9 @@ async def every_state(api: Api) -> Scene:
     c = api.container
     await c.adjust_points(member.id, Decimal(5000), "подарок на день рождения", admin.id)
     code = (await c.issue_booking_form(member.id)).unique_code
-    visit = (datetime.now(UTC) + timedelta(days=1)).replace(hour=9, minute=0, microsecond=0)
+    # Two UTC days ahead: after 21:00 UTC "tomorrow" is already the salon's (Moscow) today,
+    # when a member can no longer release a hold.
+    visit = (datetime.now(UTC) + timedelta(days=2)).replace(hour=9, minute=0, microsecond=0)
     records = {}
     for i, status in enumerate(BookingStatus):
         records[status] = api.record(
