@@ -150,7 +150,7 @@ SearchParam = Annotated[
 ]
 
 
-@get("/users", responses=error_responses(401, 403), summary="Find members")
+@get("/users", responses=error_responses(401, 403, 422), summary="Find members")
 async def search_users(
     admin: AdminDep, q: SearchParam = None, limit: Limit = 20, offset: Offset = 0
 ) -> PageOut[MemberOut]:
