@@ -13,6 +13,7 @@ from src.application.ports.bookings import BookingQuery
 from src.application.ports.paging import Page
 from src.domain.booking import DELETE_CLOCK_SKEW, Booking, BookingKey, BookingStatus, MatchMethod
 from src.domain.contacts import normalize_email, phone_key
+from src.domain.dismissed import ClientKey, ClientKind
 from src.domain.versions import supersedes
 from tests.fakes.store import Store, page_of
 
@@ -92,6 +93,16 @@ class FakeBookings:
         b = self.s.bookings[booking_id]
         b.user_id, b.match_method, b.unmatched_reason = user_id, method, None
 
+    async def unlink(self, booking_id: int, reason: str | None) -> None:
+        b = self.s.bookings[booking_id]
+        b.user_id, b.match_method, b.unmatched_reason = None, None, reason
+
+    def _dismissed(self, b: Booking) -> bool:
+        phone, email = phone_key(b.client_phone), normalize_email(b.client_email)
+        return (phone is not None and ClientKey(ClientKind.PHONE, phone) in self.s.dismissed) or (
+            email is not None and ClientKey(ClientKind.EMAIL, email) in self.s.dismissed
+        )
+
     async def mark_deleted(self, key: BookingKey, at: datetime) -> int | None:
         b = self._by_key(key)
         if b is None or b.last_change_at > at + DELETE_CLOCK_SKEW:
@@ -107,6 +118,7 @@ class FakeBookings:
             and (q.statuses is None or b.status in q.statuses)
             and (q.starts_from is None or b.appointment_at >= q.starts_from)
             and (not q.unmatched_only or b.user_id is None)
+            and (q.dismissed is None or self._dismissed(b) is q.dismissed)
         ]  # fmt: skip
         if q.starts_from is not None:
             rows.sort(key=lambda b: (b.appointment_at, b.id))

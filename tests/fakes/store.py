@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 from src.application.ports.paging import Page
 from src.domain.booking import Booking
+from src.domain.dismissed import ClientKey, DismissedClient
 from src.domain.inbox import WebhookEvent
 from src.domain.loyalty import DEFAULT_LEVELS, LedgerEntry, LoyaltyAccount, LoyaltyLevel
 from src.domain.once import OnceKey
@@ -40,6 +41,7 @@ class Store:
     codes: dict[int, VerificationCode] = field(default_factory=dict)
     salons: dict[int, Salon] = field(default_factory=dict)  # by company id
     once_keys: dict[tuple[int, str], OnceKey] = field(default_factory=dict)
+    dismissed: dict[ClientKey, DismissedClient] = field(default_factory=dict)
     ids: itertools.count = field(default_factory=lambda: itertools.count(1))
 
     def next_id(self) -> int:

@@ -9,6 +9,7 @@ from typing import Self
 
 from tests.fakes.app_state import FakeAppState
 from tests.fakes.bookings import FakeBookings
+from tests.fakes.dismissed import FakeDismissedClients
 from tests.fakes.expiry import FakeExpiry
 from tests.fakes.inbox import FakeInbox
 from tests.fakes.ledger import FakeLedger, FakeLevels
@@ -39,6 +40,7 @@ class FakeUnitOfWork:
         self.verification_codes = FakeVerificationCodes(store)
         self.salons = FakeSalons(store)
         self.once_keys = FakeOnceKeys(store)
+        self.dismissed_clients = FakeDismissedClients(store)
         self.committed = False
         self._snapshot: dict[str, object] | None = None
         self._after_commit: list[Callable[[], None]] = []
@@ -47,7 +49,7 @@ class FakeUnitOfWork:
         fields = (
             "users", "bookings", "accounts", "entries", "levels", "events", "runs", "quarantined",
             "redemptions", "app_state", "lot_expiries", "lot_reminders", "codes", "salons",
-            "once_keys",
+            "once_keys", "dismissed",
         )  # fmt: skip
         self._snapshot = {name: copy.deepcopy(getattr(self.store, name)) for name in fields}
         self.committed = False

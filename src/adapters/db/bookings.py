@@ -26,6 +26,7 @@ from src.adapters.db.booking_writes import (
     pg_params,
     sqlite_params,
 )
+from src.adapters.db.dismissed import BOOKING_DISMISSED
 from src.adapters.db.executor import Executor, chunks
 from src.adapters.db.models import RedemptionRow, table, utcnow
 from src.application.ports.bookings import BookingQuery
@@ -192,6 +193,14 @@ class SqlBookings:
         )
         await self.db.execute(stmt)
 
+    async def unlink(self, booking_id: int, reason: str | None) -> None:
+        stmt = (
+            update(bookings)
+            .where(_c.id == booking_id)
+            .values(user_id=None, match_method=None, unmatched_reason=reason, updated_at=utcnow())
+        )
+        await self.db.execute(stmt)
+
     async def mark_deleted(self, key: BookingKey, at: datetime) -> int | None:
         at_ = bindparam("at", at, type_=DateTimeUTC(timezone=True))
         fresh_until = bindparam(
@@ -226,6 +235,8 @@ class SqlBookings:
             where.append(_c.appointment_at >= q.starts_from)
         if q.unmatched_only:
             where.append(_c.user_id.is_(None))
+        if q.dismissed is not None:
+            where.append(BOOKING_DISMISSED if q.dismissed else ~BOOKING_DISMISSED)
         # Upcoming lists run nearest first; everything else newest first.
         if q.starts_from is not None:
             order = (_c.appointment_at.asc(), _c.id.asc())

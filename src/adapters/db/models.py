@@ -431,3 +431,15 @@ class VerificationCodeRow(Base):
         Index("ix_verification_codes_user_id_purpose_id", "user_id", "purpose", "id"),
         Index("ix_verification_codes_contact_created_at", "contact", "created_at"),
     )
+
+
+class DismissedClientRow(Base):
+    """A client the desk marked "not a member" (src/domain/dismissed.py): their unmatched
+    bookings leave the console's to-do list. `value` is a phone key or a normalised email."""
+
+    __tablename__ = "dismissed_clients"
+
+    kind: Mapped[str] = mapped_column(String(8), primary_key=True)
+    value: Mapped[str] = mapped_column(String(320), primary_key=True)
+    dismissed_by: Mapped[int] = mapped_column(BigInteger)
+    dismissed_at: Mapped[datetime]

@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from src.adapters.db.app_state import SqlAppState
 from src.adapters.db.bookings import SqlBookings
+from src.adapters.db.dismissed import SqlDismissedClients
 from src.adapters.db.executor import Executor, storage_error
 from src.adapters.db.expiry import SqlExpiry
 from src.adapters.db.inbox import SqlInbox
@@ -49,6 +50,7 @@ class SqlUnitOfWork:
         self.verification_codes = SqlVerificationCodes(self._db)
         self.salons = SqlSalons(self._db)
         self.once_keys = SqlOnceKeys(self._db)
+        self.dismissed_clients = SqlDismissedClients(self._db)
         self._after_commit: list[Callable[[], None]] = []
 
     async def __aenter__(self) -> Self:

@@ -125,6 +125,12 @@ class SqlUsers:
         row = (await self.db.execute(select(users).where(users.c.id == user_id))).first()
         return to_user(row) if row else None
 
+    async def get_many(self, user_ids: Collection[int]) -> dict[int, User]:
+        if not user_ids:
+            return {}
+        stmt = select(users).where(users.c.id.in_(sorted(set(user_ids))))
+        return {row.id: to_user(row) for row in await self.db.execute(stmt)}
+
     async def get_by_email(self, email: str) -> User | None:
         stmt = select(users).where(_email_key == func.lower(email))
         row = (await self.db.execute(stmt)).first()

@@ -13,6 +13,7 @@ from src.application.ports.clock import Clock
 from src.application.ports.paging import Page
 from src.application.ports.tasks import TaskQueue
 from src.application.ports.uow import UnitOfWorkFactory
+from src.application.ports.yclients import WebhookDecoder, YClientsGateway
 from src.application.switches import Switches
 from src.domain.inbox import EventState, WebhookEvent
 
@@ -53,29 +54,65 @@ class ProcessWebhookEvent:
         return event.state
 
 
+class RecordGone(NotFound):
+    """A replay that cannot help: the event's record is no longer in YClients."""
+
+
 @dataclass(frozen=True, slots=True)
 class ReplayWebhookEvent:
-    """Admin action: put a (dead) event back to PENDING, due now, and kick its retry."""
+    """Admin action: put a (dead) event back to PENDING, due now, and kick its retry.
+
+    An event whose `data` is partial is applied from the record fetched from YClients; when
+    YClients no longer has the record (it answers 404), replaying cannot help: the event
+    stays as it is and `RecordGone` says why. (If YClients cannot be asked, the replay goes
+    ahead: its retries will ask again.)"""
 
     uow_factory: UnitOfWorkFactory
     queue: TaskQueue
     clock: Clock
+    gateway: YClientsGateway | None = None
+    decoder: WebhookDecoder | None = None
+    switches: Switches | None = None
 
     async def __call__(self, event_id: int) -> WebhookEvent:
         async with self.uow_factory() as uow:
             event = await uow.inbox.get(event_id)
+        if event is None:
+            raise NotFound(f"webhook event {event_id} does not exist")
+        if event.state is EventState.IGNORED:
+            raise ValidationFailed(
+                f"webhook event {event_id} is about '{event.resource}', which is not processed"
+            )
+        if await self._record_gone(event):
+            raise RecordGone(
+                f"webhook event {event_id}: record {event.resource_id} of company "
+                f"{event.company_id} is no longer in YClients; replaying cannot help"
+            )
+        async with self.uow_factory() as uow:
+            event = await uow.inbox.get(event_id)
             if event is None:
                 raise NotFound(f"webhook event {event_id} does not exist")
-            if event.state is EventState.IGNORED:
-                raise ValidationFailed(
-                    f"webhook event {event_id} is about '{event.resource}', which is not processed"
-                )
             event.state, event.attempts, event.retry_at = EventState.PENDING, 0, None
             event.attempted_at = self.clock.now()  # the sweeper must not start a second chain
             await uow.inbox.save(event)
             await uow.commit()
         await self.queue.retry_event(event_id)
         return event
+
+    async def _record_gone(self, event: WebhookEvent) -> bool:
+        """Whether applying the event needs the record from YClients, and YClients has none."""
+        if self.gateway is None or self.decoder is None or event.event_status == "delete":
+            return False
+        if self.switches is not None and not self.switches.yclients_enabled:
+            return False
+        try:
+            if self.decoder.record(event.body) is not None:
+                return False  # applied from its own data: YClients is not asked
+            record = await self.gateway.get_record(event.company_id, event.resource_id)
+        except Exception:  # unreadable body, YClients unreachable: the retries will tell
+            log.warning("replay_record_check_failed", extra={"event_id": event.id}, exc_info=True)
+            return False
+        return record is None
 
 
 @dataclass(frozen=True, slots=True)

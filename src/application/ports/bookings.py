@@ -17,6 +17,9 @@ class BookingQuery:
     statuses: frozenset[BookingStatus] | None = None
     starts_from: datetime | None = None  # appointment_at >= this; ordered nearest first
     unmatched_only: bool = False
+    # Clients the desk marked "not a member" (ports/dismissed.py): None ignores the marks,
+    # False leaves their bookings out, True lists only theirs.
+    dismissed: bool | None = None
     limit: int = 20
     offset: int = 0
 
@@ -58,6 +61,11 @@ class BookingRepository(Protocol):
 
     async def relink(self, booking_id: int, user_id: int, method: MatchMethod) -> None:
         """Link (or relink) a booking to a user whatever it was linked to: an admin action."""
+        ...
+
+    async def unlink(self, booking_id: int, reason: str | None) -> None:
+        """Unlink a booking (an admin's undo of a manual link); `reason` is why nobody is
+        linked now (`unmatched_reason`)."""
         ...
 
     async def mark_deleted(self, key: BookingKey, at: datetime) -> int | None:

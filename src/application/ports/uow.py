@@ -8,6 +8,7 @@ from typing import Protocol, Self
 
 from src.application.ports.app_state import AppStateRepository
 from src.application.ports.bookings import BookingRepository
+from src.application.ports.dismissed import DismissedClientRepository
 from src.application.ports.expiry import ExpiryRepository
 from src.application.ports.inbox import InboxRepository
 from src.application.ports.ledger import LedgerRepository, LevelRepository
@@ -35,6 +36,7 @@ class UnitOfWork(Protocol):
     verification_codes: VerificationCodeRepository
     salons: SalonRepository
     once_keys: OnceKeyRepository
+    dismissed_clients: DismissedClientRepository
 
     async def __aenter__(self) -> Self: ...
 

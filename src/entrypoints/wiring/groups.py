@@ -31,6 +31,7 @@ from src.application.use_cases import (
     sync_reaper,
     sync_schedule,
     today,
+    unmatched,
     users,
     verification,
 )
@@ -129,6 +130,10 @@ class Admin:
     replay_webhook: inbox_admin.ReplayWebhookEvent
     quarantined_records: quarantine.QuarantineQueries
     run_once: once.RunOnce
+    unmatched_todo: unmatched.UnmatchedToDo
+    dismiss_client: unmatched.DismissClient
+    restore_client: unmatched.RestoreClient
+    undo_link: unmatched.UndoLink
 
 
 @dataclass(frozen=True, slots=True)

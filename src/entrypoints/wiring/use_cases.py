@@ -69,6 +69,12 @@ from src.application.use_cases.sync import SyncAll, SyncBookings, SyncRunQueries
 from src.application.use_cases.sync_reaper import ReapSyncRuns
 from src.application.use_cases.sync_schedule import RequestSync, SyncActiveSalons
 from src.application.use_cases.today import TodayVisits
+from src.application.use_cases.unmatched import (
+    DismissClient,
+    RestoreClient,
+    UndoLink,
+    UnmatchedToDo,
+)
 from src.application.use_cases.users import (
     Authenticate,
     ChangePassword,
@@ -264,9 +270,13 @@ def build_groups(p: Ports, expiry_reminders: ExpiryReminders | None = None) -> g
             today_visits=TodayVisits(uow, clock, rules),
             cancel_hold=CancelHold(uow, clock),
             webhook_events=WebhookEventQueries(uow),
-            replay_webhook=ReplayWebhookEvent(uow, queue, clock),
+            replay_webhook=ReplayWebhookEvent(uow, queue, clock, p.gateway, p.decoder, switches),
             quarantined_records=QuarantineQueries(uow),
             run_once=run_once,
+            unmatched_todo=UnmatchedToDo(uow, switches),
+            dismiss_client=DismissClient(uow, clock, switches),
+            restore_client=RestoreClient(uow, switches),
+            undo_link=UndoLink(uow, switches),
         ),
         salon_admin=g.SalonAdmin(
             settings=s,
