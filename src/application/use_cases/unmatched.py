@@ -183,7 +183,13 @@ class RestoreClient:
 
 
 class UndoRefused(Conflict):
-    """A manual link that can no longer simply be undone."""
+    """A manual link that can no longer simply be undone; `why`: "moved" (no longer this
+    member's manual link), "settled" (points credited or spend counted) or "held" (the
+    member holds or spent points on the visit)."""
+
+    def __init__(self, message: str, why: str) -> None:
+        super().__init__(message)
+        self.why = why
 
 
 @dataclass(frozen=True, slots=True)
@@ -204,12 +210,15 @@ class UndoLink:
             booking = locked[0]
             if booking.user_id != user_id or booking.match_method is not MatchMethod.MANUAL:
                 raise UndoRefused(
-                    f"booking {booking_id} is not linked by hand to member {user_id} any more"
+                    f"booking {booking_id} is not linked by hand to member {user_id} any more",
+                    "moved",
                 )
             if booking.bonus_points or booking.bonus_basis or booking.ledger_step:
-                raise UndoRefused(f"booking {booking_id}: points were already settled for it")
+                raise UndoRefused(
+                    f"booking {booking_id}: points were already settled for it", "settled"
+                )
             if await uow.redemptions.lock_active([booking_id]):
-                raise UndoRefused(f"booking {booking_id}: the member has points held on it")
+                raise UndoRefused(f"booking {booking_id}: the member has points held on it", "held")
             resolution = await ResolveUser(
                 uow.users, self.switches.verified_contacts_only, self.switches.phone_region
             ).one(booking)
