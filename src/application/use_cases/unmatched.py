@@ -121,7 +121,6 @@ class UnmatchedToDo:
     ) -> UnmatchedPage:
         """As `ListUnmatched`; `hidden`: only the bookings of clients marked "not a
         member" (otherwise theirs are left out)."""
-        region = self.switches.phone_region
         async with self.uow_factory() as uow:
             page = await uow.bookings.query(
                 BookingQuery(
@@ -129,6 +128,19 @@ class UnmatchedToDo:
                     dismissed=hidden, limit=limit, offset=offset,
                 )
             )  # fmt: skip
+        return await self._cards(page)
+
+    async def one(self, booking_id: int) -> UnmatchedPage:
+        """One booking's card (after an undo puts it back on the list), as the page has it."""
+        async with self.uow_factory() as uow:
+            booking = await uow.bookings.get(booking_id)
+        if booking is None:
+            raise NotFound(f"booking {booking_id} does not exist")
+        return await self._cards(Page(items=[booking], total=1, limit=1, offset=0))
+
+    async def _cards(self, page: Page[Booking]) -> UnmatchedPage:
+        region = self.switches.phone_region
+        async with self.uow_factory() as uow:
             suggestions = await suggest(uow.users, page.items, region)
         clients = {
             b.id: client_key(b.client_phone, b.client_email, region)
