@@ -41,10 +41,10 @@ from src.domain.money import AMOUNT_PATTERN
 from src.entrypoints.console.auth import SESSION_LIFETIME, SignInRequired, console_admin
 from src.entrypoints.console.errors import error_page, for_console_paths
 from src.entrypoints.console.i18n import Words
-from src.entrypoints.console.pages import HANDLERS, NAV, login_handlers
-from src.entrypoints.console.salons import SALON_HANDLERS
+from src.entrypoints.console.login import login_handlers
+from src.entrypoints.console.nav import NAV
+from src.entrypoints.console.routes import HANDLERS
 from src.entrypoints.console.sessions import ConsoleSessionConfig
-from src.entrypoints.console.today import TODAY_HANDLERS
 from src.entrypoints.console.words import describe_entry, describe_misses, percent, rub, word
 from src.entrypoints.http.dependencies import provide
 from src.entrypoints.http.errors import handle_http_exception
@@ -141,7 +141,7 @@ def build_console(settings: Settings, login_limit: tuple[str, int] = ("minute", 
     )
     console_router = Router(
         "/admin",
-        route_handlers=[*login_handlers(throttle), *HANDLERS, *SALON_HANDLERS, *TODAY_HANDLERS],
+        route_handlers=[*login_handlers(throttle), *HANDLERS],
         # Pages take these groups by name; `container` stays app-wide until they all do.
         dependencies=provide("accounts", "admin", "salon_admin", "console"),
         middleware=[sessions.middleware],
@@ -172,7 +172,7 @@ def build_console(settings: Settings, login_limit: tuple[str, int] = ("minute", 
         env.filters["clock"] = words.clock
         env.globals["seconds"] = words.seconds
         env.globals["lang"] = words.language
-        env.globals["once_key"] = new_once_key  # a form's one-time key (pages.once)
+        env.globals["once_key"] = new_once_key  # a form's one-time key (render.once)
         env.globals["amount_pattern"] = AMOUNT_PATTERN  # the server's rule, as HTML pattern
         # Staff's words for stored codes and reasons (words.py).
         env.filters["word"] = partial(word, words)
