@@ -57,6 +57,10 @@ class ProcessWebhookEvent:
 class RecordGone(NotFound):
     """A replay that cannot help: the event's record is no longer in YClients."""
 
+    def __init__(self, message: str, record_id: int) -> None:
+        super().__init__(message)
+        self.record_id = record_id
+
 
 @dataclass(frozen=True, slots=True)
 class ReplayWebhookEvent:
@@ -86,7 +90,8 @@ class ReplayWebhookEvent:
         if await self._record_gone(event):
             raise RecordGone(
                 f"webhook event {event_id}: record {event.resource_id} of company "
-                f"{event.company_id} is no longer in YClients; replaying cannot help"
+                f"{event.company_id} is no longer in YClients; replaying cannot help",
+                event.resource_id,
             )
         async with self.uow_factory() as uow:
             event = await uow.inbox.get(event_id)

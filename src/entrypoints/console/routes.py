@@ -10,11 +10,11 @@ from src.entrypoints.console.overview import overview, sync_now, sync_progress
 from src.entrypoints.console.salons import SALON_HANDLERS
 from src.entrypoints.console.settings_page import settings_page
 from src.entrypoints.console.today import TODAY_HANDLERS
-from src.entrypoints.console.unmatched import candidates, link, unmatched
+from src.entrypoints.console.unmatched import UNMATCHED_HANDLERS
 from src.entrypoints.console.webhooks import replay, webhooks
 
 HANDLERS = [
-    logout, overview, sync_now, sync_progress, unmatched, candidates, link, webhooks, replay,
+    logout, overview, sync_now, sync_progress, webhooks, replay,
     members, member, adjust, redeem, capture, checkout, settings_page,
-    *SALON_HANDLERS, *TODAY_HANDLERS,
+    *UNMATCHED_HANDLERS, *SALON_HANDLERS, *TODAY_HANDLERS,
 ]  # fmt: skip

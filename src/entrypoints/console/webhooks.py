@@ -10,6 +10,7 @@ from litestar.params import QueryParameter
 from litestar.response import Template
 
 from src.application.errors import AppError
+from src.application.inbox.admin import RecordGone
 from src.domain.inbox import EventState
 from src.entrypoints.console.render import HTML, PAGE, Id, Offset, done, page
 from src.entrypoints.http.dependencies import UseCases
@@ -51,6 +52,8 @@ async def replay(
     to = f"/admin/webhooks?state={chosen.value}" if chosen else "/admin/webhooks"
     try:
         await container.replay_webhook(event_id)
+    except RecordGone as gone:  # replaying cannot help: said so, not as a generic failure
+        return done(request, words("record_gone", record=gone.record_id), to, ok=False)
     except AppError as exc:
         return done(request, f"{words('could_not')}: {exc}", to, ok=False)
     return done(request, words("replayed", event=event_id), to)

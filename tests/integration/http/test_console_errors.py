@@ -92,7 +92,7 @@ async def test_an_unexpected_error_is_a_console_page(api: Api) -> None:
     async def broken(*args: object, **kwargs: object) -> None:
         raise RuntimeError("boom: SELECT secret FROM users")
 
-    api.container.list_unmatched = broken  # type: ignore[assignment,method-assign]
+    api.container.unmatched_todo = broken  # type: ignore[assignment,method-assign]
     shown = assert_console_page(
         await api.client.get("/admin/unmatched"), 500, "Что-то пошло не так"
     )

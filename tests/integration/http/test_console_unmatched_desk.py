@@ -17,9 +17,7 @@ from tests.integration.http.test_console import _signed_in, csrf_token, request
 
 async def htmx(api: Api, path: str, form: dict[str, str]) -> str:
     headers = {"HX-Request": "true", "x-csrftoken": await csrf_token(api.client)}
-    response = await api.client.post(
-        path, data={"once": uuid.uuid4().hex, **form}, headers=headers
-    )
+    response = await api.client.post(path, data={"once": uuid.uuid4().hex, **form}, headers=headers)
     assert response.status_code == 200, response.text
     return response.text
 
