@@ -47,9 +47,12 @@ def test_link_an_unmatched_booking_and_the_balance_changes(page: Page, console: 
     # Click one: the search (typing is not a click); click two: Link.
     card.get_by_role("searchbox").fill(f"maria{n}@")
     card.get_by_role("button", name="Привязать").click()
+    # The list stays: the card becomes a "linked — undo" row with the member's card a click away.
+    row = page.locator("section.booking.linked", has_text=f"Мария {n}")
+    expect(row.get_by_role("status")).to_contain_text("привязана", timeout=TIMEOUT)
+    row.get_by_role("link", name="карточка клиента").click()
     expect(page).to_have_url(re.compile(rf"/admin/members/{member_id}$"), timeout=TIMEOUT)
     expect(page.locator("#balance")).to_have_text("75,00")
-    expect(page.get_by_role("status")).to_contain_text("привязана")
     shot(page, "member")
 
 
