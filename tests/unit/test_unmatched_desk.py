@@ -181,3 +181,12 @@ async def test_replay_says_when_the_record_is_gone(world: World) -> None:
     await replay(event_id)
     assert world.store.events[event_id].state is EventState.PENDING
     assert queue.events == [event_id]
+
+
+def test_every_hint_and_undo_refusal_has_staff_words() -> None:
+    from src.entrypoints.console.i18n import LABELS
+    from src.entrypoints.console.unmatched import UNDO_REFUSALS
+
+    keys = {f"hint_{h.value}" for h in Hint} | set(UNDO_REFUSALS.values()) | {"record_gone"}
+    assert not keys - LABELS.keys(), sorted(keys - LABELS.keys())
+    assert all(all(pair) for key, pair in LABELS.items() if key in keys)  # Russian and English
