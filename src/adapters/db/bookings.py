@@ -26,7 +26,7 @@ from src.adapters.db.booking_writes import (
     pg_params,
     sqlite_params,
 )
-from src.adapters.db.dismissed import BOOKING_DISMISSED
+from src.adapters.db.dismissed import BOOKING_DISMISSED, BOOKING_NOT_DISMISSED
 from src.adapters.db.executor import Executor, chunks
 from src.adapters.db.models import RedemptionRow, table, utcnow
 from src.application.ports.bookings import BookingQuery
@@ -236,7 +236,7 @@ class SqlBookings:
         if q.unmatched_only:
             where.append(_c.user_id.is_(None))
         if q.dismissed is not None:
-            where.append(BOOKING_DISMISSED if q.dismissed else ~BOOKING_DISMISSED)
+            where.append(BOOKING_DISMISSED if q.dismissed else BOOKING_NOT_DISMISSED)
         # Upcoming lists run nearest first; everything else newest first.
         if q.starts_from is not None:
             order = (_c.appointment_at.asc(), _c.id.asc())
