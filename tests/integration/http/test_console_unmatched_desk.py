@@ -117,6 +117,10 @@ async def test_a_replay_that_cannot_help_says_so_and_keeps_the_filter(api: Api) 
     assert refused.headers["location"] == "/admin/webhooks?state=DEAD"
     page = (await api.client.get(refused.headers["location"])).text
     assert "Повтор не поможет: записи 4242 больше нет в YClients" in page
+    # The list's button (HTMX) goes back to the same filtered list.
+    headers = {"HX-Request": "true", "x-csrftoken": await csrf_token(api.client)}
+    again = await api.client.post(replay, data={}, headers=headers)
+    assert again.headers["HX-Redirect"] == "/admin/webhooks?state=DEAD"
     async with api.engine.begin() as conn:
         state = (
             await conn.execute(text("SELECT state FROM webhook_events WHERE id=:id"),
