@@ -12,7 +12,7 @@ from litestar.response import Template
 from src.application.errors import AppError
 from src.domain.inbox import EventState
 from src.entrypoints.console.render import HTML, PAGE, Id, Offset, done, page
-from src.entrypoints.http.dependencies import UseCases
+from src.entrypoints.web.dependencies import UseCases
 
 
 def pretty_body(body: bytes) -> str:
