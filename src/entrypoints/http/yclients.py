@@ -24,11 +24,10 @@ from src.application.use_cases.salons import Admission
 from src.domain.sync_run import SyncRun
 from src.entrypoints.http.admin import IdempotencyKey
 from src.entrypoints.http.auth import admin_only
-from src.entrypoints.http.dependencies import Caller, YClientsDep, container_of, provide
 from src.entrypoints.http.errors import error_responses
 from src.entrypoints.http.openapi import WebhookOperation
-from src.entrypoints.http.params import Limit, Offset, PathId
-from src.entrypoints.http.schemas.common import MAX_ID, PageOut, page_of
+from src.entrypoints.http.params import Limit, Offset
+from src.entrypoints.http.schemas.common import PageOut, page_of
 from src.entrypoints.http.schemas.yclients import (
     RunStarted,
     SyncFinished,
@@ -39,6 +38,8 @@ from src.entrypoints.http.schemas.yclients import (
     webhook_ack,
 )
 from src.entrypoints.metrics import count_webhook
+from src.entrypoints.web.dependencies import Caller, YClientsDep, container_of, provide
+from src.entrypoints.web.params import MAX_ID, PathId
 from src.entrypoints.wiring.groups import YClients
 
 log = logging.getLogger(__name__)
