@@ -34,7 +34,7 @@ from litestar.stores.base import Store
 from litestar.stores.memory import MemoryStore
 from litestar.stores.redis import RedisStore
 from litestar.template.config import TemplateConfig
-from litestar.types import ControllerRouterHandler, ExceptionHandlersMap
+from litestar.types import ControllerRouterHandler, ExceptionHandler, ExceptionHandlersMap
 
 from src.application.errors import AppError
 from src.domain.money import AMOUNT_PATTERN
@@ -46,10 +46,9 @@ from src.entrypoints.console.nav import NAV
 from src.entrypoints.console.routes import HANDLERS
 from src.entrypoints.console.sessions import ConsoleSessionConfig
 from src.entrypoints.console.words import describe_entry, describe_misses, percent, rub, word
-from src.entrypoints.http.dependencies import provide
-from src.entrypoints.http.errors import handle_http_exception
-from src.entrypoints.http.throttle import DURATION_SECONDS, LoginThrottle
 from src.entrypoints.settings import Settings, SettingsError
+from src.entrypoints.web.dependencies import provide
+from src.entrypoints.web.throttle import DURATION_SECONDS, LoginThrottle
 
 HERE = Path(__file__).parent
 SESSION_STORE = "admin_sessions"
@@ -68,10 +67,14 @@ class Console:
     csrf_config: CSRFConfig
     stores: dict[str, Store]
     words: Words
-    # For the app: an address under /admin that no route serves gets a console page too.
-    exception_handlers: ExceptionHandlersMap = field(default_factory=dict)
     plugins: list[Any] = field(default_factory=lambda: [HTMXPlugin()])
     closers: list[Callable[[], Awaitable[object]]] = field(default_factory=list)
+
+    def unrouted_handlers(self, elsewhere: ExceptionHandler) -> ExceptionHandlersMap:
+        """For the app: an address under /admin that no route serves (404, 405) gets a
+        console page too; any other address what `elsewhere` answers."""
+        handle = for_console_paths(elsewhere)
+        return {NotFoundException: handle, MethodNotAllowedException: handle}
 
     async def aclose(self) -> None:
         for close in self.closers:
@@ -197,9 +200,5 @@ def build_console(settings: Settings, login_limit: tuple[str, int] = ("minute", 
         ),
         stores={SESSION_STORE: store},
         words=words,
-        exception_handlers={
-            NotFoundException: for_console_paths(handle_http_exception),
-            MethodNotAllowedException: for_console_paths(handle_http_exception),
-        },
         closers=closers,
     )

@@ -17,7 +17,7 @@ from src.application.ports.paging import Page
 from src.domain.redemption import RedemptionState
 from src.entrypoints.console.auth import signed_in_admin
 from src.entrypoints.console.render import HTML, PAGE, Id, Offset, done, page, safe_next
-from src.entrypoints.http.dependencies import UseCases
+from src.entrypoints.web.dependencies import UseCases
 
 
 @dataclass

@@ -23,7 +23,7 @@ from src.domain.status import BookingStatus
 from src.entrypoints.console.i18n import Words
 from src.entrypoints.console.nav import NAV
 from src.entrypoints.console.words import word
-from src.entrypoints.http.errors import app_error_status
+from src.entrypoints.web.errors import app_error_status
 
 log = logging.getLogger(__name__)
 

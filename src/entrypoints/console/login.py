@@ -17,8 +17,8 @@ from src.entrypoints.console.auth import PUBLIC, session_for
 from src.entrypoints.console.nav import NAV
 from src.entrypoints.console.render import HTML, page, safe_next
 from src.entrypoints.console.sessions import start_session
-from src.entrypoints.http.dependencies import UseCases
-from src.entrypoints.http.throttle import LoginThrottle
+from src.entrypoints.web.dependencies import UseCases
+from src.entrypoints.web.throttle import LoginThrottle
 
 
 @dataclass

@@ -16,8 +16,8 @@ from src.domain.money import AmountError, parse_amount
 from src.domain.redemption import RedemptionState, is_open_visit, redemption_cap
 from src.entrypoints.console.auth import signed_in_admin
 from src.entrypoints.console.render import HTML, PAGE, Id, Offset, Query, done, once, page, refused
-from src.entrypoints.http.dependencies import UseCases
-from src.entrypoints.http.schemas.common import MAX_ID
+from src.entrypoints.web.dependencies import UseCases
+from src.entrypoints.web.params import MAX_ID
 
 
 @get("/members")

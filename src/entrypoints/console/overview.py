@@ -13,8 +13,8 @@ from litestar.response import Template
 from src.domain.inbox import EventState
 from src.domain.sync_run import RunStatus
 from src.entrypoints.console.render import fragment, once, page
-from src.entrypoints.http.dependencies import UseCases
-from src.entrypoints.http.schemas.common import MAX_ID
+from src.entrypoints.web.dependencies import UseCases
+from src.entrypoints.web.params import MAX_ID
 
 
 async def _overview(container: UseCases) -> dict[str, Any]:

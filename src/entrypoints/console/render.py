@@ -17,8 +17,8 @@ from src.application.use_cases.once import fingerprint
 from src.entrypoints.console.auth import signed_in_admin
 from src.entrypoints.console.errors import field_error
 from src.entrypoints.console.nav import NAV
-from src.entrypoints.http.dependencies import UseCases
-from src.entrypoints.http.schemas.common import MAX_ID
+from src.entrypoints.web.dependencies import UseCases
+from src.entrypoints.web.params import MAX_ID
 
 PAGE = 20
 MAX_OFFSET = 2**31 - 1

@@ -10,7 +10,7 @@ from litestar.response import Template
 
 from src.entrypoints.console.render import page
 from src.entrypoints.console.staff_rules import staff_rules
-from src.entrypoints.http.dependencies import UseCases
+from src.entrypoints.web.dependencies import UseCases
 
 
 def mask(secret: str) -> str:

@@ -16,7 +16,7 @@ from src.application.errors import AppError
 from src.entrypoints.console.auth import signed_in_admin
 from src.entrypoints.console.errors import field_error
 from src.entrypoints.console.render import HTML, Id, done, once, page, refused, safe_next
-from src.entrypoints.http.dependencies import UseCases
+from src.entrypoints.web.dependencies import UseCases
 
 REFRESH_SECONDS = 30  # the desk's lists poll this often (htmx), like the sync widget
 

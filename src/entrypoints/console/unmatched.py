@@ -21,8 +21,8 @@ from src.domain.booking import BookingStatus
 from src.domain.loyalty import REVERSING_STATUSES
 from src.entrypoints.console.auth import signed_in_admin
 from src.entrypoints.console.render import HTML, PAGE, Id, Offset, Query, done, fragment, once, page
-from src.entrypoints.http.dependencies import UseCases
-from src.entrypoints.http.schemas.common import MAX_ID
+from src.entrypoints.web.dependencies import UseCases
+from src.entrypoints.web.params import MAX_ID
 
 LIST = "/admin/unmatched"
 SHOWS = {"all": f"{LIST}?show=all", "hidden": f"{LIST}?show=hidden"}

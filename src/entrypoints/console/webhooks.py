@@ -13,7 +13,7 @@ from src.application.errors import AppError
 from src.application.inbox.admin import RecordGone
 from src.domain.inbox import EventState
 from src.entrypoints.console.render import HTML, PAGE, Id, Offset, done, page
-from src.entrypoints.http.dependencies import UseCases
+from src.entrypoints.web.dependencies import UseCases
 
 
 def pretty_body(body: bytes) -> str:
