@@ -189,7 +189,7 @@ async def dismiss(
     booking_id: Id,
     data: Annotated[ClientForm, Body(media_type=RequestEncodingType.URL_ENCODED)],
 ) -> Any:
-    """ "Not a member": the booking's client and all their unmatched bookings leave the
+    """Mark the booking's client "not a member": all their unmatched bookings leave the
     list (remembered; the "hidden" filter puts them back). The list is shown again."""
     words = request.app.state.console_words
 
