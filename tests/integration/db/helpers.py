@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+from sqlalchemy import event
+
+from src.adapters.db.uow import SqlUnitOfWorkFactory
 from src.application.ports.uow import UnitOfWorkFactory
 from src.application.ports.users import NewUser
 from src.domain.booking import Booking, BookingKey, BookingStatus
@@ -98,3 +103,19 @@ async def stored(factory: UnitOfWorkFactory, booking_id: int) -> Booking:
         b = await uow.bookings.get(booking_id)
     assert b is not None
     return b
+
+
+@contextmanager
+def counted(factory: SqlUnitOfWorkFactory) -> Iterator[list[str]]:
+    """The SQL statements the factory's engine sends while the block runs."""
+    statements: list[str] = []
+
+    def record(_conn, _cursor, statement, _params, _context, _many) -> None:  # type: ignore[no-untyped-def]
+        statements.append(statement)
+
+    engine = factory.engine.sync_engine
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        yield statements
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
