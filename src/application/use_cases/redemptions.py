@@ -350,6 +350,20 @@ class PointsHeld:
             return await uow.redemptions.held_points(booking_ids)
 
 
+HOLDS_LOOKED_AT = 100  # a member's newest redemptions searched for HELD ones
+
+
+async def held_redemptions(uow: UnitOfWork, user_id: int) -> dict[int, int]:
+    """booking id → its HELD redemption's id (what staff capture or cancel), among the
+    member's newest `HOLDS_LOOKED_AT` redemptions, in the caller's transaction."""
+    page = await uow.redemptions.query(user_id, HOLDS_LOOKED_AT, 0)
+    return {
+        r.booking_id: r.id
+        for r in page.items
+        if r.state is RedemptionState.HELD and r.booking_id is not None and r.id is not None
+    }
+
+
 async def _spend(
     uow: UnitOfWork, account: LoyaltyAccount, new: Redemption, kind: EntryKind
 ) -> Redemption:
