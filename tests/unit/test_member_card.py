@@ -9,7 +9,6 @@ from decimal import Decimal
 import pytest
 
 from src.application.errors import NotFound
-from src.application.ports.uow import UnitOfWork
 from src.application.use_cases.bookings import ListBookings
 from src.application.use_cases.ledger_view import LedgerContextOf
 from src.application.use_cases.loyalty import (
@@ -28,24 +27,13 @@ from src.application.use_cases.users import GetProfile
 from src.domain.booking import BookingStatus
 from src.domain.redemption import HoldRules, RedemptionState, is_open_visit, redemption_cap
 from src.domain.user import Role
-from tests.fakes.uow import FakeUnitOfWorkFactory
+from tests.fakes.uow import CountingUnitOfWorkFactory
 from tests.unit.conftest import World
 
 D = Decimal
 CODE = "ABC23456"
 NOW = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
 RULES = HoldRules(max_percent=D(30))
-
-
-class Counting:
-    """A unit-of-work factory that counts the units of work opened through it."""
-
-    def __init__(self, inner: FakeUnitOfWorkFactory) -> None:
-        self.inner, self.opened = inner, 0
-
-    def __call__(self) -> UnitOfWork:
-        self.opened += 1
-        return self.inner()
 
 
 async def _member(world: World) -> tuple[int, list[int]]:
@@ -131,7 +119,7 @@ async def test_member_card_shows_the_members_whole_page(world: World) -> None:
 
 async def test_member_card_opens_one_unit_of_work(world: World) -> None:
     uid, _ = await _member(world)
-    counting = Counting(world.uow_factory)
+    counting = CountingUnitOfWorkFactory(world.uow_factory)
     await MemberCard(counting, world.clock, RULES)(uid, 0, 1)
     assert counting.opened == 1
 

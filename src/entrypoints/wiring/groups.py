@@ -17,10 +17,12 @@ from src.application.switches import Switches
 from src.application.use_cases import (
     access,
     bookings,
+    checkout,
     client_codes,
     expire_points,
     ingest,
     ledger_view,
+    member_card,
     members,
     once,
     password_reset,
@@ -157,6 +159,8 @@ class Console:
     list_bookings: bookings.ListBookings
     points_held: redemptions.PointsHeld
     list_redemptions: redemptions.ListRedemptions
+    member_card: member_card.MemberCard
+    checkout_page: checkout.CheckoutPage
     request_sync: sync_schedule.RequestSync
     sync_runs: sync_uc.SyncRunQueries
 

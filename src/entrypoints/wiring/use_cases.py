@@ -31,6 +31,7 @@ from src.application.ports.yclients import WebhookDecoder, YClientsGateway
 from src.application.switches import Switches
 from src.application.use_cases.access import CheckReadiness, CurrentUser
 from src.application.use_cases.bookings import LinkBookingManually, ListBookings, ListUnmatched
+from src.application.use_cases.checkout import CheckoutPage
 from src.application.use_cases.client_codes import GenerateUniqueCodes, IssueBookingForm
 from src.application.use_cases.expire_points import ExpirePoints, ExpiringSoon, RecordTtl
 from src.application.use_cases.ingest import IngestRecords
@@ -41,6 +42,7 @@ from src.application.use_cases.loyalty import (
     GetLoyaltyAccount,
     ListTransactions,
 )
+from src.application.use_cases.member_card import MemberCard
 from src.application.use_cases.members import ChangeRole, EnsureAdmin, SearchMembers
 from src.application.use_cases.once import RunOnce
 from src.application.use_cases.password_reset import ConfirmPasswordReset, RequestPasswordReset
@@ -289,6 +291,8 @@ def build_groups(p: Ports, expiry_reminders: ExpiryReminders | None = None) -> g
             list_bookings=bookings.list_bookings,
             points_held=bookings.points_held,
             list_redemptions=redemptions.list_redemptions,
+            member_card=MemberCard(uow, clock, rules),
+            checkout_page=CheckoutPage(uow, clock),
             request_sync=request_sync,
             sync_runs=sync_runs,
         ),
