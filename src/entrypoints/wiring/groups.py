@@ -40,6 +40,9 @@ from src.application.use_cases import (
     loyalty as loyalty_uc,
 )
 from src.application.use_cases import (
+    overview as overview_uc,
+)
+from src.application.use_cases import (
     salons as salons_uc,
 )
 from src.application.use_cases import (
@@ -147,7 +150,8 @@ class SalonAdmin:
 
 @dataclass(frozen=True, slots=True)
 class Console:
-    """What console pages read beyond `Admin` and `SalonAdmin`: a member's page, sync runs."""
+    """What console pages read beyond `Admin` and `SalonAdmin`: a page's query use case
+    (member, checkout, overview), sync runs."""
 
     settings: Settings
     clock: Clock
@@ -161,6 +165,7 @@ class Console:
     list_redemptions: redemptions.ListRedemptions
     member_card: member_card.MemberCard
     checkout_page: checkout.CheckoutPage
+    overview: overview_uc.Overview
     request_sync: sync_schedule.RequestSync
     sync_runs: sync_uc.SyncRunQueries
 

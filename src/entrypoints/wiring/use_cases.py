@@ -45,6 +45,7 @@ from src.application.use_cases.loyalty import (
 from src.application.use_cases.member_card import MemberCard
 from src.application.use_cases.members import ChangeRole, EnsureAdmin, SearchMembers
 from src.application.use_cases.once import RunOnce
+from src.application.use_cases.overview import Overview
 from src.application.use_cases.password_reset import ConfirmPasswordReset, RequestPasswordReset
 from src.application.use_cases.quarantine import QuarantineQueries
 from src.application.use_cases.reconcile_points import ReconcilePoints
@@ -293,6 +294,7 @@ def build_groups(p: Ports, expiry_reminders: ExpiryReminders | None = None) -> g
             list_redemptions=redemptions.list_redemptions,
             member_card=MemberCard(uow, clock, rules),
             checkout_page=CheckoutPage(uow, clock),
+            overview=Overview(uow),
             request_sync=request_sync,
             sync_runs=sync_runs,
         ),
