@@ -39,3 +39,14 @@ async def test_overview_reads_runs_and_inbox_in_one_unit_of_work(world: World) -
     assert view.inbox == {s: (await inbox.page(s, 1, 0)).total for s in EventState}
     assert view.inbox[EventState.DEAD] == 2 and view.inbox[EventState.PENDING] == 1
     assert view.last_webhook == T0 + timedelta(minutes=2)
+
+
+async def test_sync_runs_by_ids_read_in_one_unit_of_work(world: World) -> None:
+    async with world.uow_factory() as uow:
+        runs = [await uow.sync_runs.add(SyncRun(cid, "manual", T0)) for cid in SALONS]
+        await uow.commit()
+    counting = CountingUnitOfWorkFactory(world.uow_factory)
+    ids = [runs[1].id, 404, runs[0].id]
+    got = await SyncRunQueries(counting).runs(ids)  # type: ignore[arg-type]
+    assert [r.id for r in got] == [runs[1].id, runs[0].id]  # in the order asked, none missing
+    assert counting.opened == 1
