@@ -23,7 +23,7 @@ from src.domain.login_backoff import (
     max_guesses_per_day,
 )
 from src.domain.verification import WRONG_CODES_PER_DAY, Purpose
-from src.entrypoints.http.throttle import LoginThrottle
+from src.entrypoints.web.throttle import LoginThrottle
 from tests.fakes.auth import FakeHasher
 from tests.unit.conftest import World
 from tests.unit.verification_flows import Flows

@@ -14,7 +14,7 @@ from src.adapters.attempts import MemoryAttemptCounters
 from src.adapters.passwords import Argon2Hasher
 from src.application.errors import InvalidCredentials
 from src.application.use_cases.users import Authenticate, RegisterUser
-from src.entrypoints.http.throttle import LoginThrottle, client_key
+from src.entrypoints.web.throttle import LoginThrottle, client_key
 from tests.fakes.auth import FakeHasher
 from tests.unit.conftest import World
 

@@ -9,8 +9,8 @@ import inspect
 import pytest
 
 from src.application.use_cases.access import CheckReadiness, CurrentUser
+from src.entrypoints.asgi import create_app
 from src.entrypoints.bootstrap import build_container
-from src.entrypoints.http.app import create_app
 from src.entrypoints.settings import Settings
 from src.entrypoints.wiring import groups
 from tests.unit.conftest import World

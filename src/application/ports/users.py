@@ -9,21 +9,8 @@ from decimal import Decimal
 from typing import Protocol
 
 from src.application.ports.paging import Page
-from src.domain.user import Role, User
+from src.domain.user import NewUser, Role, User
 from src.domain.verification import Purpose
-
-
-@dataclass(frozen=True, slots=True)
-class NewUser:
-    email: str
-    password_hash: str
-    role: Role = Role.USER
-    phone: str | None = None
-    phone_key: str | None = None
-    name: str | None = None
-    unique_code: str | None = None
-    email_verified_at: datetime | None = None
-    phone_verified_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -79,17 +79,12 @@ class HoldPoints:
             redemption = await _spend(
                 uow,
                 account,
-                Redemption(
-                    user_id=user_id,
-                    points=points,
-                    state=RedemptionState.HELD,
-                    reason=f"held for record {booking.record_id} (company {booking.company_id})",
-                    created_at=now,
-                    booking_id=booking_id,
-                    updated_at=now,
-                    visit_price=booking.price,  # the cap's base; a discount later changes nothing
-                ),
                 EntryKind.HOLD,
+                points,
+                f"held for record {booking.record_id} (company {booking.company_id})",
+                now,
+                booking_id,
+                visit_price=booking.price,  # the cap's base; a discount later changes nothing
             )
             report(uow, "points_held", redemption)
             await uow.commit()
@@ -227,18 +222,13 @@ class RedeemPoints:
             redemption = await _spend(
                 uow,
                 account,
-                Redemption(
-                    user_id=user_id,
-                    points=points,
-                    state=RedemptionState.REDEEMED,
-                    reason=reason.strip(),
-                    created_at=now,
-                    booking_id=booking_id,
-                    actor_id=admin_id,
-                    updated_at=now,
-                    visit_price=visit_price,
-                ),
                 EntryKind.REDEMPTION,
+                points,
+                reason.strip(),
+                now,
+                booking_id,
+                visit_price=visit_price,
+                actor_id=admin_id,
             )
             report(uow, "points_redeemed", redemption)
             await uow.commit()
@@ -364,12 +354,36 @@ async def held_redemptions(uow: UnitOfWork, user_id: int) -> dict[int, int]:
     }
 
 
+_STATE_OF = {EntryKind.HOLD: RedemptionState.HELD, EntryKind.REDEMPTION: RedemptionState.REDEEMED}
+
+
 async def _spend(
-    uow: UnitOfWork, account: LoyaltyAccount, new: Redemption, kind: EntryKind
+    uow: UnitOfWork,
+    account: LoyaltyAccount,
+    kind: EntryKind,
+    points: Decimal,
+    reason: str,
+    now: datetime,
+    booking_id: int | None,
+    *,
+    visit_price: Decimal | None,
+    actor_id: int | None = None,
 ) -> Redemption:
-    """Store a new redemption and take its points off the (locked) account: its ledger
-    entry (HOLD or REDEMPTION) and the balance, in the caller's transaction."""
+    """Store a new redemption (HELD for a HOLD entry, REDEEMED for a REDEMPTION) and take its
+    points off the (locked) account: the ledger entry and the balance, in the caller's
+    transaction."""
+    new = Redemption(
+        user_id=account.user_id,
+        points=points,
+        state=_STATE_OF[kind],
+        reason=reason,
+        created_at=now,
+        booking_id=booking_id,
+        actor_id=actor_id,
+        updated_at=now,
+        visit_price=visit_price,
+    )
     redemption = await uow.redemptions.add(new)
-    entry = redemption_entry(account, redemption, kind, new.created_at)
+    entry = redemption_entry(account, redemption, kind, now)
     await post_entries(uow, [entry], [account])
     return redemption

@@ -27,7 +27,7 @@ async def cmd_run(settings: Settings, _: argparse.Namespace) -> int:
     """API + in-process tasks and schedule + (without tokens) the YClients simulator."""
     import uvicorn
 
-    from src.entrypoints.http.app import create_app
+    from src.entrypoints.asgi import create_app
     from src.entrypoints.runtime import Runtime
 
     await prepare_database(settings)
@@ -100,7 +100,7 @@ def cmd_serve(settings: Settings, _: argparse.Namespace) -> int:
     if not settings.REDIS_URL:
         workers = 1
     uvicorn.run(
-        "src.entrypoints.http.app:create_app",
+        "src.entrypoints.asgi:create_app",
         factory=True,
         host=settings.HOST,
         port=settings.PORT,

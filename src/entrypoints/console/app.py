@@ -34,22 +34,21 @@ from litestar.stores.base import Store
 from litestar.stores.memory import MemoryStore
 from litestar.stores.redis import RedisStore
 from litestar.template.config import TemplateConfig
-from litestar.types import ControllerRouterHandler, ExceptionHandlersMap
+from litestar.types import ControllerRouterHandler, ExceptionHandler, ExceptionHandlersMap
 
 from src.application.errors import AppError
 from src.domain.money import AMOUNT_PATTERN
 from src.entrypoints.console.auth import SESSION_LIFETIME, SignInRequired, console_admin
 from src.entrypoints.console.errors import error_page, for_console_paths
 from src.entrypoints.console.i18n import Words
-from src.entrypoints.console.pages import HANDLERS, NAV, login_handlers
-from src.entrypoints.console.salons import SALON_HANDLERS
+from src.entrypoints.console.login import login_handlers
+from src.entrypoints.console.nav import NAV
+from src.entrypoints.console.routes import HANDLERS
 from src.entrypoints.console.sessions import ConsoleSessionConfig
-from src.entrypoints.console.today import TODAY_HANDLERS
 from src.entrypoints.console.words import describe_entry, describe_misses, percent, rub, word
-from src.entrypoints.http.dependencies import provide
-from src.entrypoints.http.errors import handle_http_exception
-from src.entrypoints.http.throttle import DURATION_SECONDS, LoginThrottle
 from src.entrypoints.settings import Settings, SettingsError
+from src.entrypoints.web.dependencies import provide
+from src.entrypoints.web.throttle import DURATION_SECONDS, LoginThrottle
 
 HERE = Path(__file__).parent
 SESSION_STORE = "admin_sessions"
@@ -68,10 +67,14 @@ class Console:
     csrf_config: CSRFConfig
     stores: dict[str, Store]
     words: Words
-    # For the app: an address under /admin that no route serves gets a console page too.
-    exception_handlers: ExceptionHandlersMap = field(default_factory=dict)
     plugins: list[Any] = field(default_factory=lambda: [HTMXPlugin()])
     closers: list[Callable[[], Awaitable[object]]] = field(default_factory=list)
+
+    def unrouted_handlers(self, elsewhere: ExceptionHandler) -> ExceptionHandlersMap:
+        """For the app: an address under /admin that no route serves (404, 405) gets a
+        console page too; any other address what `elsewhere` answers."""
+        handle = for_console_paths(elsewhere)
+        return {NotFoundException: handle, MethodNotAllowedException: handle}
 
     async def aclose(self) -> None:
         for close in self.closers:
@@ -141,7 +144,7 @@ def build_console(settings: Settings, login_limit: tuple[str, int] = ("minute", 
     )
     console_router = Router(
         "/admin",
-        route_handlers=[*login_handlers(throttle), *HANDLERS, *SALON_HANDLERS, *TODAY_HANDLERS],
+        route_handlers=[*login_handlers(throttle), *HANDLERS],
         # Pages take these groups by name; `container` stays app-wide until they all do.
         dependencies=provide("accounts", "admin", "salon_admin", "console"),
         middleware=[sessions.middleware],
@@ -172,7 +175,7 @@ def build_console(settings: Settings, login_limit: tuple[str, int] = ("minute", 
         env.filters["clock"] = words.clock
         env.globals["seconds"] = words.seconds
         env.globals["lang"] = words.language
-        env.globals["once_key"] = new_once_key  # a form's one-time key (pages.once)
+        env.globals["once_key"] = new_once_key  # a form's one-time key (render.once)
         env.globals["amount_pattern"] = AMOUNT_PATTERN  # the server's rule, as HTML pattern
         # Staff's words for stored codes and reasons (words.py).
         env.filters["word"] = partial(word, words)
@@ -197,9 +200,5 @@ def build_console(settings: Settings, login_limit: tuple[str, int] = ("minute", 
         ),
         stores={SESSION_STORE: store},
         words=words,
-        exception_handlers={
-            NotFoundException: for_console_paths(handle_http_exception),
-            MethodNotAllowedException: for_console_paths(handle_http_exception),
-        },
         closers=closers,
     )

@@ -16,7 +16,7 @@ from litestar.handlers.base import BaseRouteHandler
 
 from src.domain.user import Role, User
 from src.entrypoints.bootstrap import Container
-from src.entrypoints.http.auth import password_stamp
+from src.entrypoints.web.credentials import password_stamp
 
 SESSION_USER = "admin_id"
 SESSION_STAMP = "pwd"  # the password stamp the admin signed in under (as API tokens carry)

@@ -21,8 +21,9 @@ from litestar.response import Template
 from src.application.errors import AppError, GatewayError
 from src.domain.status import BookingStatus
 from src.entrypoints.console.i18n import Words
+from src.entrypoints.console.nav import NAV
 from src.entrypoints.console.words import word
-from src.entrypoints.http.errors import app_error_status
+from src.entrypoints.web.errors import app_error_status
 
 log = logging.getLogger(__name__)
 
@@ -150,7 +151,7 @@ def error_page(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]
         "hint": hint[words.index],
         "problems": _problems(words, exc),
         "back": back_link(request),
-        "nav": _nav(),
+        "nav": NAV,
         "path": request.url.path,
         "admin": getattr(request.state, "admin", None),
         "flash": None,
@@ -159,12 +160,6 @@ def error_page(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]
         # HTMX swaps only 2xx answers: the message itself, where the request was aimed.
         return Template("_error.html", context=context, status_code=200)
     return Template("error.html", context=context, status_code=status)
-
-
-def _nav() -> list[tuple[str, str]]:
-    from src.entrypoints.console.pages import NAV
-
-    return NAV
 
 
 def for_console_paths(api_handler: Any) -> Any:

@@ -15,9 +15,9 @@ from litestar.response import Template
 
 from src.application.errors import AppError
 from src.domain.salon import Salon, SalonStatus, day_start
-from src.entrypoints.console.pages import HTML, Id, done, page
-from src.entrypoints.http.dependencies import SalonAdminDep
+from src.entrypoints.console.render import HTML, Id, done, page
 from src.entrypoints.salon_links import public_base_url, webhook_url
+from src.entrypoints.web.dependencies import SalonAdminDep
 from src.entrypoints.wiring.groups import SalonAdmin
 
 TO = "/admin/salons"

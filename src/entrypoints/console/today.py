@@ -15,8 +15,8 @@ from litestar.response import Template
 from src.application.errors import AppError
 from src.entrypoints.console.auth import signed_in_admin
 from src.entrypoints.console.errors import field_error
-from src.entrypoints.console.pages import HTML, Id, _safe_next, done, once, page, refused
-from src.entrypoints.http.dependencies import UseCases
+from src.entrypoints.console.render import HTML, Id, done, once, page, refused, safe_next
+from src.entrypoints.web.dependencies import UseCases
 
 REFRESH_SECONDS = 30  # the desk's lists poll this often (htmx), like the sync widget
 
@@ -54,7 +54,7 @@ async def cancel_hold(
 ) -> Any:
     """Staff give a held hold's points back, with a reason (CancelHold)."""
     words = request.app.state.console_words
-    to = _safe_next(data.back) if data.back else "/admin/checkout"
+    to = safe_next(data.back) if data.back else "/admin/checkout"
     typed = {"reason": data.reason}
 
     async def cancel_it() -> dict[str, Any]:

@@ -8,7 +8,7 @@ import sys
 from src.entrypoints.http.proxy import proxy_options
 from src.entrypoints.settings import Settings, SettingsError, load_settings
 
-APP_FACTORY = "src.entrypoints.http.app:create_app"
+APP_FACTORY = "src.entrypoints.asgi:create_app"
 
 
 def worker_count(settings: Settings) -> int:

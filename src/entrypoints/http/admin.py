@@ -19,9 +19,8 @@ from src.domain.money import AmountError, parse_amount
 from src.domain.redemption import RedemptionState
 from src.domain.user import Role
 from src.entrypoints.http.auth import admin_only
-from src.entrypoints.http.dependencies import AdminDep, Caller, provide
 from src.entrypoints.http.errors import error_responses
-from src.entrypoints.http.params import Limit, Offset, PathId, any_case_pattern, parse_choice
+from src.entrypoints.http.params import Limit, Offset, any_case_pattern, parse_choice
 from src.entrypoints.http.schemas.admin import (
     AdjustmentIn,
     AdjustmentOut,
@@ -44,6 +43,8 @@ from src.entrypoints.http.schemas.admin import (
 )
 from src.entrypoints.http.schemas.common import PageOut, page_of
 from src.entrypoints.http.schemas.users import UserOut, user_out
+from src.entrypoints.web.dependencies import AdminDep, Caller, provide
+from src.entrypoints.web.params import PathId
 from src.entrypoints.wiring.groups import Admin
 
 Out = TypeVar("Out")

@@ -8,7 +8,6 @@ it was issued under (`pwd`): changing the password makes every older token a 401
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 from datetime import timedelta
 from typing import Any
@@ -21,8 +20,9 @@ from litestar.types import Guard
 
 from src.domain.user import Role, User
 from src.entrypoints.bootstrap import Container
-from src.entrypoints.http.schemas.common import MAX_ID
 from src.entrypoints.settings import Settings
+from src.entrypoints.web.credentials import password_stamp
+from src.entrypoints.web.params import MAX_ID
 
 JWT_ALGORITHM = "HS256"
 
@@ -58,11 +58,6 @@ async def retrieve_user(
     if not hmac.compare_digest(stamp, password_stamp(user)):
         return None  # issued before the password was changed
     return user
-
-
-def password_stamp(user: User) -> str:
-    """A short digest of the password hash (new salt on every change): never the hash."""
-    return hashlib.sha256(user.password_hash.encode()).hexdigest()[:16]
 
 
 def make_jwt_auth(settings: Settings) -> JWTAuth[User, Token]:

@@ -9,7 +9,6 @@ from litestar.params import FromQuery, QueryParameter
 
 from src.domain.booking import BookingStatus
 from src.domain.money import ZERO
-from src.entrypoints.http.dependencies import BookingsDep, Caller, provide
 from src.entrypoints.http.errors import error_responses
 from src.entrypoints.http.params import Limit, Offset, any_case_pattern, parse_choice
 from src.entrypoints.http.schemas.booking import (
@@ -19,6 +18,7 @@ from src.entrypoints.http.schemas.booking import (
     booking_out,
 )
 from src.entrypoints.http.schemas.common import PageOut, page_of
+from src.entrypoints.web.dependencies import BookingsDep, Caller, provide
 
 StatusParam = Annotated[
     str | None,

@@ -23,38 +23,11 @@ from litestar.status_codes import (
 )
 from litestar.types import ExceptionHandlersMap
 
-from src.application.errors import (
-    AppError,
-    ConcurrentUpdate,
-    Conflict,
-    Forbidden,
-    GatewayError,
-    InvalidCode,
-    InvalidCredentials,
-    MalformedPayload,
-    NotFound,
-    NotificationFailed,
-    RateLimited,
-    ValidationFailed,
-)
+from src.application.errors import AppError, GatewayError, NotificationFailed, RateLimited
 from src.entrypoints.http.schemas.errors import ErrorBody, ErrorDetail, ErrorInfo
+from src.entrypoints.web.errors import app_error_status
 
 log = logging.getLogger(__name__)
-
-# Most specific first: the first class the error is an instance of decides the status.
-APP_ERROR_STATUS: tuple[tuple[type[AppError], int], ...] = (
-    (NotFound, 404),
-    (Conflict, 409),  # DuplicateEmail, YClientsDisabled
-    (InvalidCredentials, 401),
-    (InvalidCode, 400),
-    (RateLimited, 429),
-    (ValidationFailed, 422),
-    (MalformedPayload, 400),
-    (Forbidden, 403),
-    (ConcurrentUpdate, 409),
-    (GatewayError, 502),
-    (NotificationFailed, 502),
-)
 
 _HTTP_CODES = {
     400: "bad_request",
@@ -96,10 +69,6 @@ def error_response(
 ) -> Response[ErrorBody]:
     body = ErrorBody(ErrorInfo(code=code, message=message, status=status, details=details))
     return Response(body, status_code=status, headers=dict(headers or {}))
-
-
-def app_error_status(exc: AppError) -> int:
-    return next((status for cls, status in APP_ERROR_STATUS if isinstance(exc, cls)), 400)
 
 
 def handle_app_error(_: Request[Any, Any, Any], exc: AppError) -> Response[ErrorBody]:

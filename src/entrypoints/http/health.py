@@ -10,10 +10,10 @@ from litestar import Router, get
 from litestar.datastructures import State
 from litestar.exceptions import ServiceUnavailableException
 
-from src.entrypoints.http.dependencies import AccessDep, provide
 from src.entrypoints.http.errors import error_responses
 from src.entrypoints.http.openapi import PublicOperation
 from src.entrypoints.http.schemas.health import HealthOut, ReadyOut
+from src.entrypoints.web.dependencies import AccessDep, provide
 
 ReadyCheck = Callable[[], Awaitable[object]]
 CHECK_TIMEOUT_SECONDS = 3.0

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from litestar import Router, get
 
-from src.entrypoints.http.dependencies import Caller, WalletDep, provide
 from src.entrypoints.http.errors import error_responses
 from src.entrypoints.http.params import Limit, Offset
 from src.entrypoints.http.schemas.common import PageOut, page_of
@@ -14,6 +13,7 @@ from src.entrypoints.http.schemas.loyalty import (
     loyalty_out,
     transaction_out,
 )
+from src.entrypoints.web.dependencies import Caller, WalletDep, provide
 
 
 @get("/", responses=error_responses(401), summary="The caller's balance and level")

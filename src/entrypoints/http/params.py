@@ -1,4 +1,5 @@
-"""Query parameters shared by several routes: pagination and case-insensitive choices."""
+"""Query parameters shared by several routes: pagination and case-insensitive choices
+(`PathId` and the bounds come from src/entrypoints/web/params.py, shared with the console)."""
 
 from __future__ import annotations
 
@@ -7,17 +8,14 @@ import re
 from typing import Annotated, TypeVar
 
 from litestar.exceptions import ValidationException
-from litestar.params import PathParameter, QueryParameter
+from litestar.params import QueryParameter
 
-from src.entrypoints.http.schemas.common import MAX_ID
+from src.entrypoints.web.params import MAX_OFFSET
 
 MAX_LIMIT = 100
-# PostgreSQL's OFFSET and our ids are bigints; larger values are refused with a 400.
-MAX_OFFSET = 2**31 - 1
 
 Limit = Annotated[int, QueryParameter(ge=1, le=MAX_LIMIT, description="Page size (1-100)")]
 Offset = Annotated[int, QueryParameter(ge=0, le=MAX_OFFSET, description="Items to skip")]
-PathId = Annotated[int, PathParameter(ge=1, le=MAX_ID)]
 
 E = TypeVar("E", bound=enum.Enum)
 

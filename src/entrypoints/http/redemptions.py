@@ -8,11 +8,12 @@ from litestar import HttpMethod, Response, Router, delete, get, post, route
 from litestar.params import JSONBody
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_204_NO_CONTENT
 
-from src.entrypoints.http.dependencies import Caller, RedemptionsDep, provide
 from src.entrypoints.http.errors import error_responses
-from src.entrypoints.http.params import Limit, Offset, PathId
+from src.entrypoints.http.params import Limit, Offset
 from src.entrypoints.http.schemas.common import PageOut, page_of
 from src.entrypoints.http.schemas.redemptions import RedemptionIn, RedemptionOut, redemption_out
+from src.entrypoints.web.dependencies import Caller, RedemptionsDep, provide
+from src.entrypoints.web.params import PathId
 
 
 @post(

@@ -16,10 +16,10 @@ from msgspec import UNSET, Meta, Struct, UnsetType
 from src.application.use_cases.salons import SalonView
 from src.domain.salon import MAX_COMPANY_ID, MAX_NAME_LENGTH, Salon, SalonStatus, day_start
 from src.entrypoints.http.auth import admin_only
-from src.entrypoints.http.dependencies import SalonAdminDep, provide
 from src.entrypoints.http.errors import error_responses
-from src.entrypoints.http.schemas.common import MAX_ID
 from src.entrypoints.salon_links import public_base_url, webhook_url
+from src.entrypoints.web.dependencies import SalonAdminDep, provide
+from src.entrypoints.web.params import MAX_ID
 
 # JSON numbers above 2**53 lose precision in the OpenAPI document (and in clients): ids are
 # bounded there, as every other id of the API (`MAX_ID`).

@@ -14,7 +14,6 @@ from src.application.use_cases.verification import Verified
 from src.domain.user import User
 from src.domain.verification import Purpose
 from src.entrypoints.http.auth import issue_token
-from src.entrypoints.http.dependencies import AccountsDep, Caller, provide
 from src.entrypoints.http.errors import error_responses
 from src.entrypoints.http.openapi import PublicOperation
 from src.entrypoints.http.schemas.users import (
@@ -34,13 +33,14 @@ from src.entrypoints.http.schemas.users import (
     me_out,
     user_out,
 )
-from src.entrypoints.http.throttle import (
+from src.entrypoints.settings import Settings
+from src.entrypoints.web.dependencies import AccountsDep, Caller, provide
+from src.entrypoints.web.throttle import (
     DURATION_SECONDS,
     AddressThrottle,
     LoginThrottle,
     RegisterThrottle,
 )
-from src.entrypoints.settings import Settings
 from src.entrypoints.wiring.groups import Accounts
 
 RESET_ACCEPTED = AcceptedOut(

@@ -27,8 +27,8 @@ from src.adapters.tasks.in_process import InProcessRunner
 from src.domain.booking import Booking, BookingKey, BookingStatus
 from src.domain.record import ClientInfo, ServiceLine, YClientsRecord
 from src.domain.user import Role, User
+from src.entrypoints.asgi import create_app
 from src.entrypoints.bootstrap import Container, build_container
-from src.entrypoints.http.app import create_app
 from src.entrypoints.http.auth import issue_token
 from src.entrypoints.settings import Settings
 from tests.factories import COMPANY_ID

@@ -12,11 +12,11 @@ from litestar.exceptions import TooManyRequestsException
 from src.adapters.attempts import MemoryAttemptCounters, MemoryLoginStreaks
 from src.adapters.db.uow import SqlUnitOfWorkFactory
 from src.domain.user import Role
+from src.entrypoints.asgi import create_app
 from src.entrypoints.bootstrap import build_container
-from src.entrypoints.http.app import create_app
-from src.entrypoints.http.auth import password_stamp
-from src.entrypoints.http.throttle import LoginThrottle
 from src.entrypoints.settings import Settings, SettingsError
+from src.entrypoints.web.credentials import password_stamp
+from src.entrypoints.web.throttle import LoginThrottle
 from tests.fakes.auth import FakeHasher
 from tests.fakes.yclients import FakeGateway
 from tests.integration.http.conftest import (

@@ -88,7 +88,7 @@ def test_every_console_route_is_listed(api: Api) -> None:
     so the stranger/non-admin tests below cannot miss it."""
     from litestar.routes import HTTPRoute
 
-    from src.entrypoints.http.app import create_app
+    from src.entrypoints.asgi import create_app
 
     app = create_app(api.container)
     served = {
@@ -230,7 +230,7 @@ async def test_adjusting_points_and_linking_change_the_members_balance(api: Api)
 
 
 async def test_english_labels_and_a_secure_cookie_outside_dev(api: Api, pg_url: str) -> None:
-    from src.entrypoints.http.app import create_app
+    from src.entrypoints.asgi import create_app
     from tests.integration.http.conftest import NO_LIMIT, make_settings
 
     admin = await api.admin()
@@ -252,7 +252,7 @@ async def test_english_labels_and_a_secure_cookie_outside_dev(api: Api, pg_url: 
 
 
 async def test_sign_in_is_throttled_like_the_api(api: Api, pg_url: str) -> None:
-    from src.entrypoints.http.app import create_app
+    from src.entrypoints.asgi import create_app
     from tests.integration.http.conftest import app_client
 
     admin = await api.admin()

@@ -87,8 +87,8 @@ async def test_a_bad_salon_form_says_why_and_adds_nothing(api: Api) -> None:
 
 async def test_salons_page_in_english(api: Api, pg_url: str) -> None:
     settings: Settings = make_settings(pg_url, ADMIN_LANGUAGE="en")
+    from src.entrypoints.asgi import create_app
     from src.entrypoints.bootstrap import build_container
-    from src.entrypoints.http.app import create_app
     from tests.fakes.auth import FakeHasher
 
     container = build_container(

@@ -13,8 +13,8 @@ import time_machine
 from litestar import Litestar
 from litestar.stores.memory import MemoryStore
 
+from src.entrypoints.asgi import create_app
 from src.entrypoints.console.app import SESSION_STORE
-from src.entrypoints.http.app import create_app
 from tests.integration.http.conftest import NO_LIMIT, PASSWORD, Api, app_client, make_settings
 from tests.integration.http.test_console import csrf_token, sign_in
 

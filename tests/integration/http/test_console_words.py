@@ -235,7 +235,7 @@ async def test_no_state_or_kind_code_on_any_console_page(api: Api) -> None:
 
 
 async def test_no_code_in_english_either(api: Api, pg_url: str) -> None:
-    from src.entrypoints.http.app import create_app
+    from src.entrypoints.asgi import create_app
     from tests.integration.http.conftest import NO_LIMIT, app_client, make_settings
 
     scene = await every_state(api)

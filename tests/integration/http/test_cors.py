@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
+from src.entrypoints.asgi import create_app
 from src.entrypoints.bootstrap import Container
-from src.entrypoints.http.app import create_app
 from src.entrypoints.settings import SettingsError, load_settings
 from tests.integration.http.conftest import app_client, make_settings
 

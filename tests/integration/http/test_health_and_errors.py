@@ -8,7 +8,7 @@ from dataclasses import replace
 import pytest
 
 from src.application.use_cases.access import CheckReadiness
-from src.entrypoints.http.app import create_app
+from src.entrypoints.asgi import create_app
 from tests.integration.http.conftest import Api, app_client
 from tests.integration.http.helpers import assert_error
 

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 import jwt
 
 from src.domain.booking import BookingStatus
-from src.entrypoints.http.app import create_app
+from src.entrypoints.asgi import create_app
 from tests.integration.http.conftest import Api, Member
 from tests.integration.http.helpers import assert_error
 

@@ -8,8 +8,8 @@ import os
 import pytest
 from redis.asyncio.connection import Connection
 
+from src.entrypoints.asgi import create_app
 from src.entrypoints.bootstrap import Container
-from src.entrypoints.http.app import create_app
 from src.entrypoints.http.health import redis_check
 from tests.integration.http.conftest import app_client, make_settings
 from tests.integration.http.helpers import assert_error

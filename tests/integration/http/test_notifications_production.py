@@ -13,8 +13,8 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, Envelope, Session
 
 from src.adapters.db.uow import SqlUnitOfWorkFactory
+from src.entrypoints.asgi import create_app
 from src.entrypoints.bootstrap import build_container
-from src.entrypoints.http.app import create_app
 from src.entrypoints.settings import Settings
 from tests.fakes.auth import FakeHasher
 from tests.fakes.clock import FakeClock

@@ -24,8 +24,8 @@ from src.adapters.db.uow import SqlUnitOfWorkFactory
 from src.adapters.tasks.in_process import InProcessRunner
 from src.domain.booking import BookingStatus
 from src.domain.user import Role
+from src.entrypoints.asgi import create_app
 from src.entrypoints.bootstrap import build_container
-from src.entrypoints.http.app import create_app
 from src.entrypoints.http.auth import issue_token
 from src.entrypoints.settings import Settings
 from tests.fakes.auth import FakeHasher

@@ -15,8 +15,8 @@ import pytest
 import uvicorn
 from litestar import Litestar
 
+from src.entrypoints.asgi import create_app
 from src.entrypoints.bootstrap import Container
-from src.entrypoints.http.app import create_app
 from src.entrypoints.http.proxy import proxy_options
 from src.entrypoints.settings import Settings
 from tests.integration.http.conftest import NO_LIMIT, PASSWORD, make_settings

@@ -16,7 +16,7 @@ import uvicorn
 from litestar import Litestar
 
 from src.domain.booking import BookingStatus
-from src.entrypoints.http.app import create_app
+from src.entrypoints.asgi import create_app
 from tests.integration.http.conftest import NO_LIMIT, Api
 from tests.paths import SEED
 

@@ -7,7 +7,7 @@ from dirty_equals import IsInt, IsStr
 
 from src.application.errors import GatewayError
 from src.domain.booking import BookingStatus
-from src.entrypoints.http.app import create_app
+from src.entrypoints.asgi import create_app
 from src.entrypoints.runtime import Runtime
 from tests.integration.http.conftest import Api, Member, app_client, with_task_runtime
 from tests.integration.http.helpers import assert_error

@@ -10,7 +10,7 @@ from litestar.exceptions import TooManyRequestsException
 from redis.asyncio import Redis
 
 from src.adapters.attempts import RedisAttemptCounters
-from src.entrypoints.http.throttle import LoginThrottle
+from src.entrypoints.web.throttle import LoginThrottle
 
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 

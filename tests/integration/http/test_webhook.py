@@ -9,7 +9,7 @@ import logging
 
 import pytest
 
-from src.entrypoints.http.app import create_app
+from src.entrypoints.asgi import create_app
 from src.entrypoints.runtime import Runtime
 from tests.integration.http.conftest import (
     WEBHOOK_SECRET,

@@ -18,8 +18,8 @@ from src.adapters.db.uow import SqlUnitOfWorkFactory
 from src.adapters.yclients import mapping
 from src.adapters.yclients.client import YClientsClient
 from src.domain.user import Role
+from src.entrypoints.asgi import create_app
 from src.entrypoints.bootstrap import build_container
-from src.entrypoints.http.app import create_app
 from src.entrypoints.http.auth import issue_token
 from src.entrypoints.simulator import NewRecord
 from src.entrypoints.simulator.state import ClientIn, ServiceIn

@@ -16,7 +16,7 @@ from src.domain.loyalty import LedgerEntry
 from src.domain.quarantine import QuarantinedRecord
 from src.domain.redemption import Redemption
 from src.entrypoints.http.schemas.booking import BookingOut, ServiceOut, booking_fields
-from src.entrypoints.http.schemas.common import MAX_ID, Id, Money, money
+from src.entrypoints.http.schemas.common import Id, Money, money
 from src.entrypoints.http.schemas.loyalty import TransactionOut, transaction_out
 from src.entrypoints.http.schemas.redemptions import (
     PositivePoints,
@@ -24,6 +24,7 @@ from src.entrypoints.http.schemas.redemptions import (
     RedemptionStateName,
     redemption_out,
 )
+from src.entrypoints.web.params import MAX_ID
 
 SignedAmount = Annotated[
     str,

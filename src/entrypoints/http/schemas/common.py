@@ -13,13 +13,9 @@ from msgspec import Meta, Struct
 
 from src.application.ports.paging import Page
 from src.domain.money import quantize
+from src.entrypoints.web.params import MAX_ID
 
 T = TypeVar("T")
-
-
-# Ids fit a PostgreSQL bigint and a JSON number without loss (2**53 - 1, also exact as the
-# float OpenAPI bounds are written with): anything larger is refused before the database.
-MAX_ID = 2**53 - 1
 
 
 Id = Annotated[int, Meta(ge=1, le=MAX_ID)]

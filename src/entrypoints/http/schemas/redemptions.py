@@ -8,7 +8,8 @@ from typing import Annotated, Literal
 from msgspec import Meta, Struct
 
 from src.domain.redemption import Redemption
-from src.entrypoints.http.schemas.common import MAX_ID, Money, money
+from src.entrypoints.http.schemas.common import Money, money
+from src.entrypoints.web.params import MAX_ID
 
 # Above zero, at most two places and nine digits before the point: "0" and "0.00" do not
 # match (a nonzero digit before the point, or a nonzero fraction after zeros).
