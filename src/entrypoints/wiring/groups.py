@@ -21,8 +21,6 @@ from src.application.use_cases import (
     client_codes,
     expire_points,
     ingest,
-    ledger_view,
-    member_card,
     members,
     once,
     password_reset,
@@ -38,6 +36,9 @@ from src.application.use_cases import (
 )
 from src.application.use_cases import (
     loyalty as loyalty_uc,
+)
+from src.application.use_cases import (
+    member_card as member_card_uc,
 )
 from src.application.use_cases import (
     overview as overview_uc,
@@ -156,14 +157,7 @@ class Console:
     settings: Settings
     clock: Clock
     switches: Switches
-    profile: users.GetProfile
-    loyalty: loyalty_uc.GetLoyaltyAccount
-    transactions: loyalty_uc.ListTransactions
-    ledger_context: ledger_view.LedgerContextOf
-    list_bookings: bookings.ListBookings
-    points_held: redemptions.PointsHeld
-    list_redemptions: redemptions.ListRedemptions
-    member_card: member_card.MemberCard
+    member_card: member_card_uc.MemberCard
     checkout_page: checkout.CheckoutPage
     overview: overview_uc.Overview
     request_sync: sync_schedule.RequestSync

@@ -35,7 +35,6 @@ from src.application.use_cases.checkout import CheckoutPage
 from src.application.use_cases.client_codes import GenerateUniqueCodes, IssueBookingForm
 from src.application.use_cases.expire_points import ExpirePoints, ExpiringSoon, RecordTtl
 from src.application.use_cases.ingest import IngestRecords
-from src.application.use_cases.ledger_view import LedgerContextOf
 from src.application.use_cases.loyalty import (
     AdjustPoints,
     ConfigureLevels,
@@ -285,13 +284,6 @@ def build_groups(p: Ports, expiry_reminders: ExpiryReminders | None = None) -> g
             settings=s,
             clock=clock,
             switches=switches,
-            profile=accounts.profile,
-            loyalty=wallet.loyalty,
-            transactions=wallet.transactions,
-            ledger_context=LedgerContextOf(uow),
-            list_bookings=bookings.list_bookings,
-            points_held=bookings.points_held,
-            list_redemptions=redemptions.list_redemptions,
             member_card=MemberCard(uow, clock, rules),
             checkout_page=CheckoutPage(uow, clock),
             overview=Overview(uow),
