@@ -10,6 +10,7 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import event
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from src.adapters.db.uow import SqlUnitOfWorkFactory
 from src.application.ports.uow import UnitOfWorkFactory
@@ -119,3 +120,18 @@ def counted(factory: SqlUnitOfWorkFactory) -> Iterator[list[str]]:
         yield statements
     finally:
         event.remove(engine, "before_cursor_execute", record)
+
+
+@contextmanager
+def transactions(engine: AsyncEngine) -> Iterator[list[object]]:
+    """The transactions begun on `engine` while the block runs (one per unit of work)."""
+    begun: list[object] = []
+
+    def record(conn: object) -> None:
+        begun.append(conn)
+
+    event.listen(engine.sync_engine, "begin", record)
+    try:
+        yield begun
+    finally:
+        event.remove(engine.sync_engine, "begin", record)

@@ -4,12 +4,8 @@ or entry)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import timedelta
 from decimal import Decimal
-
-from sqlalchemy import event
 
 from src.adapters.db.uow import SqlUnitOfWorkFactory
 from src.application.ports.users import NewUser
@@ -20,7 +16,7 @@ from src.application.use_cases.redemptions import CheckoutList, HoldPoints
 from src.application.use_cases.today import TodayVisits
 from src.domain.redemption import HoldRules, Redemption, RedemptionState
 from tests.fakes.clock import FakeClock
-from tests.integration.db.helpers import T0, booking, counted, upsert
+from tests.integration.db.helpers import T0, booking, counted, transactions, upsert
 
 DAY = (T0 + timedelta(days=10)).date()  # the day `booking()` visits fall on
 
@@ -47,22 +43,6 @@ async def add_visits(factory: SqlUnitOfWorkFactory, first: int, count: int) -> N
                 )
             )  # fmt: skip
         await uow.commit()
-
-
-@contextmanager
-def transactions(factory: SqlUnitOfWorkFactory) -> Iterator[list[object]]:
-    """The transactions begun on the factory's engine while the block runs."""
-    begun: list[object] = []
-
-    def record(conn: object) -> None:
-        begun.append(conn)
-
-    engine = factory.engine.sync_engine
-    event.listen(engine, "begin", record)
-    try:
-        yield begun
-    finally:
-        event.remove(engine, "begin", record)
 
 
 async def test_today_reads_as_many_statements_for_12_visits_as_for_2(
@@ -106,7 +86,7 @@ async def test_checkout_page_reads_in_one_transaction_as_much_for_12_visits_as_f
 ) -> None:
     checkout = CheckoutPage(pg_uow_factory, FakeClock(T0))
     await add_visits(pg_uow_factory, 1, 2)
-    with counted(pg_uow_factory) as few, transactions(pg_uow_factory) as begun:
+    with counted(pg_uow_factory) as few, transactions(pg_uow_factory.engine) as begun:
         small = await checkout(RedemptionState.HELD, DAY)
     await add_visits(pg_uow_factory, 3, 10)
     with counted(pg_uow_factory) as many:
@@ -138,7 +118,7 @@ async def test_member_card_reads_in_one_transaction_as_much_for_12_visits_as_for
         await uow.commit()
     card = MemberCard(pg_uow_factory, FakeClock(T0), HoldRules())
     await add_held_visits(pg_uow_factory, member.id, admin.id, 1, 2)
-    with counted(pg_uow_factory) as few, transactions(pg_uow_factory) as begun:
+    with counted(pg_uow_factory) as few, transactions(pg_uow_factory.engine) as begun:
         small = await card(member.id, ledger_offset=1)
     await add_held_visits(pg_uow_factory, member.id, admin.id, 3, 10)
     with counted(pg_uow_factory) as many:

@@ -4,30 +4,11 @@ use case call): the session guard's, plus one."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-
 import pytest
-from sqlalchemy import event
-from sqlalchemy.ext.asyncio import AsyncEngine
 
+from tests.integration.db.helpers import transactions
 from tests.integration.http.conftest import Api
 from tests.integration.http.test_console import _held_booking, _signed_in
-
-
-@contextmanager
-def transactions(engine: AsyncEngine) -> Iterator[list[object]]:
-    """The transactions begun on `engine` while the block runs."""
-    begun: list[object] = []
-
-    def record(conn: object) -> None:
-        begun.append(conn)
-
-    event.listen(engine.sync_engine, "begin", record)
-    try:
-        yield begun
-    finally:
-        event.remove(engine.sync_engine, "begin", record)
 
 
 async def _begun(api: Api, path: str) -> int:
