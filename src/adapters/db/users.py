@@ -22,7 +22,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects import postgresql
 
-from src.adapters.db.executor import Executor, violated_unique_index
+from src.adapters.db.executor import Executor, chunks, violated_unique_index
 from src.adapters.db.models import (
     VERIFIED_CONTACT_INDEXES,
     AccountRow,
@@ -126,10 +126,11 @@ class SqlUsers:
         return to_user(row) if row else None
 
     async def get_many(self, user_ids: Collection[int]) -> dict[int, User]:
-        if not user_ids:
-            return {}
-        stmt = select(users).where(users.c.id.in_(sorted(set(user_ids))))
-        return {row.id: to_user(row) for row in await self.db.execute(stmt)}
+        out: dict[int, User] = {}
+        for part in chunks(sorted(set(user_ids)), 1):
+            for row in await self.db.execute(select(users).where(users.c.id.in_(part))):
+                out[row.id] = to_user(row)
+        return out
 
     async def get_by_email(self, email: str) -> User | None:
         stmt = select(users).where(_email_key == func.lower(email))

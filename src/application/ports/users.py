@@ -53,11 +53,11 @@ class UserRepository(Protocol):
 
     async def get(self, user_id: int) -> User | None: ...
 
-    async def get_by_email(self, email: str) -> User | None: ...
-
     async def get_many(self, user_ids: Collection[int]) -> dict[int, User]:
-        """The users among `user_ids`, by id, one query."""
+        """The users among `user_ids`, by id (missing ids left out), one query."""
         ...
+
+    async def get_by_email(self, email: str) -> User | None: ...
 
     async def set_password_hash(self, user_id: int, password_hash: str) -> None:
         """Replace the user's password hash (tokens made for the old one stop working)."""

@@ -112,7 +112,7 @@ async def start_sync(
     ids = json.loads(
         await yclients.run_once(actor_id, key, action, fingerprint(action, company_id), run)
     )
-    return [r for r in [await yclients.sync_runs.get(i) for i in ids] if r]
+    return await yclients.sync_runs.runs(ids)
 
 
 async def sync_now(
