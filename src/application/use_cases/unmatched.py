@@ -12,7 +12,7 @@ from src.application.errors import Conflict, NotFound, ValidationFailed
 from src.application.ports.bookings import BookingQuery, BookingRepository
 from src.application.ports.clock import Clock
 from src.application.ports.paging import Page
-from src.application.ports.uow import UnitOfWorkFactory
+from src.application.ports.uow import UnitOfWork, UnitOfWorkFactory
 from src.application.ports.users import UserRepository
 from src.application.switches import Switches
 from src.application.use_cases.resolve import ResolveUser
@@ -128,20 +128,20 @@ class UnmatchedToDo:
                     dismissed=hidden, limit=limit, offset=offset,
                 )
             )  # fmt: skip
-        return await self._cards(page)
+            return await self._cards(uow, page)
 
     async def one(self, booking_id: int) -> UnmatchedPage:
         """One booking's card (after an undo puts it back on the list), as the page has it."""
         async with self.uow_factory() as uow:
             booking = await uow.bookings.get(booking_id)
-        if booking is None:
-            raise NotFound(f"booking {booking_id} does not exist")
-        return await self._cards(Page(items=[booking], total=1, limit=1, offset=0))
+            if booking is None:
+                raise NotFound(f"booking {booking_id} does not exist")
+            return await self._cards(uow, Page(items=[booking], total=1, limit=1, offset=0))
 
-    async def _cards(self, page: Page[Booking]) -> UnmatchedPage:
+    async def _cards(self, uow: UnitOfWork, page: Page[Booking]) -> UnmatchedPage:
+        """The page's cards, in the page's own transaction (one read per page)."""
         region = self.switches.phone_region
-        async with self.uow_factory() as uow:
-            suggestions = await suggest(uow.users, page.items, region)
+        suggestions = await suggest(uow.users, page.items, region)
         clients = {
             b.id: client_key(b.client_phone, b.client_email, region)
             for b in page.items

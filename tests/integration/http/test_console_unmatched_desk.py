@@ -8,9 +8,10 @@ import re
 import uuid
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import text
+from sqlalchemy import event, text
 
 from src.domain.booking import BookingStatus, MatchMethod
+from tests.integration.db.helpers import transactions
 from tests.integration.http.conftest import WEBHOOK_SECRET, Api
 from tests.integration.http.test_console import _signed_in, csrf_token, request
 
@@ -132,3 +133,36 @@ async def test_a_replay_that_cannot_help_says_so_and_keeps_the_filter(api: Api) 
     assert queued.headers["location"] == "/admin/webhooks?state=DEAD"
     page = (await api.client.get(queued.headers["location"])).text
     assert f"Событие {event_id} поставлено в очередь" in page
+
+
+async def test_the_list_reads_in_one_transaction_however_many_cards(api: Api) -> None:
+    """The suggestions of every card come with the page's one read (like the member list's:
+    the session guard's transaction plus one), in as many statements for 12 cards as for 2."""
+    await _signed_in(api)
+    for n in range(3):
+        await api.member(name=f"Гость {n}", phone=f"+7 916 600-00-0{n}", verified=False)
+    await api.ingest(*[api.record(phone=f"+7 916 600-00-0{n % 3}") for n in range(2)])
+    with transactions(api.engine) as begun:
+        assert (await api.client.get("/admin/members")).status_code == 200
+    one_read = len(begun)
+    few = await _statements(api, "/admin/unmatched")
+    await api.ingest(*[api.record(phone=f"+7 916 600-00-0{n % 3}") for n in range(10)])
+    with transactions(api.engine) as begun:
+        page = (await api.client.get("/admin/unmatched")).text
+    assert len(begun) == one_read
+    assert page.count('class="suggestion"') == 12
+    assert await _statements(api, "/admin/unmatched") == few
+
+
+async def _statements(api: Api, path: str) -> int:
+    executed: list[str] = []
+
+    def record(*args: object) -> None:
+        executed.append(str(args[2]))
+
+    event.listen(api.engine.sync_engine, "before_cursor_execute", record)
+    try:
+        assert (await api.client.get(path)).status_code == 200
+    finally:
+        event.remove(api.engine.sync_engine, "before_cursor_execute", record)
+    return len(executed)
