@@ -23,9 +23,11 @@ from src.domain.booking import BookingStatus, MatchMethod
 from src.domain.dismissed import ClientKey, ClientKind, client_key
 from src.domain.inbox import EventState
 from src.domain.redemption import Redemption, RedemptionState
+from src.domain.user import Role
 from tests.fakes.tasks import FakeQueue
 from tests.fakes.yclients import FakeDecoder
 from tests.unit.conftest import World
+from tests.unit.test_webhooks import Hooks
 
 
 class CountingUsers:
@@ -167,9 +169,7 @@ async def test_replay_says_when_the_record_is_gone(world: World) -> None:
     replay = ReplayWebhookEvent(
         world.uow_factory, queue, world.clock, world.gateway, decoder, world.switches
     )
-    from tests.unit.test_webhooks import Hooks
-
-    hooks = Hooks(world)
+    hooks = Hooks(world)  # accepts the event as a webhook would
     body = decoder.encode(None, "update", resource_id=9)  # partial: needs the record
     event_id = (await hooks.accept(body)).event_id
     event = world.store.events[event_id]
@@ -190,3 +190,20 @@ def test_every_hint_and_undo_refusal_has_staff_words() -> None:
     keys = {f"hint_{h.value}" for h in Hint} | set(UNDO_REFUSALS.values()) | {"record_gone"}
     assert not keys - LABELS.keys(), sorted(keys - LABELS.keys())
     assert all(all(pair) for key, pair in LABELS.items() if key in keys)  # Russian and English
+
+
+async def test_an_unverified_email_is_said_and_staff_accounts_are_never_suggested(
+    world: World,
+) -> None:
+    olga = await world.user("olga@example.com", verified=False)
+    boss = await world.user("boss@example.com", phone="+79165550000", verified=False)
+    async with world.uow_factory() as uow:
+        await uow.users.set_role(boss.id, Role.ADMIN)
+        await uow.commit()
+    await world.ingest([
+        world.record(1, email="OLGA@example.com"), world.record(2, phone="+79165550000"),
+    ])  # fmt: skip
+    page = await UnmatchedToDo(world.uow_factory, world.switches)()
+    by_record = {b.record_id: page.suggestions[b.id] for b in page.bookings.items}  # type: ignore[index]
+    assert [(s.user.id, s.hint) for s in by_record[1]] == [(olga.id, Hint.EMAIL_UNVERIFIED)]
+    assert by_record[2] == []
