@@ -45,6 +45,7 @@ from src.entrypoints.console.errors import error_page, for_console_paths
 from src.entrypoints.console.i18n import Words
 from src.entrypoints.console.login import login_handlers
 from src.entrypoints.console.nav import NAV
+from src.entrypoints.console.refusals import app_error
 from src.entrypoints.console.routes import HANDLERS
 from src.entrypoints.console.sessions import ConsoleSessionConfig
 from src.entrypoints.console.words import describe_entry, describe_misses, percent, rub, word
@@ -170,7 +171,7 @@ def build_console(settings: Settings, login_limit: tuple[str, int] = ("minute", 
             PermissionDeniedException: _forbidden,  # type: ignore[dict-item]
             # Everything else: a console page in the console's language, never JSON.
             HTTPException: error_page,
-            AppError: error_page,
+            AppError: app_error,  # a declared refusal: a flash; otherwise error_page
             Exception: error_page,
         },
         include_in_schema=False,

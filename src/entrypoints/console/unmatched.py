@@ -15,6 +15,7 @@ from src.application.use_cases.today import day_window
 from src.domain.booking import BookingStatus
 from src.domain.loyalty import REVERSING_STATUSES
 from src.entrypoints.console.auth import signed_in_admin
+from src.entrypoints.console.refusals import refuse_to
 from src.entrypoints.console.render import HTML, PAGE, Id, Offset, Query, done, fragment, once, page
 from src.entrypoints.web.dependencies import UseCases
 from src.entrypoints.web.params import MAX_ID
@@ -78,8 +79,6 @@ async def link(
         )
         return {"text": words("linked", booking=booking.record_id, member=f"#{data.user_id}")}
 
-    try:
-        answer = await once(request, container, data.once, data, link_it)
-    except AppError as exc:
-        return done(request, f"{words('could_not')}: {exc}", "/admin/unmatched", ok=False)
+    refuse_to(request, "/admin/unmatched")
+    answer = await once(request, container, data.once, data, link_it)
     return done(request, answer["text"], f"/admin/members/{data.user_id}")
