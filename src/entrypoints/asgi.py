@@ -99,7 +99,7 @@ def create_app(
         dependencies=DEPENDENCIES,
         exception_handlers={
             **EXCEPTION_HANDLERS,
-            **console.unrouted_handlers(handle_http_exception),  # type: ignore[arg-type]
+            **console.unrouted_handlers(handle_http_exception),
         },
         before_send=[security_headers],
         middleware=middleware,

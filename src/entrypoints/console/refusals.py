@@ -47,6 +47,6 @@ def app_error(request: Request[Any, Any, Any], exc: AppError) -> Response[Any]:
     if refusal is None or request.method in ("GET", "HEAD"):
         return error_page(request, exc)
     if refusal.form is not None:
-        return refused(request, refusal.to, refusal.form, str(exc), refusal.typed or {})  # type: ignore[no-any-return]
+        return refused(request, refusal.to, refusal.form, str(exc), refusal.typed or {})
     words = request.app.state.console_words
-    return done(request, f"{words('could_not')}: {exc}", refusal.to, ok=False)  # type: ignore[no-any-return]
+    return done(request, f"{words('could_not')}: {exc}", refusal.to, ok=False)
