@@ -122,7 +122,7 @@ async def run(quick: bool, log: Any = print) -> dict[str, Any]:
             settings = load_settings(
                 {"JWT_SECRET": JWT_SECRET, "APP_ENV": "prod", **QUIET_NOTIFIER}
             )
-            token = issue_token(settings, User(member, "member@bench.example", "x", Role.USER))
+            token = issue_token(settings, User("member@bench.example", "x", Role.USER, id=member))
             with Procs() as procs:
                 port = free_port()
                 api = procs.start(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 
@@ -13,11 +13,10 @@ class Role(enum.StrEnum):
 
 
 @dataclass(slots=True)
-class User:
-    """A member. `email` is stored normalised; `phone_key` is `phone`'s number, as
-    src/domain/contacts.py keys it."""
+class NewUser:
+    """A member about to be stored (no id yet). `email` is stored normalised; `phone_key` is
+    `phone`'s number, as src/domain/contacts.py keys it."""
 
-    id: int
     email: str
     password_hash: str
     role: Role = Role.USER
@@ -25,11 +24,19 @@ class User:
     phone_key: str | None = None
     name: str | None = None
     unique_code: str | None = None
-    created_at: datetime | None = None
     # When the member proved they own the contact (None = not verified): only a verified
     # email or phone links bookings (CONTACT_VERIFICATION=required).
     email_verified_at: datetime | None = None
     phone_verified_at: datetime | None = None
+
+
+@dataclass(slots=True)
+class User(NewUser):
+    """A stored member: a new one's fields plus the id and creation time the store gave it
+    (keyword-only)."""
+
+    id: int = field(kw_only=True)
+    created_at: datetime | None = field(default=None, kw_only=True)
 
     @property
     def email_verified(self) -> bool:

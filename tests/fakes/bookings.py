@@ -28,6 +28,10 @@ class FakeBookings:
         b = self.s.bookings.get(booking_id)
         return b.copy() if b else None
 
+    async def get_by_ids(self, booking_ids: Collection[int]) -> dict[int, Booking]:
+        found = {i: self.s.bookings.get(i) for i in set(booking_ids)}
+        return {i: b.copy() for i, b in found.items() if b is not None}
+
     async def get_many(self, keys: Collection[BookingKey]) -> dict[BookingKey, Booking]:
         wanted = set(keys)
         return {b.key: b.copy() for b in self.s.bookings.values() if b.key in wanted}

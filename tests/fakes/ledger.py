@@ -30,6 +30,9 @@ class FakeLedger:
     async def get_account(self, user_id: int) -> LoyaltyAccount:
         return copy.copy(self.s.accounts.get(user_id, LoyaltyAccount(user_id=user_id)))
 
+    async def get_accounts(self, user_ids: Collection[int]) -> dict[int, LoyaltyAccount]:
+        return {uid: await self.get_account(uid) for uid in set(user_ids)}
+
     async def append(self, entries: Sequence[LedgerEntry]) -> None:
         taken = {(e.booking_id, e.step) for e in self.s.entries if e.booking_id is not None}
         for e in entries:

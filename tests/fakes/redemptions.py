@@ -31,6 +31,10 @@ class FakeRedemptions:
         r = self.s.redemptions.get(redemption_id)
         return replace(r) if r else None
 
+    async def get_many(self, redemption_ids: Collection[int]) -> dict[int, Redemption]:
+        found = {i: self.s.redemptions.get(i) for i in set(redemption_ids)}
+        return {i: replace(r) for i, r in found.items() if r is not None}
+
     async def lock(self, redemption_id: int) -> Redemption | None:
         return await self.get(redemption_id)
 

@@ -90,3 +90,14 @@ class FakeUnitOfWorkFactory:
 
     def __call__(self) -> FakeUnitOfWork:
         return FakeUnitOfWork(self.store)
+
+
+class CountingUnitOfWorkFactory:
+    """Wraps a factory and counts the units of work (transactions) opened through it."""
+
+    def __init__(self, inner: FakeUnitOfWorkFactory) -> None:
+        self.inner, self.opened = inner, 0
+
+    def __call__(self) -> FakeUnitOfWork:
+        self.opened += 1
+        return self.inner()

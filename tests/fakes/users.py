@@ -32,6 +32,9 @@ class FakeUsers:
         u = self.s.users.get(user_id)
         return copy.copy(u) if u else None
 
+    async def get_many(self, user_ids: Collection[int]) -> dict[int, User]:
+        return {i: copy.copy(self.s.users[i]) for i in set(user_ids) if i in self.s.users}
+
     async def get_by_email(self, email: str) -> User | None:
         wanted = email.lower()
         return next(

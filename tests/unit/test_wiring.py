@@ -71,13 +71,13 @@ def test_a_use_case_swapped_by_name_reaches_every_group_holding_it(world: World)
     container = build_container(
         Settings(APP_ENV="dev"), uow_factory=world.uow_factory, gateway=world.gateway
     )
-    assert container.accounts.profile is container.console.profile  # built once, shared
+    assert container.yclients.request_sync is container.console.request_sync  # built once
 
-    async def broken(user_id: int) -> None:
+    async def broken(company_id: int) -> None:
         raise RuntimeError("down")
 
-    container.profile = broken
-    assert container.accounts.profile is broken and container.console.profile is broken
-    assert container.profile is broken
+    container.request_sync = broken
+    assert container.yclients.request_sync is broken and container.console.request_sync is broken
+    assert container.request_sync is broken
     with pytest.raises(AttributeError):
         _ = container.no_such_use_case

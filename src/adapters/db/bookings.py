@@ -87,6 +87,13 @@ class SqlBookings:
         row = (await self.db.execute(select(bookings).where(_c.id == booking_id))).first()
         return to_booking(row) if row else None
 
+    async def get_by_ids(self, booking_ids: Collection[int]) -> dict[int, Booking]:
+        out: dict[int, Booking] = {}
+        for part in chunks(sorted(set(booking_ids)), 1):
+            for row in await self.db.execute(select(bookings).where(_c.id.in_(part))):
+                out[row.id] = to_booking(row)
+        return out
+
     async def get_many(self, keys: Collection[BookingKey]) -> dict[BookingKey, Booking]:
         return {b.key: b for b in map(to_booking, await self._rows_by_keys(keys, lock=False))}
 

@@ -18,7 +18,7 @@ from sqlalchemy import (
 )
 
 from src.adapters.db.arrays import as_arrays, insert_from_arrays
-from src.adapters.db.executor import Executor
+from src.adapters.db.executor import Executor, chunks
 from src.adapters.db.models import AccountRow, LedgerRow, LevelRow, table, utcnow
 from src.application.ports.paging import Page
 from src.domain.loyalty import EntryKind, LedgerEntry, LoyaltyAccount, LoyaltyLevel
@@ -97,6 +97,14 @@ class SqlLedger:
         stmt = select(accounts).where(accounts.c.user_id == user_id)
         row = (await self.db.execute(stmt)).first()
         return to_account(row) if row else LoyaltyAccount(user_id=user_id)
+
+    async def get_accounts(self, user_ids: Collection[int]) -> dict[int, LoyaltyAccount]:
+        ids = sorted(set(user_ids))
+        out = {uid: LoyaltyAccount(user_id=uid) for uid in ids}
+        for part in chunks(ids, 1):
+            stmt = select(accounts).where(accounts.c.user_id.in_(part))
+            out.update((row.user_id, to_account(row)) for row in await self.db.execute(stmt))
+        return out
 
     async def append(self, items: Sequence[LedgerEntry]) -> None:
         if not items:

@@ -10,7 +10,7 @@ from typing import Any
 
 from sqlalchemy import bindparam, func, select, update
 
-from src.adapters.db.executor import Executor
+from src.adapters.db.executor import Executor, chunks
 from src.adapters.db.models import BookingRow, RedemptionRow, table
 from src.application.ports.paging import Page
 from src.domain.redemption import ACTIVE_STATES, Redemption, RedemptionState
@@ -69,6 +69,13 @@ class SqlRedemptions:
     async def get(self, redemption_id: int) -> Redemption | None:
         row = (await self.db.execute(select(redemptions).where(_c.id == redemption_id))).first()
         return to_redemption(row) if row else None
+
+    async def get_many(self, redemption_ids: Collection[int]) -> dict[int, Redemption]:
+        out: dict[int, Redemption] = {}
+        for part in chunks(sorted(set(redemption_ids)), 1):
+            for row in await self.db.execute(select(redemptions).where(_c.id.in_(part))):
+                out[row.id] = to_redemption(row)
+        return out
 
     async def lock(self, redemption_id: int) -> Redemption | None:
         stmt = select(redemptions).where(_c.id == redemption_id).with_for_update()

@@ -22,7 +22,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects import postgresql
 
-from src.adapters.db.executor import Executor, violated_unique_index
+from src.adapters.db.executor import Executor, chunks, violated_unique_index
 from src.adapters.db.models import (
     VERIFIED_CONTACT_INDEXES,
     AccountRow,
@@ -124,6 +124,13 @@ class SqlUsers:
     async def get(self, user_id: int) -> User | None:
         row = (await self.db.execute(select(users).where(users.c.id == user_id))).first()
         return to_user(row) if row else None
+
+    async def get_many(self, user_ids: Collection[int]) -> dict[int, User]:
+        out: dict[int, User] = {}
+        for part in chunks(sorted(set(user_ids)), 1):
+            for row in await self.db.execute(select(users).where(users.c.id.in_(part))):
+                out[row.id] = to_user(row)
+        return out
 
     async def get_by_email(self, email: str) -> User | None:
         stmt = select(users).where(_email_key == func.lower(email))

@@ -24,6 +24,10 @@ class BookingQuery:
 class BookingRepository(Protocol):
     async def get(self, booking_id: int) -> Booking | None: ...
 
+    async def get_by_ids(self, booking_ids: Collection[int]) -> dict[int, Booking]:
+        """The bookings among `booking_ids`, by id (missing ids left out), one query."""
+        ...
+
     async def get_many(self, keys: Collection[BookingKey]) -> dict[BookingKey, Booking]:
         """The stored bookings among `keys`, one query."""
         ...

@@ -18,6 +18,11 @@ class LedgerRepository(Protocol):
 
     async def get_account(self, user_id: int) -> LoyaltyAccount: ...
 
+    async def get_accounts(self, user_ids: Collection[int]) -> dict[int, LoyaltyAccount]:
+        """`get_account` of each id, one query: every id is in the answer (an empty account
+        where none is stored)."""
+        ...
+
     async def append(self, entries: Sequence[LedgerEntry]) -> None:
         """Insert entries. (booking_id, step) is unique: a duplicate step raises."""
         ...

@@ -19,6 +19,10 @@ class RedemptionRepository(Protocol):
 
     async def get(self, redemption_id: int) -> Redemption | None: ...
 
+    async def get_many(self, redemption_ids: Collection[int]) -> dict[int, Redemption]:
+        """The redemptions among `redemption_ids`, by id (missing ids left out), one query."""
+        ...
+
     async def lock(self, redemption_id: int) -> Redemption | None:
         """The current row, locked until commit."""
         ...

@@ -9,21 +9,8 @@ from decimal import Decimal
 from typing import Protocol
 
 from src.application.ports.paging import Page
-from src.domain.user import Role, User
+from src.domain.user import NewUser, Role, User
 from src.domain.verification import Purpose
-
-
-@dataclass(frozen=True, slots=True)
-class NewUser:
-    email: str
-    password_hash: str
-    role: Role = Role.USER
-    phone: str | None = None
-    phone_key: str | None = None
-    name: str | None = None
-    unique_code: str | None = None
-    email_verified_at: datetime | None = None
-    phone_verified_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,6 +52,10 @@ class UserRepository(Protocol):
         ...
 
     async def get(self, user_id: int) -> User | None: ...
+
+    async def get_many(self, user_ids: Collection[int]) -> dict[int, User]:
+        """The users among `user_ids`, by id (missing ids left out), one query."""
+        ...
 
     async def get_by_email(self, email: str) -> User | None: ...
 

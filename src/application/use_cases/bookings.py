@@ -33,18 +33,34 @@ class ListBookings:
         limit: int = 20,
         offset: int = 0,
     ) -> Page[Booking]:
-        statuses: frozenset[BookingStatus] | None = frozenset({status}) if status else None
-        if upcoming_only:
-            statuses = UPCOMING_STATUSES & statuses if statuses else UPCOMING_STATUSES
-        query = BookingQuery(
-            user_id=user_id,
-            statuses=statuses,
-            starts_from=self.clock.now() if upcoming_only else None,
-            limit=limit,
-            offset=offset,
-        )
+        query = member_bookings(
+            user_id, self.clock.now(), upcoming_only=upcoming_only, status=status,
+            limit=limit, offset=offset,
+        )  # fmt: skip
         async with self.uow_factory() as uow:
             return await uow.bookings.query(query)
+
+
+def member_bookings(
+    user_id: int,
+    now: datetime,
+    *,
+    upcoming_only: bool = False,
+    status: BookingStatus | None = None,
+    limit: int = 20,
+    offset: int = 0,
+) -> BookingQuery:
+    """The query of a member's bookings (see `ListBookings`)."""
+    statuses: frozenset[BookingStatus] | None = frozenset({status}) if status else None
+    if upcoming_only:
+        statuses = UPCOMING_STATUSES & statuses if statuses else UPCOMING_STATUSES
+    return BookingQuery(
+        user_id=user_id,
+        statuses=statuses,
+        starts_from=now if upcoming_only else None,
+        limit=limit,
+        offset=offset,
+    )
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from src.application.ports.uow import UnitOfWorkFactory
+from src.application.ports.uow import UnitOfWork, UnitOfWorkFactory
 from src.domain.booking import Booking
 from src.domain.loyalty import LedgerEntry
 from src.domain.redemption import Redemption
@@ -35,29 +35,32 @@ class LedgerContextOf:
     ) -> LedgerContext:
         """With `user_id` (the page is that member's entries from `offset`, newest first):
         the running balance after each entry too, from the balance now back."""
-        context = LedgerContext()
         async with self.uow_factory() as uow:
-            for aid in sorted({e.actor_id for e in entries if e.actor_id}):
-                actor = await uow.users.get(aid)
-                if actor is not None:
-                    context.actors[aid] = actor
-            if user_id is not None:
-                balance = (await uow.ledger.get_account(user_id)).balance
-                if offset:  # the newer entries on earlier pages
-                    newer = await uow.ledger.entries(user_id, offset, 0)
-                    balance -= sum((e.amount for e in newer.items), Decimal(0))
-                for e in entries:
-                    if e.id is not None:
-                        context.balance_after[e.id] = balance
-                    balance -= e.amount
-            for rid in sorted({e.redemption_id for e in entries if e.redemption_id}):
-                redemption = await uow.redemptions.get(rid)
-                if redemption is not None:
-                    context.redemptions[rid] = redemption
-            wanted = {e.booking_id for e in entries if e.booking_id}
-            wanted |= {r.booking_id for r in context.redemptions.values() if r.booking_id}
-            for bid in sorted(wanted):
-                booking = await uow.bookings.get(bid)
-                if booking is not None:
-                    context.bookings[bid] = booking
-        return context
+            return await read_ledger_context(uow, entries, user_id, offset)
+
+
+async def read_ledger_context(
+    uow: UnitOfWork, entries: Sequence[LedgerEntry], user_id: int | None = None, offset: int = 0
+) -> LedgerContext:
+    """`LedgerContextOf` in the caller's transaction: a fixed number of statements (actors,
+    redemptions and bookings one query each), however many entries."""
+    context = LedgerContext()
+    actors = await uow.users.get_many({e.actor_id for e in entries if e.actor_id})
+    context.actors.update(actors)
+    if user_id is not None:
+        balance = (await uow.ledger.get_account(user_id)).balance
+        if offset:  # the newer entries on earlier pages
+            newer = await uow.ledger.entries(user_id, offset, 0)
+            balance -= sum((e.amount for e in newer.items), Decimal(0))
+        for e in entries:
+            if e.id is not None:
+                context.balance_after[e.id] = balance
+            balance -= e.amount
+    redemptions = await uow.redemptions.get_many(
+        {e.redemption_id for e in entries if e.redemption_id}
+    )
+    context.redemptions.update(redemptions)
+    wanted = {e.booking_id for e in entries if e.booking_id}
+    wanted |= {r.booking_id for r in redemptions.values() if r.booking_id}
+    context.bookings.update(await uow.bookings.get_by_ids(wanted))
+    return context

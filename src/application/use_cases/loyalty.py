@@ -39,10 +39,15 @@ class GetLoyaltyAccount:
         async with self.uow_factory() as uow:
             account = await uow.ledger.get_account(user_id)
             levels = await uow.levels.all()
-        spend = account.completed_spend
-        upcoming = next_level(spend, levels)
-        to_next = quantize(upcoming.min_spend - spend) if upcoming else None
-        return LoyaltyView(account, level_for(spend, levels), upcoming, to_next)
+        return loyalty_view(account, levels)
+
+
+def loyalty_view(account: LoyaltyAccount, levels: Sequence[LoyaltyLevel]) -> LoyaltyView:
+    """The account with its level and what is left to spend to the next one."""
+    spend = account.completed_spend
+    upcoming = next_level(spend, levels)
+    to_next = quantize(upcoming.min_spend - spend) if upcoming else None
+    return LoyaltyView(account, level_for(spend, levels), upcoming, to_next)
 
 
 @dataclass(slots=True)

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from src.application.errors import Conflict, NotFound, ValidationFailed
@@ -24,6 +24,7 @@ from src.application.ledger import expire_due, post_entries
 from src.application.ports.clock import Clock
 from src.application.ports.paging import Page
 from src.application.ports.uow import UnitOfWork, UnitOfWorkFactory
+from src.application.use_cases.today import day_window
 from src.application.use_cases.visit_settlement import (
     capture,
     redemption_entry,
@@ -78,17 +79,12 @@ class HoldPoints:
             redemption = await _spend(
                 uow,
                 account,
-                Redemption(
-                    user_id=user_id,
-                    points=points,
-                    state=RedemptionState.HELD,
-                    reason=f"held for record {booking.record_id} (company {booking.company_id})",
-                    created_at=now,
-                    booking_id=booking_id,
-                    updated_at=now,
-                    visit_price=booking.price,  # the cap's base; a discount later changes nothing
-                ),
                 EntryKind.HOLD,
+                points,
+                f"held for record {booking.record_id} (company {booking.company_id})",
+                now,
+                booking_id,
+                visit_price=booking.price,  # the cap's base; a discount later changes nothing
             )
             report(uow, "points_held", redemption)
             await uow.commit()
@@ -226,18 +222,13 @@ class RedeemPoints:
             redemption = await _spend(
                 uow,
                 account,
-                Redemption(
-                    user_id=user_id,
-                    points=points,
-                    state=RedemptionState.REDEEMED,
-                    reason=reason.strip(),
-                    created_at=now,
-                    booking_id=booking_id,
-                    actor_id=admin_id,
-                    updated_at=now,
-                    visit_price=visit_price,
-                ),
                 EntryKind.REDEMPTION,
+                points,
+                reason.strip(),
+                now,
+                booking_id,
+                visit_price=visit_price,
+                actor_id=admin_id,
             )
             report(uow, "points_redeemed", redemption)
             await uow.commit()
@@ -296,8 +287,29 @@ class CheckoutLine:
         return release_cause(self.booking, self.redemption)
 
 
-# Salon offsets range from UTC-12 to UTC+14: a local day lies within this UTC window.
-_WIDEST_OFFSET = timedelta(hours=14)
+async def checkout_lines(
+    uow: UnitOfWork, state: RedemptionState, day: date | None, now: datetime
+) -> list[CheckoutLine]:
+    """The redemptions in `state` of visits on a salon-local `day` (None: each salon's today
+    at `now`), earliest first, in the caller's transaction: three statements, however many."""
+    if day is None:
+        # The salon's today, in whatever zone, starts within a day before now and ends
+        # within a day after it (now's UTC date is the day before Moscow's after 21:00).
+        start, end = now - timedelta(days=1), now + timedelta(days=1)
+    else:
+        start, end = day_window(day)
+    found = await uow.redemptions.for_visits(state, start, end)
+    visits = await uow.bookings.get_by_ids({r.booking_id for r in found if r.booking_id})
+    kept = []
+    for r in found:
+        booking = visits.get(r.booking_id) if r.booking_id is not None else None
+        if booking is None:
+            continue
+        local = booking.local_appointment_at
+        if local.date() == (day or now.astimezone(local.tzinfo).date()):
+            kept.append((r, booking))
+    members = await uow.users.get_many({r.user_id for r, _ in kept})
+    return [CheckoutLine(r, booking, members.get(r.user_id)) for r, booking in kept]
 
 
 @dataclass(slots=True)
@@ -311,26 +323,8 @@ class CheckoutList:
     async def __call__(
         self, state: RedemptionState = RedemptionState.HELD, day: date | None = None
     ) -> list[CheckoutLine]:
-        now = self.clock.now()
-        if day is None:
-            # The salon's today, in whatever zone, starts within a day before now and ends
-            # within a day after it (now's UTC date is the day before Moscow's after 21:00).
-            start, end = now - timedelta(days=1), now + timedelta(days=1)
-        else:
-            start = datetime.combine(day, time(), tzinfo=UTC) - _WIDEST_OFFSET
-            end = start + timedelta(days=1) + 2 * _WIDEST_OFFSET
-        lines = []
         async with self.uow_factory() as uow:
-            for r in await uow.redemptions.for_visits(state, start, end):
-                booking = await uow.bookings.get(r.booking_id)  # type: ignore[arg-type]
-                if booking is None:
-                    continue
-                local = booking.local_appointment_at
-                wanted = day or now.astimezone(local.tzinfo).date()
-                if local.date() != wanted:
-                    continue
-                lines.append(CheckoutLine(r, booking, await uow.users.get(r.user_id)))
-        return lines
+            return await checkout_lines(uow, state, day, self.clock.now())
 
 
 @dataclass(slots=True)
@@ -346,12 +340,50 @@ class PointsHeld:
             return await uow.redemptions.held_points(booking_ids)
 
 
+HOLDS_LOOKED_AT = 100  # a member's newest redemptions searched for HELD ones
+
+
+async def held_redemptions(uow: UnitOfWork, user_id: int) -> dict[int, int]:
+    """booking id → its HELD redemption's id (what staff capture or cancel), among the
+    member's newest `HOLDS_LOOKED_AT` redemptions, in the caller's transaction."""
+    page = await uow.redemptions.query(user_id, HOLDS_LOOKED_AT, 0)
+    return {
+        r.booking_id: r.id
+        for r in page.items
+        if r.state is RedemptionState.HELD and r.booking_id is not None and r.id is not None
+    }
+
+
+_STATE_OF = {EntryKind.HOLD: RedemptionState.HELD, EntryKind.REDEMPTION: RedemptionState.REDEEMED}
+
+
 async def _spend(
-    uow: UnitOfWork, account: LoyaltyAccount, new: Redemption, kind: EntryKind
+    uow: UnitOfWork,
+    account: LoyaltyAccount,
+    kind: EntryKind,
+    points: Decimal,
+    reason: str,
+    now: datetime,
+    booking_id: int | None,
+    *,
+    visit_price: Decimal | None,
+    actor_id: int | None = None,
 ) -> Redemption:
-    """Store a new redemption and take its points off the (locked) account: its ledger
-    entry (HOLD or REDEMPTION) and the balance, in the caller's transaction."""
+    """Store a new redemption (HELD for a HOLD entry, REDEEMED for a REDEMPTION) and take its
+    points off the (locked) account: the ledger entry and the balance, in the caller's
+    transaction."""
+    new = Redemption(
+        user_id=account.user_id,
+        points=points,
+        state=_STATE_OF[kind],
+        reason=reason,
+        created_at=now,
+        booking_id=booking_id,
+        actor_id=actor_id,
+        updated_at=now,
+        visit_price=visit_price,
+    )
     redemption = await uow.redemptions.add(new)
-    entry = redemption_entry(account, redemption, kind, new.created_at)
+    entry = redemption_entry(account, redemption, kind, now)
     await post_entries(uow, [entry], [account])
     return redemption

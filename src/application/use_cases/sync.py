@@ -301,6 +301,11 @@ class SyncRunQueries:
         async with self.uow_factory() as uow:
             return await uow.sync_runs.get(run_id)
 
+    async def runs(self, run_ids: Sequence[int]) -> list[SyncRun]:
+        """The runs among `run_ids` that exist, in that order, in one unit of work."""
+        async with self.uow_factory() as uow:
+            return [r for r in [await uow.sync_runs.get(i) for i in run_ids] if r]
+
     async def page(self, company_id: int | None, limit: int, offset: int) -> Page[SyncRun]:
         async with self.uow_factory() as uow:
             return await uow.sync_runs.query(company_id, limit, offset)
@@ -312,8 +317,7 @@ class SyncRunQueries:
         loop = asyncio.get_running_loop()
         deadline = loop.time() + seconds
         while True:
-            async with self.uow_factory() as uow:
-                runs = [r for r in [await uow.sync_runs.get(i) for i in run_ids] if r]
+            runs = await self.runs(run_ids)
             pending = any(r.status in (RunStatus.QUEUED, RunStatus.RUNNING) for r in runs)
             if not pending or loop.time() >= deadline:
                 return runs

@@ -71,7 +71,8 @@ class TodayView:
 @dataclass(frozen=True, slots=True)
 class TodayVisits:
     """Admin: the visits of a salon-local day (earliest first, cancelled ones included: the
-    desk sees them too), with member, balance, hold and the amount to pay. One unit of work."""
+    desk sees them too), with member, balance, hold and the amount to pay. One unit of work
+    and a fixed number of statements, however many visits the day holds."""
 
     uow_factory: UnitOfWorkFactory
     clock: Clock
@@ -93,13 +94,13 @@ class TodayVisits:
                 for r in await uow.redemptions.for_visits(state, start, end):
                     if r.booking_id is not None:
                         holds[r.booking_id] = r
-            members: dict[int, tuple[User | None, Decimal]] = {}
-            for uid in sorted({b.user_id for b in bookings if b.user_id is not None}):
-                account = await uow.ledger.get_account(uid)
-                members[uid] = (await uow.users.get(uid), account.balance)
+            uids = {b.user_id for b in bookings if b.user_id is not None}
+            users = await uow.users.get_many(uids)
+            accounts = await uow.ledger.get_accounts(uids)
         visits = []
         for b in bookings:
-            member, balance = members.get(b.user_id, (None, None)) if b.user_id else (None, None)
+            member = users.get(b.user_id) if b.user_id else None
+            balance = accounts[b.user_id].balance if b.user_id else None
             hold = holds.get(b.id) if b.id is not None else None
             capturable = hold is not None and capture_refusal(b, hold, now, self.rules) is None
             visits.append(TodayVisit(b, member, balance, hold, capturable))

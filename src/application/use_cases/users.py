@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
@@ -10,7 +11,7 @@ from typing import Protocol
 from src.application.errors import InvalidCredentials, NotFound, ValidationFailed
 from src.application.ports.auth import PasswordHasher
 from src.application.ports.clock import Clock
-from src.application.ports.uow import UnitOfWorkFactory
+from src.application.ports.uow import UnitOfWork, UnitOfWorkFactory
 from src.application.ports.users import NewUser
 from src.domain.contacts import DEFAULT_REGION, normalize_email, phone_key
 from src.domain.loyalty import LoyaltyAccount, LoyaltyLevel, level_for
@@ -176,9 +177,17 @@ class GetProfile:
 
     async def __call__(self, user_id: int) -> Profile:
         async with self.uow_factory() as uow:
-            user = await uow.users.get(user_id)
-            if user is None:
-                raise NotFound(f"user {user_id} does not exist")
-            account = await uow.ledger.get_account(user_id)
-            levels = await uow.levels.all()
-        return Profile(user, account, level_for(account.completed_spend, levels))
+            return await read_profile(uow, user_id)
+
+
+async def read_profile(
+    uow: UnitOfWork, user_id: int, levels: Sequence[LoyaltyLevel] | None = None
+) -> Profile:
+    """The member with their account and level, in the caller's transaction (`levels`: the
+    levels when already read). Raises `NotFound`."""
+    user = await uow.users.get(user_id)
+    if user is None:
+        raise NotFound(f"user {user_id} does not exist")
+    account = await uow.ledger.get_account(user_id)
+    levels = await uow.levels.all() if levels is None else levels
+    return Profile(user, account, level_for(account.completed_spend, levels))

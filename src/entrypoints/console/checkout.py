@@ -54,14 +54,8 @@ async def checkout(
     state = next(
         (s for s in RedemptionState if s.value == (state_ or "").upper()), RedemptionState.HELD
     )
-    lines = sorted(
-        await container.checkout_list(state, day), key=lambda line: line.booking.appointment_at
-    )
-    # Captured visits completed at their full price: flagged whatever list is shown.
-    flagged = [
-        line for line in await container.checkout_list(RedemptionState.CAPTURED, day)
-        if line.discount_missing
-    ]  # fmt: skip
+    view = await container.checkout_page(state, day)
+    lines = view.lines
     shown = day or container.clock.now().astimezone(words.zone).date()
     query = f"/admin/checkout?date={shown.isoformat()}&state={state.value}"
     shown_lines = Page(lines[offset : offset + PAGE], len(lines), PAGE, offset)
@@ -69,6 +63,6 @@ async def checkout(
         request, "checkout.html", lines=shown_lines,
         total_points=sum((line.redemption.points for line in lines), Decimal(0)),
         day=shown, state=state.value, states=list(RedemptionState), query=query,
-        flagged=flagged, back=f"{query}&offset={offset}", refresh=30,
+        flagged=view.flagged, back=f"{query}&offset={offset}", refresh=30,
         is_today=shown == container.clock.now().astimezone(words.zone).date(),
     )  # fmt: skip

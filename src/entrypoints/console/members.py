@@ -13,7 +13,6 @@ from litestar.response import Template
 from src.application.errors import AppError
 from src.domain.loyalty import level_for
 from src.domain.money import AmountError, parse_amount
-from src.domain.redemption import RedemptionState, is_open_visit, redemption_cap
 from src.entrypoints.console.auth import signed_in_admin
 from src.entrypoints.console.refusals import refuse_to
 from src.entrypoints.console.render import HTML, PAGE, Id, Offset, Query, done, once, page, refused
@@ -47,32 +46,15 @@ async def member(
     ledger_offset: Offset = 0,
 ) -> Any:
     try:
-        profile = await container.profile(user_id)
+        card = await container.member_card(user_id, bookings_offset, ledger_offset, PAGE)
     except AppError:
         return done(request, request.app.state.console_words("not_found"), "/admin/members", False)
-    loyalty = await container.loyalty(user_id)
-    bookings = await container.list_bookings(user_id, limit=PAGE, offset=bookings_offset)
-    ledger = await container.transactions(user_id, PAGE, ledger_offset)
-    held = await container.points_held([b.id for b in bookings.items if b.id is not None])
-    ledger_context = await container.ledger_context(ledger.items, user_id, ledger_offset)
-    rules, now = container.redeem_points.rules, container.clock.now()
     return page(
-        request, "member.html", profile=profile, loyalty=loyalty, bookings=bookings,
-        ledger=ledger, held=held, holds=await _held_redemptions(container, user_id),
-        ledger_context=ledger_context, open_visit=lambda b: is_open_visit(b, now, rules),
-        cap=lambda b: redemption_cap(b.price, rules.max_percent),
-        rules_percent=f"{rules.max_percent.normalize():f}",
+        request, "member.html", profile=card.profile, loyalty=card.loyalty,
+        bookings=card.bookings, ledger=card.ledger, held=card.held, holds=card.holds,
+        ledger_context=card.ledger_context, open_visit=card.open_visit, cap=card.cap,
+        rules_percent=f"{card.max_percent.normalize():f}",
     )  # fmt: skip
-
-
-async def _held_redemptions(container: UseCases, user_id: int) -> dict[int, int]:
-    """booking id → its HELD redemption's id (for the capture button), newest 100."""
-    page_ = await container.list_redemptions(user_id, 100, 0)
-    return {
-        r.booking_id: r.id
-        for r in page_.items
-        if r.state is RedemptionState.HELD and r.booking_id is not None and r.id is not None
-    }
 
 
 @dataclass

@@ -10,7 +10,6 @@ from litestar.enums import RequestEncodingType
 from litestar.params import Body, QueryParameter
 from litestar.response import Template
 
-from src.domain.inbox import EventState
 from src.domain.sync_run import RunStatus
 from src.entrypoints.console.render import fragment, once, page
 from src.entrypoints.web.dependencies import UseCases
@@ -18,18 +17,11 @@ from src.entrypoints.web.params import MAX_ID
 
 
 async def _overview(container: UseCases) -> dict[str, Any]:
-    companies = []
-    for cid in container.settings.YCLIENTS_COMPANY_IDS:
-        runs = await container.sync_runs.page(cid, 5, 0)
-        companies.append({"id": cid, "runs": runs.items})
-    inbox = {}
-    for state in EventState:
-        inbox[state] = (await container.webhook_events.page(state, 1, 0)).total
-    latest = (await container.webhook_events.page(None, 1, 0)).items
+    view = await container.overview(container.settings.YCLIENTS_COMPANY_IDS)
     return {
-        "companies": companies,
-        "inbox": inbox,
-        "last_webhook": latest[0].received_at if latest else None,
+        "companies": [{"id": cid, "runs": runs} for cid, runs in view.runs.items()],
+        "inbox": view.inbox,
+        "last_webhook": view.last_webhook,
         "switches": container.switches,
     }
 
@@ -54,7 +46,7 @@ async def sync_now(
         return {"ids": [r.id for r in await container.request_sync(trigger="manual")]}
 
     started = await once(request, container, data.once, data, start)  # refused: error_page
-    runs = [r for r in [await container.sync_runs.get(i) for i in started["ids"]] if r]
+    runs = await container.sync_runs.runs(started["ids"])
     ids = ",".join(str(r.id) for r in runs)
     running = any(r.status in (RunStatus.QUEUED, RunStatus.RUNNING) for r in runs)
     return fragment(
@@ -67,7 +59,7 @@ async def sync_progress(
     container: UseCases, ids: Annotated[str, QueryParameter(max_length=200)]
 ) -> Template:
     wanted = [int(i) for i in ids.split(",") if i.isdigit() and 0 < int(i) <= MAX_ID][:20]
-    runs = [r for r in [await container.sync_runs.get(i) for i in wanted] if r]
+    runs = await container.sync_runs.runs(wanted)
     running = any(r.status in (RunStatus.QUEUED, RunStatus.RUNNING) for r in runs)
     return fragment(
         "_sync_progress.html", runs=runs, error=None, ids=ids, running=running, fresh_button=True

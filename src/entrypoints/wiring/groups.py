@@ -17,10 +17,10 @@ from src.application.switches import Switches
 from src.application.use_cases import (
     access,
     bookings,
+    checkout,
     client_codes,
     expire_points,
     ingest,
-    ledger_view,
     members,
     once,
     password_reset,
@@ -36,6 +36,12 @@ from src.application.use_cases import (
 )
 from src.application.use_cases import (
     loyalty as loyalty_uc,
+)
+from src.application.use_cases import (
+    member_card as member_card_uc,
+)
+from src.application.use_cases import (
+    overview as overview_uc,
 )
 from src.application.use_cases import (
     salons as salons_uc,
@@ -145,18 +151,15 @@ class SalonAdmin:
 
 @dataclass(frozen=True, slots=True)
 class Console:
-    """What console pages read beyond `Admin` and `SalonAdmin`: a member's page, sync runs."""
+    """What console pages read beyond `Admin` and `SalonAdmin`: a page's query use case
+    (member, checkout, overview), sync runs."""
 
     settings: Settings
     clock: Clock
     switches: Switches
-    profile: users.GetProfile
-    loyalty: loyalty_uc.GetLoyaltyAccount
-    transactions: loyalty_uc.ListTransactions
-    ledger_context: ledger_view.LedgerContextOf
-    list_bookings: bookings.ListBookings
-    points_held: redemptions.PointsHeld
-    list_redemptions: redemptions.ListRedemptions
+    member_card: member_card_uc.MemberCard
+    checkout_page: checkout.CheckoutPage
+    overview: overview_uc.Overview
     request_sync: sync_schedule.RequestSync
     sync_runs: sync_uc.SyncRunQueries
 

@@ -31,18 +31,20 @@ from src.application.ports.yclients import WebhookDecoder, YClientsGateway
 from src.application.switches import Switches
 from src.application.use_cases.access import CheckReadiness, CurrentUser
 from src.application.use_cases.bookings import LinkBookingManually, ListBookings, ListUnmatched
+from src.application.use_cases.checkout import CheckoutPage
 from src.application.use_cases.client_codes import GenerateUniqueCodes, IssueBookingForm
 from src.application.use_cases.expire_points import ExpirePoints, ExpiringSoon, RecordTtl
 from src.application.use_cases.ingest import IngestRecords
-from src.application.use_cases.ledger_view import LedgerContextOf
 from src.application.use_cases.loyalty import (
     AdjustPoints,
     ConfigureLevels,
     GetLoyaltyAccount,
     ListTransactions,
 )
+from src.application.use_cases.member_card import MemberCard
 from src.application.use_cases.members import ChangeRole, EnsureAdmin, SearchMembers
 from src.application.use_cases.once import RunOnce
+from src.application.use_cases.overview import Overview
 from src.application.use_cases.password_reset import ConfirmPasswordReset, RequestPasswordReset
 from src.application.use_cases.quarantine import QuarantineQueries
 from src.application.use_cases.reconcile_points import ReconcilePoints
@@ -281,13 +283,9 @@ def build_groups(p: Ports, expiry_reminders: ExpiryReminders | None = None) -> g
             settings=s,
             clock=clock,
             switches=switches,
-            profile=accounts.profile,
-            loyalty=wallet.loyalty,
-            transactions=wallet.transactions,
-            ledger_context=LedgerContextOf(uow),
-            list_bookings=bookings.list_bookings,
-            points_held=bookings.points_held,
-            list_redemptions=redemptions.list_redemptions,
+            member_card=MemberCard(uow, clock, rules),
+            checkout_page=CheckoutPage(uow, clock),
+            overview=Overview(uow),
             request_sync=request_sync,
             sync_runs=sync_runs,
         ),

@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+from sqlalchemy import event
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from src.adapters.db.uow import SqlUnitOfWorkFactory
 from src.application.ports.uow import UnitOfWorkFactory
 from src.application.ports.users import NewUser
 from src.domain.booking import Booking, BookingKey, BookingStatus
@@ -98,3 +104,34 @@ async def stored(factory: UnitOfWorkFactory, booking_id: int) -> Booking:
         b = await uow.bookings.get(booking_id)
     assert b is not None
     return b
+
+
+@contextmanager
+def counted(factory: SqlUnitOfWorkFactory) -> Iterator[list[str]]:
+    """The SQL statements the factory's engine sends while the block runs."""
+    statements: list[str] = []
+
+    def record(_conn, _cursor, statement, _params, _context, _many) -> None:  # type: ignore[no-untyped-def]
+        statements.append(statement)
+
+    engine = factory.engine.sync_engine
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        yield statements
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+
+
+@contextmanager
+def transactions(engine: AsyncEngine) -> Iterator[list[object]]:
+    """The transactions begun on `engine` while the block runs (one per unit of work)."""
+    begun: list[object] = []
+
+    def record(conn: object) -> None:
+        begun.append(conn)
+
+    event.listen(engine.sync_engine, "begin", record)
+    try:
+        yield begun
+    finally:
+        event.remove(engine.sync_engine, "begin", record)

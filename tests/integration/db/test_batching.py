@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import event
 
 from src.adapters.db.uow import SqlUnitOfWorkFactory
 from src.application.ports.users import NewUser
@@ -18,7 +15,7 @@ from src.domain.booking import BookingStatus
 from src.domain.client_codes import comment_line
 from src.domain.record import ClientInfo, ServiceLine, YClientsRecord
 from tests.fakes.clock import FakeClock
-from tests.integration.db.helpers import COMPANY, T0, booking
+from tests.integration.db.helpers import COMPANY, T0, booking, counted
 
 # versions of stored bookings, members (codes, emails and phones in one query), upsert
 # returning the written rows locked, levels (a sync loads them once, not per page), accounts
@@ -33,22 +30,6 @@ USERS = 30
 def sql_uow_factory(request: pytest.FixtureRequest) -> SqlUnitOfWorkFactory:
     name = "pg_uow_factory" if request.param == "postgres" else "sqlite_uow_factory"
     return request.getfixturevalue(name)
-
-
-@contextmanager
-def counted(factory: SqlUnitOfWorkFactory) -> Iterator[list[str]]:
-    """The SQL statements the factory's engine sends while the block runs."""
-    statements: list[str] = []
-
-    def record(_conn, _cursor, statement, _params, _context, _many) -> None:  # type: ignore[no-untyped-def]
-        statements.append(statement)
-
-    engine = factory.engine.sync_engine
-    event.listen(engine, "before_cursor_execute", record)
-    try:
-        yield statements
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
 
 
 def page(first_id: int, size: int) -> list[YClientsRecord]:

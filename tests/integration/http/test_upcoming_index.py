@@ -57,7 +57,7 @@ async def plan(conn: AsyncConnection, statement: str, parameters: Any) -> str:
 
 async def test_upcoming_bookings_use_an_index(api: Api) -> None:
     user_id = await seed(api)
-    token = issue_token(api.container.settings, User(user_id, "x@example.com", "x", Role.USER))
+    token = issue_token(api.container.settings, User("x@example.com", "x", Role.USER, id=user_id))
     captured: list[tuple[str, Any]] = []
 
     def capture(_conn, _cursor, statement, parameters, _context, _many):  # type: ignore[no-untyped-def]
