@@ -85,7 +85,7 @@ def create_app(
             yield
 
     route_handlers: list[ControllerRouterHandler] = [
-        *api_routes(settings, login_rate_limit, register_rate_limit),
+        *api_routes(settings, jwt_auth, login_rate_limit, register_rate_limit),
         *console.routes,
     ]
     middleware: list[Middleware] = []
@@ -99,9 +99,8 @@ def create_app(
         dependencies=DEPENDENCIES,
         exception_handlers={
             **EXCEPTION_HANDLERS,
-            **console.unrouted_handlers(handle_http_exception),  # type: ignore[arg-type]
+            **console.unrouted_handlers(handle_http_exception),
         },
-        on_app_init=[jwt_auth.on_app_init],
         before_send=[security_headers],
         middleware=middleware,
         lifespan=[lifespan],
@@ -111,9 +110,8 @@ def create_app(
         ),
         stores=console.stores,
         template_config=console.template_config,
-        csrf_config=console.csrf_config,
         plugins=console.plugins,
-        openapi_config=openapi_config(),
+        openapi_config=openapi_config(jwt_auth),
         cors_config=cors_config(settings),
         request_max_body_size=MAX_BODY,
         logging_config=None,  # logging is configured once per process (src.entrypoints.logs)

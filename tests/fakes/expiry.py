@@ -56,6 +56,10 @@ class FakeExpiry:
 class FakeExpiryReminders:
     def __init__(self) -> None:
         self.sent: list[tuple[int, Decimal, datetime]] = []
+        self.emails: list[str | None] = []  # the address of each reminder in `sent`
 
-    async def points_expiring(self, user_id: int, points: Decimal, expires_at: datetime) -> None:
+    async def points_expiring(
+        self, user_id: int, points: Decimal, expires_at: datetime, *, email: str | None
+    ) -> None:
         self.sent.append((user_id, points, expires_at))
+        self.emails.append(email)

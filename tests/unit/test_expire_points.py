@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import timedelta
 from decimal import Decimal
 
+from src.application.switches import Switches
 from src.application.use_cases.expire_points import ExpirePoints, ExpiringSoon
 from src.application.use_cases.loyalty import AdjustPoints
 from src.application.use_cases.redemptions import RedeemPoints
@@ -100,3 +101,37 @@ async def test_expiring_soon_lists_open_lots_of_the_next_30_days(world: World) -
         (D("25.00"), timedelta(days=5)),
         (D("10.00"), timedelta(days=25)),
     ]
+
+
+async def _reminded(
+    world: World, run: ExpirePoints, reminders: FakeExpiryReminders
+) -> dict[str, str | None]:
+    """Two members with 40 points each, one with a verified email: whom the run writes to."""
+    await run()
+    maria = await world.user("maria@example.com")
+    stranger = await world.user("typed-by-anyone@example.com", verified=False)
+    for member in (maria, stranger):
+        await _admin_adjust(world, member.id, "40")
+    world.clock.advance(days=24)  # 6 days left: inside the 7-day reminder window
+    await run()
+    by_id = {
+        uid: email for (uid, _, _), email in zip(reminders.sent, reminders.emails, strict=True)
+    }
+    return {"maria": by_id[maria.id], "stranger": by_id[stranger.id]}
+
+
+async def test_a_reminder_is_emailed_only_to_a_verified_address(world: World) -> None:
+    reminders = FakeExpiryReminders()
+    emails = await _reminded(world, expirer(world, reminders), reminders)
+    # The stranger's reminder is still recorded (and logged for operators), never emailed.
+    assert emails == {"maria": "maria@example.com", "stranger": None}
+
+
+async def test_with_contact_verification_off_any_address_is_reminded(world: World) -> None:
+    reminders = FakeExpiryReminders()
+    run = ExpirePoints(
+        world.uow_factory, world.clock, reminders, ttl_days=30, reminder_days=7,
+        switches=Switches(verified_contacts_only=False),
+    )  # fmt: skip
+    emails = await _reminded(world, run, reminders)
+    assert emails == {"maria": "maria@example.com", "stranger": "typed-by-anyone@example.com"}

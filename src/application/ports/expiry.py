@@ -46,5 +46,8 @@ class ExpiryReminders(Protocol):
     """Tells a member that points are about to expire."""
 
     async def points_expiring(
-        self, user_id: int, points: Decimal, expires_at: datetime
-    ) -> None: ...
+        self, user_id: int, points: Decimal, expires_at: datetime, *, email: str | None
+    ) -> None:
+        """Sends the reminder to `email`; None: the member may not be written to (an
+        unverified address: `ExpirePoints` decides), only the operators' record is kept."""
+        ...

@@ -21,8 +21,10 @@ from src.application.ledger import TTL_HISTORY, expire_lots
 from src.application.ports.clock import Clock
 from src.application.ports.expiry import ExpiryReminders
 from src.application.ports.uow import UnitOfWorkFactory
+from src.application.switches import Switches
 from src.domain.expiry import TtlHistory, expiring_within, replay
 from src.domain.money import ZERO
+from src.domain.user import User
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +44,7 @@ class _Reminder:
     user_id: int
     points: Decimal
     expires_at: datetime
+    email: str | None  # None: not to be written to
 
 
 @dataclass(slots=True)
@@ -72,7 +75,9 @@ class RecordTtl:
 
 @dataclass(slots=True)
 class ExpirePoints:
-    """Daily (and `just expire-points`): expire due lots and send due reminders."""
+    """Daily (and `just expire-points`): expire due lots and send due reminders. A reminder
+    is emailed only to a verified address (an unverified one may be a stranger's), unless
+    `switches.verified_contacts_only` is off (CONTACT_VERIFICATION=off)."""
 
     uow_factory: UnitOfWorkFactory
     clock: Clock
@@ -81,6 +86,7 @@ class ExpirePoints:
     ttl_days: int
     reminder_days: int
     batch_size: int = 200
+    switches: Switches = field(default_factory=Switches)
 
     @property
     def record_ttl(self) -> RecordTtl:
@@ -106,7 +112,9 @@ class ExpirePoints:
                 result.lots += member.lots
                 result.points += member.points
                 for r in member.reminders:  # after the commit that recorded them: once
-                    await self.reminders.points_expiring(r.user_id, r.points, r.expires_at)
+                    await self.reminders.points_expiring(
+                        r.user_id, r.points, r.expires_at, email=r.email
+                    )
                 result.reminders += len(member.reminders)
             after = users[-1]
         log.info(
@@ -139,13 +147,25 @@ class ExpirePoints:
             out.lots = len(written)
             out.points = sum((e.amount for e in written), ZERO)
             reminded = await uow.expiry.reminded_lots(user_id)
+            email: str | None = None
             for lot in expiring_within(book, now, self.reminder_days):
                 if lot.entry_id in reminded or lot.expires_at is None:
                     continue
                 if await uow.expiry.record_reminder(lot.entry_id, user_id, lot.expires_at, now):
-                    out.reminders.append(_Reminder(user_id, lot.remaining, lot.expires_at))
+                    if not out.reminders:
+                        email = self._address(await uow.users.get(user_id))
+                    out.reminders.append(_Reminder(user_id, lot.remaining, lot.expires_at, email))
             await uow.commit()
         return out
+
+    def _address(self, user: User | None) -> str | None:
+        """Where the member's reminders may go: a verified email (any, when verification is
+        off), else nowhere."""
+        if user is None:
+            return None
+        if self.switches.verified_contacts_only and user.email_verified_at is None:
+            return None
+        return user.email
 
 
 SOON_DAYS = 30

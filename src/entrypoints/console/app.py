@@ -2,8 +2,8 @@
 
 `build_console(settings)` gives what `create_app` passes to Litestar. Sessions live in Redis
 when `REDIS_URL` is set (every worker sees them), otherwise in the process's memory (one
-worker then). CSRF covers every unsafe request under /admin; the JSON API (Bearer tokens)
-and the YClients webhook carry no cookies to forge and are exempt."""
+worker then). Sessions and CSRF are the /admin router's middleware: every unsafe request
+under /admin needs the token; nothing else (the JSON API, the webhook) sees either."""
 
 from __future__ import annotations
 
@@ -26,6 +26,8 @@ from litestar.exceptions import (
     NotFoundException,
     PermissionDeniedException,
 )
+from litestar.middleware import DefineMiddleware
+from litestar.middleware.csrf import CSRFMiddleware
 from litestar.plugins.htmx import HTMXPlugin, HTMXRequest
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.response import Redirect, Template
@@ -43,6 +45,7 @@ from src.entrypoints.console.errors import error_page, for_console_paths
 from src.entrypoints.console.i18n import Words
 from src.entrypoints.console.login import login_handlers
 from src.entrypoints.console.nav import NAV
+from src.entrypoints.console.refusals import app_error
 from src.entrypoints.console.routes import HANDLERS
 from src.entrypoints.console.sessions import ConsoleSessionConfig
 from src.entrypoints.console.words import describe_entry, describe_misses, percent, rub, word
@@ -54,8 +57,6 @@ HERE = Path(__file__).parent
 SESSION_STORE = "admin_sessions"
 SESSION_COOKIE = "admin_session"
 CSRF_COOKIE = "admin_csrf"
-# Paths the CSRF middleware leaves alone: they take Bearer tokens or the webhook secret.
-CSRF_EXEMPT = ["^/api/", "^/health$", "^/ready$", "^/metrics", "^/schema"]
 
 
 @dataclass
@@ -64,7 +65,6 @@ class Console:
 
     routes: list[ControllerRouterHandler]
     template_config: TemplateConfig[JinjaTemplateEngine]
-    csrf_config: CSRFConfig
     stores: dict[str, Store]
     words: Words
     plugins: list[Any] = field(default_factory=lambda: [HTMXPlugin()])
@@ -94,6 +94,19 @@ def session_cookie(secure: bool) -> str:
 def _csrf_secret(settings: Settings) -> str:
     """Derived from the JWT secret (one secret to rotate), but never equal to it."""
     return hmac.new(settings.JWT_SECRET.encode(), b"admin-console-csrf", hashlib.sha256).hexdigest()
+
+
+def _csrf(settings: Settings) -> DefineMiddleware:
+    return DefineMiddleware(
+        CSRFMiddleware,
+        config=CSRFConfig(
+            secret=_csrf_secret(settings),
+            cookie_name=CSRF_COOKIE,
+            cookie_path="/admin",
+            cookie_secure=not settings.is_dev,
+            cookie_httponly=True,  # the token reaches forms and HTMX through the page
+        ),
+    )
 
 
 def _store(settings: Settings) -> tuple[Store, list[Callable[[], Awaitable[object]]]]:
@@ -147,7 +160,9 @@ def build_console(settings: Settings, login_limit: tuple[str, int] = ("minute", 
         route_handlers=[*login_handlers(throttle), *HANDLERS],
         # Pages take these groups by name; `container` stays app-wide until they all do.
         dependencies=provide("accounts", "admin", "salon_admin", "console"),
-        middleware=[sessions.middleware],
+        # Sessions outside, CSRF inside (next to the handlers, where the app-wide CSRF
+        # middleware stood): a refused token is answered by the console's handlers.
+        middleware=[sessions.middleware, _csrf(settings)],
         guards=[console_admin],
         opt={SESSION_LIFETIME: settings.ADMIN_SESSION_HOURS * 3600},
         request_class=HTMXRequest,
@@ -156,7 +171,7 @@ def build_console(settings: Settings, login_limit: tuple[str, int] = ("minute", 
             PermissionDeniedException: _forbidden,  # type: ignore[dict-item]
             # Everything else: a console page in the console's language, never JSON.
             HTTPException: error_page,
-            AppError: error_page,
+            AppError: app_error,  # a declared refusal: a flash; otherwise error_page
             Exception: error_page,
         },
         include_in_schema=False,
@@ -189,14 +204,6 @@ def build_console(settings: Settings, login_limit: tuple[str, int] = ("minute", 
         routes=[console_router, static],
         template_config=TemplateConfig(
             directory=HERE / "templates", engine=JinjaTemplateEngine, engine_callback=configure
-        ),
-        csrf_config=CSRFConfig(
-            secret=_csrf_secret(settings),
-            cookie_name=CSRF_COOKIE,
-            cookie_path="/admin",
-            cookie_secure=not settings.is_dev,
-            cookie_httponly=True,  # the token reaches forms and HTMX through the page
-            exclude=CSRF_EXEMPT,
         ),
         stores={SESSION_STORE: store},
         words=words,

@@ -12,10 +12,10 @@ from litestar.enums import RequestEncodingType
 from litestar.params import Body, QueryParameter
 from litestar.response import Template
 
-from src.application.errors import AppError
 from src.application.ports.paging import Page
 from src.domain.redemption import RedemptionState
 from src.entrypoints.console.auth import signed_in_admin
+from src.entrypoints.console.refusals import refuse_to
 from src.entrypoints.console.render import HTML, PAGE, Id, Offset, done, page, safe_next
 from src.entrypoints.web.dependencies import UseCases
 
@@ -35,10 +35,8 @@ async def capture(
     """Checkout: the held points are deducted now (CaptureHold), signed by this admin."""
     words = request.app.state.console_words
     to = safe_next(data.back) if data.back else "/admin/checkout"
-    try:
-        r = await container.capture_hold(redemption_id, signed_in_admin(request).id)
-    except AppError as exc:
-        return done(request, f"{words('could_not')}: {exc}", to, ok=False)
+    refuse_to(request, to)
+    r = await container.capture_hold(redemption_id, signed_in_admin(request).id)
     return done(request, words("captured", points=words.money(r.points)), to)
 
 

@@ -14,6 +14,7 @@ from src.application.errors import AppError
 from src.domain.loyalty import level_for
 from src.domain.money import AmountError, parse_amount
 from src.entrypoints.console.auth import signed_in_admin
+from src.entrypoints.console.refusals import refuse_to
 from src.entrypoints.console.render import HTML, PAGE, Id, Offset, Query, done, once, page, refused
 from src.entrypoints.web.dependencies import UseCases
 from src.entrypoints.web.params import MAX_ID
@@ -84,10 +85,8 @@ async def adjust(
         )
         return {"text": words("adjusted", amount=words.money(entry.amount))}
 
-    try:
-        answer = await once(request, container, data.once, data, adjust_it)
-    except AppError as exc:
-        return refused(request, to, "adjust", str(exc), typed)
+    refuse_to(request, to, "adjust", typed)
+    answer = await once(request, container, data.once, data, adjust_it)
     return done(request, answer["text"], to)
 
 
@@ -127,8 +126,6 @@ async def redeem(
         )
         return {"text": words("redeemed", points=words.money(redemption.points))}
 
-    try:
-        answer = await once(request, container, data.once, data, redeem_it)
-    except AppError as exc:
-        return refused(request, to, "redeem", str(exc), typed)
+    refuse_to(request, to, "redeem", typed)
+    answer = await once(request, container, data.once, data, redeem_it)
     return done(request, answer["text"], to)

@@ -15,6 +15,7 @@ from litestar.response import Template
 
 from src.application.errors import AppError
 from src.domain.salon import Salon, SalonStatus, day_start
+from src.entrypoints.console.refusals import refuse_to
 from src.entrypoints.console.render import HTML, Id, done, page
 from src.entrypoints.salon_links import public_base_url, webhook_url
 from src.entrypoints.web.dependencies import SalonAdminDep
@@ -97,11 +98,10 @@ async def set_status(
     words = request.app.state.console_words
     try:
         status = SalonStatus(data.status)
-        salon = await salon_admin.change_salon(company_id, status=status)
     except ValueError:
         return done(request, f"{words('could_not')}: status: {data.status[:20]!r}", TO, ok=False)
-    except AppError as exc:
-        return done(request, f"{words('could_not')}: {exc}", TO, ok=False)
+    refuse_to(request, TO)
+    salon = await salon_admin.change_salon(company_id, status=status)
     key = "salon_resumed" if salon.active else "salon_paused_done"
     return done(request, words(key, company=salon.company_id), TO)
 
@@ -110,11 +110,8 @@ async def set_status(
 async def rotate(
     request: Request[Any, Any, Any], salon_admin: SalonAdminDep, company_id: Id
 ) -> Any:
-    words = request.app.state.console_words
-    try:
-        revealed = await salon_admin.rotate_salon_secret(company_id)
-    except AppError as exc:
-        return done(request, f"{words('could_not')}: {exc}", TO, ok=False)
+    refuse_to(request, TO)
+    revealed = await salon_admin.rotate_salon_secret(company_id)
     return await _render(request, salon_admin, revealed=revealed)
 
 

@@ -20,6 +20,7 @@ from src.application.use_cases.unmatched import UndoRefused
 from src.domain.booking import BookingStatus
 from src.domain.loyalty import REVERSING_STATUSES
 from src.entrypoints.console.auth import signed_in_admin
+from src.entrypoints.console.refusals import refuse_to
 from src.entrypoints.console.render import HTML, PAGE, Id, Offset, Query, done, fragment, once, page
 from src.entrypoints.web.dependencies import UseCases
 from src.entrypoints.web.params import MAX_ID
@@ -108,10 +109,8 @@ async def link(
             "member": member.name or member.email,
         }
 
-    try:
-        answer = await once(request, container, data.once, data, link_it)
-    except AppError as exc:
-        return done(request, f"{words('could_not')}: {exc}", _back(data.back), ok=False)
+    refuse_to(request, _back(data.back))
+    answer = await once(request, container, data.once, data, link_it)
     if _htmx(request):
         return _linked_row(booking_id, data, answer, None)
     return done(request, answer["text"], f"/admin/members/{data.user_id}")
@@ -156,6 +155,7 @@ async def undo_link(
         booking = await container.undo_link(booking_id, data.user_id)
         return {"text": words("unlinked", booking=booking.record_id)}
 
+    refuse_to(request, back)
     try:
         answer = await once(request, container, data.once, data, undo_it)
     except UndoRefused as exc:
@@ -164,8 +164,6 @@ async def undo_link(
             shown = {"record_id": data.record_id, "member": data.member or f"#{data.user_id}"}
             return _linked_row(booking_id, data, shown, said)
         return done(request, said, back, ok=False)
-    except AppError as exc:
-        return done(request, f"{words('could_not')}: {exc}", back, ok=False)
     if not _htmx(request):
         return done(request, answer["text"], back)
     card = await container.unmatched_todo.one(booking_id)

@@ -9,9 +9,9 @@ from litestar import Request, get, post
 from litestar.params import QueryParameter
 from litestar.response import Template
 
-from src.application.errors import AppError
 from src.application.inbox.admin import RecordGone
 from src.domain.inbox import EventState
+from src.entrypoints.console.refusals import refuse_to
 from src.entrypoints.console.render import HTML, PAGE, Id, Offset, done, page
 from src.entrypoints.web.dependencies import UseCases
 
@@ -50,10 +50,9 @@ async def replay(
     # Back to the list as it was filtered (the state the staff were looking at).
     chosen = next((s for s in EventState if s.value == (state_ or "").upper()), None)
     to = f"/admin/webhooks?state={chosen.value}" if chosen else "/admin/webhooks"
+    refuse_to(request, to)
     try:
         await container.replay_webhook(event_id)
     except RecordGone as gone:  # replaying cannot help: said so, not as a generic failure
         return done(request, words("record_gone", record=gone.record_id), to, ok=False)
-    except AppError as exc:
-        return done(request, f"{words('could_not')}: {exc}", to, ok=False)
     return done(request, words("replayed", event=event_id), to)

@@ -8,13 +8,16 @@ from __future__ import annotations
 
 from typing import Any
 
+from litestar import Router
 from litestar.config.cors import CORSConfig
 from litestar.handlers import HTTPRouteHandler
 from litestar.middleware.rate_limit import DurationUnit
 from litestar.openapi import OpenAPIConfig
 from litestar.plugins.prometheus import PrometheusConfig, PrometheusController
+from litestar.security.jwt import JWTAuth, Token
 from litestar.types import ControllerRouterHandler
 
+from src.domain.user import User
 from src.entrypoints.http.admin import admin_router
 from src.entrypoints.http.auth import metrics_closed, metrics_token_guard
 from src.entrypoints.http.booking import booking_router
@@ -22,8 +25,8 @@ from src.entrypoints.http.health import health_router
 from src.entrypoints.http.loyalty import loyalty_router
 from src.entrypoints.http.redemptions import redemptions_router
 from src.entrypoints.http.salons import salons_router
-from src.entrypoints.http.users import users_router
-from src.entrypoints.http.yclients import yclients_router
+from src.entrypoints.http.users import users_routers
+from src.entrypoints.http.yclients import webhook_router, yclients_router
 from src.entrypoints.settings import Settings
 
 API_TITLE = "YClients bookings and loyalty"
@@ -54,23 +57,30 @@ def operation_id(handler: HTTPRouteHandler, method: Any, _: list[Any]) -> str:
 
 def api_routes(
     settings: Settings,
+    auth: JWTAuth[User, Token],
     login_rate_limit: tuple[DurationUnit, int] = ("minute", 10),
     register_rate_limit: tuple[DurationUnit, int] | None = None,
 ) -> list[ControllerRouterHandler]:
-    """The API's routers: health probes, the member API, the staff API, the webhook."""
-    return [
-        health_router,
-        users_router(
-            login_rate_limit,
-            register_rate_limit or ("hour", settings.REGISTER_RATE_LIMIT_PER_HOUR),
-        ),
-        booking_router,
-        loyalty_router,
-        redemptions_router,
-        yclients_router,
-        admin_router,
-        salons_router,
-    ]
+    """The API's routers. Health probes, sign-in and the webhook are public; every other
+    route is behind `auth` (a Bearer token), which its router adds and documents."""
+    sign_in, members = users_routers(
+        login_rate_limit, register_rate_limit or ("hour", settings.REGISTER_RATE_LIMIT_PER_HOUR)
+    )
+    signed_in = Router(
+        "/",
+        route_handlers=[
+            members,
+            booking_router,
+            loyalty_router,
+            redemptions_router,
+            yclients_router,
+            admin_router,
+            salons_router,
+        ],
+        middleware=[auth.middleware],
+        security=[auth.security_requirement],
+    )
+    return [health_router, sign_in, webhook_router, signed_in]
 
 
 def prometheus_config() -> PrometheusConfig:
@@ -86,8 +96,11 @@ def prometheus_config() -> PrometheusConfig:
     )
 
 
-def openapi_config() -> OpenAPIConfig:
+def openapi_config(auth: JWTAuth[User, Token]) -> OpenAPIConfig:
+    """The API's document at /schema, with `auth`'s Bearer scheme (the routes behind it
+    name it: `api_routes`)."""
     return OpenAPIConfig(
+        components=[auth.openapi_components],
         title=API_TITLE,
         version=API_VERSION,
         path="/schema",

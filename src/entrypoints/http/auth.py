@@ -26,19 +26,6 @@ from src.entrypoints.web.params import MAX_ID
 
 JWT_ALGORITHM = "HS256"
 
-# Routes anyone may call (regexes on the path). Everything else needs a Bearer token.
-PUBLIC_PATHS = [
-    "^/api/v1/yclients/webhook$",
-    "^/api/v1/auth/register$",
-    "^/api/v1/auth/login$",
-    "^/api/v1/auth/password-reset/(request|confirm)$",
-    "^/health$",
-    "^/ready$",
-    "^/metrics",
-    "^/schema",
-    "^/admin(/|$)",  # the console signs in with its own session (src/entrypoints/console)
-]
-
 
 async def retrieve_user(
     token: Token, connection: ASGIConnection[Any, Any, Any, Any]
@@ -66,7 +53,6 @@ def make_jwt_auth(settings: Settings) -> JWTAuth[User, Token]:
         token_secret=settings.JWT_SECRET,
         algorithm=JWT_ALGORITHM,
         default_token_expiration=timedelta(minutes=settings.JWT_TTL_MINUTES),
-        exclude=PUBLIC_PATHS,
         exclude_http_methods=["OPTIONS"],  # HEAD reads data: it needs a token like GET
         description="`Authorization: Bearer <access_token>` from POST /api/v1/auth/login.",
     )

@@ -32,7 +32,7 @@ WEBHOOK_BODY = Schema(
 
 @dataclass
 class PublicOperation(Operation):
-    """An operation that needs no token (the API's Bearer requirement is global)."""
+    """An operation that needs no token, and says so (`security: []`)."""
 
     def __post_init__(self) -> None:
         self.security = []

@@ -132,12 +132,13 @@ def _client(request: Request[Any, Any, Any]) -> str:
     return request.client.host if request.client else "unknown"
 
 
-def users_router(
+def users_routers(
     login_rate_limit: tuple[DurationUnit, int],
     register_rate_limit: tuple[DurationUnit, int] = ("hour", 30),
     reset_rate_limit: tuple[DurationUnit, int] = ("hour", 30),
-) -> Router:
-    """Register, login and /users/me under /api/v1. Login is limited to `login_rate_limit`
+) -> tuple[Router, Router]:
+    """(Register, login and password reset; /users/me) under /api/v1: the first router's
+    routes are public, the second's need a Bearer token. Login is limited to `login_rate_limit`
     attempts per client address and account (ten times that per address, three times that per
     account across addresses); registration to `register_rate_limit` per address."""
     unit, count = login_rate_limit
@@ -239,16 +240,18 @@ def users_router(
         user = await accounts.confirm_password_reset(data.email, data.code, data.new_password)
         return token_out(accounts.settings, user)
 
-    return Router(
+    public = Router(
+        "/api/v1",
+        dependencies=provide("accounts"),
+        route_handlers=[register, login, request_password_reset, confirm_password_reset],
+        tags=["members"],
+    )
+    signed_in = Router(
         "/api/v1",
         dependencies=provide("accounts"),
         route_handlers=[
-            register,
-            login,
             read_me,
             change_password,
-            request_password_reset,
-            confirm_password_reset,
             verify_email,
             verify_phone,
             set_phone,
@@ -257,3 +260,4 @@ def users_router(
         ],
         tags=["members"],
     )
+    return public, signed_in

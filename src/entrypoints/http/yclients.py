@@ -202,9 +202,16 @@ async def get_sync_run(yclients: YClientsDep, run_id: PathId) -> SyncRunOut:
     return sync_run_out(run)
 
 
+# The webhook carries the salon's secret, not a Bearer token: a router of its own.
+webhook_router = Router(
+    "/api/v1/yclients",
+    dependencies=provide("yclients"),
+    route_handlers=[receive_webhook],
+    tags=["yclients"],
+)
 yclients_router = Router(
     "/api/v1/yclients",
     dependencies=provide("yclients"),
-    route_handlers=[receive_webhook, sync_bookings, list_sync_runs, get_sync_run],
+    route_handlers=[sync_bookings, list_sync_runs, get_sync_run],
     tags=["yclients"],
 )

@@ -163,9 +163,7 @@ def build_pipeline(p: Ports) -> g.Pipeline:
 
 def build_upkeep(p: Ports, reminders: ExpiryReminders | None = None) -> g.Upkeep:
     s, uow, clock = p.settings, p.uow_factory, p.clock
-    reminders = reminders or EmailExpiryReminders(
-        uow, p.notifier, verified_only=p.switches.verified_contacts_only
-    )
+    reminders = reminders or EmailExpiryReminders(p.notifier)
     return g.Upkeep(
         configure_levels=ConfigureLevels(uow),
         ensure_salons=EnsureSalons(uow, clock, s.YCLIENTS_COMPANY_IDS, salon_defaults(s)),
@@ -177,6 +175,7 @@ def build_upkeep(p: Ports, reminders: ExpiryReminders | None = None) -> g.Upkeep
             reminders,
             ttl_days=s.POINTS_TTL_DAYS,
             reminder_days=s.POINTS_EXPIRY_REMINDER_DAYS,
+            switches=p.switches,
         ),
         generate_unique_codes=GenerateUniqueCodes(uow, generate_client_code),
         ensure_admin=EnsureAdmin(uow, p.hasher, clock),

@@ -9,9 +9,9 @@ from decimal import Decimal
 import httpx
 import pytest
 
-from src.application.errors import GatewayError
+from src.application.errors import AppError, GatewayError
 from tests.integration.http.conftest import Api
-from tests.integration.http.test_console import request, sign_in
+from tests.integration.http.test_console import csrf_token, request, sign_in
 from tests.integration.http.test_console_words import codes_in, visible_text
 
 
@@ -145,3 +145,28 @@ async def test_a_refused_adjustment_keeps_the_amount_and_reason(api: Api) -> Non
     assert 'id="adjust-amount-error"' in page and "Введите число" in page
     adjust = page.split('class="adjust')[1]
     assert 'value="12 abc"' in adjust and 'value="подарок"' in adjust
+
+
+async def test_a_new_application_error_in_a_console_action_is_a_flash(api: Api) -> None:
+    """Any AppError a use case raises in a console POST that said where to go back to is
+    a flash over that page (one handler, no per-action try/except): not JSON, not a 500."""
+    await _signed_in(api)
+
+    class Unheard(AppError):
+        code = "unheard"
+
+    async def refuse(*args: object, **kwargs: object) -> None:
+        raise Unheard("the till is closed for the night")
+
+    api.container.capture_hold = refuse  # type: ignore[assignment,method-assign]
+    form = {"back": "/admin/checkout?date=2030-01-15"}
+    response = await request(api.client, "POST", "/admin/redemptions/1/capture", form)
+    assert response.status_code in (302, 303), response.text
+    assert response.headers["location"] == "/admin/checkout?date=2030-01-15"
+    page = (await api.client.get(response.headers["location"])).text
+    assert 'class="flash bad"' in page
+    assert "Не получилось: the till is closed for the night" in visible_text(page)
+    headers = {"HX-Request": "true", "x-csrftoken": await csrf_token(api.client)}
+    htmx = await api.client.post("/admin/redemptions/1/capture", data=form, headers=headers)
+    assert htmx.status_code == 200 and not htmx.text.lstrip().startswith("{"), htmx.text
+    assert htmx.headers["HX-Redirect"] == "/admin/checkout?date=2030-01-15"
