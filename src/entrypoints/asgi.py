@@ -33,7 +33,6 @@ from src.entrypoints.http.errors import EXCEPTION_HANDLERS, handle_http_exceptio
 from src.entrypoints.http.health import ReadyCheck, redis_check
 from src.entrypoints.metrics import install_metrics
 from src.entrypoints.settings import Settings, load_settings
-from src.entrypoints.web.dependencies import DEPENDENCIES
 from src.entrypoints.web.security_headers import security_headers
 
 Hook = Callable[[], Awaitable[object]]
@@ -96,7 +95,6 @@ def create_app(
 
     return Litestar(
         route_handlers=route_handlers,
-        dependencies=DEPENDENCIES,
         exception_handlers={
             **EXCEPTION_HANDLERS,
             **console.unrouted_handlers(handle_http_exception),

@@ -50,7 +50,7 @@ from src.entrypoints.console.routes import HANDLERS
 from src.entrypoints.console.sessions import ConsoleSessionConfig
 from src.entrypoints.console.words import describe_entry, describe_misses, percent, rub, word
 from src.entrypoints.settings import Settings, SettingsError
-from src.entrypoints.web.dependencies import provide
+from src.entrypoints.web.dependencies import CONTAINER, provide
 from src.entrypoints.web.throttle import DURATION_SECONDS, LoginThrottle
 
 HERE = Path(__file__).parent
@@ -158,8 +158,8 @@ def build_console(settings: Settings, login_limit: tuple[str, int] = ("minute", 
     console_router = Router(
         "/admin",
         route_handlers=[*login_handlers(throttle), *HANDLERS],
-        # Pages take these groups by name; `container` stays app-wide until they all do.
-        dependencies=provide("accounts", "admin", "salon_admin", "console"),
+        # Pages take these groups by name; `container` too until they all do.
+        dependencies={**provide("accounts", "admin", "salon_admin", "console"), **CONTAINER},
         # Sessions outside, CSRF inside (next to the handlers, where the app-wide CSRF
         # middleware stood): a refused token is answered by the console's handlers.
         middleware=[sessions.middleware, _csrf(settings)],

@@ -28,6 +28,7 @@ from src.entrypoints.http.salons import salons_router
 from src.entrypoints.http.users import users_routers
 from src.entrypoints.http.yclients import webhook_router, yclients_router
 from src.entrypoints.settings import Settings
+from src.entrypoints.web.dependencies import CALLER
 
 API_TITLE = "YClients bookings and loyalty"
 API_VERSION = "1.0.0"
@@ -79,6 +80,7 @@ def api_routes(
         ],
         middleware=[auth.middleware],
         security=[auth.security_requirement],
+        dependencies=CALLER,  # `me`: the token's user
     )
     return [health_router, sign_in, webhook_router, signed_in]
 

@@ -3,8 +3,9 @@ the caller.
 
 Each router declares the groups its handlers use (`dependencies=provide("accounts")`); a
 handler names its group as a parameter (`accounts: AccountsDep`). The whole container stays
-in the application state; `container` is still provided app-wide for console pages that have
-not moved to their groups yet.
+in the application state; the console's router still provides it as `container`
+(`CONTAINER`) for pages that have not moved to their groups yet, and the API's routers behind
+the Bearer token provide the caller (`CALLER`).
 """
 
 from __future__ import annotations
@@ -63,7 +64,5 @@ def provide(*names: str) -> dict[str, Provide]:
     return {name: _PROVIDERS[name] for name in names}
 
 
-DEPENDENCIES = {
-    "container": Provide(provide_container, sync_to_thread=False),
-    "me": Provide(provide_me, sync_to_thread=False),
-}
+CALLER = {"me": Provide(provide_me, sync_to_thread=False)}
+CONTAINER = {"container": Provide(provide_container, sync_to_thread=False)}
