@@ -242,8 +242,9 @@ class SyncBookings:
             async for page in self.gateway.record_pages(
                 run.company_id, start, end, changed_after, priority=priority
             ):
-                run.counts.requests += 1
-                await pages.put(page)
+                run.counts.requests += page.requests
+                if page.records or page.errors:
+                    await pages.put(page)
         finally:
             await pages.put(None)
 
