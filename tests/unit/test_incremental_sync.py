@@ -7,6 +7,7 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import timedelta
 
+from src.application.errors import GatewayError
 from src.domain.booking import BookingStatus
 from src.domain.sync_run import RunStatus, SyncKind
 from tests.unit.conftest import COMPANY_ID, World
@@ -68,6 +69,15 @@ async def test_a_run_counts_every_request_its_pages_took_retries_and_empty_pages
     full = await world.sync()(COMPANY_ID, "manual")
     assert (full.counts.fetched, full.counts.requests) == (401, 9)
     assert world.store.runs[full.id].counts.requests == 9  # type: ignore[index]
+
+
+async def test_a_failed_run_counts_the_requests_of_the_page_that_failed(world: World) -> None:
+    down = GatewayError("YClients records page 1 failed after 3 attempt(s)")
+    down.requests = 3
+    world.gateway.fail_with = down
+    run = await world.sync()(COMPANY_ID, "schedule")
+    assert (run.status, run.counts.requests) == (RunStatus.FAILED, 3)
+    assert world.store.runs[run.id].counts.requests == 3  # type: ignore[index]
 
 
 async def test_a_deletion_is_seen_by_an_incremental_run(world: World) -> None:

@@ -221,6 +221,9 @@ class YClientsClient:
                     yield RecordPage([], page.errors, tally.take())
                 if done:
                     break
+        except GatewayError as exc:
+            exc.requests += tally.take()  # the failed page's attempts, and those read ahead
+            raise
         finally:
             await cancel_pending(in_flight)
 

@@ -276,3 +276,16 @@ async def test_pages_report_every_request_they_took(
 
     assert sum(reported) == client.requests_made == len(sim.list_requests())
     assert client.requests_made >= (1 if n == 0 else -(-n // 200) + (faults is not None))
+
+
+async def test_a_failed_window_reports_the_requests_it_took(
+    sim: Simulator, make_client: MakeClient
+) -> None:
+    sim.state.generate(COMPANY_ID, 500, seed=1, start=START, days=30)
+    sim.state.set_faults(FaultConfig(rate=1.0, kinds={"500": 1.0}))
+    client = make_client(page_size=200)
+
+    with pytest.raises(GatewayError) as caught:
+        await fetch_all(client)
+
+    assert caught.value.requests == client.requests_made == len(sim.list_requests()) > 1
