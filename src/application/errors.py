@@ -43,9 +43,12 @@ class YClientsDisabled(Conflict):
 
 
 class GatewayError(AppError):
-    """YClients could not be reached or answered with an error after the retry budget."""
+    """YClients could not be reached or answered with an error after the retry budget.
+    `requests`: the YClients requests the failed call made that nothing reported yet (a
+    sync run counts them: a failing page's retries used the budget too)."""
 
     code = "yclients_error"
+    requests = 0
 
 
 class TokensRejected(GatewayError):

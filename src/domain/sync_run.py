@@ -33,7 +33,7 @@ class SyncCounts:
     unmatched: int = 0
     points_awarded: Decimal = ZERO
     errors: int = 0
-    requests: int = 0  # YClients pages read (retries not counted)
+    requests: int = 0  # YClients requests: pages, empty ones and retries included
 
     def add(self, other: SyncCounts) -> None:
         for name in self.__slots__:  # type: ignore[attr-defined]

@@ -57,6 +57,25 @@ def backoff_until(
     return finished_at + min(delay, cap)
 
 
+# The share of the interval a salon's scheduled runs start earlier than a full interval
+# apart (see `run_every`).
+RUN_MARGIN_SHARE = 0.05
+
+
+def run_every(interval: timedelta) -> timedelta:
+    """How often a salon's scheduled runs start: a margin less than the sync interval, so a
+    change whose webhook was lost is in the service within one interval of being made.
+
+    The change is read by the salon's next run after it; that run starts `run_every` after
+    the previous one, and then still has to be claimed by a tick, wait for its turn in the
+    queue and the request budget, read its pages and store them. The margin (5 % of the
+    interval, at least two ticks: 15 s of 5 minutes, 90 s of 30) is that time, so the
+    longest lag is the interval, not the interval plus a run. The cost: 5 % more runs."""
+    seconds = interval.total_seconds()
+    margin = max(2 * tick_seconds(seconds), RUN_MARGIN_SHARE * seconds)
+    return timedelta(seconds=max(seconds - margin, seconds / 2))
+
+
 def tick_seconds(interval_seconds: float) -> int:
     """How often the scheduler looks for due salons: a 180th of the interval, 1 to 10 s (a
     30-minute interval: every 10 s, about 6 salons a tick for 1,000 salons)."""

@@ -18,6 +18,7 @@ class FakeGateway:
         self.records: dict[BookingKey, YClientsRecord] = {}
         self.page_size = page_size
         self.requests = 0
+        self.attempts_per_page = 1  # > 1: each page took retries (reported in `requests`)
         self.fail_with: Exception | None = None
         self.priorities: list[Priority] = []  # of every call, in order
         self.changed_after: list[datetime | None] = []  # of every `record_pages` call
@@ -43,11 +44,12 @@ class FakeGateway:
              and (changed_after is None or r.last_change_at > changed_after)),
             key=lambda r: r.record_id,
         )  # fmt: skip
-        for i in range(0, len(rows), self.page_size):
-            self.requests += 1
+        # Like the adapter: an empty window is one request, reported by a page with no records.
+        for i in range(0, max(len(rows), 1), self.page_size):
+            self.requests += self.attempts_per_page
             if self.fail_with is not None:
                 raise self.fail_with
-            yield RecordPage(records=rows[i : i + self.page_size])
+            yield RecordPage(rows[i : i + self.page_size], requests=self.attempts_per_page)
 
     async def get_record(
         self, company_id: int, record_id: int, *, priority: Priority = Priority.INTERACTIVE

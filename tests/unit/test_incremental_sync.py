@@ -7,6 +7,7 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import timedelta
 
+from src.application.errors import GatewayError
 from src.domain.booking import BookingStatus
 from src.domain.sync_run import RunStatus, SyncKind
 from tests.unit.conftest import COMPANY_ID, World
@@ -30,9 +31,9 @@ async def test_a_new_salon_is_swept_then_runs_ask_for_changes_since_the_last_run
     assert quiet.status is RunStatus.SUCCEEDED
     assert quiet.kind == SyncKind.INCREMENTAL
     assert world.gateway.changed_after[-1] == first.started_at - MARGIN
-    # Nothing changed since: nothing fetched, at most one request (an empty page).
+    # Nothing changed since: nothing fetched, one request (an empty page) all the same.
     assert quiet.counts.fetched == 0
-    assert quiet.counts.requests <= 1
+    assert quiet.counts.requests == 1
     assert world.store.runs[quiet.id].kind == SyncKind.INCREMENTAL  # type: ignore[index]
 
 
@@ -53,6 +54,30 @@ async def test_a_change_whose_webhook_was_lost_is_read_by_the_next_incremental_r
     assert (run.kind, run.counts.fetched, run.counts.updated) == (SyncKind.INCREMENTAL, 1, 1)
     assert run.counts.requests == 1
     assert world.booking(1).status is BookingStatus.COMPLETED
+
+
+async def test_a_run_counts_every_request_its_pages_took_retries_and_empty_pages_included(
+    world: World,
+) -> None:
+    world.gateway.attempts_per_page = 3  # each page needed two retries
+    empty = await world.sync()(COMPANY_ID, "schedule")
+    assert (empty.status, empty.counts.fetched, empty.counts.requests) == (
+        RunStatus.SUCCEEDED, 0, 3,
+    )  # fmt: skip
+    world.gateway.put(*(world.record(i) for i in range(1, 402)))  # three pages of 200
+    world.clock.advance(minutes=30)
+    full = await world.sync()(COMPANY_ID, "manual")
+    assert (full.counts.fetched, full.counts.requests) == (401, 9)
+    assert world.store.runs[full.id].counts.requests == 9  # type: ignore[index]
+
+
+async def test_a_failed_run_counts_the_requests_of_the_page_that_failed(world: World) -> None:
+    down = GatewayError("YClients records page 1 failed after 3 attempt(s)")
+    down.requests = 3
+    world.gateway.fail_with = down
+    run = await world.sync()(COMPANY_ID, "schedule")
+    assert (run.status, run.counts.requests) == (RunStatus.FAILED, 3)
+    assert world.store.runs[run.id].counts.requests == 3  # type: ignore[index]
 
 
 async def test_a_deletion_is_seen_by_an_incremental_run(world: World) -> None:

@@ -66,6 +66,19 @@ class _Retryable(Exception):
         self.retry_after = retry_after
 
 
+class _Tally:
+    """The requests one `record_pages` iteration made that its pages have not reported yet."""
+
+    __slots__ = ("made",)
+
+    def __init__(self) -> None:
+        self.made = 0
+
+    def take(self) -> int:
+        made, self.made = self.made, 0
+        return made
+
+
 class YClientsClient:
     """Reads records from YClients with retries, a client-side rate limit and msgspec decoding.
 
@@ -172,11 +185,12 @@ class YClientsClient:
         last_known = 1  # the highest page number known to exist
         next_page = 1
         in_flight: deque[asyncio.Task[DecodedPage]] = deque()
+        tally = _Tally()
 
         def request_ahead(depth: int) -> None:
             nonlocal next_page
             while next_page <= last_known and len(in_flight) < depth:
-                fetch = self._fetch_page(company_id, params, next_page, priority)
+                fetch = self._fetch_page(company_id, params, next_page, priority, tally)
                 in_flight.append(asyncio.ensure_future(fetch))
                 next_page += 1
 
@@ -202,9 +216,14 @@ class YClientsClient:
                     last_known = max(last_known, -(-total // self.page_size), page_no + 1)
                     request_ahead(self.prefetch)  # fetched while the caller works on this one
                 if page.rows:
-                    yield RecordPage(dedupe(page.records, seen), page.errors)
+                    yield RecordPage(dedupe(page.records, seen), page.errors, tally.take())
+                elif tally.made:  # an empty page is a request too: report it
+                    yield RecordPage([], page.errors, tally.take())
                 if done:
                     break
+        except GatewayError as exc:
+            exc.requests += tally.take()  # the failed page's attempts, and those read ahead
+            raise
         finally:
             await cancel_pending(in_flight)
 
@@ -227,12 +246,13 @@ class YClientsClient:
         return moment.astimezone(self.company_tz).strftime("%Y-%m-%dT%H:%M:%S")
 
     async def _fetch_page(
-        self, company_id: int, params: dict[str, Any], page: int, priority: Priority
-    ) -> DecodedPage:
+        self, company_id: int, params: dict[str, Any], page: int, priority: Priority,
+        tally: _Tally,
+    ) -> DecodedPage:  # fmt: skip
         return await self._request(
             f"/records/{company_id}", {**params, "page": page},
             what=f"records page {page} of company {company_id}", parse=decoded_page,
-            company_id=company_id, priority=priority,
+            company_id=company_id, priority=priority, tally=tally,
         )  # fmt: skip
 
     @staticmethod
@@ -257,6 +277,7 @@ class YClientsClient:
         allow_404: bool = False,
         company_id: int,
         priority: Priority,
+        tally: _Tally | None = None,
     ) -> T:
         policy = self.retry
         started = time.monotonic()
@@ -285,7 +306,9 @@ class YClientsClient:
             ):
                 with attempt:
                     attempts += 1
-                    return await self._attempt(path, params, parse, allow_404, company_id, priority)
+                    return await self._attempt(
+                        path, params, parse, allow_404, company_id, priority, tally
+                    )
         except _Retryable as exc:
             url = self._http.build_request("GET", path, params=params).url
             log.warning(
@@ -306,10 +329,13 @@ class YClientsClient:
         allow_404: bool,
         company_id: int,
         priority: Priority,
+        tally: _Tally | None = None,
     ) -> T:
         if self.budget is not None:
             await self.budget.acquire(company_id, priority)
         self.requests_made += 1
+        if tally is not None:
+            tally.made += 1
         try:
             response = await self._http.get(path, params=params)
         except httpx.TimeoutException as exc:

@@ -22,8 +22,13 @@ class RecordError:
 
 @dataclass(slots=True)
 class RecordPage:
+    """Records of one page. `requests`: the YClients requests made since the previous page
+    was yielded (this page's retries, pages read ahead, and a final page with no records:
+    the gateway then yields a page with no records to report them)."""
+
     records: list[YClientsRecord]
     errors: list[RecordError] = field(default_factory=list)
+    requests: int = 1
 
 
 class YClientsGateway(Protocol):

@@ -8,7 +8,13 @@ from collections.abc import Sequence
 from dataclasses import KW_ONLY, dataclass, replace
 from datetime import datetime, timedelta
 
-from src.application.errors import DISABLED_MESSAGE, AppError, YClientsDisabled, describe_error
+from src.application.errors import (
+    DISABLED_MESSAGE,
+    AppError,
+    GatewayError,
+    YClientsDisabled,
+    describe_error,
+)
 from src.application.ports.clock import Clock
 from src.application.ports.paging import Page
 from src.application.ports.request_budget import Priority, priority_of_trigger
@@ -242,8 +248,12 @@ class SyncBookings:
             async for page in self.gateway.record_pages(
                 run.company_id, start, end, changed_after, priority=priority
             ):
-                run.counts.requests += 1
-                await pages.put(page)
+                run.counts.requests += page.requests
+                if page.records or page.errors:
+                    await pages.put(page)
+        except GatewayError as exc:
+            run.counts.requests += exc.requests  # a failed page's attempts count too
+            raise
         finally:
             await pages.put(None)
 

@@ -14,6 +14,7 @@ from src.application.ports.tasks import TaskQueue
 from src.application.ports.uow import UnitOfWorkFactory
 from src.application.switches import Switches
 from src.domain.sync_run import RunStatus, SyncRun
+from src.domain.sync_schedule import run_every
 
 log = logging.getLogger(__name__)
 
@@ -24,8 +25,10 @@ class SyncActiveSalons:
     for each active salon whose slot has come, so 1,000 salons' syncs are spread over the
     interval instead of all at :00 and :30. Finding and moving them is one statement
     (`SalonRepository.claim_due`) whatever the number of salons; any worker takes any task,
-    and the salon's lock keeps it to one run at a time. A salon whose runs keep failing has
-    its slot pushed back (`SyncBookings`), the others keep theirs."""
+    and the salon's lock keeps it to one run at a time. Each salon's runs start
+    `run_every(interval)` apart, a margin less than the interval, so a change is in the
+    service within one interval. A salon whose runs keep failing has its slot pushed back
+    (`SyncBookings`), the others keep theirs."""
 
     uow_factory: UnitOfWorkFactory
     queue: TaskQueue
@@ -39,7 +42,7 @@ class SyncActiveSalons:
             log.info("scheduled_sync_skipped", extra={"reason": "YCLIENTS_ENABLED=false"})
             return 0
         async with self.uow_factory() as uow:
-            due = await uow.salons.claim_due(self.clock.now(), self.interval)
+            due = await uow.salons.claim_due(self.clock.now(), run_every(self.interval))
             await uow.commit()
         for company_id in due:
             await self.queue.sync_company(company_id, trigger)

@@ -255,3 +255,37 @@ async def test_each_records_own_offset_survives_the_simulator_and_the_client(
     assert by_id[ekb["id"]].appointment_at == datetime(2026, 11, 21, 7, 0, tzinfo=UTC)
     single = await client.get_record(COMPANY_ID, ekb["id"])
     assert single is not None and single.utc_offset_minutes == 300
+
+
+FLAKY = FaultConfig(seed=3, rate=0.4, kinds={"500": 1.0})
+
+
+@pytest.mark.parametrize(("n", "faults"), [(0, None), (201, None), (1000, FLAKY)])
+async def test_pages_report_every_request_they_took(
+    sim: Simulator, make_client: MakeClient, n: int, faults: FaultConfig | None
+) -> None:
+    """A sync run counts its requests from the pages: an empty window's one request, the
+    retries and the pages read ahead are reported too (an empty page is yielded for them)."""
+    if n:
+        sim.state.generate(COMPANY_ID, n, seed=1, start=START, days=30)
+    if faults is not None:
+        sim.state.set_faults(faults)
+    client = make_client(page_size=200)
+
+    reported = [page.requests async for page in client.record_pages(COMPANY_ID, START, END)]
+
+    assert sum(reported) == client.requests_made == len(sim.list_requests())
+    assert client.requests_made >= (1 if n == 0 else -(-n // 200) + (faults is not None))
+
+
+async def test_a_failed_window_reports_the_requests_it_took(
+    sim: Simulator, make_client: MakeClient
+) -> None:
+    sim.state.generate(COMPANY_ID, 500, seed=1, start=START, days=30)
+    sim.state.set_faults(FaultConfig(rate=1.0, kinds={"500": 1.0}))
+    client = make_client(page_size=200)
+
+    with pytest.raises(GatewayError) as caught:
+        await fetch_all(client)
+
+    assert caught.value.requests == client.requests_made == len(sim.list_requests()) > 1

@@ -16,6 +16,7 @@ import uuid
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from subprocess import Popen
+from typing import Any
 
 import httpx
 import pytest
@@ -24,6 +25,7 @@ from redis.asyncio import Redis
 from src.adapters.yclients.budget import LocalRequestBudget, RedisRequestBudget
 from src.adapters.yclients.client import RetryPolicy, YClientsClient
 from src.application.ports.request_budget import Priority, RequestBudget
+from src.entrypoints.simulator.limits import LimitConfig, TrafficCounter
 
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 ROOT = Path(__file__).resolve().parents[3]
@@ -251,5 +253,58 @@ async def test_late_senders_do_not_put_more_than_the_rate_in_any_second(
 
     assert len(times) == 36
     assert busiest_second(times) <= rate
-    # The budget is still used: 36 requests at 4.5/s take about 8 s, not much more.
+    # The budget is still used: 36 requests at 4.17/s take about 8.6 s, not much more.
     assert max(times) - min(times) < 36 / rate * 1.5
+
+
+def read_late(budget: RedisRequestBudget, rng: random.Random) -> None:
+    """A busy worker: after half of the send log's answers, the event loop is blocked for
+    50 to 350 ms (a page decoded and stored on a loaded host) before anyone reads on."""
+    send = budget._send
+
+    async def late(*args: Any, **kwargs: Any) -> Any:
+        answer = await send(*args, **kwargs)
+        if rng.random() < 0.5:
+            time.sleep(rng.uniform(0.05, 0.35))  # noqa: ASYNC251 (the point: block the loop)
+        return answer
+
+    budget._send = late  # type: ignore[method-assign]
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+async def test_a_burst_under_a_stalling_event_loop_never_draws_a_429_from_the_simulator(
+    redis: Redis, prefix: str, seed: int
+) -> None:
+    # 24 requests of 8 salons at once in a process whose event loop keeps stalling, and 12
+    # of a second, punctual process. Each request "arrives" at the simulator's own counter
+    # (the sliding second YClients counts, limit 5) the moment `acquire` returns. A send
+    # entered in the log whose answer was read late is entered again, so no one-second
+    # window holds a sixth (without that: up to 350 ms late, beyond the log's 200 ms room).
+    rate = 5
+    counter = TrafficCounter(LimitConfig(per_second=rate))
+    busy = RedisRequestBudget(redis, prefix, rate)
+    read_late(busy, random.Random(seed))
+    punctual = RedisRequestBudget(Redis.from_url(REDIS_URL), prefix, rate)
+
+    async def request(budget: RedisRequestBudget, company: int, count: int) -> None:
+        for _ in range(count):
+            await budget.acquire(company, Priority.BACKGROUND)
+            counter.arrive()
+
+    other = asyncio.create_task(asyncio.to_thread(asyncio.run, many(punctual, counter, 12)))
+    await asyncio.gather(*(request(busy, c, 3) for c in range(1, 9)))
+    await other
+
+    assert counter.total == 36
+    assert (counter.limited, counter.max_in_any_second) == (0, rate)
+    assert busy.restamps > 0  # late answers were entered again
+
+
+async def many(budget: RedisRequestBudget, counter: TrafficCounter, count: int) -> None:
+    """`count` requests of one salon in another thread's event loop (a punctual process)."""
+    try:
+        for _ in range(count):
+            await budget.acquire(99, Priority.BACKGROUND)
+            counter.arrive()
+    finally:
+        await budget.aclose()
