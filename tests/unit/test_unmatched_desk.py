@@ -3,6 +3,7 @@ a member" per client, undo of a manual link; and a replay that cannot help (item
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 from decimal import Decimal
 
@@ -10,6 +11,7 @@ import pytest
 
 from src.application.errors import NotFound, ValidationFailed
 from src.application.inbox.admin import RecordGone, ReplayWebhookEvent
+from src.application.ports.request_budget import Priority
 from src.application.use_cases.bookings import LinkBookingManually
 from src.application.use_cases.unmatched import (
     DismissClient,
@@ -22,10 +24,11 @@ from src.application.use_cases.unmatched import (
 from src.domain.booking import BookingStatus, MatchMethod
 from src.domain.dismissed import ClientKey, ClientKind, client_key
 from src.domain.inbox import EventState
+from src.domain.record import YClientsRecord
 from src.domain.redemption import Redemption, RedemptionState
 from src.domain.user import Role
 from tests.fakes.tasks import FakeQueue
-from tests.fakes.yclients import FakeDecoder
+from tests.fakes.yclients import FakeDecoder, FakeGateway
 from tests.unit.conftest import World
 from tests.unit.test_webhooks import Hooks
 
@@ -179,6 +182,32 @@ async def test_replay_says_when_the_record_is_gone(world: World) -> None:
     assert world.store.events[event_id].state is EventState.DEAD and queue.events == []
     world.gateway.put(world.record(9))  # the record is back: the replay goes ahead
     await replay(event_id)
+    assert world.store.events[event_id].state is EventState.PENDING
+    assert queue.events == [event_id]
+
+
+class StalledGateway(FakeGateway):
+    """A YClients that takes its whole retry budget (an outage) to answer."""
+
+    async def get_record(
+        self, company_id: int, record_id: int, *, priority: Priority = Priority.INTERACTIVE
+    ) -> YClientsRecord | None:
+        await asyncio.sleep(3600)
+        return None
+
+
+async def test_replay_does_not_wait_out_a_yclients_outage(world: World) -> None:
+    """Issue 21 item 8: the console's replay waited out YClients' retry budget (20 s in the
+    outage test, 60 s by default) before answering; the record check is bounded."""
+    decoder, queue = FakeDecoder(), FakeQueue()
+    replay = ReplayWebhookEvent(
+        world.uow_factory, queue, world.clock, StalledGateway(), decoder, world.switches,
+        record_check_seconds=0.05,
+    )  # fmt: skip
+    event_id = (await Hooks(world).accept(decoder.encode(None, "update", resource_id=9))).event_id
+    world.store.events[event_id].state = EventState.DEAD
+    async with asyncio.timeout(5):
+        await replay(event_id)  # YClients did not say the record is gone: the replay goes ahead
     assert world.store.events[event_id].state is EventState.PENDING
     assert queue.events == [event_id]
 

@@ -3,6 +3,7 @@ PENDING, list events."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from dataclasses import dataclass
 from datetime import timedelta
@@ -68,8 +69,9 @@ class ReplayWebhookEvent:
 
     An event whose `data` is partial is applied from the record fetched from YClients; when
     YClients no longer has the record (it answers 404), replaying cannot help: the event
-    stays as it is and `RecordGone` says why. (If YClients cannot be asked, the replay goes
-    ahead: its retries will ask again.)"""
+    stays as it is and `RecordGone` says why. (If YClients cannot be asked, or does not
+    answer within `record_check_seconds`, the replay goes ahead: its retries will ask again.
+    The staff's click must not wait out YClients' retry budget during an outage.)"""
 
     uow_factory: UnitOfWorkFactory
     queue: TaskQueue
@@ -77,6 +79,7 @@ class ReplayWebhookEvent:
     gateway: YClientsGateway | None = None
     decoder: WebhookDecoder | None = None
     switches: Switches | None = None
+    record_check_seconds: float = 2.0
 
     async def __call__(self, event_id: int) -> WebhookEvent:
         async with self.uow_factory() as uow:
@@ -113,8 +116,9 @@ class ReplayWebhookEvent:
         try:
             if self.decoder.record(event.body) is not None:
                 return False  # applied from its own data: YClients is not asked
-            record = await self.gateway.get_record(event.company_id, event.resource_id)
-        except Exception:  # unreadable body, YClients unreachable: the retries will tell
+            async with asyncio.timeout(self.record_check_seconds):
+                record = await self.gateway.get_record(event.company_id, event.resource_id)
+        except Exception:  # unreadable body, YClients unreachable or slow: the retries will tell
             log.warning("replay_record_check_failed", extra={"event_id": event.id}, exc_info=True)
             return False
         return record is None

@@ -4,8 +4,8 @@ In the embedded mode (one process, SQLite file, the in-process task runner, no R
 webhook whose `data` is partial makes the drain fetch its record from YClients. Here YClients
 accepts connections and never answers, and the retry budget is 20 s. While the drain waits on
 it, a signed-in admin opens the checkout page, the Сегодня page and a member's page and saves
-an adjustment; each answers a console HTML page within a few seconds, and a webhook that
-arrives meanwhile is accepted at once.
+an adjustment, and replays the stalled event; each answers a console HTML page within a
+few seconds, and a webhook that arrives meanwhile is accepted at once.
 
 What it guards: item 3, "No claim held across YClients" (`ApplyBatch.batch` fetches the
 records it wants after its claim's transaction is committed). Every SQLite transaction here
@@ -14,6 +14,10 @@ before item 3) the drain holds that lock for the whole retry budget, every page 
 webhook accept wait on it up to SQLite's busy timeout (30 s), and this test fails: with the
 fetch moved back into the claim's transaction, the checkout page took 30.1 s and answered 409
 ("database is locked"); with item 3 each request below took under 0.05 s.
+
+The replay asks YClients whether the event's record still exists (`ReplayWebhookEvent`): it
+waited out the whole retry budget (20.1 s here) until that check was bounded
+(`record_check_seconds`, 2 s).
 """
 
 from __future__ import annotations
@@ -175,6 +179,13 @@ async def test_console_answers_while_the_drain_waits_on_a_stalled_yclients(
                 )
                 assert_console_page(response, timings["adjustment"], "adjustment")
                 assert "Баллы изменены: 100,00" in response.text, response.text[:2000]
+
+                # Replaying the event asks YClients whether its record is still there.
+                replay = f"/admin/webhooks/{accepted.json()['event_id']}/replay"
+                token = {"_csrf_token": await csrf_token(client)}
+                answer = client.post(replay, data=token, follow_redirects=True)
+                response, timings["replay"] = await timed(answer)
+                assert_console_page(response, timings["replay"], "replay")
 
                 response, timings["webhook"] = await timed(post_webhook(client, 910_002))
                 assert timings["webhook"] < PROMPT, (timings, response.status_code, response.text)
