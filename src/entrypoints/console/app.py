@@ -28,7 +28,7 @@ from litestar.exceptions import (
 )
 from litestar.middleware import DefineMiddleware
 from litestar.middleware.csrf import CSRFMiddleware
-from litestar.plugins.htmx import HTMXPlugin, HTMXRequest
+from litestar.plugins.htmx import HTMXConfig, HTMXPlugin, HTMXRequest
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.response import Redirect, Template
 from litestar.static_files import create_static_files_router
@@ -42,6 +42,7 @@ from src.application.errors import AppError
 from src.domain.money import AMOUNT_PATTERN
 from src.entrypoints.console.auth import SESSION_LIFETIME, SignInRequired, console_admin
 from src.entrypoints.console.errors import error_page, for_console_paths
+from src.entrypoints.console.htmx import is_htmx
 from src.entrypoints.console.i18n import Words
 from src.entrypoints.console.login import login_handlers
 from src.entrypoints.console.nav import NAV
@@ -67,7 +68,13 @@ class Console:
     template_config: TemplateConfig[JinjaTemplateEngine]
     stores: dict[str, Store]
     words: Words
-    plugins: list[Any] = field(default_factory=lambda: [HTMXPlugin()])
+    # HTMX requests for the console's router only (it sets `request_class`): app-wide, every
+    # API request was an HTMXRequest, whose details point back at it, a cycle that left each
+    # request's scope, headers and uvicorn cycle to the garbage collector (8 % of the
+    # webhook's CPU; tests/integration/http/test_request_garbage.py).
+    plugins: list[Any] = field(
+        default_factory=lambda: [HTMXPlugin(HTMXConfig(set_request_class_globally=False))]
+    )
     closers: list[Callable[[], Awaitable[object]]] = field(default_factory=list)
 
     def unrouted_handlers(self, elsewhere: ExceptionHandler) -> ExceptionHandlersMap:
@@ -120,7 +127,7 @@ def _store(settings: Settings) -> tuple[Store, list[Callable[[], Awaitable[objec
 
 def _sign_in(request: Request[Any, Any, Any], _: SignInRequired) -> Response[Any]:
     target = "/admin/login?next=" + quote(request.url.path, safe="/")
-    if isinstance(request, HTMXRequest) and request.htmx:
+    if is_htmx(request):
         return Response(content=None, status_code=200, headers={"HX-Redirect": target})
     return Redirect(target)
 

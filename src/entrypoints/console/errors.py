@@ -15,11 +15,11 @@ from urllib.parse import urlsplit
 
 from litestar import Request, Response
 from litestar.exceptions import HTTPException, ValidationException
-from litestar.plugins.htmx import HTMXRequest
 from litestar.response import Template
 
 from src.application.errors import AppError, GatewayError
 from src.domain.status import BookingStatus
+from src.entrypoints.console.htmx import is_htmx
 from src.entrypoints.console.i18n import Words
 from src.entrypoints.console.nav import NAV
 from src.entrypoints.console.words import word
@@ -156,7 +156,7 @@ def error_page(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]
         "admin": getattr(request.state, "admin", None),
         "flash": None,
     }
-    if isinstance(request, HTMXRequest) and request.htmx:
+    if is_htmx(request):
         # HTMX swaps only 2xx answers: the message itself, where the request was aimed.
         return Template("_error.html", context=context, status_code=200)
     return Template("error.html", context=context, status_code=status)

@@ -10,12 +10,13 @@ from typing import Annotated, Any
 from litestar import Request
 from litestar.enums import MediaType
 from litestar.params import PathParameter, QueryParameter
-from litestar.plugins.htmx import ClientRedirect, HTMXRequest
+from litestar.plugins.htmx import ClientRedirect
 from litestar.response import Redirect, Template
 
 from src.application.use_cases.once import fingerprint
 from src.entrypoints.console.auth import signed_in_admin
 from src.entrypoints.console.errors import field_error
+from src.entrypoints.console.htmx import is_htmx
 from src.entrypoints.console.nav import NAV
 from src.entrypoints.web.dependencies import UseCases
 from src.entrypoints.web.params import MAX_ID
@@ -51,7 +52,7 @@ def page(request: Request[Any, Any, Any], template: str, **context: Any) -> Temp
 def done(request: Request[Any, Any, Any], message: str, to: str, ok: bool = True) -> Any:
     """After an action: remember what happened and show `to` (HTMX follows a client redirect)."""
     request.session[FLASH] = {"ok": ok, "text": message}
-    if isinstance(request, HTMXRequest) and request.htmx:
+    if is_htmx(request):
         return ClientRedirect(to)
     return Redirect(to)
 
@@ -66,7 +67,7 @@ def refused(
         "form": form, "field": field or "", "text": text,
         "typed": {name: value[:500] for name, value in typed.items()},
     }  # fmt: skip
-    if isinstance(request, HTMXRequest) and request.htmx:
+    if is_htmx(request):
         return ClientRedirect(to)
     return Redirect(to)
 

@@ -11,7 +11,6 @@ from typing import Annotated, Any
 from litestar import Request, get, post
 from litestar.enums import RequestEncodingType
 from litestar.params import Body, QueryParameter
-from litestar.plugins.htmx import HTMXRequest
 from litestar.response import Template
 
 from src.application.errors import AppError
@@ -20,6 +19,7 @@ from src.application.use_cases.unmatched import UndoRefused
 from src.domain.booking import BookingStatus
 from src.domain.loyalty import REVERSING_STATUSES
 from src.entrypoints.console.auth import signed_in_admin
+from src.entrypoints.console.htmx import is_htmx
 from src.entrypoints.console.refusals import refuse_to
 from src.entrypoints.console.render import HTML, PAGE, Id, Offset, Query, done, fragment, once, page
 from src.entrypoints.web.dependencies import UseCases
@@ -36,7 +36,7 @@ def _back(target: str) -> str:
 
 
 def _htmx(request: Request[Any, Any, Any]) -> bool:
-    return isinstance(request, HTMXRequest) and bool(request.htmx)
+    return is_htmx(request)
 
 
 @get("/unmatched")
