@@ -67,22 +67,13 @@ def member_bookings(
 class ListUnmatched:
     uow_factory: UnitOfWorkFactory
 
-    async def __call__(
-        self,
-        limit: int = 20,
-        offset: int = 0,
-        statuses: frozenset[BookingStatus] | None = None,
-        starts_from: datetime | None = None,
-    ) -> Page[Booking]:
-        """Unmatched bookings, newest first; with `starts_from`, from then on, nearest first
-        (the desk's to-do list: today and the next days); `statuses` narrows them."""
+    async def __call__(self, limit: int = 20, offset: int = 0) -> Page[Booking]:
+        """Unmatched bookings, newest first (the admin API's list; the console's to-do list
+        with its filters and suggestions is `UnmatchedToDo`)."""
         async with self.uow_factory() as uow:
             return await uow.bookings.query(
-                BookingQuery(
-                    unmatched_only=True, statuses=statuses, starts_from=starts_from,
-                    limit=limit, offset=offset,
-                )
-            )  # fmt: skip
+                BookingQuery(unmatched_only=True, limit=limit, offset=offset)
+            )
 
 
 @dataclass(frozen=True, slots=True)

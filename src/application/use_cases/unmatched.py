@@ -119,8 +119,9 @@ class UnmatchedToDo:
         starts_from: datetime | None = None,
         hidden: bool = False,
     ) -> UnmatchedPage:
-        """As `ListUnmatched`; `hidden`: only the bookings of clients marked "not a
-        member" (otherwise theirs are left out)."""
+        """Unmatched bookings, newest first; with `starts_from`, from then on, nearest first
+        (today and the next days); `statuses` narrows them; `hidden`: only the bookings of
+        clients marked "not a member" (otherwise theirs are left out)."""
         async with self.uow_factory() as uow:
             page = await uow.bookings.query(
                 BookingQuery(
